@@ -1,0 +1,202 @@
+//! The command line, as clap definitions. `pgs completions` and `completions/` derive from it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// pgs: one PostgreSQL container per tenant on a Docker host, one TLS port for all of them.
+#[derive(Debug, Parser)]
+#[command(name = "pgs", version, about, propagate_version = true)]
+pub struct Cli {
+    /// State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)
+    #[arg(long, global = true, env = "PGS_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the configuration: state dir, domain, certificate choice
+    Setup(SetupArgs),
+    /// Create a tenant: container, volume, network and credentials
+    Create(CreateArgs),
+    /// List tenants with their hostname, status and access
+    List(JsonArg),
+    /// Show a tenant's connection details
+    Info(InfoArgs),
+    /// Start a tenant, or every tenant
+    Start(StartArgs),
+    /// Stop a tenant, or every tenant
+    Stop(OptionalTenant),
+    /// Remove a tenant (keeps its data volume unless --purge)
+    Remove(RemoveArgs),
+    /// Let the gateway admit a tenant's clients
+    EnableAccess(TenantArg),
+    /// Refuse a tenant's clients at the gateway
+    DisableAccess(TenantArg),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+/// `--json`.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One tenant id.
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    /// Tenant id
+    pub tenant: String,
+}
+
+/// An optional tenant id (all tenants when absent).
+#[derive(Debug, Args)]
+pub struct OptionalTenant {
+    /// Tenant id (default: every tenant)
+    pub tenant: Option<String>,
+}
+
+/// `pgs setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Public domain; tenants are reached as TENANT.DOMAIN
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Use a local CA and a self-signed wildcard certificate (development, tests)
+    #[arg(long)]
+    pub self_signed: bool,
+    /// Default PostgreSQL image for new tenants
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Port the gateway listens on
+    #[arg(long, value_name = "N")]
+    pub gateway_port: Option<u16>,
+    /// Never prompt; take defaults for what is not given
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// `pgs create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Tenant id: a DNS label (lowercase letters, digits, hyphens; starts with a letter)
+    pub tenant: String,
+    /// Password for the tenant's role (default: generated)
+    #[arg(long)]
+    pub password: Option<String>,
+    /// PostgreSQL image (default: the one chosen at setup)
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Memory limit, e.g. 512m or 2g
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<i64>,
+    /// CPU limit, e.g. 1.5
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Create the tenant with access disabled
+    #[arg(long)]
+    pub no_access: bool,
+    /// Reuse the data volume a `pgs remove` without --purge left behind
+    #[arg(long)]
+    pub adopt: bool,
+    /// Seconds to wait for the database to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub timeout: u64,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs info`.
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Include the password and a full connection URL
+    #[arg(long)]
+    pub show_password: bool,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// Tenant id (default: every tenant)
+    pub tenant: Option<String>,
+    /// Seconds to wait for each database to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub timeout: u64,
+}
+
+/// `pgs remove`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also delete the data volume and the stored passwords (irreversible)
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// `pgs completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses sizes such as `512m`, `2g`, `1073741824` into bytes.
+pub fn parse_size(s: &str) -> Result<i64, String> {
+    let s = s.trim().to_ascii_lowercase();
+    let s = s.strip_suffix('b').unwrap_or(&s);
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit() && *c != '.') {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let factor: f64 = match unit {
+        "" => 1.0,
+        "k" => 1024.0,
+        "m" => 1024.0 * 1024.0,
+        "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("unknown size unit {unit:?}: use k, m or g, e.g. 512m")),
+    };
+    let n: f64 = digits.parse().map_err(|_| format!("invalid size {s:?}: e.g. 512m or 2g"))?;
+    let bytes = (n * factor) as i64;
+    if bytes < 6 * 1024 * 1024 {
+        return Err("memory limit below Docker's minimum of 6m".into());
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("512m"), Ok(512 * 1024 * 1024));
+        assert_eq!(parse_size("2G"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("1.5g"), Ok(1536 * 1024 * 1024));
+        assert!(parse_size("1x").is_err());
+        assert!(parse_size("1k").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

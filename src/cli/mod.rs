@@ -1,0 +1,196 @@
+//! The command-line interface: argument parsing ([`args`]), prompts, human and `--json`
+//! output, progress ([`progress`]). The work itself is done by [`crate::platform`].
+
+pub mod args;
+pub mod progress;
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::CommandFactory;
+
+use crate::docker::Docker;
+use crate::platform::{CreateRequest, Platform, SetupRequest, TenantInfo};
+use crate::state::StateDir;
+use args::{Cli, Command};
+
+/// Prints `value` as one pretty JSON document on stdout.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn print_tenant(t: &TenantInfo) {
+    println!("tenant:    {}", t.id);
+    println!("host:      {}", t.host);
+    println!("port:      {}", t.port);
+    println!("user:      {}", t.user);
+    println!("database:  {}", t.database);
+    println!("status:    {}", t.status);
+    println!("access:    {}", if t.access { "enabled" } else { "disabled" });
+    if !t.allow.is_empty() {
+        println!("allow:     {}", t.allow.join(", "));
+    }
+    println!("image:     {}", t.image);
+    println!("local:     127.0.0.1:{} (on this host, bypassing the gateway)", t.local_port);
+    println!("volume:    {}", t.volume);
+    match &t.password {
+        Some(p) => println!("password:  {p}"),
+        None => println!("password:  (hidden; --show-password to reveal)"),
+    }
+    if let Some(url) = &t.url {
+        println!("url:       {url}");
+    }
+}
+
+fn print_table(tenants: &[TenantInfo]) {
+    if tenants.is_empty() {
+        eprintln!("no tenants yet: `pgs create NAME` makes one");
+        return;
+    }
+    let w = tenants.iter().map(|t| t.id.len()).max().unwrap_or(6).max(6);
+    let h = tenants.iter().map(|t| t.host.len()).max().unwrap_or(4).max(4);
+    println!("{:w$}  {:h$}  {:9}  ACCESS", "TENANT", "HOST", "STATUS");
+    for t in tenants {
+        let access = if t.access { "enabled" } else { "disabled" };
+        println!("{:w$}  {:h$}  {:9}  {access}", t.id, t.host, t.status);
+    }
+}
+
+fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+fn setup_request(a: &args::SetupArgs) -> Result<SetupRequest> {
+    let mut req = SetupRequest {
+        domain: a.domain.clone(),
+        image: a.image.clone(),
+        gateway_port: a.gateway_port,
+        self_signed: a.self_signed,
+    };
+    if a.yes || !interactive() {
+        return Ok(req);
+    }
+    let theme = dialoguer::theme::SimpleTheme;
+    if req.domain.is_none() {
+        let d: String = dialoguer::Input::with_theme(&theme)
+            .with_prompt("Domain (tenants are reached as TENANT.DOMAIN)")
+            .default(crate::state::DEFAULT_DOMAIN.to_string())
+            .interact_text()?;
+        req.domain = Some(d);
+    }
+    if req.gateway_port.is_none() {
+        let p: u16 = dialoguer::Input::with_theme(&theme)
+            .with_prompt("Gateway port")
+            .default(crate::state::DEFAULT_GATEWAY_PORT)
+            .interact_text()?;
+        req.gateway_port = Some(p);
+    }
+    Ok(req)
+}
+
+fn confirm(question: &str, yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !interactive() {
+        bail!("{question}: refusing without confirmation; pass --yes");
+    }
+    let ok = dialoguer::Confirm::new().with_prompt(question).default(false).interact()?;
+    if !ok {
+        bail!("cancelled");
+    }
+    Ok(())
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let home = match cli.home.clone() {
+        Some(h) => h,
+        None => StateDir::default_root().context("cannot find a home directory for the state dir; pass --home")?,
+    };
+    let platform = Platform::new(StateDir::new(home));
+    match cli.command {
+        Command::Setup(a) => {
+            let req = setup_request(&a)?;
+            let config = platform.setup(&req)?;
+            eprintln!("pgs: state dir {}", platform.state().root().display());
+            println!("domain {} (tenants are TENANT.{}), gateway port {}", config.domain, config.domain, config.gateway_port);
+            println!("next: `pgs create NAME`");
+        }
+        Command::Create(a) => {
+            let docker = Docker::connect().await?;
+            let req = CreateRequest {
+                id: a.tenant,
+                password: a.password,
+                image: a.image,
+                memory: a.memory,
+                cpus: a.cpus,
+                no_access: a.no_access,
+                adopt: a.adopt,
+                timeout: Duration::from_secs(a.timeout),
+            };
+            let info = platform.create(&docker, req).await?;
+            if a.json {
+                print_json(&info)?;
+            } else {
+                eprintln!("pgs: tenant {} is ready", info.id);
+                println!("{}", info.url.as_deref().unwrap_or_default());
+            }
+        }
+        Command::List(a) => {
+            let docker = Docker::connect().await?;
+            let tenants = platform.list(&docker).await?;
+            if a.json { print_json(&tenants)? } else { print_table(&tenants) }
+        }
+        Command::Info(a) => {
+            let docker = Docker::connect().await?;
+            let info = platform.info(&docker, &a.tenant, a.show_password).await?;
+            if a.json { print_json(&info)? } else { print_tenant(&info) }
+        }
+        Command::Start(a) => {
+            let docker = Docker::connect().await?;
+            for id in platform.start(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await? {
+                eprintln!("pgs: {id} started");
+            }
+        }
+        Command::Stop(a) => {
+            let docker = Docker::connect().await?;
+            for id in platform.stop(&docker, a.tenant.as_deref()).await? {
+                eprintln!("pgs: {id} stopped");
+            }
+        }
+        Command::Remove(a) => {
+            let docker = Docker::connect().await?;
+            let question = if a.purge {
+                format!("Remove tenant {} and DELETE its data volume and passwords for good?", a.tenant)
+            } else {
+                format!("Remove tenant {} (its data volume is kept)?", a.tenant)
+            };
+            platform.info(&docker, &a.tenant, false).await?;
+            confirm(&question, a.yes)?;
+            platform.remove(&docker, &a.tenant, a.purge).await?;
+            if a.purge {
+                eprintln!("pgs: {} removed with its data", a.tenant);
+            } else {
+                eprintln!(
+                    "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",
+                    a.tenant, a.tenant
+                );
+            }
+        }
+        Command::EnableAccess(a) => {
+            platform.set_access(&a.tenant, true)?;
+            eprintln!("pgs: access to {} enabled", a.tenant);
+        }
+        Command::DisableAccess(a) => {
+            platform.set_access(&a.tenant, false)?;
+            eprintln!("pgs: access to {} disabled", a.tenant);
+        }
+        Command::Completions(a) => {
+            clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());
+        }
+    }
+    Ok(())
+}

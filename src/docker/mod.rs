@@ -1,0 +1,253 @@
+//! Docker provisioning through the Engine API (bollard): images, volumes, networks and
+//! containers. Knows nothing about routing or TLS.
+
+pub mod image;
+pub mod tenant;
+
+use std::collections::HashMap;
+
+use bollard::errors::Error as BollardError;
+use futures_util::TryStreamExt;
+
+/// Label every object pgs creates carries.
+pub const LABEL_MANAGED: &str = "io.pgs.managed";
+/// Label naming the installation (the config's `instance`).
+pub const LABEL_INSTANCE: &str = "io.pgs.instance";
+/// Label naming the tenant an object belongs to.
+pub const LABEL_TENANT: &str = "io.pgs.tenant";
+
+/// What went wrong talking to Docker, worded for the operator.
+#[derive(Debug, thiserror::Error)]
+pub enum DockerError {
+    /// The engine cannot be reached at all.
+    #[error("cannot reach Docker at {endpoint}: is the daemon running? (set DOCKER_HOST to use another engine)")]
+    Unreachable {
+        /// Socket path or URL tried.
+        endpoint: String,
+    },
+    /// The engine refused or failed a request.
+    #[error("Docker refused to {action}: {message}")]
+    Api {
+        /// What pgs was doing.
+        action: String,
+        /// HTTP status from the engine.
+        status: u16,
+        /// The engine's message.
+        message: String,
+    },
+}
+
+impl DockerError {
+    /// True when the engine answered 404 (no such container/volume/network/image).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DockerError::Api { status: 404, .. })
+    }
+    /// True when the engine answered 409 (conflict, e.g. name in use).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, DockerError::Api { status: 409, .. })
+    }
+}
+
+/// A connection to the Docker engine.
+#[derive(Clone)]
+pub struct Docker {
+    api: bollard::Docker,
+    endpoint: String,
+}
+
+fn endpoint_from_env() -> String {
+    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_string())
+}
+
+fn display_endpoint(endpoint: &str) -> String {
+    endpoint.strip_prefix("unix://").unwrap_or(endpoint).to_string()
+}
+
+impl Docker {
+    /// Connects to the engine named by `DOCKER_HOST` (default the local socket), negotiates the
+    /// API version and checks that it answers.
+    pub async fn connect() -> Result<Self, DockerError> {
+        let endpoint = display_endpoint(&endpoint_from_env());
+        let unreachable = || DockerError::Unreachable { endpoint: endpoint.clone() };
+        let api = bollard::Docker::connect_with_defaults().map_err(|_| unreachable())?;
+        let api = tokio::time::timeout(std::time::Duration::from_secs(10), api.negotiate_version())
+            .await
+            .map_err(|_| unreachable())?
+            .map_err(|_| unreachable())?;
+        let docker = Self { api, endpoint };
+        docker.api.ping().await.map_err(|e| docker.err("answer a ping", e))?;
+        Ok(docker)
+    }
+
+    /// The bollard client, for modules of this folder.
+    pub(crate) fn api(&self) -> &bollard::Docker {
+        &self.api
+    }
+
+    /// Converts a bollard error into a [`DockerError`] that says what pgs was doing.
+    pub(crate) fn err(&self, action: &str, e: BollardError) -> DockerError {
+        match e {
+            BollardError::DockerResponseServerError { status_code, message } => DockerError::Api {
+                action: action.to_string(),
+                status: status_code,
+                message,
+            },
+            BollardError::DockerStreamError { error } => {
+                DockerError::Api { action: action.to_string(), status: 500, message: error }
+            }
+            BollardError::SocketNotFoundError(_)
+            | BollardError::IOError { .. }
+            | BollardError::HyperResponseError { .. }
+            | BollardError::RequestTimeoutError => DockerError::Unreachable { endpoint: self.endpoint.clone() },
+            other => DockerError::Api { action: action.to_string(), status: 0, message: other.to_string() },
+        }
+    }
+
+    /// Creates a named volume with labels; an existing volume is an error (409-like).
+    pub async fn create_volume(&self, name: &str, labels: &HashMap<String, String>) -> Result<(), DockerError> {
+        let opts = bollard::volume::CreateVolumeOptions {
+            name: name.to_string(),
+            labels: labels.clone(),
+            ..Default::default()
+        };
+        self.api.create_volume(opts).await.map_err(|e| self.err("create volume", e))?;
+        Ok(())
+    }
+
+    /// Whether a volume exists.
+    pub async fn volume_exists(&self, name: &str) -> Result<bool, DockerError> {
+        match self.api.inspect_volume(name).await {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = self.err("inspect volume", e);
+                if e.is_not_found() { Ok(false) } else { Err(e) }
+            }
+        }
+    }
+
+    /// Removes a volume; a missing one is fine.
+    pub async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
+        match self.api.remove_volume(name, None).await {
+            Err(e) => {
+                let e = self.err(&format!("remove volume {name}"), e);
+                if e.is_not_found() { Ok(()) } else { Err(e) }
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Creates a bridge network with a fixed subnet.
+    pub async fn create_network(
+        &self,
+        name: &str,
+        subnet: &str,
+        labels: &HashMap<String, String>,
+    ) -> Result<(), DockerError> {
+        let opts = bollard::network::CreateNetworkOptions {
+            name: name.to_string(),
+            check_duplicate: true,
+            driver: "bridge".to_string(),
+            ipam: bollard::models::Ipam {
+                config: Some(vec![bollard::models::IpamConfig {
+                    subnet: Some(subnet.to_string()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            },
+            labels: labels.clone(),
+            ..Default::default()
+        };
+        self.api.create_network(opts).await.map_err(|e| self.err("create network", e))?;
+        Ok(())
+    }
+
+    /// Removes a network; a missing one is fine.
+    pub async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
+        match self.api.remove_network(name).await {
+            Err(e) => {
+                let e = self.err(&format!("remove network {name}"), e);
+                if e.is_not_found() { Ok(()) } else { Err(e) }
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Subnets (CIDR) of every network the engine knows, to avoid overlaps.
+    pub async fn used_subnets(&self) -> Result<Vec<String>, DockerError> {
+        let nets = self
+            .api
+            .list_networks::<String>(None)
+            .await
+            .map_err(|e| self.err("list networks", e))?;
+        Ok(nets
+            .into_iter()
+            .filter_map(|n| n.ipam.and_then(|i| i.config))
+            .flatten()
+            .filter_map(|c| c.subnet)
+            .collect())
+    }
+
+    /// Starts a container (already running is fine).
+    pub async fn start_container(&self, name: &str) -> Result<(), DockerError> {
+        match self.api.start_container::<String>(name, None).await {
+            Err(BollardError::DockerResponseServerError { status_code: 304, .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(self.err(&format!("start container {name}"), e)),
+        }
+    }
+
+    /// Stops a container, giving PostgreSQL `grace_secs` to shut down cleanly (stopped is fine).
+    pub async fn stop_container(&self, name: &str, grace_secs: i64) -> Result<(), DockerError> {
+        let opts = bollard::container::StopContainerOptions { t: grace_secs };
+        match self.api.stop_container(name, Some(opts)).await {
+            Err(BollardError::DockerResponseServerError { status_code: 304, .. }) | Ok(()) => Ok(()),
+            Err(e) => Err(self.err(&format!("stop container {name}"), e)),
+        }
+    }
+
+    /// Removes a container (forcefully: stop it first for a clean shutdown); missing is fine.
+    pub async fn remove_container(&self, name: &str) -> Result<(), DockerError> {
+        let opts = bollard::container::RemoveContainerOptions { force: true, ..Default::default() };
+        match self.api.remove_container(name, Some(opts)).await {
+            Err(e) => {
+                let e = self.err(&format!("remove container {name}"), e);
+                if e.is_not_found() { Ok(()) } else { Err(e) }
+            }
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Inspects a container; `None` if it does not exist.
+    pub async fn inspect_container(
+        &self,
+        name: &str,
+    ) -> Result<Option<bollard::models::ContainerInspectResponse>, DockerError> {
+        match self.api.inspect_container(name, None).await {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => {
+                let e = self.err("inspect container", e);
+                if e.is_not_found() { Ok(None) } else { Err(e) }
+            }
+        }
+    }
+
+    /// The last `lines` lines of a container's log (stdout and stderr).
+    pub async fn logs_tail(&self, name: &str, lines: usize) -> String {
+        let opts = bollard::container::LogsOptions::<String> {
+            stdout: true,
+            stderr: true,
+            tail: lines.to_string(),
+            ..Default::default()
+        };
+        let chunks: Vec<_> = self.api.logs(name, Some(opts)).try_collect().await.unwrap_or_default();
+        chunks.iter().map(|c| c.to_string()).collect::<String>()
+    }
+
+    /// Copies a tar archive into a (created, not necessarily started) container at `path`.
+    pub async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<(), DockerError> {
+        let opts = bollard::container::UploadToContainerOptions { path: path.to_string(), ..Default::default() };
+        self.api
+            .upload_to_container(name, Some(opts), tar.into())
+            .await
+            .map_err(|e| self.err("copy files into the container", e))
+    }
+}

@@ -1,0 +1,163 @@
+//! One tenant's Docker objects: a bridge network with a subnet of its own, a data volume and a
+//! PostgreSQL container published on 127.0.0.1 only.
+
+use std::collections::HashMap;
+
+use bollard::models::{
+    EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig, Mount, MountTypeEnum, PortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
+};
+
+use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED, LABEL_TENANT};
+
+/// Everything needed to create a tenant's container.
+#[derive(Debug, Clone)]
+pub struct TenantContainer {
+    /// Tenant id.
+    pub tenant: String,
+    /// Installation id (label).
+    pub instance: String,
+    /// Container name.
+    pub name: String,
+    /// Image reference.
+    pub image: String,
+    /// Network name.
+    pub network: String,
+    /// Fixed address on the network.
+    pub address: String,
+    /// Volume name.
+    pub volume: String,
+    /// Where the volume is mounted.
+    pub data_mount: String,
+    /// Port on 127.0.0.1 that 5432 is published on.
+    pub local_port: u16,
+    /// Memory limit in bytes.
+    pub memory: Option<i64>,
+    /// CPU limit.
+    pub cpus: Option<f64>,
+    /// Initial superuser password for the image's entrypoint (replaced by the init script).
+    pub bootstrap_password: String,
+}
+
+/// Health of a tenant's container as pgs reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Running and healthy (or without a healthcheck).
+    Running,
+    /// Running, healthcheck not yet passed.
+    Starting,
+    /// Running, healthcheck failing.
+    Unhealthy,
+    /// Restarting after a crash.
+    Restarting,
+    /// Not running.
+    Stopped,
+    /// The container does not exist.
+    Missing,
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        f.write_str(&s)
+    }
+}
+
+/// Labels for an object belonging to `tenant` of installation `instance`.
+pub fn labels(instance: &str, tenant: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL_MANAGED.to_string(), "true".to_string()),
+        (LABEL_INSTANCE.to_string(), instance.to_string()),
+        (LABEL_TENANT.to_string(), tenant.to_string()),
+    ])
+}
+
+impl Docker {
+    /// Creates (does not start) a tenant's container on its network with its volume.
+    pub async fn create_tenant_container(&self, spec: &TenantContainer) -> Result<(), DockerError> {
+        let env = vec![
+            format!("POSTGRES_PASSWORD={}", spec.bootstrap_password),
+            "POSTGRES_USER=postgres".to_string(),
+            "POSTGRES_DB=postgres".to_string(),
+            "POSTGRES_INITDB_ARGS=--auth-local=scram-sha-256 --auth-host=scram-sha-256".to_string(),
+        ];
+        let host_config = HostConfig {
+            mounts: Some(vec![Mount {
+                target: Some(spec.data_mount.clone()),
+                source: Some(spec.volume.clone()),
+                typ: Some(MountTypeEnum::VOLUME),
+                ..Default::default()
+            }]),
+            port_bindings: Some(HashMap::from([(
+                "5432/tcp".to_string(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".to_string()),
+                    host_port: Some(spec.local_port.to_string()),
+                }]),
+            )])),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
+            network_mode: Some(spec.network.clone()),
+            memory: spec.memory,
+            nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
+            ..Default::default()
+        };
+        let endpoint = EndpointSettings {
+            ipam_config: Some(EndpointIpamConfig { ipv4_address: Some(spec.address.clone()), ..Default::default() }),
+            ..Default::default()
+        };
+        let config = bollard::container::Config {
+            image: Some(spec.image.clone()),
+            env: Some(env),
+            labels: Some(labels(&spec.instance, &spec.tenant)),
+            hostname: Some(spec.name.clone()),
+            exposed_ports: Some(HashMap::from([("5432/tcp".to_string(), HashMap::new())])),
+            healthcheck: Some(HealthConfig {
+                test: Some(vec![
+                    "CMD-SHELL".to_string(),
+                    "pg_isready -q -h 127.0.0.1 -p 5432 -U postgres || exit 1".to_string(),
+                ]),
+                interval: Some(5_000_000_000),
+                timeout: Some(3_000_000_000),
+                retries: Some(3),
+                start_period: Some(60_000_000_000),
+                start_interval: None,
+            }),
+            // The official image stops on SIGINT (fast shutdown).
+            stop_signal: Some("SIGINT".to_string()),
+            stop_timeout: Some(30),
+            host_config: Some(host_config),
+            networking_config: Some(bollard::container::NetworkingConfig {
+                endpoints_config: HashMap::from([(spec.network.clone(), endpoint)]),
+            }),
+            ..Default::default()
+        };
+        let opts = bollard::container::CreateContainerOptions { name: spec.name.clone(), platform: None };
+        self.api()
+            .create_container(Some(opts), config)
+            .await
+            .map_err(|e| self.err(&format!("create container {}", spec.name), e))?;
+        Ok(())
+    }
+
+    /// The status of a container, `Missing` if it does not exist.
+    pub async fn container_status(&self, name: &str) -> Result<Status, DockerError> {
+        use bollard::models::HealthStatusEnum as H;
+        let Some(c) = self.inspect_container(name).await? else { return Ok(Status::Missing) };
+        let Some(state) = c.state else { return Ok(Status::Missing) };
+        if state.restarting == Some(true) {
+            return Ok(Status::Restarting);
+        }
+        if state.running != Some(true) {
+            return Ok(Status::Stopped);
+        }
+        Ok(match state.health.and_then(|h| h.status) {
+            Some(H::STARTING) => Status::Starting,
+            Some(H::UNHEALTHY) => Status::Unhealthy,
+            _ => Status::Running,
+        })
+    }
+}

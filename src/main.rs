@@ -1,0 +1,28 @@
+//! `pgs`: a multi-tenant PostgreSQL platform on one Docker host.
+//!
+//! The folders mirror the architecture: [`cli`] (arguments, output), [`state`] (the JSON state
+//! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two).
+
+pub mod cli;
+pub mod docker;
+pub mod platform;
+pub mod state;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::args::Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(cli::run(cli)) {
+        // The first line says what failed; later lines (container logs) add detail.
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}

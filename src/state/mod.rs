@@ -1,0 +1,213 @@
+//! The state dir: the only thing the CLI and the gateway share.
+//!
+//! Layout (dir mode 0700):
+//! - `config.json`: platform settings ([`Config`]).
+//! - `tenants.json`: every tenant and its access flags ([`Tenants`]).
+//! - `routes.json`: what the gateway reads, derived from the two above ([`Routes`]).
+//! - `secrets/TENANT.json`: passwords, mode 0600 ([`Secrets`]).
+//! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
+//!
+//! Every file is written atomically ([`atomic`]); readers never need the lock.
+
+pub mod atomic;
+pub mod model;
+mod tenant_id;
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+pub use model::*;
+pub use tenant_id::{InvalidTenantId, RULE as TENANT_ID_RULE, TenantId};
+
+/// Errors reading or writing the state dir.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// `pgs setup` has not been run for this dir.
+    #[error("pgs is not set up in {0}: run `pgs setup` first (or pass --home / PGS_HOME)")]
+    NotSetUp(PathBuf),
+    /// A file could not be read or written.
+    #[error("cannot access {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A file exists but is not valid JSON of the expected shape.
+    #[error("{path} is damaged ({source}); restore it from a backup or fix it by hand")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: serde_json::Error,
+    },
+    /// A file was written by a newer pgs.
+    #[error("{path} has schema version {found}, newer than this pgs understands ({SCHEMA_VERSION}); upgrade pgs")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+}
+
+type Result<T, E = StateError> = std::result::Result<T, E>;
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
+    move |source| StateError::Io { path: path.to_path_buf(), source }
+}
+
+/// Proof that the caller holds the state dir's lock; released on drop.
+pub struct StateLock {
+    _file: File,
+}
+
+/// A state dir on disk.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    root: PathBuf,
+}
+
+impl StateDir {
+    /// The state dir at `root` (it need not exist yet).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The default location for this user, from the `directories` crate.
+    pub fn default_root() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "pgs").map(|d| d.data_dir().to_path_buf())
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Path of `routes.json`, the file the gateway watches.
+    pub fn routes_path(&self) -> PathBuf {
+        self.root.join("routes.json")
+    }
+
+    /// Path of one tenant's secrets file.
+    pub fn secrets_path(&self, id: &TenantId) -> PathBuf {
+        self.root.join("secrets").join(format!("{id}.json"))
+    }
+
+    /// Creates the dir (0700) and its `secrets/` subdir if missing.
+    pub fn create(&self) -> Result<()> {
+        for dir in [self.root.clone(), self.root.join("secrets")] {
+            fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io_err(&dir))?;
+            fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io_err(&dir))?;
+        }
+        Ok(())
+    }
+
+    /// Takes the exclusive lock, waiting for other `pgs` processes to release it.
+    pub fn lock(&self) -> Result<StateLock> {
+        let path = self.root.join("lock");
+        if !self.root.exists() {
+            return Err(StateError::NotSetUp(self.root.clone()));
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(StateLock { _file: file })
+    }
+
+    fn read<T: serde::de::DeserializeOwned>(&self, path: &Path) -> Result<Option<T>> {
+        let bytes = match fs::read(path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_err(path)(e)),
+        };
+        #[derive(serde::Deserialize)]
+        struct Version {
+            schema_version: u32,
+        }
+        let corrupt = |source| StateError::Corrupt { path: path.to_path_buf(), source };
+        let version: Version = serde_json::from_slice(&bytes).map_err(corrupt)?;
+        if version.schema_version > SCHEMA_VERSION {
+            return Err(StateError::TooNew { path: path.to_path_buf(), found: version.schema_version });
+        }
+        serde_json::from_slice(&bytes).map(Some).map_err(corrupt)
+    }
+
+    fn write<T: serde::Serialize>(&self, _lock: &StateLock, path: &Path, value: &T, mode: u32) -> Result<()> {
+        atomic::write_json(path, value, mode).map_err(io_err(path))
+    }
+
+    /// The config, or `None` before `pgs setup`.
+    pub fn config_opt(&self) -> Result<Option<Config>> {
+        self.read(&self.root.join("config.json"))
+    }
+
+    /// The config; an error telling the user to run `pgs setup` if there is none.
+    pub fn config(&self) -> Result<Config> {
+        self.config_opt()?.ok_or_else(|| StateError::NotSetUp(self.root.clone()))
+    }
+
+    /// Writes the config and regenerates `routes.json` (the domain and port live in both).
+    pub fn save_config(&self, lock: &StateLock, config: &Config) -> Result<()> {
+        self.write(lock, &self.root.join("config.json"), config, 0o600)?;
+        let tenants = self.tenants()?;
+        self.write_routes(lock, config, &tenants)
+    }
+
+    /// All tenants (empty before the first `create`).
+    pub fn tenants(&self) -> Result<Tenants> {
+        Ok(self.read(&self.root.join("tenants.json"))?.unwrap_or_default())
+    }
+
+    /// The current route data, if any has been written.
+    pub fn routes(&self) -> Result<Option<Routes>> {
+        self.read(&self.routes_path())
+    }
+
+    fn write_routes(&self, lock: &StateLock, config: &Config, tenants: &Tenants) -> Result<()> {
+        let generation = self.routes().ok().flatten().map_or(0, |r| r.generation) + 1;
+        let routes = Routes::build(config, tenants, generation);
+        // Readable by a gateway running as another user; it holds no secrets.
+        self.write(lock, &self.routes_path(), &routes, 0o644)
+    }
+
+    /// Locks the dir, loads config and tenants, lets `f` change the tenants, and saves
+    /// `tenants.json` and `routes.json` if `f` succeeds. Returns what `f` returns.
+    pub fn update<T, E>(&self, f: impl FnOnce(&Config, &mut Tenants, &StateLock) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StateError>,
+    {
+        let lock = self.lock()?;
+        let config = self.config()?;
+        let mut tenants = self.tenants()?;
+        let out = f(&config, &mut tenants, &lock)?;
+        self.write(&lock, &self.root.join("tenants.json"), &tenants, 0o600)?;
+        self.write_routes(&lock, &config, &tenants)?;
+        Ok(out)
+    }
+
+    /// One tenant's secrets, if stored.
+    pub fn secrets(&self, id: &TenantId) -> Result<Option<Secrets>> {
+        self.read(&self.secrets_path(id))
+    }
+
+    /// Stores one tenant's secrets (mode 0600).
+    pub fn save_secrets(&self, lock: &StateLock, id: &TenantId, secrets: &Secrets) -> Result<()> {
+        self.write(lock, &self.secrets_path(id), secrets, 0o600)
+    }
+
+    /// Deletes one tenant's secrets.
+    pub fn remove_secrets(&self, _lock: &StateLock, id: &TenantId) -> Result<()> {
+        let path = self.secrets_path(id);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&path)(e)),
+            _ => Ok(()),
+        }
+    }
+}

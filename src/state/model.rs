@@ -1,0 +1,260 @@
+//! The state dir's schema: what each JSON file holds. Every file carries `schema_version`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::TenantId;
+
+/// Version of every file pgs writes. A file with a newer version is refused, not misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Default public domain: resolves to loopback on most systems and needs nothing from outside.
+pub const DEFAULT_DOMAIN: &str = "pgs.localhost";
+/// Default image for tenants: the official PostgreSQL image, current major.
+pub const DEFAULT_IMAGE: &str = "postgres:17";
+/// Default port of the gateway, the one port clients connect to.
+pub const DEFAULT_GATEWAY_PORT: u16 = 5432;
+/// Default address range from which each tenant's network gets a small subnet of its own.
+pub const DEFAULT_NETWORK_POOL: &str = "10.213.0.0/16";
+
+/// Where the gateway's TLS certificate comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateSource {
+    /// A local CA in the state dir signs a wildcard certificate (development, tests).
+    SelfSigned,
+    /// An ACME CA issues the certificate through DNS-01.
+    Acme,
+    /// Files the operator imported.
+    Imported,
+    /// Not chosen yet.
+    None,
+}
+
+/// `config.json`: the platform-wide settings chosen by `pgs setup`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// File format version.
+    pub schema_version: u32,
+    /// Random id of this installation; labels every Docker object pgs creates for it.
+    pub instance: String,
+    /// Public domain: tenants are reached as `TENANT.DOMAIN`.
+    pub domain: String,
+    /// Default image for new tenants.
+    pub image: String,
+    /// Port the gateway listens on and clients connect to.
+    pub gateway_port: u16,
+    /// Where the certificate comes from.
+    pub certificate: CertificateSource,
+    /// Address printed as `hostaddr` in connection strings, for domains without DNS records.
+    #[serde(default)]
+    pub hostaddr: Option<String>,
+    /// Range (CIDR) from which tenant networks get their subnets.
+    pub network_pool: String,
+}
+
+/// Whether the operator wants a tenant running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Desired {
+    /// Started (by `create` or `start`).
+    Running,
+    /// Stopped by `stop`.
+    Stopped,
+}
+
+/// How far `create` got with a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// `create` has reserved the name and is building the container.
+    Provisioning,
+    /// The database accepted an authenticated connection.
+    Ready,
+}
+
+/// One tenant as recorded in `tenants.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tenant {
+    /// Image the container runs.
+    pub image: String,
+    /// Port on 127.0.0.1 where the container's 5432 is published; stable across restarts.
+    pub local_port: u16,
+    /// Subnet (CIDR) of the tenant's own network.
+    pub subnet: String,
+    /// Path in the container where the data volume is mounted (depends on the major version).
+    pub data_mount: String,
+    /// Whether the gateway lets clients in.
+    pub access: bool,
+    /// Client networks (CIDR) allowed in; empty means everyone.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Memory limit in bytes.
+    #[serde(default)]
+    pub memory: Option<i64>,
+    /// CPU limit in CPUs.
+    #[serde(default)]
+    pub cpus: Option<f64>,
+    /// Running or stopped, as the operator last asked.
+    pub desired: Desired,
+    /// Provisioning or ready.
+    pub phase: Phase,
+    /// Unix time of creation.
+    pub created_at: u64,
+}
+
+/// `tenants.json`: every tenant, by id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tenants {
+    /// File format version.
+    pub schema_version: u32,
+    /// The tenants.
+    pub tenants: BTreeMap<TenantId, Tenant>,
+}
+
+impl Default for Tenants {
+    fn default() -> Self {
+        Self { schema_version: SCHEMA_VERSION, tenants: BTreeMap::new() }
+    }
+}
+
+/// `secrets/TENANT.json` (mode 0600): the passwords of one tenant's instance.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Secrets {
+    /// File format version.
+    pub schema_version: u32,
+    /// Password of the tenant's role.
+    pub password: String,
+    /// Password of the instance's superuser `postgres`, for the operator only.
+    pub superuser_password: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets { .. }")
+    }
+}
+
+/// `routes.json`: everything the gateway needs to route and admit clients. Derived from
+/// `config.json` and `tenants.json` and rewritten atomically with every change to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Routes {
+    /// File format version.
+    pub schema_version: u32,
+    /// Increases with every write, so a reader can tell versions apart.
+    pub generation: u64,
+    /// Public domain; tenants are `TENANT.DOMAIN`.
+    pub domain: String,
+    /// Port clients connect to.
+    pub gateway_port: u16,
+    /// One entry per ready tenant.
+    pub tenants: Vec<Route>,
+}
+
+/// How to reach and admit one tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// Tenant id.
+    pub id: TenantId,
+    /// Public hostname, `TENANT.DOMAIN`.
+    pub host: String,
+    /// Whether clients may connect.
+    pub access: bool,
+    /// Client networks allowed in (CIDR); empty means everyone.
+    pub allow: Vec<String>,
+    /// Whether the operator wants the tenant running (false after `stop`).
+    pub running: bool,
+    /// Backend addresses.
+    pub backend: Backend,
+}
+
+/// The addresses of a tenant's PostgreSQL, for a gateway on the host or inside Docker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Backend {
+    /// Published port on the host's loopback (through Docker's port forwarding).
+    pub loopback: String,
+    /// The container's fixed address on its own network (reachable from the host directly).
+    pub address: String,
+    /// Name of the tenant's Docker network.
+    pub network: String,
+    /// `container:5432`, for a gateway attached to the tenant's network.
+    pub container: String,
+}
+
+/// Name of a tenant's container.
+pub fn container_name(id: &TenantId) -> String {
+    format!("pgs-{id}")
+}
+
+/// Name of a tenant's data volume.
+pub fn volume_name(id: &TenantId) -> String {
+    format!("pgs-{id}-data")
+}
+
+/// Name of a tenant's network.
+pub fn network_name(id: &TenantId) -> String {
+    format!("pgs-{id}")
+}
+
+/// The fixed address of a tenant's container inside its subnet: the second host address.
+pub fn container_address(subnet: &str) -> Option<std::net::Ipv4Addr> {
+    let (base, _) = parse_cidr(subnet)?;
+    Some(std::net::Ipv4Addr::from(u32::from(base) + 2))
+}
+
+/// Parses `a.b.c.d/len` into its network address and prefix length.
+pub fn parse_cidr(s: &str) -> Option<(std::net::Ipv4Addr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    let len: u8 = len.parse().ok()?;
+    if len > 32 {
+        return None;
+    }
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    Some((std::net::Ipv4Addr::from(u32::from(ip) & mask), len))
+}
+
+impl Routes {
+    /// Builds the route data from the config and the tenants; provisioning tenants are left out.
+    pub fn build(config: &Config, tenants: &Tenants, generation: u64) -> Self {
+        let routes = tenants
+            .tenants
+            .iter()
+            .filter(|(_, t)| t.phase == Phase::Ready)
+            .map(|(id, t)| Route {
+                id: id.clone(),
+                host: format!("{id}.{}", config.domain),
+                access: t.access,
+                allow: t.allow.clone(),
+                running: t.desired == Desired::Running,
+                backend: Backend {
+                    loopback: format!("127.0.0.1:{}", t.local_port),
+                    address: container_address(&t.subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
+                    network: network_name(id),
+                    container: format!("{}:5432", container_name(id)),
+                },
+            })
+            .collect();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            generation,
+            domain: config.domain.clone(),
+            gateway_port: config.gateway_port,
+            tenants: routes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_and_container_address() {
+        assert_eq!(parse_cidr("10.213.0.37/27"), Some(("10.213.0.32".parse().unwrap(), 27)));
+        assert_eq!(container_address("10.213.0.32/27"), Some("10.213.0.34".parse().unwrap()));
+        assert_eq!(parse_cidr("10.0.0.0/33"), None);
+        assert_eq!(parse_cidr("nonsense"), None);
+    }
+}
