@@ -1,0 +1,194 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'pgs'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'pgs' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Create or update the configuration: state dir, domain, certificate choice')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a tenant: container, volume, network and credentials')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List tenants with their hostname, status and access')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show a tenant''s connection details')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start a tenant, or every tenant')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
+            [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
+            [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;setup' {
+            [CompletionResult]::new('--domain', '--domain', [CompletionResultType]::ParameterName, 'Public domain; tenants are reached as TENANT.DOMAIN')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Default PostgreSQL image for new tenants')
+            [CompletionResult]::new('--gateway-port', '--gateway-port', [CompletionResultType]::ParameterName, 'Port the gateway listens on')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--self-signed', '--self-signed', [CompletionResultType]::ParameterName, 'Use a local CA and a self-signed wildcard certificate (development, tests)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Never prompt; take defaults for what is not given')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Never prompt; take defaults for what is not given')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;create' {
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'PostgreSQL image (default: the one chosen at setup)')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database to accept connections')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
+            [CompletionResult]::new('--adopt', '--adopt', [CompletionResultType]::ParameterName, 'Reuse the data volume a `pgs remove` without --purge left behind')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;info' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--show-password', '--show-password', [CompletionResultType]::ParameterName, 'Include the password and a full connection URL')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;start' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each database to accept connections')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;stop' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;remove' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--purge', '--purge', [CompletionResultType]::ParameterName, 'Also delete the data volume and the stored passwords (irreversible)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;enable-access' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;disable-access' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;completions' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;help' {
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Create or update the configuration: state dir, domain, certificate choice')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a tenant: container, volume, network and credentials')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List tenants with their hostname, status and access')
+            [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show a tenant''s connection details')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start a tenant, or every tenant')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
+            [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
+            [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;help;setup' {
+            break
+        }
+        'pgs;help;create' {
+            break
+        }
+        'pgs;help;list' {
+            break
+        }
+        'pgs;help;info' {
+            break
+        }
+        'pgs;help;start' {
+            break
+        }
+        'pgs;help;stop' {
+            break
+        }
+        'pgs;help;remove' {
+            break
+        }
+        'pgs;help;enable-access' {
+            break
+        }
+        'pgs;help;disable-access' {
+            break
+        }
+        'pgs;help;completions' {
+            break
+        }
+        'pgs;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

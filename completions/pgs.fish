@@ -1,0 +1,100 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pgs_global_optspecs
+    string join \n home= h/help V/version
+end
+
+function __fish_pgs_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pgs_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pgs_using_subcommand
+    set -l cmd (__fish_pgs_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pgs -n "__fish_pgs_needs_command" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_needs_command" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_needs_command" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "list" -d 'List tenants with their hostname, status and access'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "info" -d 'Show a tenant\'s connection details'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "start" -d 'Start a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "stop" -d 'Stop a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l domain -d 'Public domain; tenants are reached as TENANT.DOMAIN' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l image -d 'Default PostgreSQL image for new tenants' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l gateway-port -d 'Port the gateway listens on' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l self-signed -d 'Use a local CA and a self-signed wildcard certificate (development, tests)'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -s y -l yes -d 'Never prompt; take defaults for what is not given'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l password -d 'Password for the tenant\'s role (default: generated)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l image -d 'PostgreSQL image (default: the one chosen at setup)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l memory -d 'Memory limit, e.g. 512m or 2g' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l cpus -d 'CPU limit, e.g. 1.5' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l timeout -d 'Seconds to wait for the database to accept connections' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l no-access -d 'Create the tenant with access disabled'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l adopt -d 'Reuse the data volume a `pgs remove` without --purge left behind'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand list" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand list" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand list" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand list" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand info" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand info" -l show-password -d 'Include the password and a full connection URL'
+complete -c pgs -n "__fish_pgs_using_subcommand info" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand info" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand info" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand start" -l timeout -d 'Seconds to wait for each database to accept connections' -r
+complete -c pgs -n "__fish_pgs_using_subcommand start" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand start" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand start" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand stop" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand stop" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -s y -l yes -d 'Do not ask for confirmation'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -l purge -d 'Also delete the data volume and the stored passwords (irreversible)'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand enable-access" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand enable-access" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand enable-access" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand completions" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "list" -d 'List tenants with their hostname, status and access'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "info" -d 'Show a tenant\'s connection details'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "start" -d 'Start a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "stop" -d 'Stop a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
