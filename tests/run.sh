@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a machine with Docker, installing what the tests need first:
+# Debian packages, the offline-built PostgreSQL test image and cargo-nextest.
+# Usage: tests/run.sh [nextest filters/options]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v psql >/dev/null || need+=(postgresql-client)
+command -v docker >/dev/null || need+=(docker.io)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon running?" >&2; exit 1; }
+
+tests/image/build.sh
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+exec cargo nextest run --no-fail-fast "$@"
