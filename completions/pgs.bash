@@ -16,6 +16,9 @@ _pgs() {
             ",$1")
                 cmd="pgs"
                 ;;
+            pgs,certs)
+                cmd="pgs__subcmd__certs"
+                ;;
             pgs,completions)
                 cmd="pgs__subcmd__completions"
                 ;;
@@ -27,6 +30,9 @@ _pgs() {
                 ;;
             pgs,enable-access)
                 cmd="pgs__subcmd__enable__subcmd__access"
+                ;;
+            pgs,gateway)
+                cmd="pgs__subcmd__gateway"
                 ;;
             pgs,help)
                 cmd="pgs__subcmd__help"
@@ -49,6 +55,33 @@ _pgs() {
             pgs,stop)
                 cmd="pgs__subcmd__stop"
                 ;;
+            pgs__subcmd__certs,help)
+                cmd="pgs__subcmd__certs__subcmd__help"
+                ;;
+            pgs__subcmd__certs,self-signed)
+                cmd="pgs__subcmd__certs__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__certs__subcmd__help,help)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__certs__subcmd__help,self-signed)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__gateway,help)
+                cmd="pgs__subcmd__gateway__subcmd__help"
+                ;;
+            pgs__subcmd__gateway,run)
+                cmd="pgs__subcmd__gateway__subcmd__run"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,help)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,run)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__run"
+                ;;
+            pgs__subcmd__help,certs)
+                cmd="pgs__subcmd__help__subcmd__certs"
+                ;;
             pgs__subcmd__help,completions)
                 cmd="pgs__subcmd__help__subcmd__completions"
                 ;;
@@ -60,6 +93,9 @@ _pgs() {
                 ;;
             pgs__subcmd__help,enable-access)
                 cmd="pgs__subcmd__help__subcmd__enable__subcmd__access"
+                ;;
+            pgs__subcmd__help,gateway)
+                cmd="pgs__subcmd__help__subcmd__gateway"
                 ;;
             pgs__subcmd__help,help)
                 cmd="pgs__subcmd__help__subcmd__help"
@@ -82,6 +118,12 @@ _pgs() {
             pgs__subcmd__help,stop)
                 cmd="pgs__subcmd__help__subcmd__stop"
                 ;;
+            pgs__subcmd__help__subcmd__certs,self-signed)
+                cmd="pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__help__subcmd__gateway,run)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__run"
+                ;;
             *)
                 ;;
         esac
@@ -89,8 +131,86 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access completions help"
+            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access gateway certs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs)
+            opts="-h -V --home --help --version self-signed help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help)
+            opts="self-signed help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__self__subcmd__signed)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__self__subcmd__signed)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -198,9 +318,147 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access completions help"
+        pgs__subcmd__gateway)
+            opts="-h -V --home --help --version run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help)
+            opts="run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__run)
+            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --backend --keep-sessions-on-revoke --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --handshake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections-per-tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "auto address loopback container" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help)
+            opts="setup create list info start stop remove enable-access disable-access gateway certs completions help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__certs)
+            opts="self-signed"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -257,6 +515,34 @@ _pgs() {
         pgs__subcmd__help__subcmd__enable__subcmd__access)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway)
+            opts="run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
+            cand gateway 'The gateway: one TLS port for every tenant'
+            cand certs 'Certificates for the gateway'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -119,6 +121,64 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;gateway'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;gateway;run'= {
+            cand --listen 'Address to listen on (default: 0.0.0.0 and the gateway port from the config)'
+            cand --health-listen 'Address of /health, /ready and /metrics'
+            cand --log-format 'Log format'
+            cand --handshake-timeout 'Seconds a client has to complete TLS and startup'
+            cand --max-connections 'Connections open at once, over all tenants'
+            cand --max-connections-per-tenant 'Sessions open at once per tenant'
+            cand --drain-timeout 'Seconds open sessions may finish after SIGTERM'
+            cand --backend 'Which tenant address to dial'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --allow-plaintext 'Accept clients without TLS (only on private networks)'
+            cand --keep-sessions-on-revoke 'Keep open sessions when a tenant is disabled, stopped or removed'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;gateway;help'= {
+            cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;gateway;help;run'= {
+        }
+        &'pgs;gateway;help;help'= {
+        }
+        &'pgs;certs'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;certs;self-signed'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;certs;help'= {
+            cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;certs;help;self-signed'= {
+        }
+        &'pgs;certs;help;help'= {
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -136,6 +196,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
+            cand gateway 'The gateway: one TLS port for every tenant'
+            cand certs 'Certificates for the gateway'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -156,6 +218,16 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;enable-access'= {
         }
         &'pgs;help;disable-access'= {
+        }
+        &'pgs;help;gateway'= {
+            cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+        }
+        &'pgs;help;gateway;run'= {
+        }
+        &'pgs;help;certs'= {
+            cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+        }
+        &'pgs;help;certs;self-signed'= {
         }
         &'pgs;help;completions'= {
         }

@@ -36,6 +36,8 @@ complete -c pgs -n "__fish_pgs_needs_command" -f -a "stop" -d 'Stop a tenant, or
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "gateway" -d 'The gateway: one TLS port for every tenant'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "certs" -d 'Certificates for the gateway'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l domain -d 'Public domain; tenants are reached as TENANT.DOMAIN' -r
@@ -84,17 +86,55 @@ complete -c pgs -n "__fish_pgs_using_subcommand enable-access" -s V -l version -
 complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand disable-access" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l listen -d 'Address to listen on (default: 0.0.0.0 and the gateway port from the config)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l health-listen -d 'Address of /health, /ready and /metrics' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l log-format -d 'Log format' -r -f -a "text\t'Human-readable lines'
+json\t'One JSON object per line'"
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l handshake-timeout -d 'Seconds a client has to complete TLS and startup' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections -d 'Connections open at once, over all tenants' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections-per-tenant -d 'Sessions open at once per tenant' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l drain-timeout -d 'Seconds open sessions may finish after SIGTERM' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l backend -d 'Which tenant address to dial' -r -f -a "auto\t'The container\'s address on its network, falling back to the loopback port'
+address\t'The container\'s address on its network (the host routes to it directly)'
+loopback\t'The port published on 127.0.0.1 (through Docker\'s port forwarding; slower)'
+container\t'The container\'s name (for a gateway attached to the tenants\' networks)'"
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l allow-plaintext -d 'Accept clients without TLS (only on private networks)'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l keep-sessions-on-revoke -d 'Keep open sessions when a tenant is disabled, stopped or removed'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "list" -d 'List tenants with their hostname, status and access'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "info" -d 'Show a tenant\'s connection details'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "start" -d 'Start a tenant, or every tenant'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "stop" -d 'Stop a tenant, or every tenant'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "list" -d 'List tenants with their hostname, status and access'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "info" -d 'Show a tenant\'s connection details'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "start" -d 'Start a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "stop" -d 'Stop a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "gateway" -d 'The gateway: one TLS port for every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "certs" -d 'Certificates for the gateway'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access gateway certs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'

@@ -1,10 +1,13 @@
 //! `pgs`: a multi-tenant PostgreSQL platform on one Docker host.
 //!
 //! The folders mirror the architecture: [`cli`] (arguments, output), [`state`] (the JSON state
-//! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two).
+//! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two),
+//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates).
 
+pub mod certs;
 pub mod cli;
 pub mod docker;
+pub mod gateway;
 pub mod platform;
 pub mod state;
 

@@ -38,8 +38,72 @@ pub enum Command {
     EnableAccess(TenantArg),
     /// Refuse a tenant's clients at the gateway
     DisableAccess(TenantArg),
+    /// The gateway: one TLS port for every tenant
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
+    /// Certificates for the gateway
+    #[command(subcommand)]
+    Certs(CertsCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `pgs gateway ...`.
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Run the gateway in the foreground until SIGINT/SIGTERM
+    Run(GatewayRunArgs),
+}
+
+/// `pgs gateway run`.
+#[derive(Debug, Args)]
+pub struct GatewayRunArgs {
+    /// Address to listen on (default: 0.0.0.0 and the gateway port from the config)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Address of /health, /ready and /metrics
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:9187")]
+    pub health_listen: std::net::SocketAddr,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Accept clients without TLS (only on private networks)
+    #[arg(long)]
+    pub allow_plaintext: bool,
+    /// Seconds a client has to complete TLS and startup
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub handshake_timeout: u64,
+    /// Connections open at once, over all tenants
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// Sessions open at once per tenant
+    #[arg(long, value_name = "N", default_value_t = 1_000)]
+    pub max_connections_per_tenant: u64,
+    /// Seconds open sessions may finish after SIGTERM
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub drain_timeout: u64,
+    /// Which tenant address to dial
+    #[arg(long, value_enum, default_value_t = crate::gateway::BackendMode::Auto)]
+    pub backend: crate::gateway::BackendMode,
+    /// Keep open sessions when a tenant is disabled, stopped or removed
+    #[arg(long)]
+    pub keep_sessions_on_revoke: bool,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `pgs certs ...`.
+#[derive(Debug, Subcommand)]
+pub enum CertsCommand {
+    /// Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir
+    SelfSigned,
 }
 
 /// `--json`.

@@ -104,6 +104,18 @@ fn confirm(question: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
+fn init_logging(format: args::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PGS_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
+    match format {
+        args::LogFormat::Text => builder.init(),
+        args::LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let home = match cli.home.clone() {
@@ -187,6 +199,28 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::DisableAccess(a) => {
             platform.set_access(&a.tenant, false)?;
             eprintln!("pgs: access to {} disabled", a.tenant);
+        }
+        Command::Gateway(args::GatewayCommand::Run(a)) => {
+            init_logging(a.log_format);
+            let config = platform.state().config()?;
+            let opts = crate::gateway::Options {
+                listen: a.listen.unwrap_or_else(|| ([0, 0, 0, 0], config.gateway_port).into()),
+                health_listen: a.health_listen,
+                allow_plaintext: a.allow_plaintext,
+                handshake_timeout: Duration::from_secs(a.handshake_timeout),
+                max_connections: a.max_connections,
+                max_per_tenant: a.max_connections_per_tenant,
+                drain_timeout: Duration::from_secs(a.drain_timeout),
+                backend: a.backend,
+                keep_sessions_on_revoke: a.keep_sessions_on_revoke,
+            };
+            crate::gateway::run(platform.state().clone(), opts).await?;
+        }
+        Command::Certs(args::CertsCommand::SelfSigned) => {
+            let config = platform.state().config()?;
+            let files = platform.self_signed(&config)?;
+            println!("certificate for *.{0} and {0}: {1}", config.domain, files.cert().display());
+            println!("clients trust: {}", files.ca().display());
         }
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());

@@ -11,6 +11,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use rand::Rng;
 use serde::Serialize;
 
+use crate::certs::{self, CertFiles};
 use crate::docker::tenant::{Status, TenantContainer};
 use crate::docker::{Docker, DockerError};
 use crate::state::{
@@ -161,13 +162,29 @@ impl Platform {
             || config.domain == "localhost";
         config.hostaddr = local.then(|| "127.0.0.1".to_string());
         self.state.save_config(&lock, &config)?;
+        let domain_changed = existing.is_none_or(|old| old.domain != config.domain);
+        let files = CertFiles::new(self.state.root());
+        if config.certificate == CertificateSource::SelfSigned && (domain_changed || !files.cert().exists()) {
+            certs::local_ca::issue(&files, &config.domain).context("issuing the self-signed certificate")?;
+        }
         Ok(config)
+    }
+
+    /// Issues a fresh wildcard certificate from the local CA and records the choice.
+    pub fn self_signed(&self, config: &Config) -> Result<CertFiles> {
+        let lock = self.state.lock()?;
+        let files = CertFiles::new(self.state.root());
+        certs::local_ca::issue(&files, &config.domain)?;
+        let mut config = config.clone();
+        config.certificate = CertificateSource::SelfSigned;
+        self.state.save_config(&lock, &config)?;
+        Ok(files)
     }
 
     /// The connection URL of a tenant through the gateway.
     pub fn url(&self, config: &Config, id: &TenantId, password: &str) -> String {
         let mut params = Vec::new();
-        let ca = self.state.root().join("certs").join("ca.pem");
+        let ca = CertFiles::new(self.state.root()).ca();
         if ca.exists() {
             params.push("sslmode=verify-full".to_string());
             params.push(format!("sslrootcert={}", url_encode(&ca.to_string_lossy())));

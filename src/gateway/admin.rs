@@ -1,0 +1,67 @@
+//! `GET /health`, `GET /ready` and `GET /metrics` on the health address: a minimal HTTP/1.1
+//! responder with bounded reads and timeouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::Gateway;
+
+/// Serves the endpoints forever.
+pub async fn serve(listener: TcpListener, gw: Arc<Gateway>) {
+    loop {
+        let Ok((mut tcp, _)) = listener.accept().await else { continue };
+        let gw = gw.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 2048];
+            let mut n = 0;
+            let read = tokio::time::timeout(Duration::from_secs(5), async {
+                while n < buf.len() {
+                    let m = tcp.read(&mut buf[n..]).await?;
+                    if m == 0 {
+                        break;
+                    }
+                    n += m;
+                    if buf[..n].windows(4).any(|w| w == b"\r\n\r\n") || buf[..n].contains(&b'\n') {
+                        break;
+                    }
+                }
+                Ok::<_, std::io::Error>(())
+            })
+            .await;
+            if !matches!(read, Ok(Ok(()))) {
+                return;
+            }
+            let line = String::from_utf8_lossy(&buf[..n]);
+            let path = line.split_whitespace().nth(1).unwrap_or("/");
+            let (status, ctype, body) = respond(&gw, path);
+            let resp = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = tokio::time::timeout(Duration::from_secs(5), tcp.write_all(resp.as_bytes())).await;
+        });
+    }
+}
+
+fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
+    match path {
+        "/health" => ("200 OK", "text/plain", "ok\n".into()),
+        "/ready" if gw.ready() => ("200 OK", "text/plain", "ready\n".into()),
+        "/ready" => ("503 Service Unavailable", "text/plain", "not ready: routes or certificate not loaded\n".into()),
+        "/metrics" => ("200 OK", "text/plain; version=0.0.4", gw.metrics.render()),
+        "/status" => {
+            let body = serde_json::json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "uptime_secs": gw.started.elapsed().as_secs(),
+                "ready": gw.ready(),
+                "open_sessions": gw.metrics.open_sessions(),
+                "routes_generation": gw.routes.load().generation,
+            });
+            ("200 OK", "application/json", format!("{body}\n"))
+        }
+        _ => ("404 Not Found", "text/plain", "not found\n".into()),
+    }
+}

@@ -1,0 +1,115 @@
+//! Counters for `/metrics` (Prometheus text format) and per-tenant session accounting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+
+/// Per-tenant counters.
+#[derive(Default, Clone)]
+struct TenantStats {
+    open: u64,
+    total: u64,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+/// The gateway's counters.
+#[derive(Default)]
+pub struct Metrics {
+    /// Connections accepted.
+    pub connections_total: AtomicU64,
+    /// Connections open (all phases).
+    pub connections_open: AtomicU64,
+    /// Connections naming no known tenant.
+    pub route_misses: AtomicU64,
+    /// Failed TLS handshakes.
+    pub handshake_errors: AtomicU64,
+    /// Failed dials to tenants' PostgreSQL.
+    pub backend_dial_errors: AtomicU64,
+    /// CancelRequests received.
+    pub cancel_requests: AtomicU64,
+    refused: Mutex<BTreeMap<&'static str, u64>>,
+    tenants: Mutex<HashMap<String, TenantStats>>,
+}
+
+/// An open session of a tenant; counted until dropped.
+pub struct SessionSlot {
+    metrics: Arc<Metrics>,
+    tenant: String,
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut t = self.metrics.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = t.get_mut(&self.tenant) {
+            s.open = s.open.saturating_sub(1);
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a refusal by reason.
+    pub fn refused(&self, reason: &'static str) {
+        *self.refused.lock().unwrap_or_else(|e| e.into_inner()).entry(reason).or_default() += 1;
+    }
+
+    /// Opens a session slot for `tenant` unless it already has `max` open.
+    pub fn open_session(self: &Arc<Self>, tenant: &str, max: u64) -> Option<SessionSlot> {
+        let mut t = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let s = t.entry(tenant.to_string()).or_default();
+        if s.open >= max {
+            return None;
+        }
+        s.open += 1;
+        s.total += 1;
+        Some(SessionSlot { metrics: self.clone(), tenant: tenant.to_string() })
+    }
+
+    /// Adds a finished session's byte counts.
+    pub fn add_bytes(&self, tenant: &str, bytes_in: u64, bytes_out: u64) {
+        let mut t = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let s = t.entry(tenant.to_string()).or_default();
+        s.bytes_in += bytes_in;
+        s.bytes_out += bytes_out;
+    }
+
+    /// Open sessions over all tenants.
+    pub fn open_sessions(&self) -> u64 {
+        self.tenants.lock().map(|t| t.values().map(|s| s.open).sum()).unwrap_or(0)
+    }
+
+    /// Renders every counter in the Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut gauge = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        gauge("pgs_gateway_connections_total", "counter", "Connections accepted.", self.connections_total.load(Relaxed));
+        gauge("pgs_gateway_connections_open", "gauge", "Connections open.", self.connections_open.load(Relaxed));
+        gauge("pgs_gateway_route_misses_total", "counter", "Connections naming no known tenant.", self.route_misses.load(Relaxed));
+        gauge("pgs_gateway_handshake_errors_total", "counter", "Failed TLS handshakes.", self.handshake_errors.load(Relaxed));
+        gauge("pgs_gateway_backend_dial_errors_total", "counter", "Failed connections to tenants.", self.backend_dial_errors.load(Relaxed));
+        gauge("pgs_gateway_cancel_requests_total", "counter", "Cancel requests received.", self.cancel_requests.load(Relaxed));
+        let _ = writeln!(out, "# HELP pgs_gateway_refused_total Connections refused, by reason.\n# TYPE pgs_gateway_refused_total counter");
+        for (reason, n) in self.refused.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = writeln!(out, "pgs_gateway_refused_total{{reason=\"{reason}\"}} {n}");
+        }
+        let tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut ids: Vec<_> = tenants.keys().collect();
+        ids.sort();
+        for (name, help, pick) in [
+            ("pgs_gateway_tenant_sessions_open", "Open sessions per tenant.", (|s: &TenantStats| s.open) as fn(&TenantStats) -> u64),
+            ("pgs_gateway_tenant_sessions_total", "Sessions per tenant.", |s| s.total),
+            ("pgs_gateway_tenant_bytes_in_total", "Bytes from clients per tenant (closed sessions).", |s| s.bytes_in),
+            ("pgs_gateway_tenant_bytes_out_total", "Bytes to clients per tenant (closed sessions).", |s| s.bytes_out),
+        ] {
+            let kind = if name.ends_with("_open") { "gauge" } else { "counter" };
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for id in &ids {
+                let _ = writeln!(out, "{name}{{tenant=\"{id}\"}} {}", pick(&tenants[*id]));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,277 @@
+//! Which tenant a connection is for, and whether it may come in.
+//!
+//! Keys, in order: (1) the SNI hostname `TENANT.DOMAIN`; (2) `tenant=TENANT` in the `options`
+//! startup parameter (removed before forwarding); (3) a user name `USER.TENANT` (rewritten to
+//! `USER`); (4) a user name equal to a tenant id. Keys that name different tenants are refused.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::errors::Refusal;
+use super::frame::Startup;
+use crate::state::{Route, Routes};
+
+/// Which key chose the tenant (for logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteKey {
+    /// TLS SNI hostname.
+    Sni,
+    /// `tenant=` in `options`.
+    Options,
+    /// `USER.TENANT` user name.
+    UserSuffix,
+    /// User name equal to the tenant id.
+    User,
+}
+
+impl RouteKey {
+    /// Label for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteKey::Sni => "sni",
+            RouteKey::Options => "options",
+            RouteKey::UserSuffix => "user_suffix",
+            RouteKey::User => "user",
+        }
+    }
+}
+
+/// A tenant's route with its allowlist parsed.
+#[derive(Debug, Clone)]
+pub struct TenantRoute {
+    /// The route as written by the CLI.
+    pub route: Route,
+    /// Parsed allowlist (empty: everyone).
+    pub allow: Vec<IpNet>,
+}
+
+/// The routing table: an immutable snapshot of `routes.json`, swapped whole on reload.
+#[derive(Debug, Default)]
+pub struct Table {
+    /// Public domain (lowercase).
+    pub domain: String,
+    /// `routes.json` generation.
+    pub generation: u64,
+    /// Tenants by id.
+    pub tenants: HashMap<String, TenantRoute>,
+}
+
+impl Table {
+    /// Builds a table from route data; an unparsable allowlist entry is an error (the previous
+    /// table stays in force).
+    pub fn build(routes: &Routes) -> Result<Self, String> {
+        let mut tenants = HashMap::new();
+        for r in &routes.tenants {
+            let allow = r
+                .allow
+                .iter()
+                .map(|a| a.parse::<IpNet>().or_else(|_| a.parse::<IpAddr>().map(IpNet::from)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("tenant {}: bad allowlist entry: {e}", r.id))?;
+            tenants.insert(r.id.to_string(), TenantRoute { route: r.clone(), allow });
+        }
+        Ok(Self { domain: routes.domain.to_ascii_lowercase(), generation: routes.generation, tenants })
+    }
+
+    /// The tenant named by an SNI hostname directly under the domain.
+    fn tenant_from_sni(&self, sni: &str) -> Option<String> {
+        let sni = sni.trim_end_matches('.').to_ascii_lowercase();
+        let label = sni.strip_suffix(&self.domain)?.strip_suffix('.')?;
+        (!label.is_empty() && !label.contains('.')).then(|| label.to_string())
+    }
+
+    /// Picks the tenant for a connection and rewrites the startup message (strips the
+    /// `tenant=` option and the `.TENANT` user suffix).
+    pub fn choose(&self, sni: Option<&str>, startup: &mut Startup) -> Result<(String, RouteKey), Refusal> {
+        let mut chosen: Option<(String, RouteKey)> = None;
+        fn agree(chosen: &mut Option<(String, RouteKey)>, tenant: String, key: RouteKey) -> Result<(), Refusal> {
+            match chosen {
+                Some((t, _)) if *t != tenant => Err(Refusal::Conflict(t.clone(), tenant)),
+                Some(_) => Ok(()),
+                None => {
+                    *chosen = Some((tenant, key));
+                    Ok(())
+                }
+            }
+        }
+        if let Some(t) = sni.and_then(|s| self.tenant_from_sni(s)) {
+            agree(&mut chosen, t, RouteKey::Sni)?;
+        }
+        if let Some(options) = startup.get("options").map(str::to_owned) {
+            let (tenant, rest) = split_options(&options);
+            if let Some(t) = tenant {
+                agree(&mut chosen, t, RouteKey::Options)?;
+                if rest.is_empty() { startup.remove("options") } else { startup.set("options", rest) }
+            }
+        }
+        let user = startup.get("user").unwrap_or_default().to_string();
+        if let Some((name, suffix)) = user.rsplit_once('.') {
+            // Only a known tenant (or the one already chosen) makes the suffix a routing key.
+            let named = chosen.as_ref().is_some_and(|(t, _)| t == suffix) || self.tenants.contains_key(suffix);
+            if named && !name.is_empty() {
+                agree(&mut chosen, suffix.to_string(), RouteKey::UserSuffix)?;
+                startup.set("user", name.to_string());
+            }
+        }
+        if chosen.is_none() && self.tenants.contains_key(&user) {
+            chosen = Some((user, RouteKey::User));
+        }
+        chosen.ok_or(Refusal::NoTenant)
+    }
+
+    /// Checks that `tenant` exists, is open, running and admits `client`.
+    pub fn admit(&self, tenant: &str, client: IpAddr) -> Result<&TenantRoute, Refusal> {
+        let t = self.tenants.get(tenant).ok_or_else(|| Refusal::UnknownTenant(tenant.to_string()))?;
+        if !t.route.access {
+            return Err(Refusal::AccessDisabled(tenant.to_string()));
+        }
+        if !t.allow.is_empty() && !t.allow.iter().any(|n| n.contains(&client)) {
+            return Err(Refusal::NotAllowed(tenant.to_string()));
+        }
+        if !t.route.running {
+            return Err(Refusal::Stopped(tenant.to_string()));
+        }
+        Ok(t)
+    }
+}
+
+/// Splits a libpq `options` string into the tenant it names (`tenant=X` or `--tenant=X`) and
+/// the remaining options, which are kept as they were (backslash-escaped spaces included).
+fn split_options(options: &str) -> (Option<String>, String) {
+    let mut tokens = Vec::new();
+    let mut current = String::new();
+    let mut chars = options.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                current.push(c);
+                if let Some(n) = chars.next() {
+                    current.push(n);
+                }
+            }
+            c if c.is_whitespace() => {
+                if !current.is_empty() {
+                    tokens.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    let mut tenant = None;
+    tokens.retain(|t| match t.strip_prefix("--").unwrap_or(t).strip_prefix("tenant=") {
+        Some(v) => {
+            tenant = Some(v.to_ascii_lowercase());
+            false
+        }
+        None => true,
+    });
+    (tenant, tokens.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Backend, TenantId};
+
+    fn table() -> Table {
+        let route = |id: &str, access: bool, running: bool, allow: &[&str]| Route {
+            id: TenantId::parse(id).unwrap(),
+            host: format!("{id}.pgs.test"),
+            access,
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            running,
+            backend: Backend {
+                loopback: "127.0.0.1:1".into(),
+                address: "10.0.0.2:5432".into(),
+                network: "n".into(),
+                container: "c:5432".into(),
+            },
+        };
+        Table::build(&Routes {
+            schema_version: 1,
+            generation: 1,
+            domain: "pgs.test".into(),
+            gateway_port: 5432,
+            tenants: vec![
+                route("t1", true, true, &[]),
+                route("t2", false, true, &[]),
+                route("t3", true, false, &[]),
+                route("t4", true, true, &["192.168.1.0/24", "10.9.9.9"]),
+            ],
+        })
+        .unwrap()
+    }
+
+    fn startup(params: &[(&str, &str)]) -> Startup {
+        Startup { version: 196608, params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
+    }
+
+    #[test]
+    fn sni_first_case_insensitive_and_only_one_label() {
+        let t = table();
+        let mut s = startup(&[("user", "alice")]);
+        assert_eq!(t.choose(Some("T1.PGS.test"), &mut s).unwrap(), ("t1".into(), RouteKey::Sni));
+        assert_eq!(t.choose(Some("a.t1.pgs.test"), &mut s), Err(Refusal::NoTenant));
+        assert_eq!(t.choose(Some("pgs.test"), &mut s), Err(Refusal::NoTenant));
+        assert_eq!(t.choose(Some("t1.other.test"), &mut s), Err(Refusal::NoTenant));
+        // An unknown name under the domain is chosen, and refused by admit.
+        assert_eq!(t.choose(Some("nope.pgs.test"), &mut s).unwrap().0, "nope");
+    }
+
+    #[test]
+    fn options_key_is_removed_and_other_options_kept() {
+        let t = table();
+        let mut s = startup(&[("user", "alice"), ("options", "-c search_path=a\\ b tenant=t1 -c x=y")]);
+        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::Options));
+        assert_eq!(s.get("options"), Some("-c search_path=a\\ b -c x=y"));
+        let mut s = startup(&[("user", "alice"), ("options", "--tenant=t1")]);
+        assert_eq!(t.choose(None, &mut s).unwrap().0, "t1");
+        assert_eq!(s.get("options"), None);
+    }
+
+    #[test]
+    fn user_suffix_and_plain_user() {
+        let t = table();
+        let mut s = startup(&[("user", "alice.t1")]);
+        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::UserSuffix));
+        assert_eq!(s.get("user"), Some("alice"));
+        let mut s = startup(&[("user", "t1")]);
+        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::User));
+        assert_eq!(s.get("user"), Some("t1"));
+        // A dot in a role name that is not a tenant stays as it is.
+        let mut s = startup(&[("user", "first.last")]);
+        assert_eq!(t.choose(None, &mut s), Err(Refusal::NoTenant));
+        assert_eq!(s.get("user"), Some("first.last"));
+    }
+
+    #[test]
+    fn conflicting_keys_are_refused() {
+        let t = table();
+        let mut s = startup(&[("user", "alice"), ("options", "tenant=t2")]);
+        assert!(matches!(t.choose(Some("t1.pgs.test"), &mut s), Err(Refusal::Conflict(..))));
+        let mut s = startup(&[("user", "alice.t2")]);
+        assert!(matches!(t.choose(Some("t1.pgs.test"), &mut s), Err(Refusal::Conflict(..))));
+        // Agreeing keys are fine.
+        let mut s = startup(&[("user", "alice.t1"), ("options", "tenant=t1")]);
+        assert_eq!(t.choose(Some("t1.pgs.test"), &mut s).unwrap().0, "t1");
+        assert_eq!(s.get("user"), Some("alice"));
+    }
+
+    #[test]
+    fn admission() {
+        let t = table();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(t.admit("t1", ip("1.2.3.4")).is_ok());
+        assert_eq!(t.admit("zz", ip("1.2.3.4")).unwrap_err(), Refusal::UnknownTenant("zz".into()));
+        assert_eq!(t.admit("t2", ip("1.2.3.4")).unwrap_err(), Refusal::AccessDisabled("t2".into()));
+        assert_eq!(t.admit("t3", ip("1.2.3.4")).unwrap_err(), Refusal::Stopped("t3".into()));
+        assert!(t.admit("t4", ip("192.168.1.7")).is_ok());
+        assert!(t.admit("t4", ip("10.9.9.9")).is_ok());
+        assert_eq!(t.admit("t4", ip("192.168.2.7")).unwrap_err(), Refusal::NotAllowed("t4".into()));
+    }
+}

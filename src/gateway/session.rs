@@ -1,0 +1,364 @@
+//! One client connection, top to bottom: first packet → TLS → startup → route → connect the
+//! backend → forward the startup → watch the startup replies for BackendKeyData → pump bytes
+//! both ways until either side closes (or the tenant's access is revoked).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::server::TlsStream;
+use tokio_util::either::Either;
+
+use super::Gateway;
+use super::cancel::{self, ClientKey, Target};
+use super::errors::Refusal;
+use super::frame::{self, FirstPacket, Startup};
+use super::route::RouteKey;
+
+/// The client's side: plain TCP (only with `--allow-plaintext`) or TLS.
+type ClientStream = Either<TcpStream, TlsStream<TcpStream>>;
+
+/// What the pre-startup negotiation produced.
+enum Negotiated {
+    /// A CancelRequest (plaintext or inside TLS).
+    Cancel { pid: u32, secret: Vec<u8> },
+    /// A startup message on an established stream.
+    Startup { stream: ClientStream, startup: Startup, sni: Option<String> },
+}
+
+/// A refusal, with the stream to send the ErrorResponse on (if one is still usable).
+struct Failure {
+    stream: Option<ClientStream>,
+    refusal: Refusal,
+}
+
+impl From<Refusal> for Failure {
+    fn from(refusal: Refusal) -> Self {
+        Failure { stream: None, refusal }
+    }
+}
+
+/// What one connection did, for its log line.
+#[derive(Default)]
+struct Outcome {
+    tenant: Option<String>,
+    key: Option<RouteKey>,
+    result: &'static str,
+    reason: Option<String>,
+    bytes_in: u64,
+    bytes_out: u64,
+}
+
+/// Serves one accepted connection to the end, then logs one line about it.
+pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
+    let started = Instant::now();
+    let _ = tcp.set_nodelay(true);
+    let mut out = Outcome::default();
+    let negotiated = tokio::time::timeout(gw.opts.handshake_timeout, negotiate(&gw, tcp)).await;
+    match negotiated {
+        Err(_) => {
+            gw.metrics.refused("handshake_timeout");
+            out.result = "timeout";
+        }
+        Ok(Err(f)) => {
+            refuse(&gw, f.stream, &f.refusal).await;
+            out.result = "refused";
+            out.reason = Some(f.refusal.to_string());
+        }
+        Ok(Ok(Negotiated::Cancel { pid, secret })) => {
+            gw.metrics.cancel_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            out.result = match gw.cancels.lookup(pid, &secret) {
+                Some(target) => {
+                    out.tenant = Some(target.tenant.clone());
+                    if cancel::forward(&target).await.is_ok() { "cancel_forwarded" } else { "cancel_failed" }
+                }
+                None => "cancel_unknown_key",
+            };
+        }
+        Ok(Ok(Negotiated::Startup { stream, startup, sni })) => {
+            session(&gw, stream, startup, sni.as_deref(), peer, &mut out).await;
+        }
+    }
+    let ms = started.elapsed().as_millis() as u64;
+    tracing::info!(
+        client = %peer,
+        tenant = out.tenant.as_deref().unwrap_or("-"),
+        key = out.key.map_or("-", RouteKey::as_str),
+        outcome = out.result,
+        reason = out.reason.as_deref().unwrap_or(""),
+        duration_ms = ms,
+        bytes_in = out.bytes_in,
+        bytes_out = out.bytes_out,
+        "connection"
+    );
+}
+
+/// Sends the refusal's ErrorResponse (if there is a stream to send it on) and closes.
+async fn refuse(gw: &Gateway, stream: Option<ClientStream>, refusal: &Refusal) {
+    gw.metrics.refused(refusal.reason());
+    if let Some(mut s) = stream {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            s.write_all(&refusal.to_error_response()).await?;
+            s.shutdown().await
+        })
+        .await;
+    }
+}
+
+/// Whether the client already sent bytes we have not read (it must wait for our answer).
+fn has_pending_bytes(tcp: &TcpStream) -> bool {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    matches!(socket2::SockRef::from(tcp).peek(&mut buf), Ok(n) if n > 0)
+}
+
+async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failure> {
+    let mut gss_answered = false;
+    loop {
+        let mut first = [0u8; 1];
+        match tcp.peek(&mut first).await {
+            Ok(0) | Err(_) => return Err(Refusal::Protocol("connection closed before startup".into()).into()),
+            Ok(_) => {}
+        }
+        if first[0] == 0x16 {
+            // Direct TLS (PostgreSQL 17+ `sslnegotiation=direct`): ALPN `postgresql` required.
+            let tls = accept_tls(gw, tcp).await?;
+            if tls.get_ref().1.alpn_protocol() != Some(super::tls::ALPN) {
+                return Err(Failure {
+                    stream: Some(Either::Right(tls)),
+                    refusal: Refusal::Protocol("direct TLS connection without ALPN \"postgresql\"".into()),
+                });
+            }
+            return startup_in_tls(tls).await;
+        }
+        let body = frame::read_packet(&mut tcp).await?;
+        let packet = match frame::parse_first(&body) {
+            Ok(p) => p,
+            Err(r) => return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r }),
+        };
+        match packet {
+            FirstPacket::SslRequest => {
+                if has_pending_bytes(&tcp) {
+                    let r = Refusal::Protocol("received unencrypted data after SSL request".into());
+                    return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r });
+                }
+                if gw.tls.load().is_none() {
+                    // No certificate: say so in plaintext rather than fail the handshake.
+                    let _ = tcp.write_all(b"N").await;
+                    continue;
+                }
+                tcp.write_all(b"S").await.map_err(|_| Refusal::Protocol("connection closed".into()))?;
+                let tls = accept_tls(gw, tcp).await?;
+                return startup_in_tls(tls).await;
+            }
+            FirstPacket::GssEncRequest if !gss_answered => {
+                gss_answered = true;
+                tcp.write_all(b"N").await.map_err(|_| Refusal::Protocol("connection closed".into()))?;
+            }
+            FirstPacket::GssEncRequest => {
+                let r = Refusal::Protocol("repeated GSSENC request".into());
+                return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r });
+            }
+            FirstPacket::Cancel { pid, secret } => return Ok(Negotiated::Cancel { pid, secret }),
+            FirstPacket::Startup(startup) => {
+                if !gw.opts.allow_plaintext {
+                    return Err(Failure { stream: Some(Either::Left(tcp)), refusal: Refusal::TlsRequired });
+                }
+                return Ok(Negotiated::Startup { stream: Either::Left(tcp), startup, sni: None });
+            }
+        }
+    }
+}
+
+async fn accept_tls(gw: &Gateway, tcp: TcpStream) -> Result<TlsStream<TcpStream>, Failure> {
+    let Some(config) = gw.tls.load_full() else {
+        return Err(Refusal::Protocol("TLS is not available: the gateway has no certificate".into()).into());
+    };
+    tokio_rustls::TlsAcceptor::from(config).accept(tcp).await.map_err(|e| {
+        gw.metrics.handshake_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Refusal::Protocol(format!("TLS handshake failed: {e}")).into()
+    })
+}
+
+async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Failure> {
+    let sni = tls.get_ref().1.server_name().map(str::to_owned);
+    let packet = match frame::read_packet(&mut tls).await {
+        Ok(body) => frame::parse_first(&body),
+        Err(r) => Err(r),
+    };
+    match packet {
+        Ok(FirstPacket::Startup(startup)) => Ok(Negotiated::Startup { stream: Either::Right(tls), startup, sni }),
+        Ok(FirstPacket::Cancel { pid, secret }) => Ok(Negotiated::Cancel { pid, secret }),
+        Ok(_) => Err(Failure {
+            stream: Some(Either::Right(tls)),
+            refusal: Refusal::Protocol("encryption request inside TLS".into()),
+        }),
+        Err(r) => Err(Failure { stream: Some(Either::Right(tls)), refusal: r }),
+    }
+}
+
+/// Routes, admits, connects and pumps one session.
+async fn session(
+    gw: &Arc<Gateway>,
+    client: ClientStream,
+    mut startup: Startup,
+    sni: Option<&str>,
+    peer: SocketAddr,
+    out: &mut Outcome,
+) {
+    let table = gw.routes.load_full();
+    let admitted = table.choose(sni, &mut startup).and_then(|(tenant, key)| {
+        out.tenant = Some(tenant.clone());
+        out.key = Some(key);
+        table.admit(&tenant, peer.ip()).map(|r| (tenant, r.route.backend.clone()))
+    });
+    let (tenant, backend) = match admitted {
+        Ok(x) => x,
+        Err(r) => {
+            if matches!(r, Refusal::NoTenant | Refusal::UnknownTenant(_)) {
+                gw.metrics.route_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            out.result = "refused";
+            out.reason = Some(r.to_string());
+            return refuse(gw, Some(client), &r).await;
+        }
+    };
+    let Some(_slot) = gw.metrics.open_session(&tenant, gw.opts.max_per_tenant) else {
+        out.result = "refused";
+        return refuse(gw, Some(client), &Refusal::TooMany(Some(tenant))).await;
+    };
+    let (mut server, addr) = match connect_backend(gw, &backend).await {
+        Ok(s) => s,
+        Err(e) => {
+            gw.metrics.backend_dial_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(tenant = %tenant, error = %e, "cannot reach the tenant's PostgreSQL");
+            out.result = "refused";
+            return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
+        }
+    };
+    if server.write_all(&startup.encode()).await.is_err() {
+        out.result = "refused";
+        return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
+    }
+
+    let mut revoked = gw.route_changes.subscribe();
+    let (mut client_r, mut client_w) = tokio::io::split(client);
+    let (mut server_r, mut server_w) = server.into_split();
+    let up = async {
+        let n = tokio::io::copy(&mut client_r, &mut server_w).await.unwrap_or(0);
+        let _ = server_w.shutdown().await;
+        n
+    };
+    let down = async {
+        let target = |pid, secret| Target { backend: addr, pid, secret, tenant: tenant.clone() };
+        let (key, mut n) = relay_startup(&mut server_r, &mut client_w, gw, target).await.unwrap_or((None, 0));
+        n += tokio::io::copy(&mut server_r, &mut client_w).await.unwrap_or(0);
+        let _ = client_w.shutdown().await;
+        drop(key);
+        n
+    };
+    let pump = async { tokio::join!(up, down) };
+    tokio::pin!(pump);
+    let watch_access = async {
+        loop {
+            if revoked.changed().await.is_err() {
+                return std::future::pending::<()>().await;
+            }
+            if gw.opts.keep_sessions_on_revoke {
+                continue;
+            }
+            if gw.routes.load().admit(&tenant, peer.ip()).is_err() {
+                return;
+            }
+        }
+    };
+    tokio::select! {
+        (bytes_in, bytes_out) = &mut pump => {
+            out.bytes_in = bytes_in;
+            out.bytes_out = bytes_out;
+            out.result = "closed";
+        }
+        () = watch_access => {
+            out.result = "revoked";
+        }
+    }
+    gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
+}
+
+/// Connects to the tenant's PostgreSQL at the address the gateway's backend mode picks.
+async fn connect_backend(gw: &Gateway, backend: &crate::state::Backend) -> std::io::Result<(TcpStream, SocketAddr)> {
+    let candidates: Vec<&str> = match gw.opts.backend {
+        super::BackendMode::Address => vec![&backend.address],
+        super::BackendMode::Loopback => vec![&backend.loopback],
+        super::BackendMode::Container => vec![&backend.container],
+        super::BackendMode::Auto => vec![&backend.address, &backend.loopback],
+    };
+    let mut last = std::io::Error::other("no backend address");
+    for candidate in candidates {
+        let attempt = async {
+            let addr = tokio::net::lookup_host(candidate)
+                .await?
+                .next()
+                .ok_or_else(|| std::io::Error::other("address did not resolve"))?;
+            let s = TcpStream::connect(addr).await?;
+            s.set_nodelay(true)?;
+            Ok::<_, std::io::Error>((s, addr))
+        };
+        match tokio::time::timeout(Duration::from_secs(3), attempt).await {
+            Ok(Ok(x)) => return Ok(x),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = std::io::ErrorKind::TimedOut.into(),
+        }
+    }
+    Err(last)
+}
+
+/// Forwards the backend's startup replies (authentication, parameters...) until ReadyForQuery
+/// or an error, replacing BackendKeyData with a key of the gateway's own. Returns that key.
+async fn relay_startup<R, W>(
+    server: &mut R,
+    client: &mut W,
+    gw: &Arc<Gateway>,
+    target: impl Fn(u32, Vec<u8>) -> Target,
+) -> std::io::Result<(Option<ClientKey>, u64)>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut key = None;
+    let mut bytes = 0u64;
+    loop {
+        let mut header = [0u8; 5];
+        server.read_exact(&mut header).await?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        if len < 4 {
+            return Err(std::io::Error::other("bad message length from backend"));
+        }
+        if header[0] == b'K' && (12..=8 + frame::MAX_CANCEL_SECRET).contains(&len) {
+            let mut body = vec![0u8; len - 4];
+            server.read_exact(&mut body).await?;
+            let pid = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
+            let k = gw.cancels.register(target(pid, body[4..].to_vec()));
+            let mut msg = vec![b'K'];
+            msg.extend(((8 + k.secret.len()) as u32).to_be_bytes());
+            msg.extend(k.pid.to_be_bytes());
+            msg.extend(&k.secret);
+            client.write_all(&msg).await?;
+            bytes += msg.len() as u64;
+            key = Some(k);
+            continue;
+        }
+        client.write_all(&header).await?;
+        let body = len as u64 - 4;
+        let copied = tokio::io::copy(&mut (&mut *server).take(body), client).await?;
+        if copied != body {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        bytes += 5 + body;
+        if header[0] == b'Z' || header[0] == b'E' {
+            client.flush().await?;
+            return Ok((key, bytes));
+        }
+    }
+}
