@@ -81,9 +81,19 @@ pub struct Gateway {
     pub route_changes: tokio::sync::watch::Sender<u64>,
     /// When the gateway started.
     pub started: Instant,
+    /// The state dir.
+    state: StateDir,
+    /// Identity of the routes file last loaded.
+    routes_stamp: std::sync::Mutex<reload::Stamp>,
 }
 
 impl Gateway {
+    /// Reloads `routes.json` if it changed since the last load (always with `force`); returns
+    /// whether new routes are in force. Cheap when nothing changed: one `stat`.
+    pub fn refresh_routes(&self, force: bool) -> bool {
+        reload::refresh_routes(self, &self.state, &self.routes_stamp, force)
+    }
+
     /// Whether the gateway can serve: routes and certificate loaded.
     pub fn ready(&self) -> bool {
         self.tls.load().is_some() && self.routes.load().generation > 0
@@ -107,8 +117,10 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,
         started: Instant::now(),
+        state: state.clone(),
+        routes_stamp: std::sync::Mutex::new(None),
     });
-    let mut reloader = reload::Reloader::new(state, gw.clone());
+    let mut reloader = reload::Reloader::new(&state, gw.clone());
     reloader.reload(true);
     tokio::spawn(reloader.run());
     tokio::spawn(admin::serve(health, gw.clone()));

@@ -9,53 +9,70 @@ use std::time::{Duration, SystemTime};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Gateway, route, tls};
+
+/// Reads `routes.json` if its stamp differs from `last` (or `force`), swapping the table in.
+/// Returns whether a new table was installed.
+pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<Stamp>, force: bool) -> bool {
+    let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
+    let current = stamp(&state.routes_path());
+    if !force && current == *last {
+        return false;
+    }
+    *last = current;
+    match state.routes() {
+        Ok(Some(routes)) => match route::Table::build(&routes) {
+            Ok(table) => {
+                let n = table.tenants.len();
+                let generation = table.generation;
+                gw.routes.store(Arc::new(table));
+                gw.route_changes.send_modify(|g| *g += 1);
+                tracing::info!(tenants = n, generation, "routes loaded");
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "routes.json rejected; keeping the previous routes");
+                false
+            }
+        },
+        Ok(None) => {
+            tracing::warn!(path = %state.routes_path().display(), "no routes yet");
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read routes; keeping the previous routes");
+            false
+        }
+    }
+}
 use crate::certs::CertFiles;
 use crate::state::StateDir;
 
 /// Identity of a file version: modification time, length, inode.
-type Stamp = Option<(SystemTime, u64, u64)>;
+pub type Stamp = Option<(SystemTime, u64, u64)>;
 
-fn stamp(path: &PathBuf) -> Stamp {
+/// The current identity of the file at `path`.
+pub fn stamp(path: &PathBuf) -> Stamp {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len(), m.ino()))
 }
 
 /// Watches the state dir for the gateway.
 pub struct Reloader {
-    state: StateDir,
     certs: CertFiles,
     gw: Arc<Gateway>,
-    routes_stamp: Stamp,
     cert_stamp: (Stamp, Stamp),
 }
 
 impl Reloader {
     /// A reloader for `gw` reading `state`.
-    pub fn new(state: StateDir, gw: Arc<Gateway>) -> Self {
+    pub fn new(state: &StateDir, gw: Arc<Gateway>) -> Self {
         let certs = CertFiles::new(state.root());
-        Self { state, certs, gw, routes_stamp: None, cert_stamp: (None, None) }
+        Self { certs, gw, cert_stamp: (None, None) }
     }
 
     /// Reloads what changed (everything with `force`).
     pub fn reload(&mut self, force: bool) {
-        let rs = stamp(&self.state.routes_path());
-        if force || rs != self.routes_stamp {
-            self.routes_stamp = rs;
-            match self.state.routes() {
-                Ok(Some(routes)) => match route::Table::build(&routes) {
-                    Ok(table) => {
-                        let n = table.tenants.len();
-                        let generation = table.generation;
-                        self.gw.routes.store(Arc::new(table));
-                        self.gw.route_changes.send_modify(|g| *g += 1);
-                        tracing::info!(tenants = n, generation, "routes loaded");
-                    }
-                    Err(e) => tracing::warn!(error = %e, "routes.json rejected; keeping the previous routes"),
-                },
-                Ok(None) => tracing::warn!(path = %self.state.routes_path().display(), "no routes yet"),
-                Err(e) => tracing::warn!(error = %e, "cannot read routes; keeping the previous routes"),
-            }
-        }
+        self.gw.refresh_routes(force);
         let cs = (stamp(&self.certs.cert()), stamp(&self.certs.key()));
         if force || cs != self.cert_stamp {
             self.cert_stamp = cs;

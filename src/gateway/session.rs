@@ -132,8 +132,7 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
             }
             return startup_in_tls(tls).await;
         }
-        let body = frame::read_packet(&mut tcp).await?;
-        let packet = match frame::parse_first(&body) {
+        let packet = match frame::read_packet(&mut tcp).await.and_then(|body| frame::parse_first(&body)) {
             Ok(p) => p,
             Err(r) => return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r }),
         };
@@ -207,12 +206,13 @@ async fn session(
     peer: SocketAddr,
     out: &mut Outcome,
 ) {
-    let table = gw.routes.load_full();
-    let admitted = table.choose(sni, &mut startup).and_then(|(tenant, key)| {
-        out.tenant = Some(tenant.clone());
-        out.key = Some(key);
-        table.admit(&tenant, peer.ip()).map(|r| (tenant, r.route.backend.clone()))
-    });
+    let original = startup.clone();
+    let mut admitted = route(gw, sni, &mut startup, peer, out);
+    if matches!(admitted, Err(Refusal::NoTenant | Refusal::UnknownTenant(_))) && gw.refresh_routes(false) {
+        // A tenant created a moment ago: the routes file changed since the last poll.
+        startup = original;
+        admitted = route(gw, sni, &mut startup, peer, out);
+    }
     let (tenant, backend) = match admitted {
         Ok(x) => x,
         Err(r) => {
@@ -284,6 +284,21 @@ async fn session(
         }
     }
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
+}
+
+/// Chooses and admits the tenant with the current routing table.
+fn route(
+    gw: &Gateway,
+    sni: Option<&str>,
+    startup: &mut Startup,
+    peer: SocketAddr,
+    out: &mut Outcome,
+) -> Result<(String, crate::state::Backend), Refusal> {
+    let table = gw.routes.load();
+    let (tenant, key) = table.choose(sni, startup)?;
+    out.tenant = Some(tenant.clone());
+    out.key = Some(key);
+    table.admit(&tenant, peer.ip()).map(|r| (tenant, r.route.backend.clone()))
 }
 
 /// Connects to the tenant's PostgreSQL at the address the gateway's backend mode picks.

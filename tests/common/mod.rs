@@ -163,3 +163,103 @@ pub async fn connect_tenant(doc: &serde_json::Value) -> tokio_postgres::Client {
 pub fn pgs_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pgs"))
 }
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `pgs gateway run` child process on free loopback ports; killed on drop.
+pub struct GatewayProc {
+    child: std::process::Child,
+    /// Client port.
+    pub port: u16,
+    /// Health port.
+    pub health: u16,
+}
+
+impl GatewayProc {
+    /// Starts the gateway for `home` (whose config gets this gateway's port) and waits until
+    /// `/ready` answers 200.
+    pub fn start(home: &Home, extra: &[&str]) -> Self {
+        let port = free_port();
+        let health = free_port();
+        home.ok(&["setup", "--yes", "--gateway-port", &port.to_string()]);
+        let listen = format!("127.0.0.1:{port}");
+        let health_listen = format!("127.0.0.1:{health}");
+        let mut args = vec!["gateway", "run", "--listen", &listen, "--health-listen", &health_listen];
+        args.extend(extra);
+        let log = std::fs::File::create(home.path().join("gateway.log")).unwrap();
+        let child = home.cmd(&args).stdout(std::process::Stdio::null()).stderr(log).spawn().unwrap();
+        let gw = Self { child, port, health };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while gw.http("/ready").0 != 200 {
+            assert!(std::time::Instant::now() < deadline, "gateway not ready: {}", home.gateway_log());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        gw
+    }
+
+    /// GETs a path on the health port: (status, body).
+    pub fn http(&self, path: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.health)) else { return (0, String::new()) };
+        let _ = write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        (status, body)
+    }
+
+    /// Sends a signal to the gateway process.
+    pub fn signal(&self, sig: &str) {
+        Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().unwrap();
+    }
+
+    /// Waits for the process to exit (up to `secs`), returning whether it did.
+    pub fn wait_exit(&mut self, secs: u64) -> bool {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while std::time::Instant::now() < deadline {
+            if self.child.try_wait().unwrap().is_some() {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
+    }
+}
+
+impl Drop for GatewayProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Home {
+    /// The gateway's log so far (for assertion messages).
+    pub fn gateway_log(&self) -> String {
+        std::fs::read_to_string(self.path().join("gateway.log")).unwrap_or_default()
+    }
+
+    /// The local CA file clients trust.
+    pub fn ca_file(&self) -> PathBuf {
+        self.path().join("certs/ca.pem")
+    }
+}
+
+/// Runs psql with a connection string and SQL; returns (success, stdout, stderr).
+pub fn psql(conninfo: &str, sql: &str) -> (bool, String, String) {
+    let out = Command::new("psql")
+        .args([conninfo, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env("PGCONNECT_TIMEOUT", "10")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("psql");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    )
+}

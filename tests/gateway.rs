@@ -1,0 +1,283 @@
+//! The gateway with real tenants and real clients (psql/libpq, rustls for direct TLS, raw
+//! sockets for the protocol's edges).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::{GatewayProc, Home, psql, unique};
+
+/// A libpq connection string for `user` through the gateway, without SNI (by IP).
+fn by_ip(gw: &GatewayProc, user: &str, password: &str, extra: &str) -> String {
+    format!("host=127.0.0.1 port={} user={user} password={password} dbname={} sslmode=require {extra}", gw.port, user.split('.').next().unwrap())
+}
+
+fn password(doc: &serde_json::Value) -> String {
+    doc["password"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn sni_verify_full_routes_each_tenant_to_its_own_data() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    // Tenants created while the gateway runs are routable without a restart.
+    let (a, b) = (unique("sni"), unique("sni"));
+    let doc_a = home.create(&a);
+    let doc_b = home.create(&b);
+    let url_a = doc_a["url"].as_str().unwrap();
+    let url_b = doc_b["url"].as_str().unwrap();
+    assert!(url_a.contains("sslmode=verify-full") && url_a.contains(&format!(":{}/", gw.port)), "{url_a}");
+
+    let (ok, out, err) = psql(url_a, "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('only-a'); SELECT current_user");
+    assert!(ok, "{err}\n{}", home.gateway_log());
+    assert_eq!(out.lines().last().unwrap(), a);
+    let (ok, _, err) = psql(url_b, "SELECT * FROM secret");
+    assert!(!ok && err.contains("relation \"secret\" does not exist"), "{err}");
+    let (ok, out, _) = psql(url_b, "SELECT current_database()");
+    assert!(ok);
+    assert_eq!(out, b);
+
+    // verify-full really verifies: another CA is refused.
+    let other = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(other.path(), include_str!("../tests/data/other-ca.pem")).unwrap();
+    let bad = url_a.replace(
+        &format!("sslrootcert={}", home.ca_file().to_string_lossy().replace('/', "%2F")),
+        &format!("sslrootcert={}", other.path().display()),
+    );
+    let (ok, _, err) = psql(&bad, "SELECT 1");
+    assert!(!ok && err.contains("certificate verify failed"), "{err}");
+
+    // Metrics count the sessions per tenant.
+    let (_, metrics) = gw.http("/metrics");
+    assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{a}\"}} 1")), "{metrics}");
+    assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{b}\"}} 2")), "{metrics}");
+    assert!(metrics.contains("pgs_gateway_handshake_errors_total 1"), "{metrics}");
+}
+
+#[test]
+fn clients_without_sni_use_options_or_user_name() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("nosni");
+    let pw = password(&home.create(&id));
+    // options=tenant=ID, other options kept.
+    let (ok, out, err) = psql(&by_ip(&gw, &id, &pw, &format!("options='-c search_path=x tenant={id}'")), "SHOW search_path");
+    assert!(ok, "{err}");
+    assert_eq!(out, "x");
+    // USER.TENANT, rewritten to USER.
+    let (ok, out, err) = psql(&by_ip(&gw, &format!("{id}.{id}"), &pw, ""), "SELECT current_user");
+    assert!(ok, "{err}");
+    assert_eq!(out, id);
+    // A user name equal to the tenant id.
+    let (ok, _, err) = psql(&by_ip(&gw, &id, &pw, ""), "SELECT 1");
+    assert!(ok, "{err}");
+    // No key at all.
+    let (ok, _, err) = psql(&by_ip(&gw, "someone", &pw, ""), "SELECT 1");
+    assert!(!ok && err.contains("no tenant named by the connection"), "{err}");
+    // Keys naming different tenants.
+    let conninfo = format!(
+        "host={id}.pgs.test hostaddr=127.0.0.1 port={} user=x password=y dbname=x sslmode=require options=tenant=other",
+        gw.port
+    );
+    let (ok, _, err) = psql(&conninfo, "SELECT 1");
+    assert!(!ok && err.contains("names two different tenants"), "{err}");
+    // Unknown tenant.
+    let conninfo = format!("host=nobody.pgs.test hostaddr=127.0.0.1 port={} user=x password=y sslmode=require", gw.port);
+    let (ok, _, err) = psql(&conninfo, "SELECT 1");
+    assert!(!ok && err.contains("tenant nobody does not exist"), "{err}");
+    assert!(!home.gateway_log().contains("10.213."), "no internal address in logs of refusals");
+}
+
+#[test]
+fn plaintext_is_refused_with_a_message() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let conninfo = format!("host=127.0.0.1 port={} user=t1 password=x sslmode=disable gssencmode=disable", gw.port);
+    let (ok, _, err) = psql(&conninfo, "SELECT 1");
+    assert!(!ok && err.contains("requires TLS"), "{err}");
+}
+
+#[test]
+fn disable_access_closes_open_sessions_and_enable_reopens() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("acc");
+    let doc = home.create(&id);
+    let url = doc["url"].as_str().unwrap().to_string();
+    let mut session = std::process::Command::new("psql")
+        .args([&url, "-X", "-c", "SELECT pg_sleep(20)"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let disabled = Instant::now();
+    home.ok(&["disable-access", &id]);
+    let deadline = disabled + Duration::from_secs(5);
+    while session.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "session still open after disable-access");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let closed_after = disabled.elapsed();
+    assert!(closed_after < Duration::from_millis(1500), "closed after {closed_after:?}");
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(!ok && err.contains(&format!("tenant {id} does not accept external connections")), "{err}");
+    home.ok(&["enable-access", &id]);
+    std::thread::sleep(Duration::from_millis(600));
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(ok, "{err}");
+    // A stopped tenant gets its own message.
+    home.ok(&["stop", &id]);
+    std::thread::sleep(Duration::from_millis(600));
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(!ok && err.contains(&format!("tenant {id} is stopped")), "{err}");
+}
+
+#[test]
+fn ctrl_c_in_psql_cancels_the_query_through_the_gateway() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("cxl");
+    let doc = home.create(&id);
+    let url = doc["url"].as_str().unwrap().to_string();
+    let session = std::process::Command::new("psql")
+        .args([&url, "-X", "-c", "SELECT pg_sleep(30)"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    std::process::Command::new("kill").args(["-INT", &session.id().to_string()]).status().unwrap();
+    let out = session.wait_with_output().unwrap();
+    let took = sent.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("canceling statement due to user request"), "{err}\n{}", home.gateway_log());
+    assert!(took < Duration::from_secs(2), "cancel took {took:?}");
+    let (_, metrics) = gw.http("/metrics");
+    assert!(metrics.contains("pgs_gateway_cancel_requests_total 1"), "{metrics}");
+}
+
+fn raw(gw: &GatewayProc) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", gw.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+fn read_all(mut s: TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    buf
+}
+
+fn sqlstate(resp: &[u8]) -> String {
+    assert_eq!(resp.first(), Some(&b'E'), "expected an ErrorResponse, got {resp:?}");
+    let text = String::from_utf8_lossy(resp);
+    text.split('\0').find_map(|f| f.strip_prefix('C')).unwrap_or_default().to_string()
+}
+
+#[test]
+fn protocol_edges_get_answers_not_hangs() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &["--handshake-timeout", "2"]);
+    // GSSENCRequest -> 'N', then SSLRequest on the same socket -> 'S'.
+    let mut s = raw(&gw);
+    s.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30]).unwrap();
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).unwrap();
+    assert_eq!(b[0], b'N');
+    s.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]).unwrap();
+    s.read_exact(&mut b).unwrap();
+    assert_eq!(b[0], b'S');
+    // Garbage first packet -> protocol violation.
+    let mut s = raw(&gw);
+    s.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    assert_eq!(sqlstate(&read_all(s)), "08P01");
+    // Oversized startup length -> refused without reading it.
+    let mut s = raw(&gw);
+    s.write_all(&[0, 1, 0, 0, 0, 3, 0, 0]).unwrap();
+    assert_eq!(sqlstate(&read_all(s)), "08P01");
+    // Bytes pipelined after SSLRequest -> protocol violation (CVE-2021-23214 class).
+    let mut s = raw(&gw);
+    s.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f, 0, 0, 0, 9, 0, 3, 0, 0, 0]).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sqlstate(&read_all(s)), "08P01");
+    // A client that sends nothing is closed at the handshake deadline.
+    let s = raw(&gw);
+    let t = Instant::now();
+    let got = read_all(s);
+    assert!(got.is_empty() && t.elapsed() < Duration::from_secs(4), "{got:?} after {:?}", t.elapsed());
+    // A forged cancel key is accepted silently and cancels nothing.
+    let mut s = raw(&gw);
+    s.write_all(&[0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e, 0, 0, 0, 1, 1, 2, 3, 4]).unwrap();
+    assert!(read_all(s).is_empty());
+    // The gateway is still healthy.
+    assert_eq!(gw.http("/health").0, 200);
+}
+
+fn tls_client(home: &Home, alpn: bool) -> std::sync::Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(home.ca_file()).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    if alpn {
+        config.alpn_protocols = vec![b"postgresql".to_vec()];
+    }
+    std::sync::Arc::new(config)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_tls_needs_alpn_postgresql() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("direct");
+    home.create(&id);
+    let startup = {
+        let mut body = 196608u32.to_be_bytes().to_vec();
+        for kv in ["user", &id, "database", &id] {
+            body.extend(kv.as_bytes());
+            body.push(0);
+        }
+        body.push(0);
+        let mut m = ((body.len() + 4) as u32).to_be_bytes().to_vec();
+        m.extend(body);
+        m
+    };
+    let name = rustls::pki_types::ServerName::try_from(format!("{id}.pgs.test")).unwrap();
+    for (alpn, expect) in [(true, b'R'), (false, b'E')] {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
+        let mut tls = tokio_rustls::TlsConnector::from(tls_client(&home, alpn)).connect(name.clone(), tcp).await.unwrap();
+        tls.write_all(&startup).await.unwrap();
+        let mut first = [0u8; 1];
+        tls.read_exact(&mut first).await.unwrap();
+        assert_eq!(first[0], expect, "alpn={alpn}: first byte {:?}", first[0] as char);
+    }
+}
+
+#[test]
+fn sigterm_drains_then_exits() {
+    let home = Home::new();
+    let mut gw = GatewayProc::start(&home, &["--drain-timeout", "1"]);
+    gw.signal("TERM");
+    assert!(gw.wait_exit(5), "gateway did not exit after SIGTERM");
+    assert!(TcpStream::connect(("127.0.0.1", gw.port)).is_err(), "still accepting after SIGTERM");
+}
+
+#[test]
+fn port_in_use_is_one_clear_line() {
+    let home = Home::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = busy.local_addr().unwrap().to_string();
+    let err = home.fails(&["gateway", "run", "--listen", &addr, "--health-listen", "127.0.0.1:0"]);
+    assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"), "{err}");
+}
