@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -134,6 +136,22 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;allow' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;deny' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;gateway' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -220,6 +238,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
+            [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
+            [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
@@ -251,6 +271,12 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;disable-access' {
+            break
+        }
+        'pgs;help;allow' {
+            break
+        }
+        'pgs;help;deny' {
             break
         }
         'pgs;help;gateway' {

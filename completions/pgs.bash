@@ -16,6 +16,9 @@ _pgs() {
             ",$1")
                 cmd="pgs"
                 ;;
+            pgs,allow)
+                cmd="pgs__subcmd__allow"
+                ;;
             pgs,certs)
                 cmd="pgs__subcmd__certs"
                 ;;
@@ -24,6 +27,9 @@ _pgs() {
                 ;;
             pgs,create)
                 cmd="pgs__subcmd__create"
+                ;;
+            pgs,deny)
+                cmd="pgs__subcmd__deny"
                 ;;
             pgs,disable-access)
                 cmd="pgs__subcmd__disable__subcmd__access"
@@ -79,6 +85,9 @@ _pgs() {
             pgs__subcmd__gateway__subcmd__help,run)
                 cmd="pgs__subcmd__gateway__subcmd__help__subcmd__run"
                 ;;
+            pgs__subcmd__help,allow)
+                cmd="pgs__subcmd__help__subcmd__allow"
+                ;;
             pgs__subcmd__help,certs)
                 cmd="pgs__subcmd__help__subcmd__certs"
                 ;;
@@ -87,6 +96,9 @@ _pgs() {
                 ;;
             pgs__subcmd__help,create)
                 cmd="pgs__subcmd__help__subcmd__create"
+                ;;
+            pgs__subcmd__help,deny)
+                cmd="pgs__subcmd__help__subcmd__deny"
                 ;;
             pgs__subcmd__help,disable-access)
                 cmd="pgs__subcmd__help__subcmd__disable__subcmd__access"
@@ -131,8 +143,26 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access gateway certs completions help"
+            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__allow)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -271,6 +301,24 @@ _pgs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__deny)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -429,8 +477,22 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access gateway certs completions help"
+            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__allow)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -485,6 +547,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__deny)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -32,6 +32,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
+            cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
+            cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
             cand completions 'Print a shell completion script'
@@ -121,6 +123,20 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;allow'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;deny'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;gateway'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -196,6 +212,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
+            cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
+            cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
             cand completions 'Print a shell completion script'
@@ -218,6 +236,10 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;enable-access'= {
         }
         &'pgs;help;disable-access'= {
+        }
+        &'pgs;help;allow'= {
+        }
+        &'pgs;help;deny'= {
         }
         &'pgs;help;gateway'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'

@@ -102,7 +102,7 @@ fn plaintext_is_refused_with_a_message() {
 #[test]
 fn disable_access_closes_open_sessions_and_enable_reopens() {
     let home = Home::new();
-    let gw = GatewayProc::start(&home, &[]);
+    let _gw = GatewayProc::start(&home, &[]);
     let id = unique("acc");
     let doc = home.create(&id);
     let url = doc["url"].as_str().unwrap().to_string();
@@ -280,4 +280,89 @@ fn port_in_use_is_one_clear_line() {
     let addr = busy.local_addr().unwrap().to_string();
     let err = home.fails(&["gateway", "run", "--listen", &addr, "--health-listen", "127.0.0.1:0"]);
     assert!(err.contains(&format!("cannot listen on {addr}")) && err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn allowlist_admits_only_listed_networks() {
+    let home = Home::new();
+    let _gw = GatewayProc::start(&home, &[]);
+    let id = unique("allow");
+    let url = home.create(&id)["url"].as_str().unwrap().to_string();
+    home.ok(&["allow", &id, "198.51.100.0/24"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(!ok && err.contains("does not accept connections from this address"), "{err}");
+    home.ok(&["allow", &id, "127.0.0.1"]);
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(psql(&url, "SELECT 1").0);
+    assert_eq!(home.json(&["info", &id, "--json"])["allow"], serde_json::json!(["198.51.100.0/24", "127.0.0.1/32"]));
+    home.ok(&["deny", &id, "127.0.0.1/32"]);
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!psql(&url, "SELECT 1").0);
+    let err = home.fails(&["allow", &id, "not-a-network"]);
+    assert!(err.contains("invalid network"), "{err}");
+}
+
+#[test]
+fn damaged_routes_file_keeps_the_last_good_routes() {
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("keep");
+    let url = home.create(&id)["url"].as_str().unwrap().to_string();
+    assert!(psql(&url, "SELECT 1").0);
+    std::fs::write(home.path().join("routes.json"), "{ half a file").unwrap();
+    gw.signal("HUP");
+    std::thread::sleep(Duration::from_millis(600));
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(ok, "{err}");
+    assert!(home.gateway_log().contains("keeping the previous routes"), "{}", home.gateway_log());
+    assert_eq!(gw.http("/ready").0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn renewed_certificate_is_used_for_new_handshakes_without_dropping_sessions() {
+    use tokio::io::AsyncWriteExt;
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("renew");
+    let doc = home.create(&id);
+    let url = doc["url"].as_str().unwrap().to_string();
+    let fingerprint = |home: &Home| -> Vec<u8> { std::fs::read(home.path().join("certs/cert.pem")).unwrap() };
+    let before = fingerprint(&home);
+    // An open session (psql reading from a pipe) across the renewal.
+    let mut session = tokio::process::Command::new("psql")
+        .args([&url, "-X", "-A", "-t"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = session.stdin.take().unwrap();
+    stdin.write_all(b"SELECT 'first';\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    home.ok(&["certs", "self-signed"]);
+    assert_ne!(before, fingerprint(&home));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // New handshakes present the new certificate (and still verify against the same CA).
+    let presented = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &format!("127.0.0.1:{}", gw.port), "-starttls", "postgres", "-servername", &format!("{id}.pgs.test")])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let presented = String::from_utf8_lossy(&presented.stdout).to_string();
+    let new_leaf = String::from_utf8(fingerprint(&home)).unwrap();
+    let new_leaf = new_leaf.split("-----END CERTIFICATE-----").next().unwrap();
+    let body: String = new_leaf.lines().filter(|l| !l.starts_with("-----")).collect();
+    let presented_body: String = presented
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)
+        .map(|s| s.split("-----END CERTIFICATE-----").next().unwrap().lines().collect())
+        .unwrap_or_default();
+    assert_eq!(body, presented_body, "the gateway presents the renewed certificate");
+    assert!(psql(&url, "SELECT 1").0);
+    // The old session is still alive.
+    stdin.write_all(b"SELECT 'second';\n").await.unwrap();
+    drop(stdin);
+    let out = session.wait_with_output().await.unwrap();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("first") && out.contains("second"), "{out}");
 }

@@ -38,6 +38,10 @@ pub enum Command {
     EnableAccess(TenantArg),
     /// Refuse a tenant's clients at the gateway
     DisableAccess(TenantArg),
+    /// Add client networks (CIDR) to a tenant's allowlist (an empty list admits everyone)
+    Allow(CidrArgs),
+    /// Remove client networks (CIDR) from a tenant's allowlist
+    Deny(CidrArgs),
     /// The gateway: one TLS port for every tenant
     #[command(subcommand)]
     Gateway(GatewayCommand),
@@ -126,6 +130,16 @@ pub struct TenantArg {
 pub struct OptionalTenant {
     /// Tenant id (default: every tenant)
     pub tenant: Option<String>,
+}
+
+/// A tenant and client networks.
+#[derive(Debug, Args)]
+pub struct CidrArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Networks such as 203.0.113.0/24 or single addresses
+    #[arg(required = true, value_name = "CIDR")]
+    pub cidrs: Vec<String>,
 }
 
 /// `pgs setup`.

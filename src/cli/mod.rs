@@ -200,6 +200,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             platform.set_access(&a.tenant, false)?;
             eprintln!("pgs: access to {} disabled", a.tenant);
         }
+        Command::Allow(a) => {
+            let list = platform.set_allow(&a.tenant, &a.cidrs, true)?;
+            eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
+        }
+        Command::Deny(a) => {
+            let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
+            if list.is_empty() {
+                eprintln!("pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)", a.tenant);
+            } else {
+                eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
+            }
+        }
         Command::Gateway(args::GatewayCommand::Run(a)) => {
             init_logging(a.log_format);
             let config = platform.state().config()?;

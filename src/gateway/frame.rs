@@ -212,3 +212,40 @@ mod tests {
         assert_eq!(read_packet(&mut ok).await.unwrap(), SSL_REQUEST.to_be_bytes());
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        /// Any bytes: the parser answers (Ok or a refusal) and never panics.
+        #[test]
+        fn parse_first_never_panics(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_first(&body);
+        }
+
+        /// Startup messages built from arbitrary parameters round-trip.
+        #[test]
+        fn startup_round_trips(params in proptest::collection::btree_map("[a-z_]{1,12}", "[^\u{0}]{0,40}", 0..8), user in "[a-z]{1,10}") {
+            let mut params: Vec<(String, String)> = params.into_iter().filter(|(k, _)| k != "user").collect();
+            params.insert(0, ("user".to_string(), user));
+            let s = Startup { version: PROTOCOL_3_0, params };
+            let bytes = s.encode();
+            prop_assert_eq!(parse_first(&bytes[4..]), Ok(FirstPacket::Startup(s)));
+        }
+
+        /// Any length word: `read_packet` never allocates past the bound.
+        #[test]
+        fn read_packet_is_bounded(len in any::<u32>(), rest in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let mut input = len.to_be_bytes().to_vec();
+            input.extend(rest);
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            if let Ok(body) = rt.block_on(read_packet(&mut input.as_slice())) {
+                prop_assert!(body.len() + 4 <= MAX_STARTUP_LEN);
+            }
+        }
+    }
+}

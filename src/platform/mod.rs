@@ -527,6 +527,23 @@ impl Platform {
         })
     }
 
+    /// Adds networks to (`add`) or removes them from a tenant's allowlist; returns the new list.
+    pub fn set_allow(&self, id: &str, networks: &[String], add: bool) -> Result<Vec<String>> {
+        let (_, id, _) = self.tenant(id)?;
+        let networks = networks.iter().map(|n| parse_network(n)).collect::<Result<Vec<_>>>()?;
+        self.state.update(|_, tenants, _| -> Result<Vec<String>> {
+            let t = tenants.tenants.get_mut(&id).ok_or_else(|| anyhow!("no tenant {id}"))?;
+            for n in networks {
+                if add && !t.allow.contains(&n) {
+                    t.allow.push(n);
+                } else if !add {
+                    t.allow.retain(|a| *a != n);
+                }
+            }
+            Ok(t.allow.clone())
+        })
+    }
+
     /// Turns the gateway's admission of a tenant's clients on or off.
     pub fn set_access(&self, id: &str, access: bool) -> Result<()> {
         let (_, id, _) = self.tenant(id)?;
@@ -535,6 +552,15 @@ impl Platform {
             Ok(())
         })
     }
+}
+
+/// Normalises a CIDR or a single address (as /32 or /128); the error names the bad entry.
+fn parse_network(s: &str) -> Result<String> {
+    let net = s
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| anyhow!("invalid network {s:?}: expected a CIDR such as 203.0.113.0/24 or an address"))?;
+    Ok(net.trunc().to_string())
 }
 
 fn validate_domain(domain: &str) -> Result<()> {
@@ -590,6 +616,14 @@ mod tests {
     fn url_encoding() {
         assert_eq!(url_encode("a b/c@d"), "a%20b%2Fc%40d");
         assert_eq!(url_encode("Abc-1.2_~"), "Abc-1.2_~");
+    }
+
+    #[test]
+    fn networks() {
+        assert_eq!(parse_network("10.1.2.3/8").unwrap(), "10.0.0.0/8");
+        assert_eq!(parse_network("192.0.2.7").unwrap(), "192.0.2.7/32");
+        assert_eq!(parse_network("::1").unwrap(), "::1/128");
+        assert!(parse_network("nonsense").is_err());
     }
 
     #[test]
