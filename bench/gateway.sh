@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Gateway throughput and memory, against baselines measured in the same run:
+#   (a) pgbench over TLS straight to the tenant container's address (the fastest path),
+#   (b) through the pgs gateway with SNI and sslmode=verify-full,
+#   (c) through pgbouncer (session mode, client TLS), what users would otherwise put in front,
+#   (d) for reference, plain TCP through Docker's published loopback port (userland proxy).
+# Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
+# Memory: gateway RSS growth with 1,000 sessions open through it.
+#
+#   bench/gateway.sh [SECONDS]     (default 15 per measurement; needs pgbench and pgbouncer:
+#                                   apt-get install postgresql-contrib pgbouncer)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-15}"
+image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
+pgs="${PGS:-target/release/pgs}"
+[ -x "$pgs" ] || cargo build --release --quiet
+for tool in pgbench pgbouncer; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool: apt-get install postgresql-contrib pgbouncer" >&2; exit 1; }
+done
+PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+
+work="$(mktemp -d)"
+export PGS_HOME="$work/home"
+tenant="bench$RANDOM"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+gw_port=$(free_port); health_port=$(free_port); bouncer_port=$(free_port)
+gw_pid=""; bouncer_pid=""
+cleanup() {
+  [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null
+  [ -n "$bouncer_pid" ] && kill "$bouncer_pid" 2>/dev/null
+  "$pgs" remove "$tenant" --yes --purge >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$pgs" setup --yes --domain pgs.test --image "$image" --gateway-port "$gw_port" >/dev/null 2>&1
+"$pgs" create "$tenant" >/dev/null 2>&1
+info=$("$pgs" info "$tenant" --json --show-password)
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)" <<<"$info"; }
+pw=$(field "['password']"); local_port=$(field "['local_port']")
+superpw=$(python3 -c "import json; print(json.load(open('$PGS_HOME/secrets/$tenant.json'))['superuser_password'])")
+addr=$(python3 -c "import json; r=json.load(open('$PGS_HOME/routes.json')); print([t for t in r['tenants'] if t['id']=='$tenant'][0]['backend']['address'].split(':')[0])")
+ca="$PGS_HOME/certs/ca.pem"
+
+# Baseline (a) needs TLS on the tenant's own server: give it the same certificate.
+docker cp "$PGS_HOME/certs/cert.pem" "pgs-$tenant:/var/lib/postgresql/server.crt" >/dev/null
+docker cp "$PGS_HOME/certs/key.pem" "pgs-$tenant:/var/lib/postgresql/server.key" >/dev/null
+docker exec "pgs-$tenant" sh -c 'chown postgres /var/lib/postgresql/server.* && chmod 600 /var/lib/postgresql/server.key'
+PGPASSWORD="$superpw" psql -X -q -h 127.0.0.1 -p "$local_port" -U postgres -d postgres \
+  -c "ALTER SYSTEM SET ssl = on" \
+  -c "ALTER SYSTEM SET ssl_cert_file = '/var/lib/postgresql/server.crt'" \
+  -c "ALTER SYSTEM SET ssl_key_file = '/var/lib/postgresql/server.key'" \
+  -c "ALTER SYSTEM SET max_connections = 1200" >/dev/null
+docker restart "pgs-$tenant" >/dev/null
+until PGPASSWORD="$pw" psql -X -q -h 127.0.0.1 -p "$local_port" -U "$tenant" -d "$tenant" -c 'SELECT 1' >/dev/null 2>&1; do sleep 0.3; done
+PGPASSWORD="$pw" pgbench -q -i -s 10 -h 127.0.0.1 -p "$local_port" -U "$tenant" "$tenant" >/dev/null 2>&1
+
+# The gateway (release build, foreground mode, dialling the container's address).
+"$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" >"$work/gateway.log" 2>&1 &
+gw_pid=$!
+until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
+
+# pgbouncer: session mode, client TLS with the same certificate, plain to the container.
+cat > "$work/pgbouncer.ini" <<INI
+[databases]
+$tenant = host=$addr port=5432 dbname=$tenant
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+auth_type = scram-sha-256
+auth_file = $work/userlist.txt
+pool_mode = session
+max_client_conn = 2000
+default_pool_size = 1100
+client_tls_sslmode = require
+client_tls_cert_file = $PGS_HOME/certs/cert.pem
+client_tls_key_file = $PGS_HOME/certs/key.pem
+unix_socket_dir =
+logfile = $work/pgbouncer.log
+INI
+printf '"%s" "%s"\n' "$tenant" "$pw" > "$work/userlist.txt"
+"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
+bouncer_pid=$!
+sleep 1
+
+export PGPASSWORD="$pw"
+declare -A target=(
+  [a]="host=$addr port=5432 user=$tenant dbname=$tenant sslmode=require"
+  [b]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
+  [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
+  [d]="host=127.0.0.1 port=$local_port user=$tenant dbname=$tenant sslmode=disable"
+)
+tps() { pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+declare -A steady connect
+for k in a b c d; do steady[$k]=$(tps "${target[$k]}" ""); done
+for k in a b c; do connect[$k]=$(tps "${target[$k]}" "-C"); done
+
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+echo "pgbench -S -c 16 -j 2, ${secs}s each (TPS)"
+printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
+printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
+printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")"
+printf '  (d) docker-proxy loopback, no TLS:   %10.0f   ratio d/a %s\n' "${steady[d]}" "$(ratio "${steady[d]}" "${steady[a]}")"
+echo "the same with -C (new connection per transaction)"
+printf '  (a) direct TLS to the container:     %10.0f\n' "${connect[a]}"
+printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
+printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
+
+# Memory: 1,000 idle sessions held open through the gateway.
+rss() { awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status"; }
+before=$(rss)
+pgbench -n -c 1000 -j 2 -T "$((secs + 10))" -R 50 -S "${target[b]}" >/dev/null 2>&1 &
+load=$!
+sleep "$((secs / 2 + 5))"
+open=$(curl -fs "127.0.0.1:$health_port/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["open_sessions"])')
+during=$(rss)
+wait "$load" || true
+echo "memory with $open sessions open: RSS ${before} kB -> ${during} kB, $(awk -v a="$before" -v b="$during" -v n="$open" 'BEGIN { printf "%.1f", (b - a) / (n ? n : 1) }') kB per session"
