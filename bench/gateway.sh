@@ -77,12 +77,21 @@ client_tls_sslmode = require
 client_tls_cert_file = $PGS_HOME/certs/cert.pem
 client_tls_key_file = $PGS_HOME/certs/key.pem
 unix_socket_dir =
-logfile = $work/pgbouncer.log
 INI
 printf '"%s" "%s"\n' "$tenant" "$pw" > "$work/userlist.txt"
-"$PGBOUNCER" "$work/pgbouncer.ini" >/dev/null 2>&1 &
+# pgbouncer refuses to run as root: hand its files to the postgres user and switch to it.
+cp "$PGS_HOME/certs/cert.pem" "$PGS_HOME/certs/key.pem" "$work/"
+sed -i "s#$PGS_HOME/certs/#$work/#" "$work/pgbouncer.ini"
+if [ "$(id -u)" = 0 ]; then
+  chmod 755 "$work"
+  chown postgres "$work/pgbouncer.ini" "$work/userlist.txt" "$work/cert.pem" "$work/key.pem"
+  runuser -u postgres -- "$PGBOUNCER" "$work/pgbouncer.ini" >"$work/pgbouncer.log" 2>&1 &
+else
+  "$PGBOUNCER" "$work/pgbouncer.ini" >"$work/pgbouncer.log" 2>&1 &
+fi
 bouncer_pid=$!
 sleep 1
+kill -0 "$bouncer_pid" 2>/dev/null || { echo "pgbouncer did not start:" >&2; cat "$work/pgbouncer.log" >&2; exit 1; }
 
 export PGPASSWORD="$pw"
 declare -A target=(
@@ -91,7 +100,11 @@ declare -A target=(
   [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
   [d]="host=127.0.0.1 port=$local_port user=$tenant dbname=$tenant sslmode=disable"
 )
-tps() { pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+tps() {
+  local out
+  out=$(pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>&1) || { echo "pgbench failed for $1: $(tail -2 <<<"$out")" >&2; echo 0; return; }
+  awk '/^tps/ {print $3; exit}' <<<"$out"
+}
 declare -A steady connect
 for k in a b c d; do steady[$k]=$(tps "${target[$k]}" ""); done
 for k in a b c; do connect[$k]=$(tps "${target[$k]}" "-C"); done

@@ -20,6 +20,8 @@ fi
 docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon running?" >&2; exit 1; }
 
 tests/image/build.sh
+python3 -c 'import psycopg' 2>/dev/null || python3 -m pip install --quiet 'psycopg[binary]'
+
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 exec cargo nextest run --no-fail-fast "$@"

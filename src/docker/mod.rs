@@ -103,6 +103,18 @@ impl Docker {
         }
     }
 
+    /// Maps a bollard result, turning "not found" into `missing`: removing what is gone, or
+    /// asking whether something exists, is not an error.
+    fn or_missing<T>(&self, action: &str, r: Result<T, BollardError>, missing: T) -> Result<T, DockerError> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(e) => match self.err(action, e) {
+                e if e.is_not_found() => Ok(missing),
+                e => Err(e),
+            },
+        }
+    }
+
     /// Creates a named volume with labels; an existing volume is an error (409-like).
     pub async fn create_volume(&self, name: &str, labels: &HashMap<String, String>) -> Result<(), DockerError> {
         let opts = bollard::volume::CreateVolumeOptions {
@@ -116,24 +128,14 @@ impl Docker {
 
     /// Whether a volume exists.
     pub async fn volume_exists(&self, name: &str) -> Result<bool, DockerError> {
-        match self.api.inspect_volume(name).await {
-            Ok(_) => Ok(true),
-            Err(e) => {
-                let e = self.err("inspect volume", e);
-                if e.is_not_found() { Ok(false) } else { Err(e) }
-            }
-        }
+        let r = self.api.inspect_volume(name).await.map(|_| true);
+        self.or_missing("inspect volume", r, false)
     }
 
     /// Removes a volume; a missing one is fine.
     pub async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
-        match self.api.remove_volume(name, None).await {
-            Err(e) => {
-                let e = self.err(&format!("remove volume {name}"), e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-            Ok(()) => Ok(()),
-        }
+        let r = self.api.remove_volume(name, None).await;
+        self.or_missing(&format!("remove volume {name}"), r, ())
     }
 
     /// Creates a bridge network with a fixed subnet.
@@ -163,13 +165,8 @@ impl Docker {
 
     /// Removes a network; a missing one is fine.
     pub async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
-        match self.api.remove_network(name).await {
-            Err(e) => {
-                let e = self.err(&format!("remove network {name}"), e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-            Ok(()) => Ok(()),
-        }
+        let r = self.api.remove_network(name).await;
+        self.or_missing(&format!("remove network {name}"), r, ())
     }
 
     /// Subnets (CIDR) of every network the engine knows, to avoid overlaps.
@@ -207,13 +204,8 @@ impl Docker {
     /// Removes a container (forcefully: stop it first for a clean shutdown); missing is fine.
     pub async fn remove_container(&self, name: &str) -> Result<(), DockerError> {
         let opts = bollard::container::RemoveContainerOptions { force: true, ..Default::default() };
-        match self.api.remove_container(name, Some(opts)).await {
-            Err(e) => {
-                let e = self.err(&format!("remove container {name}"), e);
-                if e.is_not_found() { Ok(()) } else { Err(e) }
-            }
-            Ok(()) => Ok(()),
-        }
+        let r = self.api.remove_container(name, Some(opts)).await;
+        self.or_missing(&format!("remove container {name}"), r, ())
     }
 
     /// Inspects a container; `None` if it does not exist.
@@ -221,13 +213,8 @@ impl Docker {
         &self,
         name: &str,
     ) -> Result<Option<bollard::models::ContainerInspectResponse>, DockerError> {
-        match self.api.inspect_container(name, None).await {
-            Ok(c) => Ok(Some(c)),
-            Err(e) => {
-                let e = self.err("inspect container", e);
-                if e.is_not_found() { Ok(None) } else { Err(e) }
-            }
-        }
+        let r = self.api.inspect_container(name, None).await.map(Some);
+        self.or_missing("inspect container", r, None)
     }
 
     /// The last `lines` lines of a container's log (stdout and stderr).
