@@ -200,7 +200,7 @@ async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Fai
 /// Routes, admits, connects and pumps one session.
 async fn session(
     gw: &Arc<Gateway>,
-    client: ClientStream,
+    mut client: ClientStream,
     mut startup: Startup,
     sni: Option<&str>,
     peer: SocketAddr,
@@ -243,23 +243,15 @@ async fn session(
     }
 
     let mut revoked = gw.route_changes.subscribe();
-    let (mut client_r, mut client_w) = tokio::io::split(client);
-    let (mut server_r, mut server_w) = server.into_split();
-    let up = async {
-        let n = tokio::io::copy(&mut client_r, &mut server_w).await.unwrap_or(0);
-        let _ = server_w.shutdown().await;
-        n
-    };
-    let down = async {
+    let pump = async {
         let target = |pid, secret| Target { backend: addr, pid, secret, tenant: tenant.clone() };
-        let (key, mut n) = relay_startup(&mut server_r, &mut client_w, gw, target).await.unwrap_or((None, 0));
-        n += tokio::io::copy(&mut server_r, &mut client_w).await.unwrap_or(0);
-        let _ = client_w.shutdown().await;
+        let (key, up, down) = relay_startup(&mut client, &mut server, gw, target).await?;
+        // From here on bytes flow unparsed, both ways, in this one task; EOF on one side is
+        // passed on as a half-close to the other.
+        let (more_up, more_down) = tokio::io::copy_bidirectional(&mut client, &mut server).await?;
         drop(key);
-        n
+        Ok::<_, std::io::Error>((up + more_up, down + more_down))
     };
-    let pump = async { tokio::join!(up, down) };
-    tokio::pin!(pump);
     let watch_access = async {
         loop {
             if revoked.changed().await.is_err() {
@@ -274,9 +266,11 @@ async fn session(
         }
     };
     tokio::select! {
-        (bytes_in, bytes_out) = &mut pump => {
-            out.bytes_in = bytes_in;
-            out.bytes_out = bytes_out;
+        result = pump => {
+            if let Ok((bytes_in, bytes_out)) = result {
+                out.bytes_in = bytes_in;
+                out.bytes_out = bytes_out;
+            }
             out.result = "closed";
         }
         () = watch_access => {
@@ -329,51 +323,82 @@ async fn connect_backend(gw: &Gateway, backend: &crate::state::Backend) -> std::
     Err(last)
 }
 
-/// Forwards the backend's startup replies (authentication, parameters...) until ReadyForQuery
-/// or an error, replacing BackendKeyData with a key of the gateway's own. Returns that key.
-async fn relay_startup<R, W>(
-    server: &mut R,
-    client: &mut W,
+/// Longest message the gateway buffers from the backend during startup (ParameterStatus,
+/// authentication requests, errors: all small).
+const MAX_STARTUP_REPLY: usize = 64 * 1024;
+
+/// The startup phase: the client's bytes (authentication responses) pass through as they come;
+/// the backend's replies are read message by message until ReadyForQuery or an error, with
+/// BackendKeyData replaced by a key of the gateway's own. Returns that key and the bytes
+/// forwarded each way.
+async fn relay_startup<C, S>(
+    client: &mut C,
+    server: &mut S,
     gw: &Arc<Gateway>,
     target: impl Fn(u32, Vec<u8>) -> Target,
-) -> std::io::Result<(Option<ClientKey>, u64)>
+) -> std::io::Result<(Option<ClientKey>, u64, u64)>
 where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
+    C: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     let mut key = None;
-    let mut bytes = 0u64;
+    let (mut up, mut down) = (0u64, 0u64);
+    let mut from_client = bytes::BytesMut::with_capacity(1024);
+    let mut from_server = bytes::BytesMut::with_capacity(4096);
     loop {
-        let mut header = [0u8; 5];
-        server.read_exact(&mut header).await?;
-        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-        if len < 4 {
-            return Err(std::io::Error::other("bad message length from backend"));
-        }
-        if header[0] == b'K' && (12..=8 + frame::MAX_CANCEL_SECRET).contains(&len) {
-            let mut body = vec![0u8; len - 4];
-            server.read_exact(&mut body).await?;
-            let pid = u32::from_be_bytes([body[0], body[1], body[2], body[3]]);
-            let k = gw.cancels.register(target(pid, body[4..].to_vec()));
-            let mut msg = vec![b'K'];
-            msg.extend(((8 + k.secret.len()) as u32).to_be_bytes());
-            msg.extend(k.pid.to_be_bytes());
-            msg.extend(&k.secret);
-            client.write_all(&msg).await?;
-            bytes += msg.len() as u64;
-            key = Some(k);
-            continue;
-        }
-        client.write_all(&header).await?;
-        let body = len as u64 - 4;
-        let copied = tokio::io::copy(&mut (&mut *server).take(body), client).await?;
-        if copied != body {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        bytes += 5 + body;
-        if header[0] == b'Z' || header[0] == b'E' {
-            client.flush().await?;
-            return Ok((key, bytes));
+        tokio::select! {
+            n = client.read_buf(&mut from_client) => {
+                if n? == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                server.write_all(&from_client).await?;
+                up += from_client.len() as u64;
+                from_client.clear();
+            }
+            n = server.read_buf(&mut from_server) => {
+                if n? == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                // Forward every complete message; keep a partial one for the next read.
+                let mut out = Vec::with_capacity(from_server.len());
+                let mut done = false;
+                while from_server.len() >= 5 && !done {
+                    let len = u32::from_be_bytes([from_server[1], from_server[2], from_server[3], from_server[4]]) as usize;
+                    if !(4..=MAX_STARTUP_REPLY).contains(&len) {
+                        return Err(std::io::Error::other("bad message length from backend"));
+                    }
+                    if from_server.len() < len + 1 {
+                        break;
+                    }
+                    let msg = from_server.split_to(len + 1);
+                    match msg[0] {
+                        b'K' if (12..=8 + frame::MAX_CANCEL_SECRET).contains(&len) => {
+                            let pid = u32::from_be_bytes([msg[5], msg[6], msg[7], msg[8]]);
+                            let k = gw.cancels.register(target(pid, msg[9..].to_vec()));
+                            out.push(b'K');
+                            out.extend(((8 + k.secret.len()) as u32).to_be_bytes());
+                            out.extend(k.pid.to_be_bytes());
+                            out.extend(&k.secret);
+                            key = Some(k);
+                        }
+                        t => {
+                            out.extend_from_slice(&msg);
+                            done = t == b'Z' || t == b'E';
+                        }
+                    }
+                }
+                from_server.reserve(4096);
+                if done {
+                    // Whatever followed ReadyForQuery is already session traffic.
+                    out.extend_from_slice(&from_server);
+                }
+                client.write_all(&out).await?;
+                client.flush().await?;
+                down += out.len() as u64;
+                if done {
+                    return Ok((key, up, down));
+                }
+            }
         }
     }
 }
