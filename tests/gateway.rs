@@ -49,8 +49,16 @@ fn sni_verify_full_routes_each_tenant_to_its_own_data() {
     let (ok, _, err) = psql(&bad, "SELECT 1");
     assert!(!ok && err.contains("certificate verify failed"), "{err}");
 
-    // Metrics count the sessions per tenant.
-    let (_, metrics) = gw.http("/metrics");
+    // Metrics count the sessions per tenant (the refused handshake is counted once the
+    // gateway has seen the client's alert, a moment after psql exits).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let metrics = loop {
+        let (_, metrics) = gw.http("/metrics");
+        if metrics.contains("pgs_gateway_handshake_errors_total 1") || Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{a}\"}} 1")), "{metrics}");
     assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{b}\"}} 2")), "{metrics}");
     assert!(metrics.contains("pgs_gateway_handshake_errors_total 1"), "{metrics}");
