@@ -208,8 +208,9 @@ async fn session(
 ) {
     let original = startup.clone();
     let mut admitted = route(gw, sni, &mut startup, peer, out);
-    if matches!(admitted, Err(Refusal::NoTenant | Refusal::UnknownTenant(_))) && gw.refresh_routes(false) {
-        // A tenant created a moment ago: the routes file changed since the last poll.
+    if admitted.is_err() && gw.refresh_routes(false) {
+        // Before refusing, make sure the refusal is not based on routes older than the file
+        // (a tenant created or re-enabled since the last poll): one `stat`.
         startup = original;
         admitted = route(gw, sni, &mut startup, peer, out);
     }
