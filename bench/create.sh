@@ -20,7 +20,7 @@ cleanup() {
   done
   rm -rf "$home"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 "$pgs" setup --yes --domain pgs.test --image "$image" >/dev/null 2>&1
 
 now() { date +%s.%N; }

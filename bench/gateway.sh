@@ -32,7 +32,7 @@ cleanup() {
   "$pgs" remove "$tenant" --yes --purge >/dev/null 2>&1 || true
   rm -rf "$work"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 "$pgs" setup --yes --domain pgs.test --image "$image" --gateway-port "$gw_port" >/dev/null 2>&1
 "$pgs" create "$tenant" >/dev/null 2>&1
