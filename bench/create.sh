@@ -16,7 +16,7 @@ tag="bench$RANDOM"
 cleanup() {
   for i in $(seq 1 "$runs"); do
     "$pgs" remove "$tag-$i" --yes --purge >/dev/null 2>&1 || true
-    docker rm -f "$tag-base-$i" >/dev/null 2>&1 || true
+    docker rm -f -v "$tag-base-$i" >/dev/null 2>&1 || true
   done
   rm -rf "$home"
 }
@@ -39,7 +39,7 @@ for i in $(seq 1 "$runs"); do
     sleep 0.1
   done
   base_times+=("$(sub "$(now)" "$t0")")
-  docker rm -f "$tag-base-$i" >/dev/null
+  docker rm -f -v "$tag-base-$i" >/dev/null
 done
 p=$(printf '%s\n' "${pgs_times[@]}" | median)
 b=$(printf '%s\n' "${base_times[@]}" | median)
