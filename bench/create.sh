@@ -21,7 +21,7 @@ cleanup() {
   rm -rf "$home"
 }
 trap cleanup EXIT INT TERM
-"$pgs" setup --yes --domain pgs.test --image "$image" >/dev/null 2>&1
+"$pgs" setup --yes --no-gateway --domain pgs.test --image "$image" >/dev/null 2>&1
 
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }

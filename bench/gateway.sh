@@ -34,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-"$pgs" setup --yes --domain pgs.test --image "$image" --gateway-port "$gw_port" >/dev/null 2>&1
+"$pgs" setup --yes --no-gateway --domain pgs.test --image "$image" --gateway-port "$gw_port" >/dev/null 2>&1
 "$pgs" create "$tenant" >/dev/null 2>&1
 info=$("$pgs" info "$tenant" --json --show-password)
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)" <<<"$info"; }

@@ -47,8 +47,10 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--domain', '--domain', [CompletionResultType]::ParameterName, 'Public domain; tenants are reached as TENANT.DOMAIN')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Default PostgreSQL image for new tenants')
             [CompletionResult]::new('--gateway-port', '--gateway-port', [CompletionResultType]::ParameterName, 'Port the gateway listens on')
+            [CompletionResult]::new('--health-port', '--health-port', [CompletionResultType]::ParameterName, 'Port (on 127.0.0.1) of the managed gateway''s /health, /ready and /metrics')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--self-signed', '--self-signed', [CompletionResultType]::ParameterName, 'Use a local CA and a self-signed wildcard certificate (development, tests)')
+            [CompletionResult]::new('--no-gateway', '--no-gateway', [CompletionResultType]::ParameterName, 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Never prompt; take defaults for what is not given')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Never prompt; take defaults for what is not given')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -159,6 +161,11 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -180,12 +187,76 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;gateway;start' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;gateway;stop' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;gateway;restart' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;gateway;status' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;gateway;logs' {
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Lines from the end to start with ("all" for everything)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing new lines')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing new lines')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;gateway;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'pgs;gateway;help;run' {
+            break
+        }
+        'pgs;gateway;help;start' {
+            break
+        }
+        'pgs;gateway;help;stop' {
+            break
+        }
+        'pgs;gateway;help;restart' {
+            break
+        }
+        'pgs;gateway;help;status' {
+            break
+        }
+        'pgs;gateway;help;logs' {
             break
         }
         'pgs;gateway;help;help' {
@@ -281,9 +352,29 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         }
         'pgs;help;gateway' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             break
         }
         'pgs;help;gateway;run' {
+            break
+        }
+        'pgs;help;gateway;start' {
+            break
+        }
+        'pgs;help;gateway;stop' {
+            break
+        }
+        'pgs;help;gateway;restart' {
+            break
+        }
+        'pgs;help;gateway;status' {
+            break
+        }
+        'pgs;help;gateway;logs' {
             break
         }
         'pgs;help;certs' {

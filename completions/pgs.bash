@@ -76,14 +76,44 @@ _pgs() {
             pgs__subcmd__gateway,help)
                 cmd="pgs__subcmd__gateway__subcmd__help"
                 ;;
+            pgs__subcmd__gateway,logs)
+                cmd="pgs__subcmd__gateway__subcmd__logs"
+                ;;
+            pgs__subcmd__gateway,restart)
+                cmd="pgs__subcmd__gateway__subcmd__restart"
+                ;;
             pgs__subcmd__gateway,run)
                 cmd="pgs__subcmd__gateway__subcmd__run"
+                ;;
+            pgs__subcmd__gateway,start)
+                cmd="pgs__subcmd__gateway__subcmd__start"
+                ;;
+            pgs__subcmd__gateway,status)
+                cmd="pgs__subcmd__gateway__subcmd__status"
+                ;;
+            pgs__subcmd__gateway,stop)
+                cmd="pgs__subcmd__gateway__subcmd__stop"
                 ;;
             pgs__subcmd__gateway__subcmd__help,help)
                 cmd="pgs__subcmd__gateway__subcmd__help__subcmd__help"
                 ;;
+            pgs__subcmd__gateway__subcmd__help,logs)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__logs"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,restart)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__restart"
+                ;;
             pgs__subcmd__gateway__subcmd__help,run)
                 cmd="pgs__subcmd__gateway__subcmd__help__subcmd__run"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,start)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__start"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,status)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__status"
+                ;;
+            pgs__subcmd__gateway__subcmd__help,stop)
+                cmd="pgs__subcmd__gateway__subcmd__help__subcmd__stop"
                 ;;
             pgs__subcmd__help,allow)
                 cmd="pgs__subcmd__help__subcmd__allow"
@@ -133,8 +163,23 @@ _pgs() {
             pgs__subcmd__help__subcmd__certs,self-signed)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed"
                 ;;
+            pgs__subcmd__help__subcmd__gateway,logs)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__logs"
+                ;;
+            pgs__subcmd__help__subcmd__gateway,restart)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__restart"
+                ;;
             pgs__subcmd__help__subcmd__gateway,run)
                 cmd="pgs__subcmd__help__subcmd__gateway__subcmd__run"
+                ;;
+            pgs__subcmd__help__subcmd__gateway,start)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__start"
+                ;;
+            pgs__subcmd__help__subcmd__gateway,status)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__status"
+                ;;
+            pgs__subcmd__help__subcmd__gateway,stop)
+                cmd="pgs__subcmd__help__subcmd__gateway__subcmd__stop"
                 ;;
             *)
                 ;;
@@ -367,7 +412,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway)
-            opts="-h -V --home --help --version run help"
+            opts="-h -V --home --help --version run start stop restart status logs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,7 +430,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__help)
-            opts="run help"
+            opts="run start stop restart status logs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -412,6 +457,34 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__gateway__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -419,6 +492,88 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__logs)
+            opts="-f -h -V --follow --tail --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__restart)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -465,6 +620,60 @@ _pgs() {
                     COMPREPLY=($(compgen -W "auto address loopback container" -- "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__start)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__status)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__gateway__subcmd__stop)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -603,7 +812,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__gateway)
-            opts="run"
+            opts="run start stop restart status logs"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -616,7 +825,77 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__gateway__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__gateway__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -783,7 +1062,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__setup)
-            opts="-y -h -V --domain --self-signed --image --gateway-port --yes --home --help --version"
+            opts="-y -h -V --domain --self-signed --image --gateway-port --health-port --no-gateway --yes --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -798,6 +1077,10 @@ _pgs() {
                     return 0
                     ;;
                 --gateway-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

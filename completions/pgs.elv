@@ -43,8 +43,10 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --domain 'Public domain; tenants are reached as TENANT.DOMAIN'
             cand --image 'Default PostgreSQL image for new tenants'
             cand --gateway-port 'Port the gateway listens on'
+            cand --health-port 'Port (on 127.0.0.1) of the managed gateway''s /health, /ready and /metrics'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --self-signed 'Use a local CA and a self-signed wildcard certificate (development, tests)'
+            cand --no-gateway 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)'
             cand -y 'Never prompt; take defaults for what is not given'
             cand --yes 'Never prompt; take defaults for what is not given'
             cand -h 'Print help'
@@ -144,6 +146,11 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand stop 'Stop the managed gateway container (open sessions drain first)'
+            cand restart 'Restart the managed gateway container'
+            cand status 'Show the managed gateway''s health, version, uptime and open sessions'
+            cand logs 'Print the managed gateway''s log'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;gateway;run'= {
@@ -163,11 +170,65 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;gateway;start'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;gateway;stop'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;gateway;restart'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;gateway;status'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;gateway;logs'= {
+            cand --tail 'Lines from the end to start with ("all" for everything)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -f 'Keep printing new lines'
+            cand --follow 'Keep printing new lines'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;gateway;help'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand stop 'Stop the managed gateway container (open sessions drain first)'
+            cand restart 'Restart the managed gateway container'
+            cand status 'Show the managed gateway''s health, version, uptime and open sessions'
+            cand logs 'Print the managed gateway''s log'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;gateway;help;run'= {
+        }
+        &'pgs;gateway;help;start'= {
+        }
+        &'pgs;gateway;help;stop'= {
+        }
+        &'pgs;gateway;help;restart'= {
+        }
+        &'pgs;gateway;help;status'= {
+        }
+        &'pgs;gateway;help;logs'= {
         }
         &'pgs;gateway;help;help'= {
         }
@@ -243,8 +304,23 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;help;gateway'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand stop 'Stop the managed gateway container (open sessions drain first)'
+            cand restart 'Restart the managed gateway container'
+            cand status 'Show the managed gateway''s health, version, uptime and open sessions'
+            cand logs 'Print the managed gateway''s log'
         }
         &'pgs;help;gateway;run'= {
+        }
+        &'pgs;help;gateway;start'= {
+        }
+        &'pgs;help;gateway;stop'= {
+        }
+        &'pgs;help;gateway;restart'= {
+        }
+        &'pgs;help;gateway;status'= {
+        }
+        &'pgs;help;gateway;logs'= {
         }
         &'pgs;help;certs'= {
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'

@@ -45,8 +45,10 @@ complete -c pgs -n "__fish_pgs_needs_command" -f -a "help" -d 'Print this messag
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l domain -d 'Public domain; tenants are reached as TENANT.DOMAIN' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l image -d 'Default PostgreSQL image for new tenants' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l gateway-port -d 'Port the gateway listens on' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l health-port -d 'Port (on 127.0.0.1) of the managed gateway\'s /health, /ready and /metrics' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l self-signed -d 'Use a local CA and a self-signed wildcard certificate (development, tests)'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l no-gateway -d 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s y -l yes -d 'Never prompt; take defaults for what is not given'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s V -l version -d 'Print version'
@@ -94,11 +96,16 @@ complete -c pgs -n "__fish_pgs_using_subcommand allow" -s V -l version -d 'Print
 complete -c pgs -n "__fish_pgs_using_subcommand deny" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand deny" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand deny" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -s h -l help -d 'Print help'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "logs" -d 'Print the managed gateway\'s log'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l listen -d 'Address to listen on (default: 0.0.0.0 and the gateway port from the config)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l health-listen -d 'Address of /health, /ready and /metrics' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l log-format -d 'Log format' -r -f -a "text\t'Human-readable lines'
@@ -110,13 +117,36 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l backend -d 'Which tenant address to dial' -r -f -a "auto\t'The container\'s address on its network, falling back to the loopback port'
 address\t'The container\'s address on its network (the host routes to it directly)'
 loopback\t'The port published on 127.0.0.1 (through Docker\'s port forwarding; slower)'
-container\t'The container\'s name (for a gateway attached to the tenants\' networks)'"
+container\t'The container\'s name, then its address (for a gateway attached to the tenants\' networks)'"
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l allow-plaintext -d 'Accept clients without TLS (only on private networks)'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l keep-sessions-on-revoke -d 'Keep open sessions when a tenant is disabled, stopped or removed'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from status" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -l tail -d 'Lines from the end to start with ("all" for everything)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new lines'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -s h -l help -d 'Print help'
@@ -147,4 +177,9 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcom
 complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'

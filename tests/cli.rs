@@ -10,7 +10,7 @@ fn pgs(home: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 fn setup(home: &std::path::Path) {
-    let out = pgs(home, &["setup", "--yes", "--domain", "pgs.test"]);
+    let out = pgs(home, &["setup", "--yes", "--no-gateway", "--domain", "pgs.test"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -48,7 +48,7 @@ fn setup_is_idempotent_and_keeps_secrets() {
     let first = read("config.json");
     let secret = dir.path().join("secrets/t1.json");
     std::fs::write(&secret, "{\"schema_version\":1,\"password\":\"p\",\"superuser_password\":\"s\"}").unwrap();
-    let out = pgs(dir.path(), &["setup", "--yes", "--gateway-port", "6432"]);
+    let out = pgs(dir.path(), &["setup", "--yes", "--no-gateway", "--gateway-port", "6432"]);
     assert!(out.status.success());
     let second = read("config.json");
     assert_eq!(first["instance"], second["instance"]);
@@ -68,7 +68,7 @@ fn setup_without_terminal_never_prompts() {
     let dir = tempfile::tempdir().unwrap();
     // No --yes, stdin not a terminal: must finish with defaults rather than wait for input.
     let out = Command::new(common::pgs_bin())
-        .args(["setup"])
+        .args(["setup", "--no-gateway"])
         .env("PGS_HOME", dir.path())
         .stdin(std::process::Stdio::null())
         .output()

@@ -57,6 +57,27 @@ pub enum Command {
 pub enum GatewayCommand {
     /// Run the gateway in the foreground until SIGINT/SIGTERM
     Run(GatewayRunArgs),
+    /// Start the managed gateway container (pgs-gateway), building its image from this binary
+    Start,
+    /// Stop the managed gateway container (open sessions drain first)
+    Stop,
+    /// Restart the managed gateway container
+    Restart,
+    /// Show the managed gateway's health, version, uptime and open sessions
+    Status(JsonArg),
+    /// Print the managed gateway's log
+    Logs(LogsArgs),
+}
+
+/// `pgs gateway logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Keep printing new lines
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Lines from the end to start with ("all" for everything)
+    #[arg(long, default_value = "100")]
+    pub tail: String,
 }
 
 /// `pgs gateway run`.
@@ -157,6 +178,12 @@ pub struct SetupArgs {
     /// Port the gateway listens on
     #[arg(long, value_name = "N")]
     pub gateway_port: Option<u16>,
+    /// Port (on 127.0.0.1) of the managed gateway's /health, /ready and /metrics
+    #[arg(long, value_name = "N")]
+    pub health_port: Option<u16>,
+    /// Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)
+    #[arg(long)]
+    pub no_gateway: bool,
     /// Never prompt; take defaults for what is not given
     #[arg(long, short = 'y')]
     pub yes: bool,

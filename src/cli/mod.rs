@@ -68,6 +68,7 @@ fn setup_request(a: &args::SetupArgs) -> Result<SetupRequest> {
         image: a.image.clone(),
         gateway_port: a.gateway_port,
         self_signed: a.self_signed,
+        health_port: a.health_port,
     };
     if a.yes || !interactive() {
         return Ok(req);
@@ -129,6 +130,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = platform.setup(&req)?;
             eprintln!("pgs: state dir {}", platform.state().root().display());
             println!("domain {} (tenants are TENANT.{}), gateway port {}", config.domain, config.domain, config.gateway_port);
+            let start_gateway = !a.no_gateway
+                && (a.yes
+                    || !interactive()
+                    || dialoguer::Confirm::new()
+                        .with_prompt("Start the managed gateway container now?")
+                        .default(true)
+                        .interact()?);
+            if start_gateway {
+                let docker = Docker::connect().await?;
+                platform.gateway_start(&docker).await?;
+                println!("gateway running on port {} (pgs gateway status)", config.gateway_port);
+            }
             println!("next: `pgs create NAME`");
         }
         Command::Create(a) => {
@@ -166,9 +179,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             for id in platform.start(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await? {
                 eprintln!("pgs: {id} started");
             }
+            if a.tenant.is_none() && platform.managed_gateway()? {
+                platform.gateway_start(&docker).await?;
+                eprintln!("pgs: gateway started");
+            }
         }
         Command::Stop(a) => {
             let docker = Docker::connect().await?;
+            if a.tenant.is_none() && platform.managed_gateway()? {
+                platform.gateway_stop(&docker, false).await?;
+                eprintln!("pgs: gateway stopped");
+            }
             for id in platform.stop(&docker, a.tenant.as_deref()).await? {
                 eprintln!("pgs: {id} stopped");
             }
@@ -227,6 +248,38 @@ pub async fn run(cli: Cli) -> Result<()> {
                 keep_sessions_on_revoke: a.keep_sessions_on_revoke,
             };
             crate::gateway::run(platform.state().clone(), opts).await?;
+        }
+        Command::Gateway(args::GatewayCommand::Start) => {
+            platform.gateway_start(&Docker::connect().await?).await?;
+            eprintln!("pgs: gateway started");
+        }
+        Command::Gateway(args::GatewayCommand::Stop) => {
+            platform.gateway_stop(&Docker::connect().await?, true).await?;
+            eprintln!("pgs: gateway stopped");
+        }
+        Command::Gateway(args::GatewayCommand::Restart) => {
+            let docker = Docker::connect().await?;
+            platform.gateway_stop(&docker, false).await?;
+            platform.gateway_start(&docker).await?;
+            eprintln!("pgs: gateway restarted");
+        }
+        Command::Gateway(args::GatewayCommand::Status(a)) => {
+            let st = platform.gateway_status(&Docker::connect().await?).await?;
+            if a.json {
+                print_json(&st)?;
+            } else {
+                println!("container: {} ({})", st.status, st.image.as_deref().unwrap_or("no image"));
+                println!("ready:     {}", if st.ready { "yes" } else { "no" });
+                println!("port:      {} (health on 127.0.0.1:{})", st.port, st.health_port);
+                if let Some(g) = &st.gateway {
+                    println!("version:   {}", g["version"].as_str().unwrap_or("?"));
+                    println!("uptime:    {}s", g["uptime_secs"]);
+                    println!("sessions:  {}", g["open_sessions"]);
+                }
+            }
+        }
+        Command::Gateway(args::GatewayCommand::Logs(a)) => {
+            Docker::connect().await?.print_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail).await?;
         }
         Command::Certs(args::CertsCommand::SelfSigned) => {
             let config = platform.state().config()?;

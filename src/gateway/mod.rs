@@ -38,7 +38,7 @@ pub enum BackendMode {
     Address,
     /// The port published on 127.0.0.1 (through Docker's port forwarding; slower).
     Loopback,
-    /// The container's name (for a gateway attached to the tenants' networks).
+    /// The container's name, then its address (for a gateway attached to the tenants' networks).
     Container,
 }
 

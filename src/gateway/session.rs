@@ -206,14 +206,9 @@ async fn session(
     peer: SocketAddr,
     out: &mut Outcome,
 ) {
-    let original = startup.clone();
-    let mut admitted = route(gw, sni, &mut startup, peer, out);
-    if admitted.is_err() && gw.refresh_routes(false) {
-        // Before refusing, make sure the refusal is not based on routes older than the file
-        // (a tenant created or re-enabled since the last poll): one `stat`.
-        startup = original;
-        admitted = route(gw, sni, &mut startup, peer, out);
-    }
+    // One `stat`: routes changed by the CLI since the last poll apply to this connection.
+    gw.refresh_routes(false);
+    let admitted = route(gw, sni, &mut startup, peer, out);
     let (tenant, backend) = match admitted {
         Ok(x) => x,
         Err(r) => {
@@ -246,7 +241,18 @@ async fn session(
     let mut revoked = gw.route_changes.subscribe();
     let pump = async {
         let target = |pid, secret| Target { backend: addr, pid, secret, tenant: tenant.clone() };
-        let (key, up, down) = relay_startup(&mut client, &mut server, gw, target).await?;
+        let (key, up, down) = match relay_startup(&mut client, &mut server, gw, target).await {
+            Ok(x) => x,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
+                // The backend hung up before saying anything: tell the client.
+                let r = Refusal::Unreachable(tenant.clone());
+                gw.metrics.refused(r.reason());
+                let _ = client.write_all(&r.to_error_response()).await;
+                let _ = client.shutdown().await;
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         // From here on bytes flow unparsed, both ways, in this one task; EOF on one side is
         // passed on as a half-close to the other.
         let (more_up, more_down) = tokio::io::copy_bidirectional(&mut client, &mut server).await?;
@@ -267,13 +273,18 @@ async fn session(
         }
     };
     tokio::select! {
-        result = pump => {
-            if let Ok((bytes_in, bytes_out)) = result {
+        result = pump => match result {
+            Ok((bytes_in, bytes_out)) => {
                 out.bytes_in = bytes_in;
                 out.bytes_out = bytes_out;
+                out.result = "closed";
             }
-            out.result = "closed";
-        }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
+                out.result = "refused";
+                out.reason = Some(Refusal::Unreachable(tenant.clone()).to_string());
+            }
+            Err(_) => out.result = "closed",
+        },
         () = watch_access => {
             out.result = "revoked";
         }
@@ -301,7 +312,7 @@ async fn connect_backend(gw: &Gateway, backend: &crate::state::Backend) -> std::
     let candidates: Vec<&str> = match gw.opts.backend {
         super::BackendMode::Address => vec![&backend.address],
         super::BackendMode::Loopback => vec![&backend.loopback],
-        super::BackendMode::Container => vec![&backend.container],
+        super::BackendMode::Container => vec![&backend.container, &backend.address],
         super::BackendMode::Auto => vec![&backend.address, &backend.loopback],
     };
     let mut last = std::io::Error::other("no backend address");
@@ -358,7 +369,8 @@ where
             }
             n = server.read_buf(&mut from_server) => {
                 if n? == 0 {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                    let kind = if down == 0 { std::io::ErrorKind::ConnectionAborted } else { std::io::ErrorKind::UnexpectedEof };
+                    return Err(kind.into());
                 }
                 // Forward every complete message; keep a partial one for the next read.
                 let mut out = Vec::with_capacity(from_server.len());

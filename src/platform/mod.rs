@@ -2,6 +2,7 @@
 //! the state dir and Docker. Knows nothing about packet formats.
 
 pub mod alloc;
+pub mod gateway;
 pub mod ready;
 
 use std::collections::HashSet;
@@ -43,6 +44,8 @@ pub struct SetupRequest {
     pub gateway_port: Option<u16>,
     /// Use a local CA.
     pub self_signed: bool,
+    /// Port of the managed gateway's health endpoints.
+    pub health_port: Option<u16>,
 }
 
 /// What `pgs create` was asked to make.
@@ -142,6 +145,8 @@ impl Platform {
             certificate: CertificateSource::None,
             hostaddr: None,
             network_pool: DEFAULT_NETWORK_POOL.to_string(),
+            health_port: crate::state::DEFAULT_HEALTH_PORT,
+            managed_gateway: false,
         });
         if let Some(domain) = &req.domain {
             let domain = domain.trim_end_matches('.').to_ascii_lowercase();
@@ -153,6 +158,9 @@ impl Platform {
         }
         if let Some(port) = req.gateway_port {
             config.gateway_port = port;
+        }
+        if let Some(port) = req.health_port {
+            config.health_port = port;
         }
         if req.self_signed || config.certificate == CertificateSource::None {
             config.certificate = CertificateSource::SelfSigned;
@@ -315,6 +323,7 @@ impl Platform {
 
         let provisioned = async {
             let tenant = self.provision(docker, &config, &id, tenant, Some(&secrets)).await?;
+            self.attach_gateway(docker, &id).await?;
             let probe = ready::Probe {
                 container: &container_name(&id),
                 port: tenant.local_port,
@@ -326,6 +335,7 @@ impl Platform {
         .await;
         if let Err(e) = provisioned {
             let _ = docker.remove_container(&container_name(&id)).await;
+            let _ = docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await;
             let _ = docker.remove_network(&network_name(&id)).await;
             if !adopt {
                 let _ = docker.remove_volume(&volume).await;
@@ -467,6 +477,7 @@ impl Platform {
             if docker.inspect_container(&name).await?.is_none() {
                 crate::cli::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
                 self.provision(docker, &config, id, tenant.clone(), None).await?;
+                self.attach_gateway(docker, id).await?;
             } else {
                 docker.start_container(&name).await?;
             }
@@ -509,6 +520,7 @@ impl Platform {
                 _ => {}
             }
             docker.remove_container(&name).await?;
+            docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
             docker.remove_network(&network_name(&id)).await?;
             if purge {
                 docker.remove_volume(&volume_name(&id)).await?;

@@ -52,6 +52,19 @@ pub struct Config {
     pub hostaddr: Option<String>,
     /// Range (CIDR) from which tenant networks get their subnets.
     pub network_pool: String,
+    /// Host port (on 127.0.0.1) of the managed gateway's health endpoints.
+    #[serde(default = "default_health_port")]
+    pub health_port: u16,
+    /// Whether pgs runs the gateway as a container (`pgs gateway start`).
+    #[serde(default)]
+    pub managed_gateway: bool,
+}
+
+/// Default port of the gateway's health endpoints.
+pub const DEFAULT_HEALTH_PORT: u16 = 9187;
+
+fn default_health_port() -> u16 {
+    DEFAULT_HEALTH_PORT
 }
 
 /// Whether the operator wants a tenant running.

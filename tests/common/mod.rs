@@ -38,13 +38,24 @@ pub struct Home {
 impl Home {
     /// Runs `pgs setup --yes` in a new temporary state dir, with the test image as default.
     pub fn new() -> Self {
+        Self::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test"])
+    }
+
+    /// Runs `pgs setup ARGS --image TEST_IMAGE` in a new temporary state dir.
+    pub fn with_setup(args: &[&str]) -> Self {
         let image = image();
         let dir = tempfile::tempdir().unwrap();
         let mut home = Self { dir, instance: String::new(), image: image.clone() };
-        home.ok(&["setup", "--yes", "--domain", "pgs.test", "--image", &image]);
-        let config: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(home.path().join("config.json")).unwrap()).unwrap();
-        home.instance = config["instance"].as_str().unwrap().to_string();
+        let mut setup = vec!["setup"];
+        setup.extend(args);
+        setup.extend(["--image", &image]);
+        let out = home.run(&setup);
+        // Read the instance first, so that Drop cleans up even if setup failed half-way.
+        if let Ok(bytes) = std::fs::read(home.path().join("config.json")) {
+            let config: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            home.instance = config["instance"].as_str().unwrap_or_default().to_string();
+        }
+        assert!(out.status.success(), "pgs setup failed: {}", String::from_utf8_lossy(&out.stderr));
         home
     }
 
@@ -184,7 +195,7 @@ impl GatewayProc {
     pub fn start(home: &Home, extra: &[&str]) -> Self {
         let port = free_port();
         let health = free_port();
-        home.ok(&["setup", "--yes", "--gateway-port", &port.to_string()]);
+        home.ok(&["setup", "--yes", "--no-gateway", "--gateway-port", &port.to_string()]);
         let listen = format!("127.0.0.1:{port}");
         let health_listen = format!("127.0.0.1:{health}");
         let mut args = vec!["gateway", "run", "--listen", &listen, "--health-listen", &health_listen];

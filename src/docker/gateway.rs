@@ -1,0 +1,275 @@
+//! The managed gateway: an image made from the running `pgs` binary (no registry needed) and a
+//! container `pgs-gateway` running `pgs gateway run` with the state dir mounted read-only.
+//!
+//! The image holds the binary and exactly the shared libraries this process has loaded (read
+//! from `/proc/self/maps`), plus the ELF interpreter, on an empty root: it runs wherever the
+//! binary runs, whatever the host distribution, and is rebuilt only when the binary changes
+//! (tagged with its version and a hash of its bytes).
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use bollard::models::{HostConfig, Mount, MountTypeEnum, PortBinding, RestartPolicy, RestartPolicyNameEnum};
+
+use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED};
+
+/// Name of the managed gateway's container.
+pub const CONTAINER: &str = "pgs-gateway";
+/// Repository of the gateway image.
+pub const IMAGE_REPO: &str = "pgs-gateway";
+/// Where the state dir is mounted inside the container.
+pub const STATE_MOUNT: &str = "/state";
+/// Port the gateway listens on inside the container.
+pub const INNER_PORT: u16 = 5432;
+/// Health port inside the container.
+pub const INNER_HEALTH_PORT: u16 = 9187;
+
+/// Why the gateway image could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageBuildError {
+    /// Reading the binary or its libraries failed.
+    #[error("cannot read {path} for the gateway image: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Docker refused the import.
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ImageBuildError> {
+    std::fs::read(path).map_err(|source| ImageBuildError::Read { path: path.to_path_buf(), source })
+}
+
+/// The ELF interpreter (`PT_INTERP`) named by an ELF64 little-endian binary.
+fn elf_interpreter(elf: &[u8]) -> Option<String> {
+    let u16_at = |o: usize| elf.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u64_at = |o: usize| elf.get(o..o + 8).map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as usize);
+    if elf.get(0..5) != Some(b"\x7fELF\x02") {
+        return None;
+    }
+    let (phoff, phentsize, phnum) = (u64_at(0x20)?, u16_at(0x36)?, u16_at(0x38)?);
+    (0..phnum).find_map(|i| {
+        let ph = phoff + i * phentsize;
+        let kind = elf.get(ph..ph + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))?;
+        if kind != 3 {
+            return None;
+        }
+        let (off, size) = (u64_at(ph + 8)?, u64_at(ph + 32)?);
+        let raw = elf.get(off..off + size)?;
+        Some(String::from_utf8_lossy(raw.split(|&b| b == 0).next()?).into_owned())
+    })
+}
+
+/// Shared libraries mapped into this process.
+fn loaded_libraries() -> BTreeSet<PathBuf> {
+    std::fs::read_to_string("/proc/self/maps")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|p| p.starts_with('/') && p.contains(".so"))
+        .map(PathBuf::from)
+        .collect()
+}
+
+fn short_hash(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref()[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Everything needed to create the gateway container.
+#[derive(Debug, Clone)]
+pub struct GatewaySpec {
+    /// Installation id (label).
+    pub instance: String,
+    /// Image tag.
+    pub image: String,
+    /// Host path of the state dir.
+    pub state_dir: PathBuf,
+    /// Host port for clients (all interfaces).
+    pub gateway_port: u16,
+    /// Host port for health checks (127.0.0.1).
+    pub health_port: u16,
+}
+
+impl Docker {
+    /// Makes sure the gateway image for the running binary exists; returns its reference.
+    pub async fn ensure_gateway_image(&self) -> Result<String, ImageBuildError> {
+        let exe = std::env::current_exe().map_err(|source| ImageBuildError::Read { path: "/proc/self/exe".into(), source })?;
+        let binary = read(&exe)?;
+        let tag = format!("{}-{}", env!("CARGO_PKG_VERSION"), short_hash(&binary));
+        let reference = format!("{IMAGE_REPO}:{tag}");
+        if self.api().inspect_image(&reference).await.is_ok() {
+            return Ok(reference);
+        }
+        let spinner = crate::cli::progress::spinner(&format!("building the gateway image {reference}"));
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, data: &[u8], mode: u32| -> Result<(), ImageBuildError> {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(data.len() as u64);
+            header.set_mode(mode);
+            header.set_cksum();
+            tar.append_data(&mut header, path.trim_start_matches('/'), data)
+                .map_err(|source| ImageBuildError::Read { path: path.into(), source })
+        };
+        add("/usr/local/bin/pgs", &binary, 0o755)?;
+        let mut lib_dirs = BTreeSet::new();
+        for lib in loaded_libraries() {
+            let data = read(&lib)?;
+            add(&lib.to_string_lossy(), &data, 0o755)?;
+            if let Some(dir) = lib.parent() {
+                lib_dirs.insert(dir.to_string_lossy().into_owned());
+            }
+        }
+        if let Some(interp) = elf_interpreter(&binary) {
+            let real = std::fs::canonicalize(&interp).unwrap_or_else(|_| PathBuf::from(&interp));
+            add(&interp, &read(&real)?, 0o755)?;
+        }
+        add("/tmp/.keep", b"", 0o644)?;
+        let archive = tar.into_inner().map_err(|source| ImageBuildError::Read { path: "archive".into(), source })?;
+        let env = format!("ENV LD_LIBRARY_PATH={}", lib_dirs.into_iter().collect::<Vec<_>>().join(":"));
+        let changes = vec![
+            env.as_str(),
+            "ENV PGS_HOME=/state",
+            "ENTRYPOINT [\"/usr/local/bin/pgs\"]",
+            "CMD [\"gateway\", \"run\"]",
+            "LABEL io.pgs.managed=true",
+        ];
+        let opts = bollard::image::CreateImageOptions {
+            from_src: "-".to_string(),
+            repo: IMAGE_REPO.to_string(),
+            tag: tag.clone(),
+            changes,
+            ..Default::default()
+        };
+        use futures_util::TryStreamExt;
+        let result: Result<Vec<_>, _> = self.api().create_image(Some(opts), Some(archive.into()), None).try_collect().await;
+        spinner.finish_and_clear();
+        result.map_err(|e| self.err("import the gateway image", e))?;
+        Ok(reference)
+    }
+
+    /// Creates (does not start) the gateway container.
+    pub async fn create_gateway_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
+        let labels = HashMap::from([
+            (LABEL_MANAGED.to_string(), "true".to_string()),
+            (LABEL_INSTANCE.to_string(), spec.instance.clone()),
+            ("io.pgs.role".to_string(), "gateway".to_string()),
+        ]);
+        let binding = |ip: &str, port: u16| Some(vec![PortBinding { host_ip: Some(ip.to_string()), host_port: Some(port.to_string()) }]);
+        let host_config = HostConfig {
+            mounts: Some(vec![Mount {
+                target: Some(STATE_MOUNT.to_string()),
+                source: Some(spec.state_dir.to_string_lossy().into_owned()),
+                typ: Some(MountTypeEnum::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            }]),
+            port_bindings: Some(HashMap::from([
+                (format!("{INNER_PORT}/tcp"), binding("0.0.0.0", spec.gateway_port)),
+                (format!("{INNER_HEALTH_PORT}/tcp"), binding("127.0.0.1", spec.health_port)),
+            ])),
+            restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
+            ..Default::default()
+        };
+        let cmd = [
+            "gateway",
+            "run",
+            "--listen",
+            &format!("0.0.0.0:{INNER_PORT}"),
+            "--health-listen",
+            &format!("0.0.0.0:{INNER_HEALTH_PORT}"),
+            "--backend",
+            "container",
+            "--log-format",
+            "json",
+        ]
+        .map(String::from)
+        .to_vec();
+        let config = bollard::container::Config {
+            image: Some(spec.image.clone()),
+            cmd: Some(cmd),
+            env: Some(vec![format!("PGS_HOME={STATE_MOUNT}")]),
+            labels: Some(labels),
+            exposed_ports: Some(HashMap::from([
+                (format!("{INNER_PORT}/tcp"), HashMap::new()),
+                (format!("{INNER_HEALTH_PORT}/tcp"), HashMap::new()),
+            ])),
+            stop_signal: Some("SIGTERM".to_string()),
+            stop_timeout: Some(35),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let opts = bollard::container::CreateContainerOptions { name: CONTAINER.to_string(), platform: None };
+        self.api().create_container(Some(opts), config).await.map_err(|e| self.err("create the gateway container", e))?;
+        Ok(())
+    }
+
+    /// Attaches a container to a network; already attached is fine.
+    pub async fn connect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
+        let opts = bollard::network::ConnectNetworkOptions { container: container.to_string(), ..Default::default() };
+        match self.api().connect_network(network, opts).await {
+            Ok(()) => Ok(()),
+            Err(e) => match self.err(&format!("attach {container} to network {network}"), e) {
+                DockerError::Api { message, .. } if message.contains("already exists") => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Detaches a container from a network; not attached (or either missing) is fine.
+    pub async fn disconnect_network(&self, network: &str, container: &str) -> Result<(), DockerError> {
+        let opts = bollard::network::DisconnectNetworkOptions { container: container.to_string(), force: true };
+        match self.api().disconnect_network(network, opts).await {
+            Ok(()) => Ok(()),
+            Err(e) => match self.err(&format!("detach {container} from network {network}"), e) {
+                e if e.is_not_found() => Ok(()),
+                DockerError::Api { message, .. } if message.contains("is not connected") => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// The image a container runs, if it exists.
+    pub async fn container_image(&self, name: &str) -> Result<Option<String>, DockerError> {
+        Ok(self.inspect_container(name).await?.and_then(|c| c.config).and_then(|c| c.image))
+    }
+
+    /// Streams a container's log to stdout (following it with `follow`).
+    pub async fn print_logs(&self, name: &str, follow: bool, tail: &str) -> Result<(), DockerError> {
+        use futures_util::StreamExt;
+        use std::io::Write;
+        let opts = bollard::container::LogsOptions::<String> {
+            follow,
+            stdout: true,
+            stderr: true,
+            tail: tail.to_string(),
+            ..Default::default()
+        };
+        let mut stream = self.api().logs(name, Some(opts));
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.err("read the gateway's log", e))?;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&chunk.into_bytes());
+            let _ = out.flush();
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_this_binarys_interpreter_and_libraries() {
+        let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let interp = elf_interpreter(&exe).expect("dynamically linked test binary has PT_INTERP");
+        assert!(interp.contains("ld-linux"), "{interp}");
+        assert!(loaded_libraries().iter().any(|l| l.to_string_lossy().contains("libc.so")));
+        assert_eq!(elf_interpreter(b"not an elf"), None);
+    }
+}

@@ -1,0 +1,183 @@
+//! The managed gateway's lifecycle: `pgs gateway start|stop|restart|status|logs`, and keeping
+//! it attached to every tenant's network.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use super::Platform;
+use crate::docker::Docker;
+use crate::docker::gateway::{CONTAINER, GatewaySpec};
+use crate::docker::tenant::Status;
+use crate::state::{TenantId, network_name};
+
+/// What `pgs gateway status` reports.
+#[derive(Debug, Serialize)]
+pub struct GatewayStatus {
+    /// Container status.
+    pub status: String,
+    /// Image the container runs.
+    pub image: Option<String>,
+    /// Whether `/ready` answers.
+    pub ready: bool,
+    /// From the gateway's `/status`: version, uptime, open sessions.
+    pub gateway: Option<serde_json::Value>,
+    /// Client port on the host.
+    pub port: u16,
+    /// Health port on 127.0.0.1.
+    pub health_port: u16,
+}
+
+/// GETs `path` from the gateway's health port on 127.0.0.1: (status code, body).
+async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fetch = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes()).await.ok()?;
+        let mut buf = Vec::new();
+        s.take(1 << 20).read_to_end(&mut buf).await.ok()?;
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let code = text.split_whitespace().nth(1)?.parse().ok()?;
+        Some((code, text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()))
+    };
+    tokio::time::timeout(Duration::from_secs(3), fetch).await.ok().flatten()
+}
+
+impl Platform {
+    /// Whether a `pgs-gateway` container exists and belongs to this installation; another
+    /// installation's gateway on the same Docker host is left alone.
+    async fn own_gateway_exists(&self, docker: &Docker) -> Result<bool> {
+        let Some(c) = docker.inspect_container(CONTAINER).await? else { return Ok(false) };
+        let owner = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::docker::LABEL_INSTANCE).cloned());
+        let instance = self.state.config()?.instance;
+        if owner.as_deref() != Some(instance.as_str()) {
+            bail!(
+                "a container named {CONTAINER} exists but belongs to another pgs installation (state dir); \
+                 stop it with that installation's `pgs gateway stop`, or remove it with `docker rm -f {CONTAINER}`"
+            );
+        }
+        Ok(true)
+    }
+
+    /// Attaches the managed gateway (if this installation has one) to a tenant's network.
+    pub(super) async fn attach_gateway(&self, docker: &Docker, id: &TenantId) -> Result<()> {
+        if matches!(self.own_gateway_exists(docker).await, Ok(true)) {
+            docker.connect_network(&network_name(id), CONTAINER).await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the managed gateway (building its image from this binary when needed), attached
+    /// to every tenant's network, and waits until it is ready.
+    pub async fn gateway_start(&self, docker: &Docker) -> Result<()> {
+        let config = self.state.config()?;
+        let image = docker.ensure_gateway_image().await?;
+        if self.own_gateway_exists(docker).await? && docker.container_image(CONTAINER).await?.as_ref() != Some(&image) {
+            crate::cli::progress::note("replacing the gateway container with one from this pgs binary");
+            docker.stop_container(CONTAINER, 35).await?;
+            docker.remove_container(CONTAINER).await?;
+        }
+        self.create_and_start_gateway(docker, &config, &image, true).await
+    }
+
+    async fn create_and_start_gateway(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        image: &str,
+        may_recreate: bool,
+    ) -> Result<()> {
+        if docker.inspect_container(CONTAINER).await?.is_none() {
+            let state_dir = std::fs::canonicalize(self.state.root()).context("resolving the state dir")?;
+            let spec = GatewaySpec {
+                instance: config.instance.clone(),
+                image: image.to_string(),
+                state_dir,
+                gateway_port: config.gateway_port,
+                health_port: config.health_port,
+            };
+            docker.create_gateway_container(&spec).await?;
+        }
+        for id in self.state.tenants()?.tenants.keys() {
+            docker.connect_network(&network_name(id), CONTAINER).await?;
+        }
+        if let Err(e) = docker.start_container(CONTAINER).await {
+            // A network removed while the gateway was stopped leaves a dangling endpoint that
+            // Docker refuses to start with: make the container anew (it holds no state).
+            if !may_recreate || !e.to_string().contains("not found") {
+                return Err(e.into());
+            }
+            crate::cli::progress::note("recreating the gateway container (one of its networks is gone)");
+            docker.remove_container(CONTAINER).await?;
+            return Box::pin(self.create_and_start_gateway(docker, config, image, false)).await;
+        }
+        self.set_managed_gateway(true)?;
+        let spinner = crate::cli::progress::spinner("waiting for the gateway to be ready");
+        let started = Instant::now();
+        loop {
+            if let Some((200, _)) = http_get(config.health_port, "/ready").await {
+                break;
+            }
+            let status = docker.container_status(CONTAINER).await?;
+            if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) || started.elapsed() > Duration::from_secs(30) {
+                spinner.finish_and_clear();
+                let logs = docker.logs_tail(CONTAINER, 15).await;
+                bail!("the gateway did not become ready (container {status}); last log lines:\n{}", logs.trim_end());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        spinner.finish_and_clear();
+        Ok(())
+    }
+
+    /// Stops the managed gateway (open sessions drain first). With `forget`, `pgs start`
+    /// will no longer start it.
+    pub async fn gateway_stop(&self, docker: &Docker, forget: bool) -> Result<()> {
+        let spinner = crate::cli::progress::spinner("stopping the gateway (open sessions drain)");
+        let result = docker.stop_container(CONTAINER, 35).await;
+        spinner.finish_and_clear();
+        match result {
+            Err(e) if !e.is_not_found() => return Err(e.into()),
+            _ => {}
+        }
+        if forget {
+            self.set_managed_gateway(false)?;
+        }
+        Ok(())
+    }
+
+    /// The managed gateway's state, from Docker and from its own endpoints.
+    pub async fn gateway_status(&self, docker: &Docker) -> Result<GatewayStatus> {
+        let config = self.state.config()?;
+        let status = docker.container_status(CONTAINER).await?;
+        let ready = matches!(http_get(config.health_port, "/ready").await, Some((200, _)));
+        let gateway = match http_get(config.health_port, "/status").await {
+            Some((200, body)) => serde_json::from_str(&body).ok(),
+            _ => None,
+        };
+        Ok(GatewayStatus {
+            status: status.to_string(),
+            image: docker.container_image(CONTAINER).await?,
+            ready,
+            gateway,
+            port: config.gateway_port,
+            health_port: config.health_port,
+        })
+    }
+
+    /// Whether the operator runs the managed gateway.
+    pub fn managed_gateway(&self) -> Result<bool> {
+        Ok(self.state.config()?.managed_gateway)
+    }
+
+    fn set_managed_gateway(&self, on: bool) -> Result<()> {
+        let lock = self.state.lock()?;
+        let mut config = self.state.config()?;
+        if config.managed_gateway != on {
+            config.managed_gateway = on;
+            self.state.save_config(&lock, &config)?;
+        }
+        Ok(())
+    }
+}
