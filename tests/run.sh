@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
-# Debian packages, the offline-built PostgreSQL test image and cargo-nextest.
+# Debian packages (psql, pgJDBC, a JDK, debootstrap), the offline-built PostgreSQL test image,
+# the Python clients of the client matrix (psycopg, asyncpg, pg8000) and cargo-nextest.
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,8 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v openssl >/dev/null || need+=(openssl)
 command -v docker >/dev/null || need+=(docker.io)
+command -v javac >/dev/null || need+=(default-jdk-headless)
+[ -e /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq
@@ -20,7 +23,8 @@ fi
 docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon running?" >&2; exit 1; }
 
 tests/image/build.sh
-python3 -c 'import psycopg' 2>/dev/null || python3 -m pip install --quiet 'psycopg[binary]'
+python3 -c 'import psycopg, asyncpg, pg8000' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check 'psycopg[binary]' asyncpg pg8000
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
