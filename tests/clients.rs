@@ -117,6 +117,27 @@ async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, password: &str)
     Ok(format!("tokio-postgres (rustls, SNI, verified): query ok, cancel ok ({:.2}s)", took.as_secs_f64()))
 }
 
+/// sqlx: connects by IP (no SNI, no hostaddr), so the tenant goes in the user name. Its
+/// rustls verify-ca still checks the name against the IP, so this uses `require` (encrypted,
+/// unverified), as a user without DNS for the domain would. sqlx has no cancel API.
+async fn sqlx(gw: &GatewayProc, id: &str, password: &str) -> Line {
+    use sqlx::Connection;
+    let opts = sqlx::postgres::PgConnectOptions::new()
+        .host("127.0.0.1")
+        .port(gw.port)
+        .username(&format!("{id}.{id}"))
+        .password(password)
+        .database(id)
+        .ssl_mode(sqlx::postgres::PgSslMode::Require);
+    let mut conn = sqlx::PgConnection::connect_with(&opts).await.map_err(|e| format!("sqlx: {e}"))?;
+    let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(&mut conn).await.map_err(|e| format!("sqlx: {e}"))?;
+    conn.close().await.map_err(|e| e.to_string())?;
+    if one != 1 {
+        return Err("sqlx: wrong result".into());
+    }
+    Ok(format!("sqlx 0.8 (rustls, require): query ok, cancel n/a (sqlx has no cancel) [user {id}.{id}]"))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn client_matrix() {
     let home = Home::new();
@@ -143,6 +164,7 @@ async fn client_matrix() {
     let line = python("python_clients.py", &["pg8000", "classic", "127.0.0.1", &port, &id, &password, &ca], "pg8000");
     lines.push(("pg8000", line.map(|l| format!("{l} [user {id}.{id}]"))));
     lines.push(("tokio-postgres", tokio_postgres(&home, &gw, &id, &password).await));
+    lines.push(("sqlx", sqlx(&gw, &id, &password).await));
     lines.push(("pgJDBC", jdbc(&home, &gw, &id, &password)));
 
     eprintln!("client matrix through the gateway:");
