@@ -269,6 +269,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -280,12 +282,39 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;certs;import' {
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Certificate chain (PEM, leaf first) covering *.DOMAIN and DOMAIN')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Its private key (PEM)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;certs;status' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;certs;help' {
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'pgs;certs;help;self-signed' {
+            break
+        }
+        'pgs;certs;help;import' {
+            break
+        }
+        'pgs;certs;help;status' {
             break
         }
         'pgs;certs;help;help' {
@@ -379,9 +408,17 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         }
         'pgs;help;certs' {
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
             break
         }
         'pgs;help;certs;self-signed' {
+            break
+        }
+        'pgs;help;certs;import' {
+            break
+        }
+        'pgs;help;certs;status' {
             break
         }
         'pgs;help;completions' {

@@ -64,14 +64,26 @@ _pgs() {
             pgs__subcmd__certs,help)
                 cmd="pgs__subcmd__certs__subcmd__help"
                 ;;
+            pgs__subcmd__certs,import)
+                cmd="pgs__subcmd__certs__subcmd__import"
+                ;;
             pgs__subcmd__certs,self-signed)
                 cmd="pgs__subcmd__certs__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__certs,status)
+                cmd="pgs__subcmd__certs__subcmd__status"
                 ;;
             pgs__subcmd__certs__subcmd__help,help)
                 cmd="pgs__subcmd__certs__subcmd__help__subcmd__help"
                 ;;
+            pgs__subcmd__certs__subcmd__help,import)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__import"
+                ;;
             pgs__subcmd__certs__subcmd__help,self-signed)
                 cmd="pgs__subcmd__certs__subcmd__help__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__certs__subcmd__help,status)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__status"
                 ;;
             pgs__subcmd__gateway,help)
                 cmd="pgs__subcmd__gateway__subcmd__help"
@@ -160,8 +172,14 @@ _pgs() {
             pgs__subcmd__help,stop)
                 cmd="pgs__subcmd__help__subcmd__stop"
                 ;;
+            pgs__subcmd__help__subcmd__certs,import)
+                cmd="pgs__subcmd__help__subcmd__certs__subcmd__import"
+                ;;
             pgs__subcmd__help__subcmd__certs,self-signed)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed"
+                ;;
+            pgs__subcmd__help__subcmd__certs,status)
+                cmd="pgs__subcmd__help__subcmd__certs__subcmd__status"
                 ;;
             pgs__subcmd__help__subcmd__gateway,logs)
                 cmd="pgs__subcmd__help__subcmd__gateway__subcmd__logs"
@@ -224,7 +242,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs)
-            opts="-h -V --home --help --version self-signed help"
+            opts="-h -V --home --help --version self-signed import status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,7 +260,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs__subcmd__help)
-            opts="self-signed help"
+            opts="self-signed import status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -256,6 +274,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -283,8 +315,66 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__import)
+            opts="-h -V --cert --key --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__certs__subcmd__self__subcmd__signed)
             opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__status)
+            opts="-h -V --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,7 +804,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__certs)
-            opts="self-signed"
+            opts="self-signed import status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -727,7 +817,35 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__certs__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__certs__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

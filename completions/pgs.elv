@@ -239,6 +239,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+            cand import 'Install a certificate chain and key you already have (PEM files)'
+            cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;certs;self-signed'= {
@@ -248,11 +250,34 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;certs;import'= {
+            cand --cert 'Certificate chain (PEM, leaf first) covering *.DOMAIN and DOMAIN'
+            cand --key 'Its private key (PEM)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;certs;status'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;certs;help'= {
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+            cand import 'Install a certificate chain and key you already have (PEM files)'
+            cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;certs;help;self-signed'= {
+        }
+        &'pgs;certs;help;import'= {
+        }
+        &'pgs;certs;help;status'= {
         }
         &'pgs;certs;help;help'= {
         }
@@ -324,8 +349,14 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;help;certs'= {
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+            cand import 'Install a certificate chain and key you already have (PEM files)'
+            cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
         }
         &'pgs;help;certs;self-signed'= {
+        }
+        &'pgs;help;certs;import'= {
+        }
+        &'pgs;help;certs;status'= {
         }
         &'pgs;help;completions'= {
         }

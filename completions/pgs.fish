@@ -148,15 +148,28 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -s h -l help -d 'Print help'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from import" -l cert -d 'Certificate chain (PEM, leaf first) covering *.DOMAIN and DOMAIN' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from import" -l key -d 'Its private key (PEM)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from import" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -s h -l help -d 'Print help'
@@ -183,3 +196,5 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'

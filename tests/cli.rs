@@ -129,3 +129,44 @@ fn completion_files_are_up_to_date() {
         );
     }
 }
+
+#[test]
+fn certificate_status_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    setup(dir.path());
+    let out = pgs(dir.path(), &["certs", "status", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in ["domain", "names", "issuer", "not_after", "renew_after", "cert_file", "key_file", "ca_file"] {
+        assert!(st.get(key).is_some(), "status lacks {key}: {st}");
+    }
+    assert_eq!(st["names"], serde_json::json!(["*.pgs.test", "pgs.test"]));
+    assert!(st["ca_file"].as_str().unwrap().ends_with("certs/ca.pem"));
+
+    // Bring our own certificate (openssl stands in for a public CA).
+    let own = tempfile::tempdir().unwrap();
+    let (cert, key) = (own.path().join("cert.pem"), own.path().join("key.pem"));
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30"])
+        .args(["-subj", "/CN=imported", "-addext", "subjectAltName=DNS:*.pgs.test,DNS:pgs.test"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    // A key that does not belong to the certificate is refused, and nothing changes.
+    let wrong = dir.path().join("certs/key.pem");
+    let out = pgs(dir.path(), &["certs", "import", "--cert", cert.to_str().unwrap(), "--key", wrong.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not belong to the certificate"));
+    let out = pgs(dir.path(), &["certs", "import", "--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pgs(dir.path(), &["certs", "status", "--json"]);
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(st["issuer"].as_str().unwrap().contains("imported"), "{st}");
+    assert!(st["ca_file"].is_null(), "no local CA to trust for an imported certificate: {st}");
+    let mode = std::fs::metadata(dir.path().join("certs/key.pem")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}

@@ -3,6 +3,7 @@
 //! tests). Knows nothing about tenants.
 
 pub mod local_ca;
+pub mod store;
 
 use std::path::{Path, PathBuf};
 

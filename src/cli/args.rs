@@ -129,6 +129,21 @@ pub enum LogFormat {
 pub enum CertsCommand {
     /// Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir
     SelfSigned,
+    /// Install a certificate chain and key you already have (PEM files)
+    Import(ImportArgs),
+    /// Show the installed certificate: names, issuer, validity, renewal date, files
+    Status(JsonArg),
+}
+
+/// `pgs certs import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Certificate chain (PEM, leaf first) covering *.DOMAIN and DOMAIN
+    #[arg(long, value_name = "PEM")]
+    pub cert: PathBuf,
+    /// Its private key (PEM)
+    #[arg(long, value_name = "PEM")]
+    pub key: PathBuf,
 }
 
 /// `--json`.

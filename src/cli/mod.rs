@@ -287,6 +287,34 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("certificate for *.{0} and {0}: {1}", config.domain, files.cert().display());
             println!("clients trust: {}", files.ca().display());
         }
+        Command::Certs(args::CertsCommand::Import(a)) => {
+            let config = platform.state().config()?;
+            let files = platform.import_certificate(&config, &a.cert, &a.key)?;
+            let st = crate::certs::store::status(&files, &config.domain, false)?;
+            if !st.covers_domain {
+                eprintln!("pgs: warning: the certificate names {} but not both *.{1} and {1}", st.names.join(", "), config.domain);
+            }
+            println!("installed {} (valid until {}); the gateway uses it for new connections", files.cert().display(), st.not_after);
+        }
+        Command::Certs(args::CertsCommand::Status(a)) => {
+            let config = platform.state().config()?;
+            let files = crate::certs::CertFiles::new(platform.state().root());
+            let local = config.certificate == crate::state::CertificateSource::SelfSigned;
+            let st = crate::certs::store::status(&files, &config.domain, local)?;
+            if a.json {
+                print_json(&st)?;
+            } else {
+                println!("names:        {}", st.names.join(", "));
+                println!("issuer:       {}", st.issuer);
+                println!("valid:        {} .. {}", st.not_before, st.not_after);
+                println!("renew after:  {}", st.renew_after);
+                println!("certificate:  {}", st.cert_file);
+                println!("key:          {}", st.key_file);
+                if let Some(ca) = &st.ca_file {
+                    println!("clients trust: {ca}");
+                }
+            }
+        }
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());
         }

@@ -178,6 +178,17 @@ impl Platform {
         Ok(config)
     }
 
+    /// Installs the operator's certificate and key and records the choice.
+    pub fn import_certificate(&self, config: &Config, cert: &std::path::Path, key: &std::path::Path) -> Result<CertFiles> {
+        let lock = self.state.lock()?;
+        let files = CertFiles::new(self.state.root());
+        certs::store::import(&files, cert, key)?;
+        let mut config = config.clone();
+        config.certificate = CertificateSource::Imported;
+        self.state.save_config(&lock, &config)?;
+        Ok(files)
+    }
+
     /// Issues a fresh wildcard certificate from the local CA and records the choice.
     pub fn self_signed(&self, config: &Config) -> Result<CertFiles> {
         let lock = self.state.lock()?;
@@ -193,11 +204,17 @@ impl Platform {
     pub fn url(&self, config: &Config, id: &TenantId, password: &str) -> String {
         let mut params = Vec::new();
         let ca = CertFiles::new(self.state.root()).ca();
-        if ca.exists() {
-            params.push("sslmode=verify-full".to_string());
-            params.push(format!("sslrootcert={}", url_encode(&ca.to_string_lossy())));
-        } else {
-            params.push("sslmode=require".to_string());
+        match config.certificate {
+            CertificateSource::SelfSigned if ca.exists() => {
+                params.push("sslmode=verify-full".to_string());
+                params.push(format!("sslrootcert={}", url_encode(&ca.to_string_lossy())));
+            }
+            // A certificate from a public CA: libpq 16+ verifies it against the system's roots.
+            CertificateSource::Acme | CertificateSource::Imported => {
+                params.push("sslmode=verify-full".to_string());
+                params.push("sslrootcert=system".to_string());
+            }
+            _ => params.push("sslmode=require".to_string()),
         }
         if let Some(addr) = &config.hostaddr {
             params.push(format!("hostaddr={addr}"));

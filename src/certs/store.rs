@@ -1,0 +1,137 @@
+//! The installed certificate: importing files the operator brings, and reading what is
+//! installed (names, issuer, validity, when renewal is due).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde::Serialize;
+
+use super::CertFiles;
+use crate::state::atomic;
+
+/// What `pgs certs status` reports.
+#[derive(Debug, Serialize)]
+pub struct CertStatus {
+    /// The configured domain.
+    pub domain: String,
+    /// Subject alternative names of the leaf certificate.
+    pub names: Vec<String>,
+    /// Issuer of the leaf certificate.
+    pub issuer: String,
+    /// Serial number (hex).
+    pub serial: String,
+    /// Start of validity (RFC 3339).
+    pub not_before: String,
+    /// End of validity (RFC 3339).
+    pub not_after: String,
+    /// When renewal is due: a third of the lifetime before `not_after` (RFC 3339).
+    pub renew_after: String,
+    /// Whether the names cover `*.DOMAIN` and `DOMAIN`.
+    pub covers_domain: bool,
+    /// Certificate chain the gateway presents.
+    pub cert_file: String,
+    /// Its private key.
+    pub key_file: String,
+    /// Root a client should trust, where pgs made it (local CA); otherwise null.
+    pub ca_file: Option<String>,
+}
+
+fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
+    t.to_datetime().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// Checks that `cert_pem` holds a chain and `key_pem` its matching private key.
+pub fn validate_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<_, _>>().context("reading the certificate PEM")?;
+    if certs.is_empty() {
+        bail!("no certificate in the certificate file");
+    }
+    let key = rustls_pemfile::private_key(&mut &key_pem[..])
+        .context("reading the key PEM")?
+        .ok_or_else(|| anyhow!("no private key in the key file"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let signing = provider.key_provider.load_private_key(key).map_err(|e| anyhow!("unusable private key: {e}"))?;
+    let certified = rustls::sign::CertifiedKey::new(certs, signing);
+    certified.keys_match().map_err(|_| anyhow!("the private key does not belong to the certificate"))?;
+    Ok(())
+}
+
+/// Installs a certificate chain and key the operator brings (validated first; key written
+/// before the chain, so a reloading gateway never pairs a new chain with an old key).
+pub fn import(files: &CertFiles, cert: &Path, key: &Path) -> Result<()> {
+    let cert_pem = std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
+    let key_pem = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
+    validate_pair(&cert_pem, &key_pem)?;
+    std::fs::create_dir_all(files.dir())?;
+    atomic::write(&files.key(), &key_pem, 0o600)?;
+    atomic::write(&files.cert(), &cert_pem, 0o644)?;
+    Ok(())
+}
+
+/// Reads the installed certificate.
+pub fn status(files: &CertFiles, domain: &str, local_ca: bool) -> Result<CertStatus> {
+    let pem = std::fs::read(files.cert()).with_context(|| {
+        format!("no certificate installed at {}: run `pgs certs self-signed` or `pgs certs import`", files.cert().display())
+    })?;
+    let der = rustls_pemfile::certs(&mut &pem[..]).next().ok_or_else(|| anyhow!("no certificate in {}", files.cert().display()))??;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| anyhow!("cannot parse the certificate: {e}"))?;
+    let names: Vec<String> = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let validity = cert.validity();
+    let (from, to) = (validity.not_before.timestamp(), validity.not_after.timestamp());
+    let renew = to - (to - from) / 3;
+    let renew_after = time::OffsetDateTime::from_unix_timestamp(renew)
+        .map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default())
+        .unwrap_or_default();
+    let covers_domain = names.iter().any(|n| *n == format!("*.{domain}")) && names.iter().any(|n| n == domain);
+    Ok(CertStatus {
+        domain: domain.to_string(),
+        names,
+        issuer: cert.issuer().to_string(),
+        serial: cert.raw_serial_as_string().replace(':', ""),
+        not_before: rfc3339(validity.not_before),
+        not_after: rfc3339(validity.not_after),
+        renew_after,
+        covers_domain,
+        cert_file: files.cert().display().to_string(),
+        key_file: files.key().display().to_string(),
+        ca_file: (local_ca && files.ca().exists()).then(|| files.ca().display().to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_signed_certificate_reads_back_and_foreign_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = CertFiles::new(dir.path());
+        super::super::local_ca::issue(&files, "pgs.test").unwrap();
+        let st = status(&files, "pgs.test", true).unwrap();
+        assert!(st.covers_domain, "{st:?}");
+        assert_eq!(st.names, vec!["*.pgs.test".to_string(), "pgs.test".to_string()]);
+        assert!(st.issuer.contains("pgs local CA"));
+        assert!(st.ca_file.is_some());
+        assert!(st.renew_after < st.not_after);
+        let cert = std::fs::read(files.cert()).unwrap();
+        let key = std::fs::read(files.key()).unwrap();
+        validate_pair(&cert, &key).unwrap();
+        let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        assert!(validate_pair(&cert, other.as_bytes()).unwrap_err().to_string().contains("does not belong"));
+    }
+}
