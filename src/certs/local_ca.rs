@@ -2,7 +2,6 @@
 //! `sslmode=verify-full sslrootcert=<ca.pem>` works without any public CA.
 
 use std::fs;
-use std::os::unix::fs::DirBuilderExt;
 
 use anyhow::{Context, Result};
 use rcgen::{
@@ -51,12 +50,13 @@ fn load_or_create_ca(files: &CertFiles) -> Result<(rcgen::Certificate, KeyPair)>
 /// Issues a certificate for `*.DOMAIN` and `DOMAIN` signed by the local CA (created if needed)
 /// and installs it as the gateway's certificate.
 pub fn issue(files: &CertFiles, domain: &str) -> Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(0o700).create(files.dir())?;
+    files.create_dir()?;
     let (ca, ca_key) = load_or_create_ca(files)?;
     let mut params = CertificateParams::new(vec![format!("*.{domain}"), domain.to_string()])?;
     params.distinguished_name.push(DnType::CommonName, format!("*.{domain}"));
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.use_authority_key_identifier_extension = true;
     validity(&mut params, LEAF_DAYS);
     let key = KeyPair::generate()?;
     let cert = params.signed_by(&key, &ca, &ca_key)?;

@@ -1,7 +1,10 @@
 //! Certificates for the gateway: where they live in the state dir, and how they are made.
-//! `local_ca` issues a wildcard certificate from a CA kept in the state dir (development,
-//! tests). Knows nothing about tenants.
+//! `acme` obtains and renews them from an ACME CA through DNS-01 (`dns` publishes the
+//! records); `local_ca` issues them from a CA kept in the state dir (development, tests);
+//! `store` imports and reads them. Knows nothing about tenants.
 
+pub mod acme;
+pub mod dns;
 pub mod local_ca;
 pub mod store;
 
@@ -22,6 +25,12 @@ impl CertFiles {
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Creates the folder (mode 0700) if it is missing.
+    pub fn create_dir(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)
     }
 
     /// Certificate chain the gateway presents (PEM, leaf first).

@@ -43,7 +43,8 @@ fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
 
 /// Checks that `cert_pem` holds a chain and `key_pem` its matching private key.
 pub fn validate_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    let certs: Vec<_> = rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<_, _>>().context("reading the certificate PEM")?;
+    let certs: Vec<_> =
+        rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<_, _>>().context("reading the certificate PEM")?;
     if certs.is_empty() {
         bail!("no certificate in the certificate file");
     }
@@ -63,7 +64,7 @@ pub fn import(files: &CertFiles, cert: &Path, key: &Path) -> Result<()> {
     let cert_pem = std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
     let key_pem = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
     validate_pair(&cert_pem, &key_pem)?;
-    std::fs::create_dir_all(files.dir())?;
+    files.create_dir()?;
     atomic::write(&files.key(), &key_pem, 0o600)?;
     atomic::write(&files.cert(), &cert_pem, 0o644)?;
     Ok(())
@@ -72,10 +73,16 @@ pub fn import(files: &CertFiles, cert: &Path, key: &Path) -> Result<()> {
 /// Reads the installed certificate.
 pub fn status(files: &CertFiles, domain: &str, local_ca: bool) -> Result<CertStatus> {
     let pem = std::fs::read(files.cert()).with_context(|| {
-        format!("no certificate installed at {}: run `pgs certs self-signed` or `pgs certs import`", files.cert().display())
+        format!(
+            "no certificate installed at {}: run `pgs certs self-signed` or `pgs certs import`",
+            files.cert().display()
+        )
     })?;
-    let der = rustls_pemfile::certs(&mut &pem[..]).next().ok_or_else(|| anyhow!("no certificate in {}", files.cert().display()))??;
-    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| anyhow!("cannot parse the certificate: {e}"))?;
+    let der = rustls_pemfile::certs(&mut &pem[..])
+        .next()
+        .ok_or_else(|| anyhow!("no certificate in {}", files.cert().display()))??;
+    let (_, cert) =
+        x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| anyhow!("cannot parse the certificate: {e}"))?;
     let names: Vec<String> = cert
         .subject_alternative_name()
         .ok()

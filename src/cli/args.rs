@@ -127,12 +127,91 @@ pub enum LogFormat {
 /// `pgs certs ...`.
 #[derive(Debug, Subcommand)]
 pub enum CertsCommand {
+    /// Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01
+    Issue(IssueArgs),
+    /// Renew the ACME certificate if it is due (safe to run from cron or a timer)
+    Renew(RenewArgs),
     /// Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir
     SelfSigned,
     /// Install a certificate chain and key you already have (PEM files)
     Import(ImportArgs),
     /// Show the installed certificate: names, issuer, validity, renewal date, files
     Status(JsonArg),
+}
+
+/// `pgs certs issue`.
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// ACME CA: letsencrypt, letsencrypt-staging, zerossl, or a directory URL
+    #[arg(long, default_value = "letsencrypt", value_name = "CA|URL")]
+    pub ca: String,
+    /// Contact address for the CA's expiry and policy notices
+    #[arg(long, value_name = "ADDR")]
+    pub email: Option<String>,
+    /// External account binding key id (ZeroSSL and CAs that require EAB)
+    #[arg(long, value_name = "ID", requires = "eab_hmac")]
+    pub eab_kid: Option<String>,
+    /// External account binding HMAC key, base64url (better: env PGS_EAB_HMAC)
+    #[arg(long, value_name = "KEY", env = "PGS_EAB_HMAC", hide_env_values = true, requires = "eab_kid")]
+    pub eab_hmac: Option<String>,
+    /// Extra root certificate (PEM) to trust for the ACME server's own HTTPS (test CAs)
+    #[arg(long, value_name = "PEM")]
+    pub ca_root: Option<PathBuf>,
+    /// How to publish the DNS-01 TXT records
+    #[arg(long, value_enum)]
+    pub dns: DnsKind,
+    /// rfc2136: the name server that takes dynamic updates
+    #[arg(long, value_name = "ADDR:PORT", required_if_eq("dns", "rfc2136"))]
+    pub dns_server: Option<std::net::SocketAddr>,
+    /// rfc2136: the zone to update (default: found with an SOA query)
+    #[arg(long, value_name = "ZONE")]
+    pub dns_zone: Option<String>,
+    /// rfc2136: TSIG key name (default: the name in the key file)
+    #[arg(long, value_name = "NAME")]
+    pub tsig_key_name: Option<String>,
+    /// rfc2136: TSIG algorithm (default: the key file's, else hmac-sha256)
+    #[arg(long, value_name = "ALG")]
+    pub tsig_algorithm: Option<String>,
+    /// rfc2136: file with the TSIG secret (base64, or `tsig-keygen` output); or env PGS_TSIG_SECRET
+    #[arg(long, value_name = "FILE")]
+    pub tsig_secret_file: Option<PathBuf>,
+    /// exec: program run as `PROGRAM present|cleanup FQDN VALUE`
+    #[arg(long, value_name = "PROGRAM", required_if_eq("dns", "exec"))]
+    pub dns_exec: Option<String>,
+    /// Name server asked whether the records are visible (default: the rfc2136 server, else the
+    /// zone's authoritative servers)
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub propagation_resolver: Option<std::net::SocketAddr>,
+    /// Seconds to wait for the records to become visible
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub propagation_timeout: u64,
+    /// Agree to the CA's terms of service without asking
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// DNS providers for DNS-01.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DnsKind {
+    /// TSIG-signed dynamic updates (BIND, Knot, PowerDNS, ...)
+    Rfc2136,
+    /// Cloudflare's API (token in env CLOUDFLARE_API_TOKEN)
+    Cloudflare,
+    /// A program of yours (lego's exec contract)
+    Exec,
+    /// Print the records and wait for Enter (terminal only)
+    Manual,
+}
+
+/// `pgs certs renew`.
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    /// Renew even if the certificate is not due
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs certs import`.
@@ -291,7 +370,9 @@ pub fn parse_size(s: &str) -> Result<i64, String> {
         "k" => 1024.0,
         "m" => 1024.0 * 1024.0,
         "g" => 1024.0 * 1024.0 * 1024.0,
-        _ => return Err(format!("unknown size unit {unit:?}: use k, m or g, e.g. 512m")),
+        _ => {
+            return Err(format!("unknown size unit {unit:?}: use k, m or g, e.g. 512m"));
+        }
     };
     let n: f64 = digits.parse().map_err(|_| format!("invalid size {s:?}: e.g. 512m or 2g"))?;
     let bytes = (n * factor) as i64;

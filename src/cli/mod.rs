@@ -2,6 +2,7 @@
 //! output, progress ([`progress`]). The work itself is done by [`crate::platform`].
 
 pub mod args;
+mod certs;
 pub mod progress;
 
 use std::io::IsTerminal;
@@ -129,7 +130,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             let req = setup_request(&a)?;
             let config = platform.setup(&req)?;
             eprintln!("pgs: state dir {}", platform.state().root().display());
-            println!("domain {} (tenants are TENANT.{}), gateway port {}", config.domain, config.domain, config.gateway_port);
+            if !a.yes && !a.self_signed && interactive() {
+                certs::choose_in_setup(&platform).await?;
+            }
+            println!(
+                "domain {} (tenants are TENANT.{}), gateway port {}",
+                config.domain, config.domain, config.gateway_port
+            );
             let start_gateway = !a.no_gateway
                 && (a.yes
                     || !interactive()
@@ -228,7 +235,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Deny(a) => {
             let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
             if list.is_empty() {
-                eprintln!("pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)", a.tenant);
+                eprintln!(
+                    "pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)",
+                    a.tenant
+                );
             } else {
                 eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
             }
@@ -281,40 +291,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Gateway(args::GatewayCommand::Logs(a)) => {
             Docker::connect().await?.print_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail).await?;
         }
-        Command::Certs(args::CertsCommand::SelfSigned) => {
-            let config = platform.state().config()?;
-            let files = platform.self_signed(&config)?;
-            println!("certificate for *.{0} and {0}: {1}", config.domain, files.cert().display());
-            println!("clients trust: {}", files.ca().display());
-        }
-        Command::Certs(args::CertsCommand::Import(a)) => {
-            let config = platform.state().config()?;
-            let files = platform.import_certificate(&config, &a.cert, &a.key)?;
-            let st = crate::certs::store::status(&files, &config.domain, false)?;
-            if !st.covers_domain {
-                eprintln!("pgs: warning: the certificate names {} but not both *.{1} and {1}", st.names.join(", "), config.domain);
-            }
-            println!("installed {} (valid until {}); the gateway uses it for new connections", files.cert().display(), st.not_after);
-        }
-        Command::Certs(args::CertsCommand::Status(a)) => {
-            let config = platform.state().config()?;
-            let files = crate::certs::CertFiles::new(platform.state().root());
-            let local = config.certificate == crate::state::CertificateSource::SelfSigned;
-            let st = crate::certs::store::status(&files, &config.domain, local)?;
-            if a.json {
-                print_json(&st)?;
-            } else {
-                println!("names:        {}", st.names.join(", "));
-                println!("issuer:       {}", st.issuer);
-                println!("valid:        {} .. {}", st.not_before, st.not_after);
-                println!("renew after:  {}", st.renew_after);
-                println!("certificate:  {}", st.cert_file);
-                println!("key:          {}", st.key_file);
-                if let Some(ca) = &st.ca_file {
-                    println!("clients trust: {ca}");
-                }
-            }
-        }
+        Command::Certs(c) => certs::run(&platform, c).await?,
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());
         }

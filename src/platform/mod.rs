@@ -17,8 +17,8 @@ use crate::docker::tenant::{Status, TenantContainer};
 use crate::docker::{Docker, DockerError};
 use crate::state::{
     CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE, DEFAULT_NETWORK_POOL, Desired,
-    Phase, SCHEMA_VERSION, Secrets, StateDir, Tenant, TenantId, container_address, container_name, network_name,
-    volume_name,
+    Phase, SCHEMA_VERSION, Secrets, StateDir, StateLock, Tenant, TenantId, container_address, container_name,
+    network_name, volume_name,
 };
 
 /// Seconds PostgreSQL gets for a clean shutdown before it is killed.
@@ -178,14 +178,20 @@ impl Platform {
         Ok(config)
     }
 
+    /// Records where the installed certificate came from (re-reading the config under the lock,
+    /// so a concurrent change to it is kept).
+    fn record_certificate(&self, lock: &StateLock, source: CertificateSource) -> Result<()> {
+        let mut config = self.state.config()?;
+        config.certificate = source;
+        Ok(self.state.save_config(lock, &config)?)
+    }
+
     /// Installs the operator's certificate and key and records the choice.
-    pub fn import_certificate(&self, config: &Config, cert: &std::path::Path, key: &std::path::Path) -> Result<CertFiles> {
+    pub fn import_certificate(&self, cert: &std::path::Path, key: &std::path::Path) -> Result<CertFiles> {
         let lock = self.state.lock()?;
         let files = CertFiles::new(self.state.root());
         certs::store::import(&files, cert, key)?;
-        let mut config = config.clone();
-        config.certificate = CertificateSource::Imported;
-        self.state.save_config(&lock, &config)?;
+        self.record_certificate(&lock, CertificateSource::Imported)?;
         Ok(files)
     }
 
@@ -194,10 +200,39 @@ impl Platform {
         let lock = self.state.lock()?;
         let files = CertFiles::new(self.state.root());
         certs::local_ca::issue(&files, &config.domain)?;
-        let mut config = config.clone();
-        config.certificate = CertificateSource::SelfSigned;
-        self.state.save_config(&lock, &config)?;
+        self.record_certificate(&lock, CertificateSource::SelfSigned)?;
         Ok(files)
+    }
+
+    /// Obtains a certificate from an ACME CA through DNS-01, installs it and records the choice
+    /// (so that `renew` can repeat it). Exclusive with any other issue or renewal.
+    pub async fn issue_certificate(
+        &self,
+        config: &Config,
+        settings: &certs::acme::Settings,
+        eab: Option<&certs::acme::Eab>,
+    ) -> Result<CertFiles> {
+        let files = CertFiles::new(self.state.root());
+        files.create_dir()?;
+        let _renewing = certs::acme::lock(&files)?;
+        certs::acme::issue(&files, &config.domain, settings, eab).await?;
+        let lock = self.state.lock()?;
+        self.record_certificate(&lock, CertificateSource::Acme)?;
+        Ok(files)
+    }
+
+    /// Renews the ACME certificate when due (or `force`); concurrent runs issue once.
+    pub async fn renew_certificate(&self, force: bool) -> Result<certs::acme::Renewal> {
+        let config = self.state.config()?;
+        if config.certificate != CertificateSource::Acme {
+            bail!(
+                "the installed certificate is not from an ACME CA (it is {:?}): `pgs certs issue` obtains one",
+                config.certificate
+            );
+        }
+        let files = CertFiles::new(self.state.root());
+        let _renewing = certs::acme::lock(&files)?;
+        certs::acme::renew(&files, &config.domain, force).await
     }
 
     /// The connection URL of a tenant through the gateway.
@@ -290,7 +325,10 @@ impl Platform {
             bail!("--adopt: there is no data volume {volume} to adopt");
         }
         if docker.inspect_container(&container_name(&id)).await?.is_some() {
-            bail!("a container named {} already exists but is not a tenant here; remove it or choose another id", container_name(&id));
+            bail!(
+                "a container named {} already exists but is not a tenant here; remove it or choose another id",
+                container_name(&id)
+            );
         }
         let used = docker.used_subnets().await?;
         let adopt = req.adopt;
@@ -475,7 +513,14 @@ impl Platform {
     fn ids(&self, id: Option<&str>) -> Result<Vec<TenantId>> {
         match id {
             Some(id) => Ok(vec![self.tenant(id)?.1]),
-            None => Ok(self.state.tenants()?.tenants.into_iter().filter(|(_, t)| t.phase == Phase::Ready).map(|(id, _)| id).collect()),
+            None => Ok(self
+                .state
+                .tenants()?
+                .tenants
+                .into_iter()
+                .filter(|(_, t)| t.phase == Phase::Ready)
+                .map(|(id, _)| id)
+                .collect()),
         }
     }
 
@@ -499,7 +544,12 @@ impl Platform {
                 docker.start_container(&name).await?;
             }
             let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow!("no stored password for {id}"))?;
-            let probe = ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };
+            let probe = ready::Probe {
+                container: &name,
+                port: tenant.local_port,
+                user: id.as_str(),
+                password: &secrets.password,
+            };
             ready::wait_ready(docker, &probe, timeout).await?;
         }
         Ok(ids)
@@ -667,7 +717,8 @@ mod tests {
     #[test]
     fn init_script_holds_no_clear_text_password() {
         let id = TenantId::parse("t1").unwrap();
-        let s = Secrets { schema_version: 1, password: "clear-text-1".into(), superuser_password: "clear-text-2".into() };
+        let s =
+            Secrets { schema_version: 1, password: "clear-text-1".into(), superuser_password: "clear-text-2".into() };
         let tar = init_archive(&id, &s).unwrap();
         let text = String::from_utf8_lossy(&tar);
         assert!(text.contains("CREATE ROLE \"t1\" LOGIN NOSUPERUSER"));
