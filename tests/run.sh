@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
-# Debian packages (psql, pgJDBC, a JDK, debootstrap), the offline-built PostgreSQL test image,
+# Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000) and cargo-nextest.
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
@@ -15,6 +15,10 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v docker >/dev/null || need+=(docker.io)
 command -v javac >/dev/null || need+=(default-jdk-headless)
 [ -e /usr/share/java/postgresql.jar ] || need+=(libpostgresql-jdbc-java)
+command -v pebble >/dev/null || need+=(pebble)
+command -v named >/dev/null || need+=(bind9)
+command -v nsupdate >/dev/null || need+=(bind9-dnsutils)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq
