@@ -268,10 +268,46 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Renew the ACME certificate if it is due (safe to run from cron or a timer)')
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;certs;issue' {
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'ACME CA: letsencrypt, letsencrypt-staging, zerossl, or a directory URL')
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Contact address for the CA''s expiry and policy notices')
+            [CompletionResult]::new('--eab-kid', '--eab-kid', [CompletionResultType]::ParameterName, 'External account binding key id (ZeroSSL and CAs that require EAB)')
+            [CompletionResult]::new('--eab-hmac', '--eab-hmac', [CompletionResultType]::ParameterName, 'External account binding HMAC key, base64url (better: env PGS_EAB_HMAC)')
+            [CompletionResult]::new('--ca-root', '--ca-root', [CompletionResultType]::ParameterName, 'Extra root certificate (PEM) to trust for the ACME server''s own HTTPS (test CAs)')
+            [CompletionResult]::new('--dns', '--dns', [CompletionResultType]::ParameterName, 'How to publish the DNS-01 TXT records')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'rfc2136: the name server that takes dynamic updates')
+            [CompletionResult]::new('--dns-zone', '--dns-zone', [CompletionResultType]::ParameterName, 'rfc2136: the zone to update (default: found with an SOA query)')
+            [CompletionResult]::new('--tsig-key-name', '--tsig-key-name', [CompletionResultType]::ParameterName, 'rfc2136: TSIG key name (default: the name in the key file)')
+            [CompletionResult]::new('--tsig-algorithm', '--tsig-algorithm', [CompletionResultType]::ParameterName, 'rfc2136: TSIG algorithm (default: the key file''s, else hmac-sha256)')
+            [CompletionResult]::new('--tsig-secret-file', '--tsig-secret-file', [CompletionResultType]::ParameterName, 'rfc2136: file with the TSIG secret (base64, or `tsig-keygen` output); or env PGS_TSIG_SECRET')
+            [CompletionResult]::new('--dns-exec', '--dns-exec', [CompletionResultType]::ParameterName, 'exec: program run as `PROGRAM present|cleanup FQDN VALUE`')
+            [CompletionResult]::new('--propagation-resolver', '--propagation-resolver', [CompletionResultType]::ParameterName, 'Name server asked whether the records are visible (default: the rfc2136 server, else the zone''s authoritative servers)')
+            [CompletionResult]::new('--propagation-timeout', '--propagation-timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the records to become visible')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Agree to the CA''s terms of service without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Agree to the CA''s terms of service without asking')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;certs;renew' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Renew even if the certificate is not due')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'pgs;certs;self-signed' {
@@ -302,10 +338,18 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;certs;help' {
+            [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Renew the ACME certificate if it is due (safe to run from cron or a timer)')
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;certs;help;issue' {
+            break
+        }
+        'pgs;certs;help;renew' {
             break
         }
         'pgs;certs;help;self-signed' {
@@ -407,9 +451,17 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;certs' {
+            [CompletionResult]::new('issue', 'issue', [CompletionResultType]::ParameterValue, 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01')
+            [CompletionResult]::new('renew', 'renew', [CompletionResultType]::ParameterValue, 'Renew the ACME certificate if it is due (safe to run from cron or a timer)')
             [CompletionResult]::new('self-signed', 'self-signed', [CompletionResultType]::ParameterValue, 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Install a certificate chain and key you already have (PEM files)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the installed certificate: names, issuer, validity, renewal date, files')
+            break
+        }
+        'pgs;help;certs;issue' {
+            break
+        }
+        'pgs;help;certs;renew' {
             break
         }
         'pgs;help;certs;self-signed' {

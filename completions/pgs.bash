@@ -67,6 +67,12 @@ _pgs() {
             pgs__subcmd__certs,import)
                 cmd="pgs__subcmd__certs__subcmd__import"
                 ;;
+            pgs__subcmd__certs,issue)
+                cmd="pgs__subcmd__certs__subcmd__issue"
+                ;;
+            pgs__subcmd__certs,renew)
+                cmd="pgs__subcmd__certs__subcmd__renew"
+                ;;
             pgs__subcmd__certs,self-signed)
                 cmd="pgs__subcmd__certs__subcmd__self__subcmd__signed"
                 ;;
@@ -78,6 +84,12 @@ _pgs() {
                 ;;
             pgs__subcmd__certs__subcmd__help,import)
                 cmd="pgs__subcmd__certs__subcmd__help__subcmd__import"
+                ;;
+            pgs__subcmd__certs__subcmd__help,issue)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__issue"
+                ;;
+            pgs__subcmd__certs__subcmd__help,renew)
+                cmd="pgs__subcmd__certs__subcmd__help__subcmd__renew"
                 ;;
             pgs__subcmd__certs__subcmd__help,self-signed)
                 cmd="pgs__subcmd__certs__subcmd__help__subcmd__self__subcmd__signed"
@@ -175,6 +187,12 @@ _pgs() {
             pgs__subcmd__help__subcmd__certs,import)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__import"
                 ;;
+            pgs__subcmd__help__subcmd__certs,issue)
+                cmd="pgs__subcmd__help__subcmd__certs__subcmd__issue"
+                ;;
+            pgs__subcmd__help__subcmd__certs,renew)
+                cmd="pgs__subcmd__help__subcmd__certs__subcmd__renew"
+                ;;
             pgs__subcmd__help__subcmd__certs,self-signed)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__self__subcmd__signed"
                 ;;
@@ -242,7 +260,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs)
-            opts="-h -V --home --help --version self-signed import status help"
+            opts="-h -V --home --help --version issue renew self-signed import status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -260,7 +278,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs__subcmd__help)
-            opts="self-signed import status help"
+            opts="issue renew self-signed import status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +306,34 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__certs__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__issue)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__help__subcmd__renew)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -344,6 +390,98 @@ _pgs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__issue)
+            opts="-y -h -V --ca --email --eab-kid --eab-hmac --ca-root --dns --dns-server --dns-zone --tsig-key-name --tsig-algorithm --tsig-secret-file --dns-exec --propagation-resolver --propagation-timeout --yes --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --email)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eab-kid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --eab-hmac)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns)
+                    COMPREPLY=($(compgen -W "rfc2136 cloudflare exec manual" -- "${cur}"))
+                    return 0
+                    ;;
+                --dns-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tsig-key-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tsig-algorithm)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tsig-secret-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dns-exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --propagation-resolver)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --propagation-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__certs__subcmd__renew)
+            opts="-h -V --force --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -804,7 +942,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__certs)
-            opts="self-signed import status"
+            opts="issue renew self-signed import status"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -818,6 +956,34 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__certs__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__certs__subcmd__issue)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__certs__subcmd__renew)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

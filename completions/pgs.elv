@@ -238,10 +238,44 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand issue 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+            cand renew 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
             cand import 'Install a certificate chain and key you already have (PEM files)'
             cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;certs;issue'= {
+            cand --ca 'ACME CA: letsencrypt, letsencrypt-staging, zerossl, or a directory URL'
+            cand --email 'Contact address for the CA''s expiry and policy notices'
+            cand --eab-kid 'External account binding key id (ZeroSSL and CAs that require EAB)'
+            cand --eab-hmac 'External account binding HMAC key, base64url (better: env PGS_EAB_HMAC)'
+            cand --ca-root 'Extra root certificate (PEM) to trust for the ACME server''s own HTTPS (test CAs)'
+            cand --dns 'How to publish the DNS-01 TXT records'
+            cand --dns-server 'rfc2136: the name server that takes dynamic updates'
+            cand --dns-zone 'rfc2136: the zone to update (default: found with an SOA query)'
+            cand --tsig-key-name 'rfc2136: TSIG key name (default: the name in the key file)'
+            cand --tsig-algorithm 'rfc2136: TSIG algorithm (default: the key file''s, else hmac-sha256)'
+            cand --tsig-secret-file 'rfc2136: file with the TSIG secret (base64, or `tsig-keygen` output); or env PGS_TSIG_SECRET'
+            cand --dns-exec 'exec: program run as `PROGRAM present|cleanup FQDN VALUE`'
+            cand --propagation-resolver 'Name server asked whether the records are visible (default: the rfc2136 server, else the zone''s authoritative servers)'
+            cand --propagation-timeout 'Seconds to wait for the records to become visible'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -y 'Agree to the CA''s terms of service without asking'
+            cand --yes 'Agree to the CA''s terms of service without asking'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;certs;renew'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --force 'Renew even if the certificate is not due'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'pgs;certs;self-signed'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
@@ -268,10 +302,16 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;certs;help'= {
+            cand issue 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+            cand renew 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
             cand import 'Install a certificate chain and key you already have (PEM files)'
             cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;certs;help;issue'= {
+        }
+        &'pgs;certs;help;renew'= {
         }
         &'pgs;certs;help;self-signed'= {
         }
@@ -348,9 +388,15 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;gateway;logs'= {
         }
         &'pgs;help;certs'= {
+            cand issue 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+            cand renew 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
             cand self-signed 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
             cand import 'Install a certificate chain and key you already have (PEM files)'
             cand status 'Show the installed certificate: names, issuer, validity, renewal date, files'
+        }
+        &'pgs;help;certs;issue'= {
+        }
+        &'pgs;help;certs;renew'= {
         }
         &'pgs;help;certs;self-signed'= {
         }

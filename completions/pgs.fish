@@ -148,13 +148,41 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -s h -l help -d 'Print help'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
-complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from self-signed import status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "issue" -d 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "renew" -d 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and not __fish_seen_subcommand_from issue renew self-signed import status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l ca -d 'ACME CA: letsencrypt, letsencrypt-staging, zerossl, or a directory URL' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l email -d 'Contact address for the CA\'s expiry and policy notices' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l eab-kid -d 'External account binding key id (ZeroSSL and CAs that require EAB)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l eab-hmac -d 'External account binding HMAC key, base64url (better: env PGS_EAB_HMAC)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l ca-root -d 'Extra root certificate (PEM) to trust for the ACME server\'s own HTTPS (test CAs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dns -d 'How to publish the DNS-01 TXT records' -r -f -a "rfc2136\t'TSIG-signed dynamic updates (BIND, Knot, PowerDNS, ...)'
+cloudflare\t'Cloudflare\'s API (token in env CLOUDFLARE_API_TOKEN)'
+exec\t'A program of yours (lego\'s exec contract)'
+manual\t'Print the records and wait for Enter (terminal only)'"
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dns-server -d 'rfc2136: the name server that takes dynamic updates' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dns-zone -d 'rfc2136: the zone to update (default: found with an SOA query)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l tsig-key-name -d 'rfc2136: TSIG key name (default: the name in the key file)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l tsig-algorithm -d 'rfc2136: TSIG algorithm (default: the key file\'s, else hmac-sha256)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l tsig-secret-file -d 'rfc2136: file with the TSIG secret (base64, or `tsig-keygen` output); or env PGS_TSIG_SECRET' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l dns-exec -d 'exec: program run as `PROGRAM present|cleanup FQDN VALUE`' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l propagation-resolver -d 'Name server asked whether the records are visible (default: the rfc2136 server, else the zone\'s authoritative servers)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l propagation-timeout -d 'Seconds to wait for the records to become visible' -r
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -s y -l yes -d 'Agree to the CA\'s terms of service without asking'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from issue" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from renew" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from renew" -l force -d 'Renew even if the certificate is not due'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from renew" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from renew" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from renew" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from self-signed" -s V -l version -d 'Print version'
@@ -167,6 +195,8 @@ complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcomman
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "issue" -d 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "renew" -d 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
@@ -195,6 +225,8 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "restart" -d 'Restart the managed gateway container'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "logs" -d 'Print the managed gateway\'s log'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "issue" -d 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "renew" -d 'Renew the ACME certificate if it is due (safe to run from cron or a timer)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
