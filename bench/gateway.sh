@@ -3,32 +3,36 @@
 #   (a) pgbench over TLS straight to the tenant container's address (the fastest path),
 #   (b) through the pgs gateway with SNI and sslmode=verify-full,
 #   (c) through pgbouncer (session mode, client TLS), what users would otherwise put in front,
-#   (d) for reference, plain TCP through Docker's published loopback port (userland proxy).
+#   (d) for reference, plain TCP through Docker's published loopback port (userland proxy),
+#   (e) for reference, HAProxy in TCP mode relaying the client's TLS unchanged to the container:
+#       the cost of one userspace hop by the best-known relay, which does no TLS work at all.
 # Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
 # Memory: gateway RSS growth with 1,000 sessions open through it.
 #
-#   bench/gateway.sh [SECONDS]     (default 15 per measurement; needs pgbench and pgbouncer:
-#                                   apt-get install postgresql-contrib pgbouncer)
+#   bench/gateway.sh [SECONDS]     (default 15 per measurement; needs pgbench, pgbouncer and
+#                                   haproxy: apt-get install postgresql-contrib pgbouncer haproxy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
 image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
 pgs="${PGS:-target/release/pgs}"
 [ -x "$pgs" ] || cargo build --release --quiet
-for tool in pgbench pgbouncer; do
-  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool: apt-get install postgresql-contrib pgbouncer" >&2; exit 1; }
+for tool in pgbench pgbouncer haproxy; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || { echo "missing $tool: apt-get install postgresql-contrib pgbouncer haproxy" >&2; exit 1; }
 done
 PGBOUNCER=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 
 work="$(mktemp -d)"
 export PGS_HOME="$work/home"
 tenant="bench$RANDOM"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-gw_port=$(free_port); health_port=$(free_port); bouncer_port=$(free_port)
-gw_pid=""; bouncer_pid=""
+gw_port=$(free_port); health_port=$(free_port); bouncer_port=$(free_port); haproxy_port=$(free_port)
+gw_pid=""; bouncer_pid=""; haproxy_pid=""
 cleanup() {
   [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null
   [ -n "$bouncer_pid" ] && kill "$bouncer_pid" 2>/dev/null
+  [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null
   "$pgs" remove "$tenant" --yes --purge >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -93,12 +97,32 @@ bouncer_pid=$!
 sleep 1
 kill -0 "$bouncer_pid" 2>/dev/null || { echo "pgbouncer did not start:" >&2; cat "$work/pgbouncer.log" >&2; exit 1; }
 
+# HAProxy: TCP mode, one process, a plain byte relay (the TLS stays end to end).
+cat > "$work/haproxy.cfg" <<CFG
+global
+  maxconn 4000
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 1h
+  timeout server 1h
+listen pg
+  bind 127.0.0.1:$haproxy_port
+  server tenant $addr:5432
+CFG
+"$HAPROXY" -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
+haproxy_pid=$!
+sleep 0.5
+kill -0 "$haproxy_pid" 2>/dev/null || { echo "haproxy did not start:" >&2; cat "$work/haproxy.log" >&2; exit 1; }
+
 export PGPASSWORD="$pw"
 declare -A target=(
   [a]="host=$addr port=5432 user=$tenant dbname=$tenant sslmode=require"
   [b]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
   [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
   [d]="host=127.0.0.1 port=$local_port user=$tenant dbname=$tenant sslmode=disable"
+  [e]="host=127.0.0.1 port=$haproxy_port user=$tenant dbname=$tenant sslmode=require"
 )
 tps() {
   local out
@@ -106,8 +130,8 @@ tps() {
   awk '/^tps/ {print $3; exit}' <<<"$out"
 }
 declare -A steady connect
-for k in a b c d; do steady[$k]=$(tps "${target[$k]}" ""); done
-for k in a b c; do connect[$k]=$(tps "${target[$k]}" "-C"); done
+for k in a b c d e; do steady[$k]=$(tps "${target[$k]}" ""); done
+for k in a b c e; do connect[$k]=$(tps "${target[$k]}" "-C"); done
 
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 echo "pgbench -S -c 16 -j 2, ${secs}s each (TPS)"
@@ -115,10 +139,12 @@ printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")"
 printf '  (d) docker-proxy loopback, no TLS:   %10.0f   ratio d/a %s\n' "${steady[d]}" "$(ratio "${steady[d]}" "${steady[a]}")"
+printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s   gateway vs relay b/e %s\n' "${steady[e]}" "$(ratio "${steady[e]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[e]}")"
 echo "the same with -C (new connection per transaction)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${connect[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
+printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${connect[e]}" "$(ratio "${connect[e]}" "${connect[a]}")"
 
 # Memory: 1,000 idle sessions held open through the gateway.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status"; }

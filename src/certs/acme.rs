@@ -135,7 +135,12 @@ async fn account(files: &CertFiles, s: &Settings, eab: Option<&Eab>) -> Result<A
 /// `pgs` process to finish first.
 pub fn lock(files: &CertFiles) -> Result<File> {
     let path = files.dir().join("renew.lock");
-    let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}: is the state dir set up (`pgs setup`)?", path.display()))?;
     file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
     Ok(file)
 }
