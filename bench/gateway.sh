@@ -149,10 +149,13 @@ printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${conn
 # Memory: 1,000 idle sessions held open through the gateway.
 rss() { awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status"; }
 before=$(rss)
-pgbench -n -c 1000 -j 2 -T "$((secs + 10))" -R 50 -S "${target[b]}" >/dev/null 2>&1 &
+# pgbench opens its 1,000 connections one by one (TLS + SCRAM each): wait until all are open.
+pgbench -n -c 1000 -j 2 -T "$((secs + 60))" -R 50 -S "${target[b]}" >/dev/null 2>&1 &
 load=$!
-sleep "$((secs / 2 + 5))"
-open=$(curl -fs "127.0.0.1:$health_port/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["open_sessions"])')
+sessions() { curl -fs "127.0.0.1:$health_port/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["open_sessions"])'; }
+for _ in $(seq 120); do open=$(sessions); [ "$open" -ge 1000 ] && break; sleep 0.5; done
+sleep 2
+open=$(sessions)
 during=$(rss)
 wait "$load" || true
 echo "memory with $open sessions open: RSS ${before} kB -> ${during} kB, $(awk -v a="$before" -v b="$during" -v n="$open" 'BEGIN { printf "%.1f", (b - a) / (n ? n : 1) }') kB per session"
