@@ -374,3 +374,126 @@ async fn renewed_certificate_is_used_for_new_handshakes_without_dropping_session
     let out = String::from_utf8_lossy(&out.stdout);
     assert!(out.contains("first") && out.contains("second"), "{out}");
 }
+
+/// A Kerberos KDC (MIT krb5 from Debian) for realm PGS.TEST on a free loopback port, with
+/// principal `alice` already holding a ticket in the cache at `ccache`: a client with Kerberos
+/// credentials, which is what makes libpq open with a GSSENCRequest (`gssencmode=prefer`).
+struct Kdc {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Kdc {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let port = common::free_port();
+        std::fs::write(
+            dir.path().join("krb5.conf"),
+            format!(
+                "[libdefaults]\n    default_realm = PGS.TEST\n    dns_lookup_kdc = false\n    dns_lookup_realm = false\n\n\
+                 [realms]\n    PGS.TEST = {{\n        kdc = 127.0.0.1:{port}\n    }}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("kdc.conf"),
+            format!(
+                "[kdcdefaults]\n    kdc_ports = {port}\n    kdc_tcp_ports = {port}\n\n[realms]\n    PGS.TEST = {{\n        \
+                 database_name = {d}/principal\n        key_stash_file = {d}/stash\n        acl_file = {d}/kadm5.acl\n    }}\n"
+            ),
+        )
+        .unwrap();
+        let krb = |cmd: &str, args: &[&str]| {
+            let out = std::process::Command::new(cmd)
+                .args(args)
+                .envs(Self::env_of(dir.path()))
+                .stdin(std::process::Stdio::piped())
+                .output()
+                .unwrap_or_else(|e| panic!("{cmd} (krb5-kdc, krb5-admin-server, krb5-user packages): {e}"));
+            assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        krb("kdb5_util", &["create", "-s", "-r", "PGS.TEST", "-P", "master-pw"]);
+        krb("kadmin.local", &["-r", "PGS.TEST", "-q", "addprinc -pw alice-pw alice"]);
+        let child = std::process::Command::new("krb5kdc")
+            .args(["-n", "-r", "PGS.TEST"])
+            .envs(Self::env_of(dir.path()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("krb5kdc");
+        let kdc = Self { child, dir };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut kinit = std::process::Command::new("kinit")
+                .arg("alice")
+                .envs(Self::env_of(kdc.dir.path()))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            kinit.stdin.take().unwrap().write_all(b"alice-pw\n").unwrap();
+            if kinit.wait().unwrap().success() {
+                return kdc;
+            }
+            assert!(Instant::now() < deadline, "kinit never got a ticket from the KDC");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn env_of(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+        vec![
+            ("KRB5_CONFIG", dir.join("krb5.conf").display().to_string()),
+            ("KRB5_KDC_PROFILE", dir.join("kdc.conf").display().to_string()),
+            ("KRB5CCNAME", format!("FILE:{}", dir.join("ccache").display())),
+        ]
+    }
+
+    /// Environment under which clients hold alice's ticket.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        Self::env_of(self.dir.path())
+    }
+}
+
+impl Drop for Kdc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn gssencmode_prefer_with_kerberos_credentials_falls_back_to_tls() {
+    let kdc = Kdc::start();
+    let home = Home::new();
+    let gw = GatewayProc::start(&home, &[]);
+    let id = unique("gss");
+    let pw = password(&home.create(&id));
+    let psql_gss = |mode: &str| {
+        let conninfo = format!(
+            "host={id}.pgs.test hostaddr=127.0.0.1 port={} user={id} password={pw} dbname={id} sslmode=verify-full \
+             sslrootcert={} gssencmode={mode}",
+            gw.port,
+            home.ca_file().display()
+        );
+        let out = std::process::Command::new("psql")
+            .args([conninfo.as_str(), "-X", "-A", "-t", "-c", "SELECT current_user"])
+            .envs(kdc.env())
+            .env("PGCONNECT_TIMEOUT", "10")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let gssenc_requests = || {
+        let (_, metrics) = gw.http("/metrics");
+        metrics.lines().find_map(|l| l.strip_prefix("pgs_gateway_gssenc_requests_total ")).unwrap_or("?").to_string()
+    };
+    assert_eq!(gssenc_requests(), "0");
+    // Holding a ticket, libpq opens with GSSENCRequest; `N` sends it on to TLS on the same socket.
+    let (ok, out, err) = psql_gss("prefer");
+    assert!(ok, "{err}\n{}", home.gateway_log());
+    assert_eq!(out, id);
+    assert_eq!(gssenc_requests(), "1", "libpq with a ticket must have asked for GSS encryption first");
+}

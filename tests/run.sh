@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
-# Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME), the offline-built PostgreSQL test image,
+# Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME, a Kerberos KDC for
+# gssencmode), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000) and cargo-nextest.
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
@@ -19,6 +20,9 @@ command -v pebble >/dev/null || need+=(pebble)
 command -v named >/dev/null || need+=(bind9)
 command -v nsupdate >/dev/null || need+=(bind9-dnsutils)
 command -v curl >/dev/null || need+=(curl)
+command -v krb5kdc >/dev/null || need+=(krb5-kdc)
+command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
+command -v kinit >/dev/null || need+=(krb5-user)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub backend_dial_errors: AtomicU64,
     /// CancelRequests received.
     pub cancel_requests: AtomicU64,
+    /// GSSENCRequests answered `N` (clients with Kerberos credentials; each costs a round trip).
+    pub gssenc_requests: AtomicU64,
     refused: Mutex<BTreeMap<&'static str, u64>>,
     tenants: Mutex<HashMap<String, TenantStats>>,
 }
@@ -91,6 +93,12 @@ impl Metrics {
         gauge("pgs_gateway_handshake_errors_total", "counter", "Failed TLS handshakes.", self.handshake_errors.load(Relaxed));
         gauge("pgs_gateway_backend_dial_errors_total", "counter", "Failed connections to tenants.", self.backend_dial_errors.load(Relaxed));
         gauge("pgs_gateway_cancel_requests_total", "counter", "Cancel requests received.", self.cancel_requests.load(Relaxed));
+        gauge(
+            "pgs_gateway_gssenc_requests_total",
+            "counter",
+            "GSSENCRequests answered N (the client then negotiates TLS).",
+            self.gssenc_requests.load(Relaxed),
+        );
         let _ = writeln!(out, "# HELP pgs_gateway_refused_total Connections refused, by reason.\n# TYPE pgs_gateway_refused_total counter");
         for (reason, n) in self.refused.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "pgs_gateway_refused_total{{reason=\"{reason}\"}} {n}");

@@ -153,6 +153,7 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
             }
             FirstPacket::GssEncRequest if !gss_answered => {
                 gss_answered = true;
+                gw.metrics.gssenc_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 tcp.write_all(b"N").await.map_err(|_| Refusal::Protocol("connection closed".into()))?;
             }
             FirstPacket::GssEncRequest => {
