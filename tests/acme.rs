@@ -239,9 +239,11 @@ fn rfc2136_issues_a_wildcard_certificate_and_renew_waits_until_due() {
     assert!(home.ok(&["certs", "renew"]).contains("not due"));
 }
 
-/// A `--dns exec` program that publishes through nsupdate (lego's exec contract).
-fn nsupdate_script(bind: &Bind) -> tempfile::TempPath {
-    let script = tempfile::Builder::new().suffix(".sh").tempfile().unwrap().into_temp_path();
+/// A `--dns exec` program that publishes through nsupdate (lego's exec contract) and records
+/// its calls in `script.sh.calls`; both files live in the returned folder.
+fn nsupdate_script(bind: &Bind) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("script.sh");
     std::fs::write(
         &script,
         format!(
@@ -256,7 +258,7 @@ fn nsupdate_script(bind: &Bind) -> tempfile::TempPath {
     .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    script
+    (dir, script)
 }
 
 #[test]
@@ -273,7 +275,7 @@ fn exec_provider_with_external_account_binding_and_concurrent_renewals_issue_onc
         }),
     );
     let home = Home::new();
-    let script = nsupdate_script(&bind);
+    let (_script_dir, script) = nsupdate_script(&bind);
     let args: Vec<String> = [
         "certs", "issue", "--yes", "--ca", &pebble.directory(), "--ca-root", pebble.https_ca().to_str().unwrap(),
         "--dns", "exec", "--dns-exec", script.to_str().unwrap(), "--propagation-resolver", &bind.addr(),

@@ -233,14 +233,18 @@ fn prompt_acme(theme: &dialoguer::theme::SimpleTheme) -> Result<IssueArgs> {
         i => cas[i].to_string(),
     };
     let email = optional(text("Contact e-mail (optional)", "")?);
-    let (eab_kid, eab_hmac) =
-        if ca == "zerossl" || text("Does the CA require external account binding? (y/N)", "n")? == "y" {
-            let kid = text("EAB key id", "")?;
-            let hmac = dialoguer::Password::with_theme(theme).with_prompt("EAB HMAC key").interact()?;
-            (Some(kid), Some(hmac))
-        } else {
-            (None, None)
-        };
+    let needs_eab = ca == "zerossl"
+        || dialoguer::Confirm::with_theme(theme)
+            .with_prompt("Does the CA require external account binding?")
+            .default(false)
+            .interact()?;
+    let (eab_kid, eab_hmac) = if needs_eab {
+        let kid = text("EAB key id", "")?;
+        let hmac = dialoguer::Password::with_theme(theme).with_prompt("EAB HMAC key").interact()?;
+        (Some(kid), Some(hmac))
+    } else {
+        (None, None)
+    };
     let kinds = [DnsKind::Rfc2136, DnsKind::Cloudflare, DnsKind::Exec, DnsKind::Manual];
     let dns = kinds[dialoguer::Select::with_theme(theme)
         .with_prompt("DNS provider for the _acme-challenge TXT records")

@@ -20,8 +20,10 @@ pub async fn exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Vec
     socket.connect(server).await.with_context(|| format!("cannot reach the name server {server}"))?;
     socket.send(request).await.with_context(|| format!("cannot send to the name server {server}"))?;
     let mut buf = vec![0u8; MAX_REPLY];
+    // One deadline for the whole exchange: stray datagrams do not extend it.
+    let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
     loop {
-        let n = tokio::time::timeout(ANSWER_TIMEOUT, socket.recv(&mut buf))
+        let n = tokio::time::timeout_at(deadline, socket.recv(&mut buf))
             .await
             .with_context(|| format!("no answer from the name server {server} within {}s", ANSWER_TIMEOUT.as_secs()))?
             .with_context(|| format!("no answer from the name server {server}"))?;
