@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gateway throughput and memory, against baselines measured in the same run:
 #   (a) pgbench over TLS straight to the tenant container's address (the fastest path),
-#   (b) through the pgs gateway with SNI and sslmode=verify-full,
+#   (b) through the pgs gateway with SNI and sslmode=verify-full, dialling the tenant's Unix
+#       socket (the default), and (f) the same gateway dialling the container's address over TCP,
 #   (c) through pgbouncer (session mode, client TLS), what users would otherwise put in front,
 #   (d) for reference, plain TCP through Docker's published loopback port (userland proxy),
 #   (e) for reference, HAProxy in TCP mode relaying the client's TLS unchanged to the container:
@@ -28,9 +29,11 @@ export PGS_HOME="$work/home"
 tenant="bench$RANDOM"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 gw_port=$(free_port); health_port=$(free_port); bouncer_port=$(free_port); haproxy_port=$(free_port)
-gw_pid=""; bouncer_pid=""; haproxy_pid=""
+gw_tcp_port=$(free_port); health_tcp_port=$(free_port)
+gw_pid=""; gw_tcp_pid=""; bouncer_pid=""; haproxy_pid=""
 cleanup() {
   [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null
+  [ -n "$gw_tcp_pid" ] && kill "$gw_tcp_pid" 2>/dev/null
   [ -n "$bouncer_pid" ] && kill "$bouncer_pid" 2>/dev/null
   [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null
   "$pgs" remove "$tenant" --yes --purge >/dev/null 2>&1 || true
@@ -60,10 +63,14 @@ docker restart "pgs-$tenant" >/dev/null
 until PGPASSWORD="$pw" psql -X -q -h 127.0.0.1 -p "$local_port" -U "$tenant" -d "$tenant" -c 'SELECT 1' >/dev/null 2>&1; do sleep 0.3; done
 PGPASSWORD="$pw" pgbench -q -i -s 10 -h 127.0.0.1 -p "$local_port" -U "$tenant" "$tenant" >/dev/null 2>&1
 
-# The gateway (release build, foreground mode, dialling the container's address).
+# The gateway (release build, foreground mode): default backend hop (the tenant's Unix socket),
+# and a second one dialling the container's address over TCP.
 "$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
+"$pgs" gateway run --backend address --listen "127.0.0.1:$gw_tcp_port" --health-listen "127.0.0.1:$health_tcp_port" >"$work/gateway-tcp.log" 2>&1 &
+gw_tcp_pid=$!
 until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
+until curl -fs "127.0.0.1:$health_tcp_port/ready" >/dev/null 2>&1; do sleep 0.1; done
 
 # pgbouncer: session mode, client TLS with the same certificate, plain to the container.
 cat > "$work/pgbouncer.ini" <<INI
@@ -123,6 +130,7 @@ declare -A target=(
   [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
   [d]="host=127.0.0.1 port=$local_port user=$tenant dbname=$tenant sslmode=disable"
   [e]="host=127.0.0.1 port=$haproxy_port user=$tenant dbname=$tenant sslmode=require"
+  [f]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_tcp_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
 )
 tps() {
   local out
@@ -130,19 +138,22 @@ tps() {
   awk '/^tps/ {print $3; exit}' <<<"$out"
 }
 declare -A steady connect
-for k in a b c d e; do steady[$k]=$(tps "${target[$k]}" ""); done
-for k in a b c e; do connect[$k]=$(tps "${target[$k]}" "-C"); done
+for k in a b f c d e; do steady[$k]=$(tps "${target[$k]}" ""); done
+for k in a b f c e; do connect[$k]=$(tps "${target[$k]}" "-C"); done
+grep -Eq 'backend(=|":)"?unix' "$work/gateway.log" || echo "warning: gateway (b) did not dial the Unix socket" >&2
 
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 echo "pgbench -S -c 16 -j 2, ${secs}s each (TPS)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
-printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
-printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")"
+printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
+printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s   socket vs TCP b/f %s\n' "${steady[f]}" "$(ratio "${steady[f]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[f]}")"
+printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s   gateway vs pgbouncer b/c %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[c]}")"
 printf '  (d) docker-proxy loopback, no TLS:   %10.0f   ratio d/a %s\n' "${steady[d]}" "$(ratio "${steady[d]}" "${steady[a]}")"
 printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s   gateway vs relay b/e %s\n' "${steady[e]}" "$(ratio "${steady[e]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[e]}")"
 echo "the same with -C (new connection per transaction)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${connect[a]}"
-printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
+printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
+printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s\n' "${connect[f]}" "$(ratio "${connect[f]}" "${connect[a]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
 printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${connect[e]}" "$(ratio "${connect[e]}" "${connect[a]}")"
 

@@ -845,7 +845,7 @@ _pgs() {
                     return 0
                     ;;
                 --backend)
-                    COMPREPLY=($(compgen -W "auto address loopback container" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto socket address loopback container" -- "${cur}"))
                     return 0
                     ;;
                 --home)

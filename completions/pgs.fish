@@ -114,10 +114,11 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections -d 'Connections open at once, over all tenants' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections-per-tenant -d 'Sessions open at once per tenant' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l drain-timeout -d 'Seconds open sessions may finish after SIGTERM' -r
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l backend -d 'Which tenant address to dial' -r -f -a "auto\t'The container\'s address on its network, falling back to the loopback port'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l backend -d 'Which tenant address to dial' -r -f -a "auto\t'The tenant\'s Unix socket, then its address on its network, then the loopback port'
+socket\t'The tenant\'s Unix socket only (in the state dir; tenants created by pgs 0.1 have none)'
 address\t'The container\'s address on its network (the host routes to it directly)'
 loopback\t'The port published on 127.0.0.1 (through Docker\'s port forwarding; slower)'
-container\t'The container\'s name, then its address (for a gateway attached to the tenants\' networks)'"
+container\t'The Unix socket, then the container\'s name, then its address (for a gateway attached to the tenants\' networks)'"
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l allow-plaintext -d 'Accept clients without TLS (only on private networks)'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l keep-sessions-on-revoke -d 'Keep open sessions when a tenant is disabled, stopped or removed'

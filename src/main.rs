@@ -2,19 +2,22 @@
 //!
 //! The folders mirror the architecture: [`cli`] (arguments, output), [`state`] (the JSON state
 //! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two),
-//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates).
+//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates); [`progress`] is how the
+//! lower layers report long operations to whoever drives them.
 
 pub mod certs;
 pub mod cli;
 pub mod docker;
 pub mod gateway;
 pub mod platform;
+pub mod progress;
 pub mod state;
 
 use clap::Parser;
 
 fn main() {
     let cli = cli::args::Cli::parse();
+    progress::install(Box::new(cli::progress::Terminal));
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -65,6 +65,18 @@ fn new_user_with_the_managed_gateway() {
     assert!(logs.contains("\"message\":\"connection\""), "{logs}");
     home.ok(&["gateway", "stop"]);
     assert_eq!(home.json(&["gateway", "status", "--json"])["status"], "stopped");
+
+    // A stopped gateway does not block another installation on this Docker host, and this
+    // installation's `gateway stop` then leaves the other's running gateway alone.
+    let (port2, health2) = (free_port().to_string(), free_port().to_string());
+    let other = Home::with_setup(&[
+        "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", &port2, "--health-port", &health2,
+    ]);
+    assert_eq!(other.json(&["gateway", "status", "--json"])["ready"], true);
+    let err = home.fails(&["gateway", "stop"]);
+    assert!(err.contains("belongs to another pgs installation"), "{err}");
+    assert_eq!(other.json(&["gateway", "status", "--json"])["ready"], true);
+    other.ok(&["gateway", "stop"]);
     std::thread::sleep(Duration::from_millis(100));
 }
 

@@ -33,6 +33,15 @@ fn sni_verify_full_routes_each_tenant_to_its_own_data() {
     let (ok, out, err) = psql(url_a, "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('only-a'); SELECT current_user");
     assert!(ok, "{err}\n{}", home.gateway_log());
     assert_eq!(out.lines().last().unwrap(), a);
+    // The gateway reached the tenant over its Unix socket (the default hop), not TCP. (The
+    // connection's log line is written when the session ends, a moment after psql exits.)
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !home.gateway_log().contains("outcome=") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = home.gateway_log();
+    assert!(log.contains("backend=\"unix\"") || log.contains("backend=unix"), "{log}");
+    assert!(!log.contains("backend=\"tcp\"") && !log.contains("backend=tcp"), "{log}");
     let (ok, _, err) = psql(url_b, "SELECT * FROM secret");
     assert!(!ok && err.contains("relation \"secret\" does not exist"), "{err}");
     let (ok, out, _) = psql(url_b, "SELECT current_database()");

@@ -192,7 +192,7 @@ async fn order_and_install(
     for r in &records {
         if let Err(e) = settings.dns.cleanup(r).await {
             tracing::warn!(record = %r.fqdn, error = %e, "could not remove the challenge record");
-            crate::cli::progress::note(&format!("could not remove {} TXT: {e}", r.fqdn));
+            crate::progress::note(&format!("could not remove {} TXT: {e}", r.fqdn));
         }
     }
     outcome?;
@@ -225,9 +225,9 @@ async fn validate(order: &mut instant_acme::Order, s: &Settings, records: &[Reco
             authz.challenge(ChallengeType::Dns01).ok_or_else(|| anyhow!("dns-01 challenge vanished"))?;
         challenge.set_ready().await.map_err(explain)?;
     }
-    let spinner = crate::cli::progress::spinner("waiting for the CA to validate");
+    let spinner = crate::progress::step("waiting for the CA to validate");
     let status = order.poll_ready(&RetryPolicy::new().timeout(CA_TIMEOUT)).await;
-    spinner.finish_and_clear();
+    drop(spinner);
     match status.map_err(explain)? {
         OrderStatus::Ready => Ok(()),
         OrderStatus::Invalid => {

@@ -1,9 +1,12 @@
-//! Progress on stderr: spinners and bars in a terminal, plain lines otherwise (logs, CI).
+//! Progress on stderr: spinners and bars in a terminal, plain lines otherwise (logs, CI). This is
+//! the CLI's [`crate::progress::Sink`].
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::progress::{Sink, Step};
 
 fn interactive() -> bool {
     std::io::stderr().is_terminal()
@@ -40,4 +43,37 @@ pub fn bar(msg: &str) -> ProgressBar {
     );
     bar.set_message(msg.to_string());
     bar
+}
+
+/// A spinner or bar that clears itself when the step ends.
+struct Drawn(ProgressBar);
+
+impl Step for Drawn {
+    fn set_total(&self, total: u64) {
+        self.0.set_length(total);
+    }
+    fn set_done(&self, done: u64) {
+        self.0.set_position(done);
+    }
+}
+
+impl Drop for Drawn {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// The terminal sink the CLI installs.
+pub struct Terminal;
+
+impl Sink for Terminal {
+    fn note(&self, msg: &str) {
+        note(msg);
+    }
+    fn step(&self, msg: &str) -> Box<dyn Step> {
+        Box::new(Drawn(spinner(msg)))
+    }
+    fn transfer(&self, msg: &str) -> Box<dyn Step> {
+        Box::new(Drawn(bar(msg)))
+    }
 }

@@ -105,7 +105,7 @@ impl Docker {
         if self.api().inspect_image(&reference).await.is_ok() {
             return Ok(reference);
         }
-        let spinner = crate::cli::progress::spinner(&format!("building the gateway image {reference}"));
+        let spinner = crate::progress::step(&format!("building the gateway image {reference}"));
         let mut tar = tar::Builder::new(Vec::new());
         let mut add = |path: &str, data: &[u8], mode: u32| -> Result<(), ImageBuildError> {
             let mut header = tar::Header::new_gnu();
@@ -147,7 +147,7 @@ impl Docker {
         };
         use futures_util::TryStreamExt;
         let result: Result<Vec<_>, _> = self.api().create_image(Some(opts), Some(archive.into()), None).try_collect().await;
-        spinner.finish_and_clear();
+        drop(spinner);
         result.map_err(|e| self.err("import the gateway image", e))?;
         Ok(reference)
     }

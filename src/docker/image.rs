@@ -71,7 +71,7 @@ impl Docker {
     }
 
     async fn pull(&self, image: &str) -> Result<(), ImageError> {
-        let bar = crate::cli::progress::bar(&format!("pulling {image}"));
+        let bar = crate::progress::transfer(&format!("pulling {image}"));
         let opts = bollard::image::CreateImageOptions { from_image: image.to_string(), ..Default::default() };
         let mut stream = self.api().create_image(Some(opts), None, None);
         let mut layers = std::collections::HashMap::<String, (i64, i64)>::new();
@@ -79,20 +79,20 @@ impl Docker {
             match item {
                 Ok(info) => {
                     if let Some(err) = info.error {
-                        bar.finish_and_clear();
+                        drop(bar);
                         return Err(ImageError::Unavailable { image: image.to_string(), reason: err });
                     }
                     if let (Some(id), Some(d)) = (info.id, info.progress_detail) {
                         if let (Some(cur), Some(total)) = (d.current, d.total) {
                             layers.insert(id, (cur, total));
                             let (cur, total) = layers.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
-                            bar.set_length(total.max(1) as u64);
-                            bar.set_position(cur.max(0) as u64);
+                            bar.set_total(total.max(1) as u64);
+                            bar.set_done(cur.max(0) as u64);
                         }
                     }
                 }
                 Err(e) => {
-                    bar.finish_and_clear();
+                    drop(bar);
                     return Err(match self.err("pull image", e) {
                         DockerError::Api { message, .. } => {
                             ImageError::Unavailable { image: image.to_string(), reason: message }
@@ -102,7 +102,7 @@ impl Docker {
                 }
             }
         }
-        bar.finish_and_clear();
+        drop(bar);
         Ok(())
     }
 }

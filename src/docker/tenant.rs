@@ -29,6 +29,9 @@ pub struct TenantContainer {
     pub volume: String,
     /// Where the volume is mounted.
     pub data_mount: String,
+    /// Host directory mounted as the container's socket dir (where PostgreSQL puts its Unix
+    /// socket for the gateway).
+    pub socket_dir: String,
     /// Port on 127.0.0.1 that 5432 is published on.
     pub local_port: u16,
     /// Memory limit in bytes.
@@ -86,12 +89,20 @@ impl Docker {
             "TZ=Etc/UTC".to_string(),
         ];
         let host_config = HostConfig {
-            mounts: Some(vec![Mount {
-                target: Some(spec.data_mount.clone()),
-                source: Some(spec.volume.clone()),
-                typ: Some(MountTypeEnum::VOLUME),
-                ..Default::default()
-            }]),
+            mounts: Some(vec![
+                Mount {
+                    target: Some(spec.data_mount.clone()),
+                    source: Some(spec.volume.clone()),
+                    typ: Some(MountTypeEnum::VOLUME),
+                    ..Default::default()
+                },
+                Mount {
+                    target: Some(crate::state::CONTAINER_SOCKET_DIR.to_string()),
+                    source: Some(spec.socket_dir.clone()),
+                    typ: Some(MountTypeEnum::BIND),
+                    ..Default::default()
+                },
+            ]),
             port_bindings: Some(HashMap::from([(
                 "5432/tcp".to_string(),
                 Some(vec![PortBinding {

@@ -7,6 +7,7 @@
 //! serves health, readiness and [`metrics`].
 
 pub mod admin;
+pub mod backend;
 pub mod cancel;
 pub mod errors;
 pub mod frame;
@@ -32,13 +33,16 @@ use crate::state::StateDir;
 /// Which of a tenant's addresses the gateway dials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BackendMode {
-    /// The container's address on its network, falling back to the loopback port.
+    /// The tenant's Unix socket, then its address on its network, then the loopback port.
     Auto,
+    /// The tenant's Unix socket only (in the state dir; tenants created by pgs 0.1 have none).
+    Socket,
     /// The container's address on its network (the host routes to it directly).
     Address,
     /// The port published on 127.0.0.1 (through Docker's port forwarding; slower).
     Loopback,
-    /// The container's name, then its address (for a gateway attached to the tenants' networks).
+    /// The Unix socket, then the container's name, then its address (for a gateway attached to the
+    /// tenants' networks).
     Container,
 }
 

@@ -190,6 +190,7 @@ mod tests {
                 address: "10.0.0.2:5432".into(),
                 network: "n".into(),
                 container: "c:5432".into(),
+                socket: None,
             },
         };
         Table::build(&Routes {

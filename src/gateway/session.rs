@@ -12,7 +12,8 @@ use tokio_rustls::server::TlsStream;
 use tokio_util::either::Either;
 
 use super::Gateway;
-use super::cancel::{self, ClientKey, Target};
+use super::backend;
+use super::cancel::{self, ClientKey, Lookup, Target};
 use super::errors::Refusal;
 use super::frame::{self, FirstPacket, Startup};
 use super::route::RouteKey;
@@ -45,6 +46,8 @@ impl From<Refusal> for Failure {
 struct Outcome {
     tenant: Option<String>,
     key: Option<RouteKey>,
+    /// How the backend was reached: `unix` or `tcp`.
+    hop: Option<&'static str>,
     result: &'static str,
     reason: Option<String>,
     bytes_in: u64,
@@ -70,11 +73,12 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
         Ok(Ok(Negotiated::Cancel { pid, secret })) => {
             gw.metrics.cancel_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             out.result = match gw.cancels.lookup(pid, &secret) {
-                Some(target) => {
+                Lookup::Found(target) => {
                     out.tenant = Some(target.tenant.clone());
                     if cancel::forward(&target).await.is_ok() { "cancel_forwarded" } else { "cancel_failed" }
                 }
-                None => "cancel_unknown_key",
+                Lookup::OtherInstance(_) => "cancel_other_instance",
+                Lookup::Unknown => "cancel_unknown_key",
             };
         }
         Ok(Ok(Negotiated::Startup { stream, startup, sni })) => {
@@ -86,6 +90,7 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
         client = %peer,
         tenant = out.tenant.as_deref().unwrap_or("-"),
         key = out.key.map_or("-", RouteKey::as_str),
+        backend = out.hop.unwrap_or("-"),
         outcome = out.result,
         reason = out.reason.as_deref().unwrap_or(""),
         duration_ms = ms,
@@ -225,7 +230,7 @@ async fn session(
         out.result = "refused";
         return refuse(gw, Some(client), &Refusal::TooMany(Some(tenant))).await;
     };
-    let (mut server, addr) = match connect_backend(gw, &backend).await {
+    let (mut server, addr) = match backend::dial(gw.opts.backend, &backend, gw.state.root()).await {
         Ok(s) => s,
         Err(e) => {
             gw.metrics.backend_dial_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -234,6 +239,7 @@ async fn session(
             return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
         }
     };
+    out.hop = Some(addr.kind());
     if server.write_all(&startup.encode()).await.is_err() {
         out.result = "refused";
         return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
@@ -241,7 +247,7 @@ async fn session(
 
     let mut revoked = gw.route_changes.subscribe();
     let pump = async {
-        let target = |pid, secret| Target { backend: addr, pid, secret, tenant: tenant.clone() };
+        let target = |pid, secret| Target { backend: addr.clone(), pid, secret, tenant: tenant.clone() };
         let (key, up, down) = match relay_startup(&mut client, &mut server, gw, target).await {
             Ok(x) => x,
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
@@ -308,41 +314,13 @@ fn route(
     table.admit(&tenant, peer.ip()).map(|r| (tenant, r.route.backend.clone()))
 }
 
-/// Connects to the tenant's PostgreSQL at the address the gateway's backend mode picks.
-async fn connect_backend(gw: &Gateway, backend: &crate::state::Backend) -> std::io::Result<(TcpStream, SocketAddr)> {
-    let candidates: Vec<&str> = match gw.opts.backend {
-        super::BackendMode::Address => vec![&backend.address],
-        super::BackendMode::Loopback => vec![&backend.loopback],
-        super::BackendMode::Container => vec![&backend.container, &backend.address],
-        super::BackendMode::Auto => vec![&backend.address, &backend.loopback],
-    };
-    let mut last = std::io::Error::other("no backend address");
-    for candidate in candidates {
-        let attempt = async {
-            let addr = tokio::net::lookup_host(candidate)
-                .await?
-                .next()
-                .ok_or_else(|| std::io::Error::other("address did not resolve"))?;
-            let s = TcpStream::connect(addr).await?;
-            s.set_nodelay(true)?;
-            Ok::<_, std::io::Error>((s, addr))
-        };
-        match tokio::time::timeout(Duration::from_secs(3), attempt).await {
-            Ok(Ok(x)) => return Ok(x),
-            Ok(Err(e)) => last = e,
-            Err(_) => last = std::io::ErrorKind::TimedOut.into(),
-        }
-    }
-    Err(last)
-}
-
 /// Longest message the gateway buffers from the backend during startup (ParameterStatus,
 /// authentication requests, errors: all small).
 const MAX_STARTUP_REPLY: usize = 64 * 1024;
 
 /// The startup phase: the client's bytes (authentication responses) pass through as they come;
-/// the backend's replies are read message by message until ReadyForQuery or an error, with
-/// BackendKeyData replaced by a key of the gateway's own. Returns that key and the bytes
+/// the backend's replies are read message by message until ReadyForQuery or an error, with the
+/// secret in BackendKeyData replaced by one of the gateway's own (the pid stays the backend's). Returns that key and the bytes
 /// forwarded each way.
 async fn relay_startup<C, S>(
     client: &mut C,
@@ -389,10 +367,7 @@ where
                         b'K' if (12..=8 + frame::MAX_CANCEL_SECRET).contains(&len) => {
                             let pid = u32::from_be_bytes([msg[5], msg[6], msg[7], msg[8]]);
                             let k = gw.cancels.register(target(pid, msg[9..].to_vec()));
-                            out.push(b'K');
-                            out.extend(((8 + k.secret.len()) as u32).to_be_bytes());
-                            out.extend(k.pid.to_be_bytes());
-                            out.extend(&k.secret);
+                            out.extend(k.backend_key_data());
                             key = Some(k);
                         }
                         t => {

@@ -45,24 +45,31 @@ async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 impl Platform {
-    /// Whether a `pgs-gateway` container exists and belongs to this installation; another
-    /// installation's gateway on the same Docker host is left alone.
-    async fn own_gateway_exists(&self, docker: &Docker) -> Result<bool> {
+    /// Whether a `pgs-gateway` container exists and belongs to this installation. Another
+    /// installation's running gateway is left alone (an error says so); a stopped one serves
+    /// nothing and would only block this installation, so with `take_over_stopped` it is removed.
+    async fn own_gateway_exists(&self, docker: &Docker, take_over_stopped: bool) -> Result<bool> {
         let Some(c) = docker.inspect_container(CONTAINER).await? else { return Ok(false) };
+        let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
         let owner = c.config.and_then(|c| c.labels).and_then(|l| l.get(crate::docker::LABEL_INSTANCE).cloned());
         let instance = self.state.config()?.instance;
-        if owner.as_deref() != Some(instance.as_str()) {
-            bail!(
-                "a container named {CONTAINER} exists but belongs to another pgs installation (state dir); \
-                 stop it with that installation's `pgs gateway stop`, or remove it with `docker rm -f {CONTAINER}`"
-            );
+        if owner.as_deref() == Some(instance.as_str()) {
+            return Ok(true);
         }
-        Ok(true)
+        if take_over_stopped && !running {
+            crate::progress::note(&format!("removing the stopped {CONTAINER} container of another pgs installation"));
+            docker.remove_container(CONTAINER).await?;
+            return Ok(false);
+        }
+        bail!(
+            "a container named {CONTAINER} exists but belongs to another pgs installation (state dir); \
+             stop it with that installation's `pgs gateway stop`, or remove it with `docker rm -f {CONTAINER}`"
+        );
     }
 
     /// Attaches the managed gateway (if this installation has one) to a tenant's network.
     pub(super) async fn attach_gateway(&self, docker: &Docker, id: &TenantId) -> Result<()> {
-        if matches!(self.own_gateway_exists(docker).await, Ok(true)) {
+        if matches!(self.own_gateway_exists(docker, false).await, Ok(true)) {
             docker.connect_network(&network_name(id), CONTAINER).await?;
         }
         Ok(())
@@ -73,8 +80,8 @@ impl Platform {
     pub async fn gateway_start(&self, docker: &Docker) -> Result<()> {
         let config = self.state.config()?;
         let image = docker.ensure_gateway_image().await?;
-        if self.own_gateway_exists(docker).await? && docker.container_image(CONTAINER).await?.as_ref() != Some(&image) {
-            crate::cli::progress::note("replacing the gateway container with one from this pgs binary");
+        if self.own_gateway_exists(docker, true).await? && docker.container_image(CONTAINER).await?.as_ref() != Some(&image) {
+            crate::progress::note("replacing the gateway container with one from this pgs binary");
             docker.stop_container(CONTAINER, 35).await?;
             docker.remove_container(CONTAINER).await?;
         }
@@ -108,12 +115,12 @@ impl Platform {
             if !may_recreate || !e.to_string().contains("not found") {
                 return Err(e.into());
             }
-            crate::cli::progress::note("recreating the gateway container (one of its networks is gone)");
+            crate::progress::note("recreating the gateway container (one of its networks is gone)");
             docker.remove_container(CONTAINER).await?;
             return Box::pin(self.create_and_start_gateway(docker, config, image, false)).await;
         }
         self.set_managed_gateway(true)?;
-        let spinner = crate::cli::progress::spinner("waiting for the gateway to be ready");
+        let spinner = crate::progress::step("waiting for the gateway to be ready");
         let started = Instant::now();
         loop {
             if let Some((200, _)) = http_get(config.health_port, "/ready").await {
@@ -121,25 +128,27 @@ impl Platform {
             }
             let status = docker.container_status(CONTAINER).await?;
             if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) || started.elapsed() > Duration::from_secs(30) {
-                spinner.finish_and_clear();
+                drop(spinner);
                 let logs = docker.logs_tail(CONTAINER, 15).await;
                 bail!("the gateway did not become ready (container {status}); last log lines:\n{}", logs.trim_end());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        spinner.finish_and_clear();
+        drop(spinner);
         Ok(())
     }
 
-    /// Stops the managed gateway (open sessions drain first). With `forget`, `pgs start`
-    /// will no longer start it.
+    /// Stops the managed gateway (open sessions drain first); another installation's gateway is
+    /// never touched. With `forget`, `pgs start` will no longer start it.
     pub async fn gateway_stop(&self, docker: &Docker, forget: bool) -> Result<()> {
-        let spinner = crate::cli::progress::spinner("stopping the gateway (open sessions drain)");
-        let result = docker.stop_container(CONTAINER, 35).await;
-        spinner.finish_and_clear();
-        match result {
-            Err(e) if !e.is_not_found() => return Err(e.into()),
-            _ => {}
+        if self.own_gateway_exists(docker, false).await? {
+            let spinner = crate::progress::step("stopping the gateway (open sessions drain)");
+            let result = docker.stop_container(CONTAINER, 35).await;
+            drop(spinner);
+            match result {
+                Err(e) if !e.is_not_found() => return Err(e.into()),
+                _ => {}
+            }
         }
         if forget {
             self.set_managed_gateway(false)?;

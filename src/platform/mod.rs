@@ -395,6 +395,7 @@ impl Platform {
             if !adopt {
                 let _ = docker.remove_volume(&volume).await;
             }
+            let _ = self.state.remove_socket_dir(&id);
             let _ = self.state.update(|_, tenants, lock| -> Result<()> {
                 tenants.tenants.remove(&id);
                 if !adopt {
@@ -458,6 +459,7 @@ impl Platform {
         }
         let name = container_name(id);
         let address = container_address(&tenant.subnet).ok_or_else(|| anyhow!("bad subnet {}", tenant.subnet))?;
+        let socket_dir = self.state.create_socket_dir(id)?;
         let spec = TenantContainer {
             tenant: id.to_string(),
             instance: config.instance.clone(),
@@ -467,6 +469,7 @@ impl Platform {
             address: address.to_string(),
             volume,
             data_mount: tenant.data_mount.clone(),
+            socket_dir: socket_dir.to_string_lossy().into_owned(),
             local_port: tenant.local_port,
             memory: tenant.memory,
             cpus: tenant.cpus,
@@ -537,7 +540,7 @@ impl Platform {
             })?;
             let name = container_name(id);
             if docker.inspect_container(&name).await?.is_none() {
-                crate::cli::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
+                crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
                 self.provision(docker, &config, id, tenant.clone(), None).await?;
                 self.attach_gateway(docker, id).await?;
             } else {
@@ -565,9 +568,9 @@ impl Platform {
                 }
                 Ok(())
             })?;
-            let spinner = crate::cli::progress::spinner(&format!("stopping {id}"));
+            let spinner = crate::progress::step(&format!("stopping {id}"));
             let result = docker.stop_container(&container_name(id), STOP_GRACE_SECS).await;
-            spinner.finish_and_clear();
+            drop(spinner);
             match result {
                 Err(e) if e.is_not_found() => {}
                 other => other?,
@@ -580,7 +583,7 @@ impl Platform {
     pub async fn remove(&self, docker: &Docker, id: &str, purge: bool) -> Result<()> {
         let (_, id, _) = self.tenant(id)?;
         let name = container_name(&id);
-        let spinner = crate::cli::progress::spinner(&format!("removing {id}"));
+        let spinner = crate::progress::step(&format!("removing {id}"));
         let result = async {
             match docker.stop_container(&name, STOP_GRACE_SECS).await {
                 Err(e) if !e.is_not_found() => return Err(e),
@@ -595,8 +598,9 @@ impl Platform {
             Ok(())
         }
         .await;
-        spinner.finish_and_clear();
+        drop(spinner);
         result?;
+        self.state.remove_socket_dir(&id)?;
         self.state.update(|_, tenants, lock| -> Result<()> {
             tenants.tenants.remove(&id);
             if purge {

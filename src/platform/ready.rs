@@ -38,7 +38,7 @@ async fn try_connect(probe: &Probe<'_>) -> Result<(), tokio_postgres::Error> {
 /// Waits until the database accepts `probe`'s login, the container dies, or `timeout` passes.
 /// Failures carry the container's last log lines.
 pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -> Result<()> {
-    let spinner = crate::cli::progress::spinner(&format!("waiting for {} to accept connections", probe.user));
+    let spinner = crate::progress::step(&format!("waiting for {} to accept connections", probe.user));
     let started = Instant::now();
     let outcome = loop {
         let last_error = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
@@ -55,7 +55,7 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
-    spinner.finish_and_clear();
+    drop(spinner);
     if let Err(why) = outcome {
         let logs = docker.logs_tail(probe.container, 15).await;
         bail!("{} did not become ready: {why}; last log lines:\n{}", probe.user, logs.trim_end());

@@ -5,6 +5,8 @@
 //! - `tenants.json`: every tenant and its access flags ([`Tenants`]).
 //! - `routes.json`: what the gateway reads, derived from the two above ([`Routes`]).
 //! - `secrets/TENANT.json`: passwords, mode 0600 ([`Secrets`]).
+//! - `sockets/TENANT/`: the tenant's PostgreSQL socket dir, mounted into its container only; the
+//!   state dir's mode keeps everyone but its owner (and the gateway) out.
 //! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
 //!
 //! Every file is written atomically ([`atomic`]); readers never need the lock.
@@ -94,6 +96,29 @@ impl StateDir {
     /// Path of one tenant's secrets file.
     pub fn secrets_path(&self, id: &TenantId) -> PathBuf {
         self.root.join("secrets").join(format!("{id}.json"))
+    }
+
+    /// Host path of a tenant's socket dir ([`socket_dir`]).
+    pub fn socket_dir_path(&self, id: &TenantId) -> PathBuf {
+        self.root.join(socket_dir(id))
+    }
+
+    /// Creates a tenant's socket dir and returns its absolute path. It is writable by the container's `postgres` user (whatever its
+    /// uid): the state dir above it (0700) is what keeps others out.
+    pub fn create_socket_dir(&self, id: &TenantId) -> Result<PathBuf> {
+        let dir = self.socket_dir_path(id);
+        fs::DirBuilder::new().recursive(true).mode(0o711).create(&dir).map_err(io_err(&dir))?;
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).map_err(io_err(&dir))?;
+        fs::canonicalize(&dir).map_err(io_err(&dir))
+    }
+
+    /// Removes a tenant's socket dir (what PostgreSQL left in it included).
+    pub fn remove_socket_dir(&self, id: &TenantId) -> Result<()> {
+        let dir = self.socket_dir_path(id);
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&dir)(e)),
+            _ => Ok(()),
+        }
     }
 
     /// Creates the dir (0700) and its `secrets/` subdir if missing.

@@ -193,6 +193,10 @@ pub struct Backend {
     pub network: String,
     /// `container:5432`, for a gateway attached to the tenant's network.
     pub container: String,
+    /// The tenant's Unix socket, relative to the state dir (`sockets/TENANT/.s.PGSQL.5432`);
+    /// absent for tenants whose container does not mount a socket dir.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
 }
 
 /// Name of a tenant's container.
@@ -203,6 +207,18 @@ pub fn container_name(id: &TenantId) -> String {
 /// Name of a tenant's data volume.
 pub fn volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-data")
+}
+
+/// File name of PostgreSQL's socket for port 5432 in its socket directory.
+pub const POSTGRES_SOCKET: &str = ".s.PGSQL.5432";
+
+/// Where PostgreSQL images put their Unix socket (the official and Debian's alike).
+pub const CONTAINER_SOCKET_DIR: &str = "/var/run/postgresql";
+
+/// A tenant's socket directory, relative to the state dir: bind-mounted at
+/// [`CONTAINER_SOCKET_DIR`] in the tenant's container, so the gateway can dial its socket.
+pub fn socket_dir(id: &TenantId) -> String {
+    format!("sockets/{id}")
 }
 
 /// Name of a tenant's network.
@@ -246,6 +262,7 @@ impl Routes {
                     address: container_address(&t.subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
                     network: network_name(id),
                     container: format!("{}:5432", container_name(id)),
+                    socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
                 },
             })
             .collect();

@@ -74,7 +74,7 @@ impl Provider {
                 if !std::io::stdin().is_terminal() {
                     bail!("--dns manual needs a terminal to wait for you; use --dns exec or rfc2136 for automation");
                 }
-                eprintln!("create this TXT record, then press Enter:\n  {} TXT \"{}\"", r.fqdn, r.value);
+                crate::progress::note(&format!("create this TXT record, then press Enter:\n  {} TXT \"{}\"", r.fqdn, r.value));
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
                 Ok(())
@@ -89,7 +89,7 @@ impl Provider {
             Provider::Cloudflare(p) => p.cleanup(r).await,
             Provider::Exec { program } => exec::run(program, "cleanup", r).await,
             Provider::Manual => {
-                eprintln!("you may now delete the TXT record {} \"{}\"", r.fqdn, r.value);
+                crate::progress::note(&format!("you may now delete the TXT record {} \"{}\"", r.fqdn, r.value));
                 Ok(())
             }
         }
@@ -134,7 +134,7 @@ async fn authoritative_servers(via: SocketAddr, fqdn: &str) -> Result<Vec<Socket
 /// progress; the error says which server answered what instead.
 pub async fn wait_visible(servers: &[SocketAddr], records: &[Record], timeout: Duration) -> Result<()> {
     let list: Vec<String> = servers.iter().map(ToString::to_string).collect();
-    let spinner = crate::cli::progress::spinner(&format!("waiting for {} to answer the TXT records", list.join(", ")));
+    let spinner = crate::progress::step(&format!("waiting for {} to answer the TXT records", list.join(", ")));
     let started = Instant::now();
     let result = loop {
         let mut missing = None;
@@ -162,7 +162,7 @@ pub async fn wait_visible(servers: &[SocketAddr], records: &[Record], timeout: D
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
-    spinner.finish_and_clear();
+    drop(spinner);
     result
 }
 

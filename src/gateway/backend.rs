@@ -1,0 +1,148 @@
+//! The private side: dialling a tenant's PostgreSQL.
+//!
+//! A tenant is reachable over its Unix socket (the socket directory is a folder of the state dir,
+//! bind-mounted into the tenant's container and nowhere else; the fastest hop: no TCP, no bridge,
+//! no netfilter) or over TCP (its address on its own network, its port published on 127.0.0.1, or
+//! its container name for a gateway attached to its network). [`candidates`] lists the ways the
+//! gateway's [`BackendMode`] allows, best first; [`dial`] takes the first that answers.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::net::{TcpStream, UnixStream};
+use tokio_util::either::Either;
+
+use super::BackendMode;
+use crate::state::Backend;
+
+/// An open connection to a backend.
+pub type BackendStream = Either<TcpStream, UnixStream>;
+
+/// How long one dial may take.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Longest path a Unix socket address holds (`sun_path`, with its NUL).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// A resolved backend address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendAddr {
+    /// TCP.
+    Tcp(SocketAddr),
+    /// A Unix socket.
+    Unix(PathBuf),
+}
+
+impl BackendAddr {
+    /// `unix` or `tcp`, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BackendAddr::Tcp(_) => "tcp",
+            BackendAddr::Unix(_) => "unix",
+        }
+    }
+
+    /// Opens a connection (no deadline: callers bound it).
+    pub async fn connect(&self) -> std::io::Result<BackendStream> {
+        match self {
+            BackendAddr::Tcp(addr) => {
+                let s = TcpStream::connect(addr).await?;
+                s.set_nodelay(true)?;
+                Ok(Either::Left(s))
+            }
+            BackendAddr::Unix(path) => Ok(Either::Right(UnixStream::connect(path).await?)),
+        }
+    }
+}
+
+/// One way to reach a backend, before name resolution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Candidate<'a> {
+    Tcp(&'a str),
+    Unix(PathBuf),
+}
+
+/// The ways `mode` allows to reach `backend`, best first. `state_root` is where this gateway
+/// sees the state dir (socket paths in the routes are relative to it).
+fn candidates<'a>(mode: BackendMode, backend: &'a Backend, state_root: &Path) -> Vec<Candidate<'a>> {
+    let socket = backend
+        .socket
+        .as_deref()
+        .map(|s| state_root.join(s))
+        .filter(|p| p.as_os_str().len() <= MAX_SOCKET_PATH)
+        .map(Candidate::Unix);
+    let tcp = |addrs: &[&'a String]| addrs.iter().map(|a| Candidate::Tcp(a.as_str())).collect::<Vec<_>>();
+    match mode {
+        BackendMode::Address => tcp(&[&backend.address]),
+        BackendMode::Loopback => tcp(&[&backend.loopback]),
+        BackendMode::Socket => socket.into_iter().collect(),
+        BackendMode::Container => socket.into_iter().chain(tcp(&[&backend.container, &backend.address])).collect(),
+        BackendMode::Auto => socket.into_iter().chain(tcp(&[&backend.address, &backend.loopback])).collect(),
+    }
+}
+
+/// Connects to the tenant's PostgreSQL the first way that works; returns the stream and the
+/// address it reached (where cancels for the session go).
+pub async fn dial(
+    mode: BackendMode,
+    backend: &Backend,
+    state_root: &Path,
+) -> std::io::Result<(BackendStream, BackendAddr)> {
+    let mut last = std::io::Error::other("no backend address");
+    for candidate in candidates(mode, backend, state_root) {
+        let attempt = async {
+            let addr = match candidate {
+                // A tenant created before sockets, or a socket dir Docker cannot share: skip fast.
+                Candidate::Unix(path) if !path.exists() => return Err(std::io::ErrorKind::NotFound.into()),
+                Candidate::Unix(path) => BackendAddr::Unix(path),
+                Candidate::Tcp(name) => BackendAddr::Tcp(
+                    tokio::net::lookup_host(name)
+                        .await?
+                        .next()
+                        .ok_or_else(|| std::io::Error::other("address did not resolve"))?,
+                ),
+            };
+            Ok((addr.connect().await?, addr))
+        };
+        match tokio::time::timeout(DIAL_TIMEOUT, attempt).await {
+            Ok(Ok(x)) => return Ok(x),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = std::io::ErrorKind::TimedOut.into(),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(socket: Option<&str>) -> Backend {
+        Backend {
+            loopback: "127.0.0.1:40000".into(),
+            address: "10.213.0.2:5432".into(),
+            network: "pgs-t1".into(),
+            container: "pgs-t1:5432".into(),
+            socket: socket.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn socket_first_where_the_mode_allows() {
+        let b = backend(Some("sockets/t1/.s.PGSQL.5432"));
+        let root = Path::new("/state");
+        let unix = Candidate::Unix("/state/sockets/t1/.s.PGSQL.5432".into());
+        assert_eq!(
+            candidates(BackendMode::Auto, &b, root),
+            vec![unix.clone(), Candidate::Tcp("10.213.0.2:5432"), Candidate::Tcp("127.0.0.1:40000")]
+        );
+        assert_eq!(candidates(BackendMode::Socket, &b, root), vec![unix.clone()]);
+        assert_eq!(candidates(BackendMode::Container, &b, root)[0], unix);
+        assert_eq!(candidates(BackendMode::Address, &b, root), vec![Candidate::Tcp("10.213.0.2:5432")]);
+        // Routes written before sockets existed, or a socket path too long for sun_path.
+        assert_eq!(candidates(BackendMode::Auto, &backend(None), root).len(), 2);
+        let deep = PathBuf::from("/").join("d".repeat(120));
+        assert_eq!(candidates(BackendMode::Auto, &b, &deep).len(), 2);
+    }
+}

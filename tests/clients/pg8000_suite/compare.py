@@ -1,0 +1,52 @@
+"""Compare two junit reports of pg8000's suite: one run direct against PostgreSQL, one through pgs.
+Usage: compare.py DIRECT.xml GATEWAY.xml
+Prints both counts and every test that passed direct but failed or errored through the gateway;
+exits 1 if any of those is not in ALLOWED (tests that can only differ by design).
+"""
+import sys
+import xml.etree.ElementTree as ET
+
+# test id -> why it cannot pass through the gateway. Only tests that must differ by design.
+ALLOWED = {
+    "test.native.auth.test_scram-sha-256_ssl::test_scram_sha_256_plus_ssl_False":
+        "asserts the connection is NOT TLS (ssl_context=False); through pgs every connection is",
+    "test.native.auth.test_scram-sha-256::test_scram_sha_256_ssl_True":
+        "turns ssl off on the server (ALTER SYSTEM, superuser) and expects 'Server refuses SSL'",
+}
+
+
+def load(path):
+    """{test id: 'passed' | 'failed' | 'skipped'} from a junit XML file."""
+    results = {}
+    for case in ET.parse(path).iter("testcase"):
+        tags = {child.tag for child in case}
+        state = ("failed" if tags & {"failure", "error"} else
+                 "skipped" if "skipped" in tags else "passed")
+        results[f"{case.get('classname')}::{case.get('name')}"] = state
+    return results
+
+
+def summary(results):
+    states = list(results.values())
+    return ", ".join(f"{states.count(s)} {s}" for s in ("passed", "failed", "skipped"))
+
+
+def main(direct_path, gateway_path):
+    direct, gateway = load(direct_path), load(gateway_path)
+    print(f"direct:  {summary(direct)}")
+    print(f"gateway: {summary(gateway)}")
+    lost = sorted(t for t, s in direct.items() if s == "passed" and gateway.get(t) != "passed")
+    regressions = [t for t in lost if t not in ALLOWED]
+    for t in lost:
+        if t in ALLOWED:
+            print(f"allowed: {t} ({gateway.get(t, 'missing')}): {ALLOWED[t]}")
+    for t in regressions:
+        print(f"REGRESSION: {t} passed direct, {gateway.get(t, 'missing')} through the gateway")
+    print(f"{len(regressions)} regressions, {len(lost) - len(regressions)} allowed differences")
+    return 1 if regressions else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    sys.exit(main(*sys.argv[1:]))
