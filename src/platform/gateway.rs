@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::Context;
 use serde::Serialize;
 
-use super::Platform;
+use super::{Platform, Result, fail};
 use crate::docker::Docker;
 use crate::docker::gateway::{CONTAINER, GatewaySpec};
 use crate::docker::tenant::Status;
@@ -61,7 +61,8 @@ impl Platform {
             docker.remove_container(CONTAINER).await?;
             return Ok(false);
         }
-        bail!(
+        fail!(
+            Conflict,
             "a container named {CONTAINER} exists but belongs to another pgs installation (state dir); \
              stop it with that installation's `pgs gateway stop`, or remove it with `docker rm -f {CONTAINER}`"
         );
@@ -130,7 +131,7 @@ impl Platform {
             if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) || started.elapsed() > Duration::from_secs(30) {
                 drop(spinner);
                 let logs = docker.logs_tail(CONTAINER, 15).await;
-                bail!("the gateway did not become ready (container {status}); last log lines:\n{}", logs.trim_end());
+                fail!(Timeout, "the gateway did not become ready (container {status}); last log lines:\n{}", logs.trim_end());
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }

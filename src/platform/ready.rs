@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use super::{Result, fail};
 
 use crate::docker::{Docker, tenant::Status};
 
@@ -58,7 +58,7 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
     drop(spinner);
     if let Err(why) = outcome {
         let logs = docker.logs_tail(probe.container, 15).await;
-        bail!("{} did not become ready: {why}; last log lines:\n{}", probe.user, logs.trim_end());
+        fail!(Timeout, "{} did not become ready: {why}; last log lines:\n{}", probe.user, logs.trim_end());
     }
     Ok(())
 }

@@ -1,0 +1,264 @@
+//! `pgs create`: a tenant's network, volume, socket dir, credentials and container, ready when
+//! it returns (or rolled back).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{Error, Platform, Result, TenantInfo, alloc, fail, generate_password, now, ready};
+use crate::docker::tenant::{Status, TenantContainer};
+use crate::docker::{Docker, DockerError};
+use crate::state::{
+    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, container_address, container_name,
+    network_name, volume_name,
+};
+
+/// What `pgs create` was asked to make.
+#[derive(Debug, Clone)]
+pub struct CreateRequest {
+    /// Tenant id, not yet validated.
+    pub id: String,
+    /// Password for the tenant role (generated when `None`).
+    pub password: Option<String>,
+    /// Image (the config's default when `None`).
+    pub image: Option<String>,
+    /// Memory limit in bytes.
+    pub memory: Option<i64>,
+    /// CPU limit.
+    pub cpus: Option<f64>,
+    /// Create the tenant with access disabled.
+    pub no_access: bool,
+    /// Reuse an existing data volume.
+    pub adopt: bool,
+    /// How long to wait for the database.
+    pub timeout: Duration,
+}
+
+impl Platform {
+    /// Creates a tenant and waits until its database accepts connections.
+    pub async fn create(&self, docker: &Docker, req: CreateRequest) -> Result<TenantInfo> {
+        let id = TenantId::parse(&req.id)?;
+        let config = self.state.config()?;
+        if self.state.tenants()?.tenants.contains_key(&id) {
+            fail!(Conflict, "tenant {id} already exists");
+        }
+        let image = req.image.clone().unwrap_or_else(|| config.image.clone());
+        let image_info = docker.ensure_image(&image).await?;
+        let volume = volume_name(&id);
+        let volume_exists = docker.volume_exists(&volume).await?;
+        if volume_exists && !req.adopt {
+            fail!(
+                Conflict,
+                "data volume {volume} already exists (kept by an earlier `pgs remove` without --purge?): \
+                 run `pgs create {id} --adopt` to use its data, or `pgs remove {id} --purge` after adopting to delete it"
+            );
+        }
+        if req.adopt && !volume_exists {
+            fail!(Invalid, "--adopt: there is no data volume {volume} to adopt");
+        }
+        if docker.inspect_container(&container_name(&id)).await?.is_some() {
+            fail!(
+                Conflict,
+                "a container named {} already exists but is not a tenant here; remove it or choose another id",
+                container_name(&id)
+            );
+        }
+        let used = docker.used_subnets().await?;
+        let adopt = req.adopt;
+        let (tenant, secrets) = self.state.update(|cfg, tenants, lock| -> Result<_> {
+            if tenants.tenants.contains_key(&id) {
+                fail!(Conflict, "tenant {id} already exists");
+            }
+            let ports: HashSet<u16> = tenants.tenants.values().map(|t| t.local_port).collect();
+            let port = alloc::pick_port(&ports).context("cannot find a free port on 127.0.0.1")?;
+            let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
+            let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
+                .ok_or_else(|| Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool)))?;
+            let kept = if adopt { self.state.secrets(&id)? } else { None };
+            let secrets = match (kept, &req.password) {
+                (_, Some(p)) if p.is_empty() => fail!(Invalid, "--password must not be empty"),
+                (Some(mut s), Some(p)) => {
+                    s.password = p.clone();
+                    s
+                }
+                (Some(s), None) => s,
+                (None, p) if adopt && p.is_none() => {
+                    fail!(Invalid, "--adopt: no stored password for {id}; pass the tenant's password with --password")
+                }
+                (None, p) => Secrets {
+                    schema_version: SCHEMA_VERSION,
+                    password: p.clone().unwrap_or_else(generate_password),
+                    superuser_password: if adopt { String::new() } else { generate_password() },
+                },
+            };
+            self.state.save_secrets(lock, &id, &secrets)?;
+            let tenant = Tenant {
+                image: image.clone(),
+                local_port: port,
+                subnet,
+                data_mount: image_info.data_mount().to_string(),
+                access: !req.no_access,
+                allow: Vec::new(),
+                memory: req.memory,
+                cpus: req.cpus,
+                desired: Desired::Running,
+                phase: Phase::Provisioning,
+                created_at: now(),
+            };
+            tenants.tenants.insert(id.clone(), tenant.clone());
+            Ok((tenant, secrets))
+        })?;
+
+        let provisioned = async {
+            let tenant = self.provision(docker, &config, &id, tenant, Some(&secrets)).await?;
+            self.attach_gateway(docker, &id).await?;
+            let probe = ready::Probe {
+                container: &container_name(&id),
+                port: tenant.local_port,
+                user: id.as_str(),
+                password: &secrets.password,
+            };
+            ready::wait_ready(docker, &probe, req.timeout).await
+        }
+        .await;
+        if let Err(e) = provisioned {
+            let _ = docker.remove_container(&container_name(&id)).await;
+            let _ = docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await;
+            let _ = docker.remove_network(&network_name(&id)).await;
+            if !adopt {
+                let _ = docker.remove_volume(&volume).await;
+            }
+            let _ = self.state.remove_socket_dir(&id);
+            let _ = self.state.update(|_, tenants, lock| -> Result<()> {
+                tenants.tenants.remove(&id);
+                if !adopt {
+                    self.state.remove_secrets(lock, &id)?;
+                }
+                Ok(())
+            });
+            return Err(e);
+        }
+        let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+            let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+            t.phase = Phase::Ready;
+            Ok(t.clone())
+        })?;
+        let info = self.info_of(&config, &id, &tenant, Status::Running.to_string());
+        self.with_secret(&config, &id, info)
+    }
+    /// Creates the network, volume (unless it exists) and container of a tenant and starts it.
+    /// `secrets` is `Some` for a new data dir, whose roles the init script then creates. If
+    /// the subnet turns out to be taken by a network created meanwhile, another is chosen.
+    pub(super) async fn provision(
+        &self,
+        docker: &Docker,
+        config: &Config,
+        id: &TenantId,
+        mut tenant: Tenant,
+        secrets: Option<&Secrets>,
+    ) -> Result<Tenant> {
+        let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+        let network = network_name(id);
+        let mut attempts = 0;
+        loop {
+            match docker.create_network(&network, &tenant.subnet, &labels).await {
+                Ok(()) => break,
+                Err(e) if e.is_conflict() => {
+                    docker.remove_network(&network).await?;
+                }
+                Err(DockerError::Api { message, .. }) if message.contains("overlap") && attempts < 8 => {
+                    let used = docker.used_subnets().await?;
+                    tenant.subnet = self.state.update(|cfg, tenants, _| -> Result<String> {
+                        let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
+                        let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
+                            .ok_or_else(|| Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool)))?;
+                        if let Some(t) = tenants.tenants.get_mut(id) {
+                            t.subnet = subnet.clone();
+                        }
+                        Ok(subnet)
+                    })?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+            attempts += 1;
+            if attempts > 10 {
+                fail!(Conflict, "cannot create network {network}: no free subnet could be reserved");
+            }
+        }
+        let volume = volume_name(id);
+        if !docker.volume_exists(&volume).await? {
+            docker.create_volume(&volume, &labels).await?;
+        }
+        let name = container_name(id);
+        let address = container_address(&tenant.subnet).ok_or_else(|| anyhow::anyhow!("bad subnet {} in tenants.json", tenant.subnet))?;
+        let socket_dir = self.state.create_socket_dir(id)?;
+        let spec = TenantContainer {
+            tenant: id.to_string(),
+            instance: config.instance.clone(),
+            name: name.clone(),
+            image: tenant.image.clone(),
+            network,
+            address: address.to_string(),
+            volume,
+            data_mount: tenant.data_mount.clone(),
+            socket_dir: socket_dir.to_string_lossy().into_owned(),
+            local_port: tenant.local_port,
+            memory: tenant.memory,
+            cpus: tenant.cpus,
+            bootstrap_password: generate_password(),
+        };
+        docker.create_tenant_container(&spec).await?;
+        if let Some(secrets) = secrets.filter(|s| !s.superuser_password.is_empty()) {
+            docker.upload(&name, "/docker-entrypoint-initdb.d", init_archive(id, secrets)?).await?;
+        }
+        docker.start_container(&name).await?;
+        Ok(tenant)
+    }
+}
+
+/// Quotes an SQL identifier.
+fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// The init script, as a tar archive for `/docker-entrypoint-initdb.d`: creates the tenant's
+/// role (not a superuser) and database, then sets the superuser's real password. Passwords go
+/// in as SCRAM verifiers, so no clear-text secret enters the container.
+fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
+    let verifier = |p: &str| postgres_protocol::password::scram_sha_256(p.as_bytes());
+    let sql = format!(
+        "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD '{tenant}';\n\
+         CREATE DATABASE {role} OWNER {role};\n\
+         REVOKE ALL ON DATABASE {role} FROM PUBLIC;\n\
+         ALTER ROLE postgres PASSWORD '{superuser}';\n",
+        role = ident(id.as_str()),
+        tenant = verifier(&secrets.password),
+        superuser = verifier(&secrets.superuser_password),
+    );
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(sql.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(now());
+    header.set_cksum();
+    builder.append_data(&mut header, "10-pgs-tenant.sql", sql.as_bytes())?;
+    Ok(builder.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_script_holds_no_clear_text_password() {
+        let id = TenantId::parse("t1").unwrap();
+        let s =
+            Secrets { schema_version: 1, password: "clear-text-1".into(), superuser_password: "clear-text-2".into() };
+        let tar = init_archive(&id, &s).unwrap();
+        let text = String::from_utf8_lossy(&tar);
+        assert!(text.contains("CREATE ROLE \"t1\" LOGIN NOSUPERUSER"));
+        assert!(text.contains("SCRAM-SHA-256$4096:"));
+        assert!(!text.contains("clear-text"));
+    }
+}

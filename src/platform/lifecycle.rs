@@ -1,0 +1,95 @@
+//! `pgs start`, `pgs stop` and `pgs remove`.
+
+use std::time::Duration;
+
+use super::{Error, Platform, Result, ready};
+use crate::docker::Docker;
+use crate::state::{Desired, Tenant, TenantId, container_name, network_name, volume_name};
+
+/// Seconds PostgreSQL gets for a clean shutdown before it is killed.
+pub const STOP_GRACE_SECS: i64 = 30;
+
+impl Platform {
+    /// Starts one tenant or all, recreating a container that was removed behind pgs's back
+    /// (its data volume is reused), and waits until each accepts connections.
+    pub async fn start(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
+        let ids = self.ids(id)?;
+        let config = self.state.config()?;
+        for id in &ids {
+            let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                t.desired = Desired::Running;
+                Ok(t.clone())
+            })?;
+            let name = container_name(id);
+            if docker.inspect_container(&name).await?.is_none() {
+                crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
+                self.provision(docker, &config, id, tenant.clone(), None).await?;
+                self.attach_gateway(docker, id).await?;
+            } else {
+                docker.start_container(&name).await?;
+            }
+            let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
+            let probe = ready::Probe {
+                container: &name,
+                port: tenant.local_port,
+                user: id.as_str(),
+                password: &secrets.password,
+            };
+            ready::wait_ready(docker, &probe, timeout).await?;
+        }
+        Ok(ids)
+    }
+
+    /// Stops one tenant or all (clean PostgreSQL shutdown).
+    pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
+        let ids = self.ids(id)?;
+        for id in &ids {
+            self.state.update(|_, tenants, _| -> Result<()> {
+                if let Some(t) = tenants.tenants.get_mut(id) {
+                    t.desired = Desired::Stopped;
+                }
+                Ok(())
+            })?;
+            let spinner = crate::progress::step(&format!("stopping {id}"));
+            let result = docker.stop_container(&container_name(id), STOP_GRACE_SECS).await;
+            drop(spinner);
+            match result {
+                Err(e) if e.is_not_found() => {}
+                other => other?,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Removes a tenant's container and network; with `purge` also its data volume and secrets.
+    pub async fn remove(&self, docker: &Docker, id: &str, purge: bool) -> Result<()> {
+        let (_, id, _) = self.tenant(id)?;
+        let name = container_name(&id);
+        let spinner = crate::progress::step(&format!("removing {id}"));
+        let result = async {
+            match docker.stop_container(&name, STOP_GRACE_SECS).await {
+                Err(e) if !e.is_not_found() => return Err(e),
+                _ => {}
+            }
+            docker.remove_container(&name).await?;
+            docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
+            docker.remove_network(&network_name(&id)).await?;
+            if purge {
+                docker.remove_volume(&volume_name(&id)).await?;
+            }
+            Ok(())
+        }
+        .await;
+        drop(spinner);
+        result?;
+        self.state.remove_socket_dir(&id)?;
+        self.state.update(|_, tenants, lock| -> Result<()> {
+            tenants.tenants.remove(&id);
+            if purge {
+                self.state.remove_secrets(lock, &id)?;
+            }
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,37 @@
+//! `pgs list` and `pgs info`: tenants as recorded, with their containers' real status.
+
+use super::{Platform, Result, TenantInfo};
+use crate::docker::Docker;
+use crate::state::{Phase, container_name};
+
+impl Platform {
+    /// Every tenant with the real status of its container.
+    pub async fn list(&self, docker: &Docker) -> Result<Vec<TenantInfo>> {
+        let config = self.state.config()?;
+        let tenants = self.state.tenants()?;
+        let statuses = futures_util::future::join_all(tenants.tenants.iter().map(|(id, t)| async move {
+            match t.phase {
+                Phase::Provisioning => Ok("creating".to_string()),
+                Phase::Ready => docker.container_status(&container_name(id)).await.map(|s| s.to_string()),
+            }
+        }))
+        .await;
+        tenants
+            .tenants
+            .iter()
+            .zip(statuses)
+            .map(|((id, t), status)| Ok(self.info_of(&config, id, t, status?)))
+            .collect()
+    }
+
+    /// One tenant, with its password and URL when `show_password`.
+    pub async fn info(&self, docker: &Docker, id: &str, show_password: bool) -> Result<TenantInfo> {
+        let (config, id, tenant) = self.tenant(id)?;
+        let status = match tenant.phase {
+            Phase::Provisioning => "creating".to_string(),
+            Phase::Ready => docker.container_status(&container_name(&id)).await?.to_string(),
+        };
+        let info = self.info_of(&config, &id, &tenant, status);
+        if show_password { self.with_secret(&config, &id, info) } else { Ok(info) }
+    }
+}

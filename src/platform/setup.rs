@@ -1,0 +1,105 @@
+//! `pgs setup`: the installation's settings, created or updated in place.
+
+use anyhow::Context;
+
+use super::{Platform, Result, fail, generate_password};
+use crate::certs::{self, CertFiles};
+use crate::state::{
+    CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE, DEFAULT_NETWORK_POOL,
+    SCHEMA_VERSION,
+};
+
+/// What `pgs setup` was asked to set.
+#[derive(Debug, Default, Clone)]
+pub struct SetupRequest {
+    /// Public domain.
+    pub domain: Option<String>,
+    /// Default tenant image.
+    pub image: Option<String>,
+    /// Gateway port.
+    pub gateway_port: Option<u16>,
+    /// Use a local CA.
+    pub self_signed: bool,
+    /// Port of the managed gateway's health endpoints.
+    pub health_port: Option<u16>,
+}
+
+impl Platform {
+    /// Creates or updates the configuration. Idempotent: tenants and secrets are kept, and only
+    /// the settings given change.
+    pub fn setup(&self, req: &SetupRequest) -> Result<Config> {
+        self.state.create()?;
+        let lock = self.state.lock()?;
+        let existing = self.state.config_opt()?;
+        let mut config = existing.clone().unwrap_or_else(|| Config {
+            schema_version: SCHEMA_VERSION,
+            instance: generate_password()[..12].to_lowercase(),
+            domain: DEFAULT_DOMAIN.to_string(),
+            image: DEFAULT_IMAGE.to_string(),
+            gateway_port: DEFAULT_GATEWAY_PORT,
+            certificate: CertificateSource::None,
+            hostaddr: None,
+            network_pool: DEFAULT_NETWORK_POOL.to_string(),
+            health_port: crate::state::DEFAULT_HEALTH_PORT,
+            managed_gateway: false,
+        });
+        if let Some(domain) = &req.domain {
+            let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+            validate_domain(&domain)?;
+            config.domain = domain;
+        }
+        if let Some(image) = &req.image {
+            config.image = image.clone();
+        }
+        if let Some(port) = req.gateway_port {
+            config.gateway_port = port;
+        }
+        if let Some(port) = req.health_port {
+            config.health_port = port;
+        }
+        if req.self_signed || config.certificate == CertificateSource::None {
+            config.certificate = CertificateSource::SelfSigned;
+        }
+        // Local development domains have no DNS records: connection strings carry the address.
+        let local = [".localhost", ".test", ".local", ".internal"].iter().any(|s| config.domain.ends_with(s))
+            || config.domain == "localhost";
+        config.hostaddr = local.then(|| "127.0.0.1".to_string());
+        self.state.save_config(&lock, &config)?;
+        let domain_changed = existing.is_none_or(|old| old.domain != config.domain);
+        let files = CertFiles::new(self.state.root());
+        if config.certificate == CertificateSource::SelfSigned && (domain_changed || !files.cert().exists()) {
+            certs::local_ca::issue(&files, &config.domain).context("issuing the self-signed certificate")?;
+        }
+        Ok(config)
+    }
+}
+
+fn validate_domain(domain: &str) -> Result<()> {
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        });
+    if !ok {
+        fail!(Invalid, "invalid domain {domain:?}: expected a DNS name such as pgs.example.com");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert!(validate_domain("pgs.example.com").is_ok());
+        assert!(validate_domain("pgs.localhost").is_ok());
+        assert!(validate_domain("-bad.com").is_err());
+        assert!(validate_domain("a..b").is_err());
+        assert!(validate_domain("UPPER.com").is_err());
+    }
+}
