@@ -2,7 +2,8 @@
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
 # Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME, a Kerberos KDC for
 # gssencmode), the offline-built PostgreSQL test image,
-# the Python clients of the client matrix (psycopg, asyncpg, pg8000) and cargo-nextest.
+# the Python clients of the client matrix (psycopg, asyncpg, pg8000), pg8000's own test suite
+# (from its source distribution, for tests/driver_suite.rs) and cargo-nextest.
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon runnin
 tests/image/build.sh
 python3 -c 'import psycopg, asyncpg, pg8000' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check 'psycopg[binary]' asyncpg pg8000
+
+tests/clients/pg8000_suite/fetch.sh "${CARGO_TARGET_DIR:-target}/pg8000-suite"
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 

@@ -40,6 +40,11 @@ def main(direct_path, gateway_path):
     for t in lost:
         if t in ALLOWED:
             print(f"allowed: {t} ({gateway.get(t, 'missing')}): {ALLOWED[t]}")
+    both = sorted(t for t, s in direct.items() if s == "failed" and gateway.get(t) == "failed")
+    for t in both:
+        print(f"failed in both runs (the environment, not the gateway): {t}")
+    for t in sorted(t for t, s in gateway.items() if s == "passed" and direct.get(t) == "failed"):
+        print(f"failed direct only: {t}")
     for t in regressions:
         print(f"REGRESSION: {t} passed direct, {gateway.get(t, 'missing')} through the gateway")
     print(f"{len(regressions)} regressions, {len(lost) - len(regressions)} allowed differences")
