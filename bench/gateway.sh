@@ -10,11 +10,15 @@
 # Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
 # Memory: gateway RSS growth with 1,000 sessions open through it.
 #
-#   bench/gateway.sh [SECONDS]     (default 15 per measurement; needs pgbench, pgbouncer and
+#   bench/gateway.sh [SECONDS [ROUNDS]]  (default 15 s per measurement, 1 round; with several
+#                                   rounds every target is measured once per round, in turn, and
+#                                   the median is reported, so slow drifts of the machine hit all
+#                                   alike; needs pgbench, pgbouncer and
 #                                   haproxy: apt-get install postgresql-contrib pgbouncer haproxy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
+rounds="${2:-1}"
 image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
 pgs="${PGS:-target/release/pgs}"
 [ -x "$pgs" ] || cargo build --release --quiet
@@ -137,13 +141,19 @@ tps() {
   out=$(pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>&1) || { echo "pgbench failed for $1: $(tail -2 <<<"$out")" >&2; echo 0; return; }
   awk '/^tps/ {print $3; exit}' <<<"$out"
 }
-declare -A steady connect
-for k in a b f c d e; do steady[$k]=$(tps "${target[$k]}" ""); done
-for k in a b f c e; do connect[$k]=$(tps "${target[$k]}" "-C"); done
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A steady connect runs_s runs_c
+for _ in $(seq "$rounds"); do
+  for k in a b f c d e; do runs_s[$k]+="$(tps "${target[$k]}" "") "; done
+  for k in a b f c e; do runs_c[$k]+="$(tps "${target[$k]}" "-C") "; done
+done
+for k in a b f c d e; do steady[$k]=$(median <<<"${runs_s[$k]}"); done
+for k in a b f c e; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
+[ "$rounds" -gt 1 ] && for k in a b f c d e; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
 grep -Eq 'backend(=|":)"?unix' "$work/gateway.log" || echo "warning: gateway (b) did not dial the Unix socket" >&2
 
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
-echo "pgbench -S -c 16 -j 2, ${secs}s each (TPS)"
+echo "pgbench -S -c 16 -j 2, ${secs}s each, median of $rounds round(s) (TPS)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
 printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s   socket vs TCP b/f %s\n' "${steady[f]}" "$(ratio "${steady[f]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[f]}")"

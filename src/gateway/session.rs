@@ -320,8 +320,8 @@ const MAX_STARTUP_REPLY: usize = 64 * 1024;
 
 /// The startup phase: the client's bytes (authentication responses) pass through as they come;
 /// the backend's replies are read message by message until ReadyForQuery or an error, with the
-/// secret in BackendKeyData replaced by one of the gateway's own (the pid stays the backend's). Returns that key and the bytes
-/// forwarded each way.
+/// secret in BackendKeyData replaced by one of the gateway's own (the pid stays the backend's).
+/// Returns that key and the bytes forwarded each way.
 async fn relay_startup<C, S>(
     client: &mut C,
     server: &mut S,
@@ -388,6 +388,114 @@ where
                     return Ok((key, up, down));
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    //! Whatever a peer sends before its session starts (a first packet, a startup message, a TLS
+    //! ClientHello), the gateway answers with single negotiation bytes, TLS records, or one
+    //! well-formed ErrorResponse, then closes: it never panics and never waits past its deadline.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn gateway() -> (Arc<Gateway>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let files = crate::certs::CertFiles::new(dir.path());
+        crate::certs::local_ca::issue(&files, "pgs.test").unwrap();
+        let tls = super::super::tls::load(&files.cert(), &files.key()).unwrap();
+        let opts = super::super::Options {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            health_listen: "127.0.0.1:0".parse().unwrap(),
+            allow_plaintext: false,
+            handshake_timeout: Duration::from_millis(500),
+            max_connections: 10,
+            max_per_tenant: 10,
+            drain_timeout: Duration::from_secs(1),
+            backend: super::super::BackendMode::Auto,
+            keep_sessions_on_revoke: false,
+        };
+        let gw = Gateway {
+            opts,
+            routes: arc_swap::ArcSwap::from_pointee(super::super::route::Table::default()),
+            tls: arc_swap::ArcSwapOption::from(Some(tls)),
+            cancels: Arc::default(),
+            metrics: Arc::default(),
+            route_changes: tokio::sync::watch::channel(0).0,
+            started: Instant::now(),
+            state: crate::state::StateDir::new(dir.path()),
+            routes_stamp: std::sync::Mutex::new(None),
+        };
+        (Arc::new(gw), dir)
+    }
+
+    /// Checks `reply` is: `N`/`S` bytes, then either TLS records or one ErrorResponse that ends it.
+    fn well_formed(reply: &[u8]) -> Result<(), String> {
+        let mut rest = reply;
+        while let Some((&first, tail)) = rest.split_first() {
+            match first {
+                b'N' | b'S' => rest = tail,
+                0x14..=0x17 => return Ok(()), // TLS records (an alert, a handshake): rustls's business
+                b'E' => {
+                    let len = tail.get(..4).map(|b| u32::from_be_bytes(b.try_into().unwrap()) as usize);
+                    let Some(len) = len.filter(|&l| l + 1 == rest.len()) else {
+                        return Err(format!("ErrorResponse length does not match the bytes sent: {rest:?}"));
+                    };
+                    let body = &tail[4..len];
+                    if body.last() != Some(&0) || !body.windows(7).any(|w| w[0] == b'C' && w[6] == 0) {
+                        return Err(format!("ErrorResponse without a SQLSTATE or terminator: {body:?}"));
+                    }
+                    return Ok(());
+                }
+                other => return Err(format!("unexpected byte {other:#x} in {reply:?}")),
+            }
+        }
+        Ok(())
+    }
+
+    fn first_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let any_bytes = proptest::collection::vec(any::<u8>(), 0..600);
+        prop_oneof![
+            // Anything at all.
+            any_bytes.clone(),
+            // A plausible length word and code, then anything.
+            (0u32..20_000, prop_oneof![Just(80_877_103u32), Just(80_877_104), Just(80_877_102), Just(196_608)], any_bytes.clone())
+                .prop_map(|(len, code, rest)| [len.to_be_bytes(), code.to_be_bytes()].concat().into_iter().chain(rest).collect()),
+            // An SSLRequest, then a damaged ClientHello.
+            any_bytes.clone().prop_map(|rest| [&[0, 0, 0, 8, 4, 210, 22, 47][..], &[0x16, 3, 1], &rest].concat()),
+            // Direct TLS: a damaged ClientHello straight away.
+            any_bytes.prop_map(|rest| [&[0x16, 3, 1][..], &rest].concat()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_first_bytes_get_a_well_formed_answer_and_a_close(input in first_bytes()) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let (gw, _dir) = gateway();
+            let reply = rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = tokio::spawn(async move {
+                    let (tcp, peer) = listener.accept().await.unwrap();
+                    serve(gw, tcp, peer).await;
+                });
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                let _ = client.write_all(&input).await;
+                let _ = client.shutdown().await;
+                let mut reply = Vec::new();
+                let read = tokio::time::timeout(Duration::from_secs(5), client.read_to_end(&mut reply)).await;
+                let served = tokio::time::timeout(Duration::from_secs(5), server).await;
+                (read.is_ok(), served.map(|r| r.is_ok()), reply)
+            });
+            let (closed, served, reply) = reply;
+            prop_assert!(closed, "the gateway kept the connection open past its deadline");
+            prop_assert_eq!(served, Ok(true), "the connection task panicked or hung");
+            prop_assert!(well_formed(&reply).is_ok(), "{:?}", well_formed(&reply));
         }
     }
 }

@@ -83,7 +83,11 @@ impl Platform {
         .await;
         drop(spinner);
         result?;
-        self.state.remove_socket_dir(&id)?;
+        // Empty after a clean shutdown; what a crashed server left may belong to the container's
+        // user. Either way it is not worth failing the removal for.
+        if let Err(e) = self.state.remove_socket_dir(&id) {
+            crate::progress::note(&format!("{e}: remove it by hand"));
+        }
         self.state.update(|_, tenants, lock| -> Result<()> {
             tenants.tenants.remove(&id);
             if purge {
