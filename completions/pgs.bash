@@ -19,6 +19,9 @@ _pgs() {
             pgs,allow)
                 cmd="pgs__subcmd__allow"
                 ;;
+            pgs,backup)
+                cmd="pgs__subcmd__backup"
+                ;;
             pgs,certs)
                 cmd="pgs__subcmd__certs"
                 ;;
@@ -52,6 +55,9 @@ _pgs() {
             pgs,remove)
                 cmd="pgs__subcmd__remove"
                 ;;
+            pgs,restore)
+                cmd="pgs__subcmd__restore"
+                ;;
             pgs,setup)
                 cmd="pgs__subcmd__setup"
                 ;;
@@ -60,6 +66,30 @@ _pgs() {
                 ;;
             pgs,stop)
                 cmd="pgs__subcmd__stop"
+                ;;
+            pgs__subcmd__backup,enable)
+                cmd="pgs__subcmd__backup__subcmd__enable"
+                ;;
+            pgs__subcmd__backup,help)
+                cmd="pgs__subcmd__backup__subcmd__help"
+                ;;
+            pgs__subcmd__backup,list)
+                cmd="pgs__subcmd__backup__subcmd__list"
+                ;;
+            pgs__subcmd__backup,run)
+                cmd="pgs__subcmd__backup__subcmd__run"
+                ;;
+            pgs__subcmd__backup__subcmd__help,enable)
+                cmd="pgs__subcmd__backup__subcmd__help__subcmd__enable"
+                ;;
+            pgs__subcmd__backup__subcmd__help,help)
+                cmd="pgs__subcmd__backup__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__backup__subcmd__help,list)
+                cmd="pgs__subcmd__backup__subcmd__help__subcmd__list"
+                ;;
+            pgs__subcmd__backup__subcmd__help,run)
+                cmd="pgs__subcmd__backup__subcmd__help__subcmd__run"
                 ;;
             pgs__subcmd__certs,help)
                 cmd="pgs__subcmd__certs__subcmd__help"
@@ -142,6 +172,9 @@ _pgs() {
             pgs__subcmd__help,allow)
                 cmd="pgs__subcmd__help__subcmd__allow"
                 ;;
+            pgs__subcmd__help,backup)
+                cmd="pgs__subcmd__help__subcmd__backup"
+                ;;
             pgs__subcmd__help,certs)
                 cmd="pgs__subcmd__help__subcmd__certs"
                 ;;
@@ -175,6 +208,9 @@ _pgs() {
             pgs__subcmd__help,remove)
                 cmd="pgs__subcmd__help__subcmd__remove"
                 ;;
+            pgs__subcmd__help,restore)
+                cmd="pgs__subcmd__help__subcmd__restore"
+                ;;
             pgs__subcmd__help,setup)
                 cmd="pgs__subcmd__help__subcmd__setup"
                 ;;
@@ -183,6 +219,15 @@ _pgs() {
                 ;;
             pgs__subcmd__help,stop)
                 cmd="pgs__subcmd__help__subcmd__stop"
+                ;;
+            pgs__subcmd__help__subcmd__backup,enable)
+                cmd="pgs__subcmd__help__subcmd__backup__subcmd__enable"
+                ;;
+            pgs__subcmd__help__subcmd__backup,list)
+                cmd="pgs__subcmd__help__subcmd__backup__subcmd__list"
+                ;;
+            pgs__subcmd__help__subcmd__backup,run)
+                cmd="pgs__subcmd__help__subcmd__backup__subcmd__run"
                 ;;
             pgs__subcmd__help__subcmd__certs,import)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__import"
@@ -224,7 +269,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help"
+            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +293,156 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup)
+            opts="-h -V --home --help --version enable run list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__enable)
+            opts="-h -V --all --timeout --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__help)
+            opts="enable run list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__list)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__run)
+            opts="-h -V --type --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -W "full diff incr" -- "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -914,7 +1109,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help"
+            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -930,6 +1125,62 @@ _pgs() {
         pgs__subcmd__help__subcmd__allow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__backup)
+            opts="enable run list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__backup__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__backup__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__backup__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1249,6 +1500,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__setup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1328,7 +1593,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__remove)
-            opts="-y -h -V --yes --purge --home --help --version"
+            opts="-y -h -V --yes --purge --purge-backups --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1345,8 +1610,38 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__restore)
+            opts="-y -h -V --at --latest --backup --yes --timeout --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__setup)
-            opts="-y -h -V --domain --self-signed --image --gateway-port --health-port --no-gateway --yes --home --help --version"
+            opts="-y -h -V --domain --self-signed --image --gateway-port --health-port --no-gateway --backups --yes --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1366,6 +1661,10 @@ _pgs() {
                     ;;
                 --health-port)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backups)
+                    COMPREPLY=($(compgen -W "local" -- "${cur}"))
                     return 0
                     ;;
                 --home)

@@ -36,6 +36,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
+            cand backup 'Backups (pgBackRest): turn them on, take one, list them'
+            cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -44,13 +46,14 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --image 'Default PostgreSQL image for new tenants'
             cand --gateway-port 'Port the gateway listens on'
             cand --health-port 'Port (on 127.0.0.1) of the managed gateway''s /health, /ready and /metrics'
+            cand --backups 'Back up tenants (pgBackRest): `local` keeps each tenant''s repository in a volume of its own; new tenants archive WAL from the start'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --self-signed 'Use a local CA and a self-signed wildcard certificate (development, tests)'
             cand --no-gateway 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)'
             cand -y 'Never prompt; take defaults for what is not given'
             cand --yes 'Never prompt; take defaults for what is not given'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -105,7 +108,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -y 'Do not ask for confirmation'
             cand --yes 'Do not ask for confirmation'
-            cand --purge 'Also delete the data volume and the stored passwords (irreversible)'
+            cand --purge 'Also delete the data volume and the stored passwords (irreversible); backups are kept'
+            cand --purge-backups 'With --purge, also delete the tenant''s backups (irreversible)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -321,6 +325,71 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;certs;help;help'= {
         }
+        &'pgs;backup'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+            cand run 'Take a backup now'
+            cand list 'List a tenant''s backups and archived WAL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;backup;enable'= {
+            cand --timeout 'Seconds to wait for each database to accept connections after the restart'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --all 'Every tenant that has no backups yet'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;backup;run'= {
+            cand --type 'What to copy: everything, or the changes since the last full (diff) or last backup (incr)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;backup;list'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;backup;help'= {
+            cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+            cand run 'Take a backup now'
+            cand list 'List a tenant''s backups and archived WAL'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;backup;help;enable'= {
+        }
+        &'pgs;backup;help;run'= {
+        }
+        &'pgs;backup;help;list'= {
+        }
+        &'pgs;backup;help;help'= {
+        }
+        &'pgs;restore'= {
+            cand --at 'Recover everything committed before this time (RFC 3339, e.g. 2026-11-26T21:00:00Z)'
+            cand --backup 'Recover to the end of one backup (a label from `pgs backup list`)'
+            cand --timeout 'Seconds to wait for the restored database to accept connections'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --latest 'Recover everything archived (the newest state)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -342,6 +411,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
+            cand backup 'Backups (pgBackRest): turn them on, take one, list them'
+            cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -403,6 +474,19 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;certs;import'= {
         }
         &'pgs;help;certs;status'= {
+        }
+        &'pgs;help;backup'= {
+            cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+            cand run 'Take a backup now'
+            cand list 'List a tenant''s backups and archived WAL'
+        }
+        &'pgs;help;backup;enable'= {
+        }
+        &'pgs;help;backup;run'= {
+        }
+        &'pgs;help;backup;list'= {
+        }
+        &'pgs;help;restore'= {
         }
         &'pgs;help;completions'= {
         }

@@ -40,17 +40,20 @@ complete -c pgs -n "__fish_pgs_needs_command" -f -a "allow" -d 'Add client netwo
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "deny" -d 'Remove client networks (CIDR) from a tenant\'s allowlist'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "gateway" -d 'The gateway: one TLS port for every tenant'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "certs" -d 'Certificates for the gateway'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "backup" -d 'Backups (pgBackRest): turn them on, take one, list them'
+complete -c pgs -n "__fish_pgs_needs_command" -f -a "restore" -d 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pgs -n "__fish_pgs_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l domain -d 'Public domain; tenants are reached as TENANT.DOMAIN' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l image -d 'Default PostgreSQL image for new tenants' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l gateway-port -d 'Port the gateway listens on' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l health-port -d 'Port (on 127.0.0.1) of the managed gateway\'s /health, /ready and /metrics' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l backups -d 'Back up tenants (pgBackRest): `local` keeps each tenant\'s repository in a volume of its own; new tenants archive WAL from the start' -r -f -a "local\t'A Docker volume per tenant on this host (`pgs-TENANT-backup`)'"
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l self-signed -d 'Use a local CA and a self-signed wildcard certificate (development, tests)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l no-gateway -d 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s y -l yes -d 'Never prompt; take defaults for what is not given'
-complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l password -d 'Password for the tenant\'s role (default: generated)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l image -d 'PostgreSQL image (default: the one chosen at setup)' -r
@@ -81,7 +84,8 @@ complete -c pgs -n "__fish_pgs_using_subcommand stop" -s h -l help -d 'Print hel
 complete -c pgs -n "__fish_pgs_using_subcommand stop" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand remove" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand remove" -s y -l yes -d 'Do not ask for confirmation'
-complete -c pgs -n "__fish_pgs_using_subcommand remove" -l purge -d 'Also delete the data volume and the stored passwords (irreversible)'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -l purge -d 'Also delete the data volume and the stored passwords (irreversible); backups are kept'
+complete -c pgs -n "__fish_pgs_using_subcommand remove" -l purge-backups -d 'With --purge, also delete the tenant\'s backups (irreversible)'
 complete -c pgs -n "__fish_pgs_using_subcommand remove" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand enable-access" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
@@ -202,24 +206,62 @@ complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcomman
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "run" -d 'Take a backup now'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l timeout -d 'Seconds to wait for each database to accept connections after the restart' -r
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l all -d 'Every tenant that has no backups yet'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l type -d 'What to copy: everything, or the changes since the last full (diff) or last backup (incr)' -r -f -a "full\t'Everything'
+diff\t'What changed since the last full backup'
+incr\t'What changed since the last backup of any kind'"
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "run" -d 'Take a backup now'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l at -d 'Recover everything committed before this time (RFC 3339, e.g. 2026-11-26T21:00:00Z)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l backup -d 'Recover to the end of one backup (a label from `pgs backup list`)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l timeout -d 'Seconds to wait for the restored database to accept connections' -r
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l latest -d 'Recover everything archived (the newest state)'
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -s y -l yes -d 'Do not ask for confirmation'
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "list" -d 'List tenants with their hostname, status and access'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "info" -d 'Show a tenant\'s connection details'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "start" -d 'Start a tenant, or every tenant'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "stop" -d 'Stop a tenant, or every tenant'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "allow" -d 'Add client networks (CIDR) to a tenant\'s allowlist (an empty list admits everyone)'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "deny" -d 'Remove client networks (CIDR) from a tenant\'s allowlist'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "gateway" -d 'The gateway: one TLS port for every tenant'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "certs" -d 'Certificates for the gateway'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "setup" -d 'Create or update the configuration: state dir, domain, certificate choice'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "create" -d 'Create a tenant: container, volume, network and credentials'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "list" -d 'List tenants with their hostname, status and access'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "info" -d 'Show a tenant\'s connection details'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "start" -d 'Start a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "stop" -d 'Stop a tenant, or every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "remove" -d 'Remove a tenant (keeps its data volume unless --purge)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "enable-access" -d 'Let the gateway admit a tenant\'s clients'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "disable-access" -d 'Refuse a tenant\'s clients at the gateway'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "allow" -d 'Add client networks (CIDR) to a tenant\'s allowlist (an empty list admits everyone)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "deny" -d 'Remove client networks (CIDR) from a tenant\'s allowlist'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "gateway" -d 'The gateway: one TLS port for every tenant'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "certs" -d 'Certificates for the gateway'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "backup" -d 'Backups (pgBackRest): turn them on, take one, list them'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "restore" -d 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
@@ -231,3 +273,6 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "self-signed" -d 'Issue a wildcard certificate for *.DOMAIN and DOMAIN from a local CA in the state dir'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "run" -d 'Take a backup now'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List a tenant\'s backups and archived WAL'

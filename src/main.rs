@@ -2,9 +2,11 @@
 //!
 //! The folders mirror the architecture: [`cli`] (arguments, output), [`state`] (the JSON state
 //! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two),
-//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates); [`progress`] is how the
+//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates), [`backup`] (the backup
+//! engine); [`progress`] is how the
 //! lower layers report long operations to whoever drives them.
 
+pub mod backup;
 pub mod certs;
 pub mod cli;
 pub mod docker;

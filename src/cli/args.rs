@@ -48,8 +48,87 @@ pub enum Command {
     /// Certificates for the gateway
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Backups (pgBackRest): turn them on, take one, list them
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Restore a tenant to a point in time, its latest state or a backup (keeps the current data)
+    Restore(RestoreArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `pgs backup ...`.
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup
+    Enable(BackupEnableArgs),
+    /// Take a backup now
+    Run(BackupRunArgs),
+    /// List a tenant's backups and archived WAL
+    List(BackupListArgs),
+}
+
+/// `pgs backup enable`.
+#[derive(Debug, Args)]
+pub struct BackupEnableArgs {
+    /// Tenant id
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub tenant: Option<String>,
+    /// Every tenant that has no backups yet
+    #[arg(long)]
+    pub all: bool,
+    /// Seconds to wait for each database to accept connections after the restart
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub timeout: u64,
+}
+
+/// `pgs backup run`.
+#[derive(Debug, Args)]
+pub struct BackupRunArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// What to copy: everything, or the changes since the last full (diff) or last backup (incr)
+    #[arg(long = "type", value_enum, default_value = "full")]
+    pub kind: crate::backup::Kind,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs backup list`.
+#[derive(Debug, Args)]
+pub struct BackupListArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs restore`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["at", "latest", "backup"])))]
+pub struct RestoreArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Recover everything committed before this time (RFC 3339, e.g. 2026-11-26T21:00:00Z)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Recover everything archived (the newest state)
+    #[arg(long)]
+    pub latest: bool,
+    /// Recover to the end of one backup (a label from `pgs backup list`)
+    #[arg(long, value_name = "LABEL")]
+    pub backup: Option<String>,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Seconds to wait for the restored database to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs gateway ...`.
@@ -278,6 +357,9 @@ pub struct SetupArgs {
     /// Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)
     #[arg(long)]
     pub no_gateway: bool,
+    /// Back up tenants (pgBackRest): `local` keeps each tenant's repository in a volume of its own; new tenants archive WAL from the start
+    #[arg(long, value_enum, value_name = "REPOSITORY")]
+    pub backups: Option<crate::state::BackupRepository>,
     /// Never prompt; take defaults for what is not given
     #[arg(long, short = 'y')]
     pub yes: bool,
@@ -345,9 +427,12 @@ pub struct RemoveArgs {
     /// Do not ask for confirmation
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// Also delete the data volume and the stored passwords (irreversible)
+    /// Also delete the data volume and the stored passwords (irreversible); backups are kept
     #[arg(long)]
     pub purge: bool,
+    /// With --purge, also delete the tenant's backups (irreversible)
+    #[arg(long, requires = "purge")]
+    pub purge_backups: bool,
 }
 
 /// `pgs completions`.

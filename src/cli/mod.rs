@@ -17,6 +17,17 @@ use crate::state::StateDir;
 use args::{Cli, Command};
 
 /// Prints `value` as one pretty JSON document on stdout.
+/// Bytes as B, kB, MB, GB (powers of 1024, one decimal).
+fn human_bytes(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let (mut value, mut unit) = (n as f64, 0);
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", units[unit]) }
+}
+
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -70,6 +81,7 @@ fn setup_request(a: &args::SetupArgs) -> Result<SetupRequest> {
         gateway_port: a.gateway_port,
         self_signed: a.self_signed,
         health_port: a.health_port,
+        backups: a.backups,
     };
     if a.yes || !interactive() {
         return Ok(req);
@@ -203,20 +215,104 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Remove(a) => {
             let docker = Docker::connect().await?;
-            let question = if a.purge {
-                format!("Remove tenant {} and DELETE its data volume and passwords for good?", a.tenant)
+            let question = if a.purge_backups {
+                format!("Remove tenant {} and DELETE its data volume, passwords AND BACKUPS for good?", a.tenant)
+            } else if a.purge {
+                format!("Remove tenant {} and DELETE its data volume and passwords for good (backups are kept)?", a.tenant)
             } else {
                 format!("Remove tenant {} (its data volume is kept)?", a.tenant)
             };
             platform.info(&docker, &a.tenant, false).await?;
             confirm(&question, a.yes)?;
-            platform.remove(&docker, &a.tenant, a.purge).await?;
-            if a.purge {
-                eprintln!("pgs: {} removed with its data", a.tenant);
+            platform.remove(&docker, &a.tenant, a.purge, a.purge_backups).await?;
+            if a.purge_backups {
+                eprintln!("pgs: {} removed with its data and backups", a.tenant);
+            } else if a.purge {
+                eprintln!("pgs: {} removed with its data (its backups, if any, are kept in pgs-{}-backup)", a.tenant, a.tenant);
             } else {
                 eprintln!(
                     "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",
                     a.tenant, a.tenant
+                );
+            }
+        }
+        Command::Backup(args::BackupCommand::Enable(a)) => {
+            let docker = Docker::connect().await?;
+            let timeout = Duration::from_secs(a.timeout);
+            let enabled = platform.backup_enable(&docker, a.tenant.as_deref(), timeout).await?;
+            if enabled.is_empty() {
+                eprintln!("pgs: nothing to do: backups were already on");
+            }
+            for id in enabled {
+                eprintln!("pgs: backups on for {id} (WAL archiving, first full backup taken)");
+            }
+        }
+        Command::Backup(args::BackupCommand::Run(a)) => {
+            let docker = Docker::connect().await?;
+            let backup = platform.backup_run(&docker, &a.tenant, a.kind).await?;
+            if a.json {
+                print_json(&backup)?;
+            } else {
+                println!(
+                    "{} backup {} of {}: {} in {}s",
+                    backup.kind,
+                    backup.label,
+                    a.tenant,
+                    human_bytes(backup.repository_bytes),
+                    backup.finished - backup.started
+                );
+            }
+        }
+        Command::Backup(args::BackupCommand::List(a)) => {
+            let docker = Docker::connect().await?;
+            let repo = platform.backup_list(&docker, &a.tenant).await?;
+            if a.json {
+                print_json(&repo)?;
+            } else {
+                println!("repository: {}", repo.status);
+                if let Some((first, last)) = &repo.wal {
+                    println!("archived WAL: {first} .. {last}");
+                }
+                println!("{:<36} {:<5} {:<20} {:>10} {:>10}", "LABEL", "TYPE", "FINISHED (UTC)", "DATABASE", "STORED");
+                for b in &repo.backups {
+                    println!(
+                        "{:<36} {:<5} {:<20} {:>10} {:>10}",
+                        b.label,
+                        b.kind,
+                        crate::backup::utc(b.finished),
+                        human_bytes(b.database_bytes),
+                        human_bytes(b.repository_bytes)
+                    );
+                }
+            }
+        }
+        Command::Restore(a) => {
+            let docker = Docker::connect().await?;
+            let target = match (&a.at, &a.backup) {
+                (Some(at), _) => crate::backup::parse_time(at).map_err(anyhow::Error::msg)?,
+                (None, Some(label)) => crate::backup::Target::Backup(label.clone()),
+                (None, None) => crate::backup::Target::Latest,
+            };
+            let what = match &target {
+                crate::backup::Target::Time { at, .. } => format!("as of {at}"),
+                crate::backup::Target::Backup(l) => format!("to backup {l}"),
+                crate::backup::Target::Latest => "to its latest archived state".to_string(),
+            };
+            confirm(
+                &format!(
+                    "Restore {} {what}? It is stopped meanwhile; its current data is kept in a volume of its own.",
+                    a.tenant
+                ),
+                a.yes,
+            )?;
+            let report = platform.restore(&docker, &a.tenant, &target, Duration::from_secs(a.timeout)).await?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                eprintln!(
+                    "pgs: {} restored {what} in {}s; it now runs on volume {}.
+                     pgs: its previous data is kept in volume {}: remove it with `docker volume rm {}` once you are satisfied",
+                    report.id, report.seconds, report.volume, report.previous_volume, report.previous_volume
                 );
             }
         }

@@ -10,6 +10,8 @@ use super::{Docker, DockerError};
 pub struct ImageInfo {
     /// PostgreSQL major version, from the image's `PG_MAJOR` or its tag; `None` if unknown.
     pub major: Option<u32>,
+    /// The image's `PGDATA`, if it sets one.
+    pub pgdata: Option<String>,
 }
 
 impl ImageInfo {
@@ -20,6 +22,14 @@ impl ImageInfo {
             Some(m) if m >= 18 => "/var/lib/postgresql",
             _ => "/var/lib/postgresql/data",
         }
+    }
+
+    /// The data directory: the image's `PGDATA`, else where the official image keeps it.
+    pub fn pgdata(&self) -> String {
+        self.pgdata.clone().unwrap_or_else(|| match self.major {
+            Some(m) if m >= 18 => format!("/var/lib/postgresql/{m}/docker"),
+            _ => "/var/lib/postgresql/data".to_string(),
+        })
     }
 }
 
@@ -61,13 +71,10 @@ impl Docker {
                 self.api().inspect_image(image).await.map_err(|e| self.err("inspect image", e))?
             }
         };
-        let env_major = inspect
-            .config
-            .and_then(|c| c.env)
-            .unwrap_or_default()
-            .iter()
-            .find_map(|kv| kv.strip_prefix("PG_MAJOR=").and_then(|v| v.parse().ok()));
-        Ok(ImageInfo { major: env_major.or_else(|| major_from_reference(image)) })
+        let env = inspect.config.and_then(|c| c.env).unwrap_or_default();
+        let env_major = env.iter().find_map(|kv| kv.strip_prefix("PG_MAJOR=").and_then(|v| v.parse().ok()));
+        let pgdata = env.iter().find_map(|kv| kv.strip_prefix("PGDATA=").map(str::to_owned));
+        Ok(ImageInfo { major: env_major.or_else(|| major_from_reference(image)), pgdata })
     }
 
     async fn pull(&self, image: &str) -> Result<(), ImageError> {
@@ -118,7 +125,7 @@ mod tests {
         assert_eq!(major_from_reference("registry:5000/pg:18beta1"), Some(18));
         assert_eq!(major_from_reference("registry:5000/pg"), None);
         assert_eq!(major_from_reference("postgres:latest"), None);
-        assert_eq!(ImageInfo { major: Some(18) }.data_mount(), "/var/lib/postgresql");
-        assert_eq!(ImageInfo { major: Some(17) }.data_mount(), "/var/lib/postgresql/data");
+        assert_eq!(ImageInfo { major: Some(18), pgdata: None }.data_mount(), "/var/lib/postgresql");
+        assert_eq!(ImageInfo { major: Some(17), pgdata: None }.data_mount(), "/var/lib/postgresql/data");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod gateway;
 pub mod image;
+pub mod run;
 pub mod tenant;
 
 use std::collections::HashMap;

@@ -40,6 +40,12 @@ pub struct TenantContainer {
     pub cpus: Option<f64>,
     /// Initial superuser password for the image's entrypoint (replaced by the init script).
     pub bootstrap_password: String,
+    /// More named volumes: (volume, mount point).
+    pub extra_volumes: Vec<(String, String)>,
+    /// More environment variables (`KEY=VALUE`).
+    pub extra_env: Vec<String>,
+    /// Arguments after `postgres` (`-c setting=value` ...).
+    pub postgres_args: Vec<String>,
 }
 
 /// Health of a tenant's container as pgs reports it.
@@ -79,7 +85,7 @@ pub fn labels(instance: &str, tenant: &str) -> HashMap<String, String> {
 impl Docker {
     /// Creates (does not start) a tenant's container on its network with its volume.
     pub async fn create_tenant_container(&self, spec: &TenantContainer) -> Result<(), DockerError> {
-        let env = vec![
+        let env: Vec<String> = [
             format!("POSTGRES_PASSWORD={}", spec.bootstrap_password),
             "POSTGRES_USER=postgres".to_string(),
             "POSTGRES_DB=postgres".to_string(),
@@ -87,7 +93,16 @@ impl Docker {
             // What initdb would find in a container anyway; naming it spares initdb a scan of
             // every zoneinfo file (seconds on overlay file systems).
             "TZ=Etc/UTC".to_string(),
-        ];
+        ]
+        .into_iter()
+        .chain(spec.extra_env.iter().cloned())
+        .collect();
+        let extra_mounts = spec.extra_volumes.iter().map(|(volume, target)| Mount {
+            target: Some(target.clone()),
+            source: Some(volume.clone()),
+            typ: Some(MountTypeEnum::VOLUME),
+            ..Default::default()
+        });
         let host_config = HostConfig {
             mounts: Some(vec![
                 Mount {
@@ -102,7 +117,10 @@ impl Docker {
                     typ: Some(MountTypeEnum::BIND),
                     ..Default::default()
                 },
-            ]),
+            ]
+            .into_iter()
+            .chain(extra_mounts)
+            .collect()),
             port_bindings: Some(HashMap::from([(
                 "5432/tcp".to_string(),
                 Some(vec![PortBinding {
@@ -126,6 +144,7 @@ impl Docker {
         let config = bollard::container::Config {
             image: Some(spec.image.clone()),
             env: Some(env),
+            cmd: Some(std::iter::once("postgres".to_string()).chain(spec.postgres_args.iter().cloned()).collect()),
             labels: Some(labels(&spec.instance, &spec.tenant)),
             hostname: Some(spec.name.clone()),
             exposed_ports: Some(HashMap::from([("5432/tcp".to_string(), HashMap::new())])),

@@ -10,8 +10,8 @@ use super::{Error, Platform, Result, TenantInfo, alloc, fail, generate_password,
 use crate::docker::tenant::{Status, TenantContainer};
 use crate::docker::{Docker, DockerError};
 use crate::state::{
-    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, container_address, container_name,
-    network_name, volume_name,
+    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name, container_address,
+    container_name, network_name, volume_name,
 };
 
 /// What `pgs create` was asked to make.
@@ -105,6 +105,9 @@ impl Platform {
                 desired: Desired::Running,
                 phase: Phase::Provisioning,
                 created_at: now(),
+                backups: cfg.backups.is_some(),
+                data_volume: None,
+                previous_data_volume: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))
@@ -119,7 +122,11 @@ impl Platform {
                 user: id.as_str(),
                 password: &secrets.password,
             };
-            ready::wait_ready(docker, &probe, req.timeout).await
+            ready::wait_ready(docker, &probe, req.timeout).await?;
+            if tenant.backups {
+                self.init_backups(docker, &id).await?;
+            }
+            Ok(())
         }
         .await;
         if let Err(e) = provisioned {
@@ -128,6 +135,7 @@ impl Platform {
             let _ = docker.remove_network(&network_name(&id)).await;
             if !adopt {
                 let _ = docker.remove_volume(&volume).await;
+                let _ = docker.remove_volume(&backup_volume_name(&id)).await;
             }
             let _ = self.state.remove_socket_dir(&id);
             let _ = self.state.update(|_, tenants, lock| -> Result<()> {
@@ -147,6 +155,7 @@ impl Platform {
         let info = self.info_of(&config, &id, &tenant, Status::Running.to_string());
         self.with_secret(&config, &id, info)
     }
+
     /// Creates the network, volume (unless it exists) and container of a tenant and starts it.
     /// `secrets` is `Some` for a new data dir, whose roles the init script then creates. If
     /// the subnet turns out to be taken by a network created meanwhile, another is chosen.
@@ -186,10 +195,11 @@ impl Platform {
                 fail!(Conflict, "cannot create network {network}: no free subnet could be reserved");
             }
         }
-        let volume = volume_name(id);
+        let volume = tenant.data_volume(id);
         if !docker.volume_exists(&volume).await? {
             docker.create_volume(&volume, &labels).await?;
         }
+        let backup = if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
         let name = container_name(id);
         let address = container_address(&tenant.subnet).ok_or_else(|| anyhow::anyhow!("bad subnet {} in tenants.json", tenant.subnet))?;
         let socket_dir = self.state.create_socket_dir(id)?;
@@ -197,7 +207,7 @@ impl Platform {
             tenant: id.to_string(),
             instance: config.instance.clone(),
             name: name.clone(),
-            image: tenant.image.clone(),
+            image: backup.as_ref().map_or_else(|| tenant.image.clone(), |b| b.image.clone()),
             network,
             address: address.to_string(),
             volume,
@@ -207,6 +217,9 @@ impl Platform {
             memory: tenant.memory,
             cpus: tenant.cpus,
             bootstrap_password: generate_password(),
+            extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
+            extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
+            postgres_args: backup.map(|b| b.postgres_args).unwrap_or_default(),
         };
         docker.create_tenant_container(&spec).await?;
         if let Some(secrets) = secrets.filter(|s| !s.superuser_password.is_empty()) {

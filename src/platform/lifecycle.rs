@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use super::{Error, Platform, Result, ready};
+use super::{Error, Platform, Result, fail, ready};
 use crate::docker::Docker;
-use crate::state::{Desired, Tenant, TenantId, container_name, network_name, volume_name};
+use crate::state::{Desired, Tenant, TenantId, backup_volume_name, container_name, network_name};
 
 /// Seconds PostgreSQL gets for a clean shutdown before it is killed.
 pub const STOP_GRACE_SECS: i64 = 30;
@@ -62,9 +62,13 @@ impl Platform {
         Ok(ids)
     }
 
-    /// Removes a tenant's container and network; with `purge` also its data volume and secrets.
-    pub async fn remove(&self, docker: &Docker, id: &str, purge: bool) -> Result<()> {
-        let (_, id, _) = self.tenant(id)?;
+    /// Removes a tenant's container and network; with `purge` also its data volumes (the one in
+    /// use and one a restore kept) and secrets; with `purge_backups` too its backup repository.
+    pub async fn remove(&self, docker: &Docker, id: &str, purge: bool, purge_backups: bool) -> Result<()> {
+        let (_, id, tenant) = self.tenant(id)?;
+        if purge_backups && !purge {
+            fail!(Invalid, "--purge-backups deletes the backups of a tenant whose data is deleted: add --purge");
+        }
         let name = container_name(&id);
         let spinner = crate::progress::step(&format!("removing {id}"));
         let result = async {
@@ -76,7 +80,13 @@ impl Platform {
             docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
             docker.remove_network(&network_name(&id)).await?;
             if purge {
-                docker.remove_volume(&volume_name(&id)).await?;
+                docker.remove_volume(&tenant.data_volume(&id)).await?;
+                if let Some(previous) = &tenant.previous_data_volume {
+                    docker.remove_volume(previous).await?;
+                }
+            }
+            if purge_backups {
+                docker.remove_volume(&backup_volume_name(&id)).await?;
             }
             Ok(())
         }

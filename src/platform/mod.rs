@@ -1,6 +1,7 @@
 //! The lifecycle verbs, composing the state dir and Docker; knows nothing about packet formats.
 //! One file per verb or concern, so that a new verb has an obvious place:
 //! [`setup`] and [`certificates`] (the installation), [`create`], [`list`] (`list`, `info`),
+//! [`backup`] (`backup`, `restore`),
 //! [`lifecycle`] (`start`, `stop`, `remove`), [`access`] (access flags, allowlists), [`url`]
 //! (connection strings), [`gateway`] (the managed gateway); [`alloc`] picks ports and subnets,
 //! [`ready`] waits for a database. Failures are typed ([`Error`]); progress goes to
@@ -8,6 +9,7 @@
 
 pub mod access;
 pub mod alloc;
+pub mod backup;
 pub mod certificates;
 pub mod create;
 mod error;
@@ -28,7 +30,7 @@ pub(crate) use error::fail;
 pub use error::{Error, Result};
 pub use setup::SetupRequest;
 
-use crate::state::{Config, Phase, StateDir, Tenant, TenantId, container_name, volume_name};
+use crate::state::{Config, Phase, StateDir, Tenant, TenantId, container_name};
 
 /// A random password of 32 letters and digits (about 190 bits).
 pub fn generate_password() -> String {
@@ -66,6 +68,8 @@ pub struct TenantInfo {
     pub container: String,
     /// Data volume name.
     pub volume: String,
+    /// Whether the tenant archives WAL and is backed up (`pgs backup list` shows its backups).
+    pub backups: bool,
     /// Tenant password, only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -104,7 +108,8 @@ impl Platform {
             image: t.image.clone(),
             local_port: t.local_port,
             container: container_name(id),
-            volume: volume_name(id),
+            volume: t.data_volume(id),
+            backups: t.backups,
             password: None,
             url: None,
         }

@@ -22,6 +22,8 @@ pub struct SetupRequest {
     pub self_signed: bool,
     /// Port of the managed gateway's health endpoints.
     pub health_port: Option<u16>,
+    /// Where backups go (new tenants get them).
+    pub backups: Option<crate::state::BackupRepository>,
 }
 
 impl Platform {
@@ -42,6 +44,7 @@ impl Platform {
             network_pool: DEFAULT_NETWORK_POOL.to_string(),
             health_port: crate::state::DEFAULT_HEALTH_PORT,
             managed_gateway: false,
+            backups: None,
         });
         if let Some(domain) = &req.domain {
             let domain = domain.trim_end_matches('.').to_ascii_lowercase();
@@ -56,6 +59,9 @@ impl Platform {
         }
         if let Some(port) = req.health_port {
             config.health_port = port;
+        }
+        if let Some(repository) = req.backups {
+            config.backups = Some(crate::state::BackupSettings { repository });
         }
         if req.self_signed || config.certificate == CertificateSource::None {
             config.certificate = CertificateSource::SelfSigned;

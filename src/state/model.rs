@@ -58,6 +58,24 @@ pub struct Config {
     /// Whether pgs runs the gateway as a container (`pgs gateway start`).
     #[serde(default)]
     pub managed_gateway: bool,
+    /// Backups, once `pgs setup --backups` chose where they go; new tenants get them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backups: Option<BackupSettings>,
+}
+
+/// Where backups go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupRepository {
+    /// A Docker volume per tenant on this host (`pgs-TENANT-backup`).
+    Local,
+}
+
+/// The installation's backup settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupSettings {
+    /// Where the repositories are.
+    pub repository: BackupRepository,
 }
 
 /// Default port of the gateway's health endpoints.
@@ -115,6 +133,23 @@ pub struct Tenant {
     pub phase: Phase,
     /// Unix time of creation.
     pub created_at: u64,
+    /// Whether the tenant archives WAL and can be backed up (its container runs the image
+    /// derived with pgBackRest and mounts its backup volume).
+    #[serde(default)]
+    pub backups: bool,
+    /// The data volume in use, when a restore replaced the original `pgs-TENANT-data`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_volume: Option<String>,
+    /// The data volume a restore replaced, kept until the operator drops it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_data_volume: Option<String>,
+}
+
+impl Tenant {
+    /// The data volume the tenant's container mounts.
+    pub fn data_volume(&self, id: &TenantId) -> String {
+        self.data_volume.clone().unwrap_or_else(|| volume_name(id))
+    }
 }
 
 /// `tenants.json`: every tenant, by id.
@@ -219,6 +254,11 @@ pub const CONTAINER_SOCKET_DIR: &str = "/var/run/postgresql";
 /// [`CONTAINER_SOCKET_DIR`] in the tenant's container, so the gateway can dial its socket.
 pub fn socket_dir(id: &TenantId) -> String {
     format!("sockets/{id}")
+}
+
+/// Name of a tenant's backup repository volume.
+pub fn backup_volume_name(id: &TenantId) -> String {
+    format!("pgs-{id}-backup")
 }
 
 /// Name of a tenant's network.

@@ -1,0 +1,147 @@
+//! Backups and point-in-time recovery, engine-neutral on the outside.
+//!
+//! The engine is pgBackRest ([`pgbackrest`]): checksummed full/diff/incr backups, asynchronous WAL
+//! archiving, retention, restores to a point in time. Everything pgs knows about it (the image it
+//! needs, the tenant container's settings, its commands and its JSON) stays in that file, so that
+//! another engine (WAL-G, barman) could take its place behind the same types.
+
+pub mod pgbackrest;
+
+use serde::Serialize;
+
+/// What a backup copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Everything.
+    Full,
+    /// What changed since the last full backup.
+    Diff,
+    /// What changed since the last backup of any kind.
+    Incr,
+}
+
+impl Kind {
+    /// The engine's name for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Full => "full",
+            Kind::Diff => "diff",
+            Kind::Incr => "incr",
+        }
+    }
+}
+
+/// Where a restore recovers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The end of the archived WAL: everything committed and archived.
+    Latest,
+    /// Everything committed before this time ([`parse_time`]).
+    Time {
+        /// As PostgreSQL reads it, in UTC.
+        at: String,
+        /// The same as a Unix time (whole seconds).
+        unix: i64,
+    },
+    /// The consistent point of one backup, by label.
+    Backup(String),
+}
+
+/// One backup in a tenant's repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Backup {
+    /// The engine's label (`20261126-101010F`).
+    pub label: String,
+    /// full, diff or incr.
+    pub kind: String,
+    /// Unix time it started.
+    pub started: i64,
+    /// Unix time it finished.
+    pub finished: i64,
+    /// Size of the database it copied, in bytes.
+    pub database_bytes: u64,
+    /// Size in the repository (compressed, deduplicated), in bytes.
+    pub repository_bytes: u64,
+    /// The backup this one depends on (diff/incr), if any.
+    pub prior: Option<String>,
+}
+
+/// A tenant's repository as the engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repository {
+    /// The engine's status ("ok" or what is wrong).
+    pub status: String,
+    /// Backups, oldest first.
+    pub backups: Vec<Backup>,
+    /// Oldest and newest archived WAL segment, if any.
+    pub wal: Option<(String, String)>,
+}
+
+/// Parses a point in time given by the operator: RFC 3339 (`2026-11-26T21:00:00Z`,
+/// `2026-11-26 21:00:00.123+01:00`) or PostgreSQL's own `2026-11-26 21:00:00+00`, into a target
+/// in UTC as PostgreSQL reads it (`2026-11-26 20:00:00.123000+00`).
+pub fn parse_time(s: &str) -> Result<Target, String> {
+    let mut t = s.trim().replacen(' ', "T", 1);
+    // `+00` / `-05` (PostgreSQL's output) → `+00:00`.
+    let short_offset = t.len().checked_sub(3).filter(|&i| {
+        t.is_char_boundary(i)
+            && matches!(&t[i..i + 1], "+" | "-")
+            && t[i + 1..].bytes().all(|b| b.is_ascii_digit())
+            && t[..i].contains('T')
+    });
+    if short_offset.is_some() {
+        t.push_str(":00");
+    }
+    let at = time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("invalid time {s:?}: expected e.g. 2026-11-26T21:00:00Z or \"2026-11-26 21:00:00+00\""))?
+        .to_offset(time::UtcOffset::UTC);
+    let at_text = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.microsecond()
+    );
+    Ok(Target::Time { at: at_text, unix: at.unix_timestamp() })
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn utc(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs).map_or_else(
+        |_| secs.to_string(),
+        |t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            )
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_in_every_usual_spelling() {
+        let at = |s: &str| match parse_time(s).unwrap() {
+            Target::Time { at, unix } => (at, unix),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(at("2026-11-26T21:00:00Z"), ("2026-11-26 21:00:00.000000+00".to_string(), 1_795_726_800));
+        assert_eq!(at("2026-11-26 22:00:00.5+01:00").0, "2026-11-26 21:00:00.500000+00");
+        assert_eq!(at("2026-11-26 21:00:00.123456+00").0, "2026-11-26 21:00:00.123456+00");
+        assert_eq!(at("2026-11-26 16:00:00-05").0, "2026-11-26 21:00:00.000000+00");
+        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("2026-11-26").is_err());
+    }
+}

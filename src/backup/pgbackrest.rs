@@ -1,0 +1,218 @@
+//! pgBackRest, as pgs drives it.
+//!
+//! - **Image**: WAL archiving runs inside the tenant's PostgreSQL, so `pgbackrest` must be in the
+//!   tenant's image. pgs derives an image from the tenant's (`FROM` it, pgbackrest installed with
+//!   the image's package manager when missing), tagged by the base image's id, so it is rebuilt
+//!   only when the base changes ([`dockerfile`], [`derived_tag`]).
+//! - **Configuration** lives in the container's environment (`PGBACKREST_*`, [`env`]): no file to
+//!   keep in sync, and `archive_command` sees it. The repository is the tenant's own volume,
+//!   mounted at [`REPO_MOUNT`] in that tenant's containers only.
+//! - **Archiving**: `archive_mode=on`, `archive_command='pgbackrest archive-push %p'`,
+//!   asynchronous (several segments per push), `archive_timeout` so that an idle tenant's last
+//!   writes reach the repository within a minute ([`postgres_args`]).
+//! - **Commands** run as `postgres` in the tenant's container ([`command`]); those that talk to
+//!   the database get the superuser's password in that process's environment only.
+//! - **Restores** run in a one-off container without network on a new data volume
+//!   ([`restore_command`]); PostgreSQL then recovers on its own at the next start.
+
+use serde_json::Value;
+
+use super::{Backup, Kind, Repository, Target};
+
+/// The stanza: pgBackRest's name for "this cluster". One per tenant repository.
+pub const STANZA: &str = "pgs";
+
+/// Where a tenant's repository volume is mounted in its containers.
+pub const REPO_MOUNT: &str = "/var/lib/pgbackrest";
+
+/// Seconds after which an idle server switches to a new WAL segment (so it gets archived).
+pub const ARCHIVE_TIMEOUT_SECS: u32 = 60;
+
+/// Repository name of derived images.
+pub const IMAGE_REPO: &str = "pgs-pgbackrest";
+
+/// The tag of the image derived from the base image with id `base_id`.
+pub fn derived_tag(base_id: &str) -> String {
+    let hex = base_id.trim_start_matches("sha256:");
+    format!("{IMAGE_REPO}:{}", &hex[..hex.len().min(12)])
+}
+
+/// A Dockerfile deriving an image with pgbackrest from `base`: installed with apt (Debian and
+/// Ubuntu based images, the official one among them) or apk (Alpine) when missing.
+pub fn dockerfile(base: &str) -> String {
+    format!(
+        r#"FROM {base}
+USER root
+RUN set -e; \
+    if ! command -v pgbackrest >/dev/null; then \
+      if command -v apt-get >/dev/null; then \
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbackrest >/dev/null \
+          && rm -rf /var/lib/apt/lists/*; \
+      elif command -v apk >/dev/null; then apk add --no-cache pgbackrest; \
+      else echo "no package manager to install pgbackrest with" >&2; exit 1; fi; \
+    fi; \
+    pgbackrest version; \
+    mkdir -p {REPO_MOUNT} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
+    chown postgres:postgres {REPO_MOUNT} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
+    chmod 750 {REPO_MOUNT}
+"#
+    )
+}
+
+/// The container environment that configures pgBackRest for a cluster whose data directory is
+/// `pgdata`.
+pub fn env(pgdata: &str) -> Vec<String> {
+    [
+        ("STANZA", STANZA),
+        ("PG1_PATH", pgdata),
+        ("REPO1_PATH", REPO_MOUNT),
+        ("REPO1_RETENTION_FULL", "2"),
+        ("ARCHIVE_ASYNC", "y"),
+        ("SPOOL_PATH", "/var/spool/pgbackrest"),
+        ("START_FAST", "y"),
+        ("LOG_LEVEL_CONSOLE", "warn"),
+        ("LOG_LEVEL_STDERR", "warn"),
+        ("LOG_LEVEL_FILE", "off"),
+    ]
+    .iter()
+    .map(|(k, v)| format!("PGBACKREST_{k}={v}"))
+    .collect()
+}
+
+/// Extra `postgres` arguments that turn archiving on.
+pub fn postgres_args() -> Vec<String> {
+    [
+        "archive_mode=on".to_string(),
+        "archive_command=pgbackrest archive-push %p".to_string(),
+        format!("archive_timeout={ARCHIVE_TIMEOUT_SECS}"),
+    ]
+    .into_iter()
+    .flat_map(|setting| ["-c".to_string(), setting])
+    .collect()
+}
+
+/// What pgs asks of pgBackRest in a running tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Create the stanza (idempotent: succeeds when it exists and matches).
+    StanzaCreate,
+    /// Switch WAL and wait until the segment is archived: proves archiving works, and puts
+    /// everything committed so far into the repository.
+    Check,
+    /// Take a backup.
+    Backup(Kind),
+    /// Describe the repository as JSON.
+    Info,
+}
+
+/// The command line for `cmd`, and whether it needs the superuser's password.
+pub fn command(cmd: Command) -> (Vec<String>, bool) {
+    let (args, db): (Vec<String>, bool) = match cmd {
+        Command::StanzaCreate => (vec!["stanza-create".into()], true),
+        Command::Check => (vec!["check".into()], true),
+        Command::Backup(kind) => (vec!["backup".into(), format!("--type={}", kind.as_str())], true),
+        Command::Info => (vec!["info".into(), "--output=json".into()], false),
+    };
+    (std::iter::once("pgbackrest".to_string()).chain(args).collect(), db)
+}
+
+/// A one-off container's entrypoint that restores into the (empty) data directory `pgdata` of
+/// a fresh volume: it makes the directory as root, then runs the restore as `postgres`.
+pub fn restore_command(target: &Target, pgdata: &str) -> Vec<String> {
+    let mut restore = vec!["pgbackrest".to_string(), "restore".to_string()];
+    match target {
+        Target::Latest => {}
+        Target::Time { at, .. } => restore.extend([
+            "--type=time".to_string(),
+            format!("--target={at}"),
+            "--target-action=promote".to_string(),
+        ]),
+        Target::Backup(label) => restore.extend([
+            format!("--set={label}"),
+            "--type=immediate".to_string(),
+            "--target-action=promote".to_string(),
+        ]),
+    }
+    let script = "set -e; mkdir -p \"$1\"; chown postgres:postgres \"$1\"; chmod 700 \"$1\"; shift; \
+                  exec setpriv --reuid=postgres --regid=postgres --init-groups \"$@\"";
+    ["sh", "-c", script, "pgs-restore", pgdata].iter().map(|s| s.to_string()).chain(restore).collect()
+}
+
+/// Reads `pgbackrest info --output=json` for the stanza.
+pub fn parse_info(json: &str) -> Result<Repository, String> {
+    let all: Value = serde_json::from_str(json).map_err(|e| format!("unreadable pgbackrest info: {e}"))?;
+    let stanza = all
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == STANZA))
+        .ok_or_else(|| format!("pgbackrest info has no stanza {STANZA}"))?;
+    let status = stanza["status"]["message"].as_str().unwrap_or("unknown").to_string();
+    let backups = stanza["backup"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|b| Backup {
+                    label: b["label"].as_str().unwrap_or_default().to_string(),
+                    kind: b["type"].as_str().unwrap_or_default().to_string(),
+                    started: b["timestamp"]["start"].as_i64().unwrap_or(0),
+                    finished: b["timestamp"]["stop"].as_i64().unwrap_or(0),
+                    database_bytes: b["info"]["size"].as_u64().unwrap_or(0),
+                    repository_bytes: b["info"]["repository"]["delta"].as_u64().unwrap_or(0),
+                    prior: b["prior"].as_str().map(str::to_owned),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let wal = stanza["archive"].as_array().and_then(|a| a.last()).and_then(|a| {
+        Some((a["min"].as_str()?.to_string(), a["max"].as_str()?.to_string()))
+    });
+    Ok(Repository { status, backups, wal })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_info_json() {
+        let json = r#"[{"archive":[{"database":{"id":1,"repo-key":1},"id":"15-1",
+            "max":"000000010000000000000005","min":"000000010000000000000001"}],
+            "backup":[{"label":"20261126-101010F","type":"full","prior":null,
+              "timestamp":{"start":1700000000,"stop":1700000010},
+              "info":{"size":23000000,"delta":23000000,"repository":{"size":3000000,"delta":3000000}}},
+             {"label":"20261126-101010F_20261126-111111D","type":"diff","prior":"20261126-101010F",
+              "timestamp":{"start":1700003600,"stop":1700003601},
+              "info":{"size":23000000,"delta":100000,"repository":{"size":3000000,"delta":20000}}}],
+            "name":"pgs","status":{"code":0,"message":"ok"}}]"#;
+        let repo = parse_info(json).unwrap();
+        assert_eq!(repo.status, "ok");
+        assert_eq!(repo.backups.len(), 2);
+        assert_eq!(repo.backups[1].kind, "diff");
+        assert_eq!(repo.backups[1].prior.as_deref(), Some("20261126-101010F"));
+        assert_eq!(repo.backups[0].repository_bytes, 3_000_000);
+        assert_eq!(repo.wal.unwrap().1, "000000010000000000000005");
+        assert!(parse_info("[]").is_err());
+        assert!(parse_info("not json").is_err());
+    }
+
+    #[test]
+    fn restore_targets() {
+        let at = restore_command(
+            &Target::Time { at: "2026-11-26 21:00:00.000000+00".into(), unix: 1_795_726_800 },
+            "/var/lib/postgresql/data",
+        );
+        assert!(at.contains(&"--type=time".to_string()));
+        assert!(at.contains(&"--target=2026-11-26 21:00:00.000000+00".to_string()));
+        assert_eq!(at[4], "/var/lib/postgresql/data");
+        let latest = restore_command(&Target::Latest, "/d");
+        assert_eq!(latest.last().unwrap(), "restore");
+        assert!(restore_command(&Target::Backup("L".into()), "/d").contains(&"--set=L".to_string()));
+    }
+
+    #[test]
+    fn archiving_settings() {
+        let args = postgres_args();
+        assert!(args.windows(2).any(|w| w[0] == "-c" && w[1] == "archive_command=pgbackrest archive-push %p"));
+        assert!(env("/pgdata").contains(&"PGBACKREST_PG1_PATH=/pgdata".to_string()));
+        assert_eq!(derived_tag("sha256:0123456789abcdef0123"), "pgs-pgbackrest:0123456789ab");
+    }
+}

@@ -1,0 +1,198 @@
+//! Running commands: inside a tenant's running container (`exec`), in a one-off container that
+//! is removed when it ends, and building an image derived from another one.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::models::{HostConfig, Mount, MountTypeEnum};
+use futures_util::StreamExt;
+
+use super::{Docker, DockerError};
+
+/// What a command printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Exit code (`-1` if unknown).
+    pub code: i64,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Output {
+    /// Whether the command exited 0.
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+
+    /// The last lines of what it printed, for an error message.
+    pub fn tail(&self, lines: usize) -> String {
+        let all: Vec<&str> = self.stdout.lines().chain(self.stderr.lines()).filter(|l| !l.trim().is_empty()).collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+}
+
+/// A container that runs one command to its end.
+#[derive(Debug, Clone, Default)]
+pub struct OneOff {
+    /// Container name (removed first if it exists: a leftover of a crashed run).
+    pub name: String,
+    /// Image.
+    pub image: String,
+    /// Entrypoint and arguments.
+    pub command: Vec<String>,
+    /// User to run as (`None`: the image's).
+    pub user: Option<String>,
+    /// Environment.
+    pub env: Vec<String>,
+    /// Named volumes: (volume, mount point).
+    pub volumes: Vec<(String, String)>,
+    /// Labels.
+    pub labels: HashMap<String, String>,
+}
+
+impl Docker {
+    /// Runs `cmd` as `user` in the running container `name` and waits for it, at most `timeout`.
+    /// `env` is given to this process only (not kept in the container's configuration, so a
+    /// secret there does not show in `docker inspect`).
+    pub async fn exec(
+        &self,
+        name: &str,
+        user: &str,
+        cmd: &[String],
+        env: &[String],
+        timeout: Duration,
+    ) -> Result<Output, DockerError> {
+        let opts = bollard::exec::CreateExecOptions {
+            cmd: Some(cmd.to_vec()),
+            env: Some(env.to_vec()),
+            user: Some(user.to_string()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        let action = format!("run {} in {name}", cmd.first().map_or("", String::as_str));
+        let exec = self.api().create_exec(name, opts).await.map_err(|e| self.err(&action, e))?;
+        let run = async {
+            let mut out = Output { code: -1, stdout: String::new(), stderr: String::new() };
+            if let bollard::exec::StartExecResults::Attached { mut output, .. } =
+                self.api().start_exec(&exec.id, None).await.map_err(|e| self.err(&action, e))?
+            {
+                while let Some(chunk) = output.next().await {
+                    match chunk.map_err(|e| self.err(&action, e))? {
+                        bollard::container::LogOutput::StdErr { message } => {
+                            out.stderr.push_str(&String::from_utf8_lossy(&message))
+                        }
+                        other => out.stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+                    }
+                }
+            }
+            let inspect = self.api().inspect_exec(&exec.id).await.map_err(|e| self.err(&action, e))?;
+            out.code = inspect.exit_code.unwrap_or(-1);
+            Ok(out)
+        };
+        tokio::time::timeout(timeout, run).await.map_err(|_| DockerError::Api {
+            action,
+            status: 0,
+            message: format!("no answer within {}s", timeout.as_secs()),
+        })?
+    }
+
+    /// Runs a one-off container without network to its end (at most `timeout`), then removes it.
+    pub async fn run_once(&self, spec: &OneOff, timeout: Duration) -> Result<Output, DockerError> {
+        self.remove_container(&spec.name).await?;
+        let mounts = spec
+            .volumes
+            .iter()
+            .map(|(volume, target)| Mount {
+                source: Some(volume.clone()),
+                target: Some(target.clone()),
+                typ: Some(MountTypeEnum::VOLUME),
+                ..Default::default()
+            })
+            .collect();
+        let config = bollard::container::Config {
+            image: Some(spec.image.clone()),
+            entrypoint: Some(spec.command.clone()),
+            cmd: Some(Vec::new()),
+            user: spec.user.clone(),
+            env: Some(spec.env.clone()),
+            labels: Some(spec.labels.clone()),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig { mounts: Some(mounts), network_mode: Some("none".into()), ..Default::default() }),
+            ..Default::default()
+        };
+        let opts = bollard::container::CreateContainerOptions { name: spec.name.clone(), platform: None };
+        let action = format!("run the one-off container {}", spec.name);
+        self.api().create_container(Some(opts), config).await.map_err(|e| self.err(&action, e))?;
+        let result = async {
+            self.start_container(&spec.name).await?;
+            let wait = async {
+                let mut stream = self.api().wait_container(&spec.name, None::<bollard::container::WaitContainerOptions<String>>);
+                match stream.next().await {
+                    Some(Ok(r)) => Ok(r.status_code),
+                    // A non-zero exit comes back as an error carrying the code.
+                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+                    Some(Err(e)) => Err(self.err(&action, e)),
+                    None => Ok(-1),
+                }
+            };
+            let code = tokio::time::timeout(timeout, wait).await.map_err(|_| DockerError::Api {
+                action: action.clone(),
+                status: 0,
+                message: format!("not finished within {}s", timeout.as_secs()),
+            })??;
+            let logs = self.logs_tail(&spec.name, 200).await;
+            Ok(Output { code, stdout: logs, stderr: String::new() })
+        }
+        .await;
+        let _ = self.remove_container(&spec.name).await;
+        result
+    }
+
+    /// Builds `tag` from a Dockerfile (nothing else in the context), showing progress.
+    pub async fn build(&self, tag: &str, dockerfile: &str, labels: HashMap<String, String>) -> Result<(), DockerError> {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(dockerfile.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
+            .and_then(|_| tar.finish())
+            .map_err(|e| DockerError::Api { action: "pack the build context".into(), status: 0, message: e.to_string() })?;
+        let context = tar.into_inner().unwrap_or_default();
+        let opts = bollard::image::BuildImageOptions {
+            dockerfile: "Dockerfile".to_string(),
+            t: tag.to_string(),
+            rm: true,
+            forcerm: true,
+            labels,
+            ..Default::default()
+        };
+        let action = format!("build the image {tag}");
+        let step = crate::progress::step(&format!("building the image {tag}"));
+        let mut stream = self.api().build_image(opts, None, Some(context.into()));
+        let mut log = String::new();
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| self.err(&action, e))?;
+            if let Some(error) = info.error {
+                drop(step);
+                let tail: Vec<&str> = log.lines().rev().take(10).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                return Err(DockerError::Api { action, status: 0, message: format!("{error}\n{}", tail.join("\n")) });
+            }
+            if let Some(line) = info.stream {
+                log.push_str(&line);
+            }
+        }
+        drop(step);
+        Ok(())
+    }
+
+    /// The id of an image, if present.
+    pub async fn image_id(&self, image: &str) -> Result<Option<String>, DockerError> {
+        let r = self.api().inspect_image(image).await.map(|i| i.id);
+        self.or_missing("inspect image", r, None)
+    }
+}

@@ -1,0 +1,301 @@
+//! `pgs backup enable|run|list` and `pgs restore`: backups through the engine in
+//! [`crate::backup`], driven through Docker. A restore never destroys the only copy of the data:
+//! it recovers into a new volume and keeps the previous one until the operator drops it.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Error, Platform, Result, fail, now, ready};
+use crate::backup::pgbackrest::{self, Command};
+use crate::backup::{Backup, Kind, Repository, Target};
+use crate::docker::Docker;
+use crate::docker::run::{OneOff, Output};
+use crate::state::{Tenant, TenantId, backup_volume_name, container_name, volume_name};
+
+/// How long one backup or restore may take.
+const LONG_OPERATION: Duration = Duration::from_secs(6 * 3600);
+/// How long a quick engine command (info, check, stanza-create) may take.
+const SHORT_OPERATION: Duration = Duration::from_secs(300);
+/// Seconds PostgreSQL gets for a clean shutdown before it is killed.
+const STOP_GRACE_SECS: i64 = 30;
+
+/// What a tenant container with backups needs beyond the plain one.
+pub(super) struct BackupContainer {
+    /// The image derived with the engine.
+    pub image: String,
+    /// The repository volume and its mount point.
+    pub volumes: Vec<(String, String)>,
+    /// The engine's configuration.
+    pub env: Vec<String>,
+    /// `postgres` arguments that turn archiving on.
+    pub postgres_args: Vec<String>,
+}
+
+/// What `pgs restore` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RestoreReport {
+    /// Tenant id.
+    pub id: String,
+    /// The data volume the tenant now runs on.
+    pub volume: String,
+    /// The data volume it ran on before, kept: drop it with `docker volume rm` when satisfied.
+    pub previous_volume: String,
+    /// Seconds the restore took, recovery included.
+    pub seconds: u64,
+}
+
+impl Platform {
+    /// The image a tenant with backups runs: `base` with the engine, derived once per base image.
+    async fn backup_image(&self, docker: &Docker, base: &str) -> Result<String> {
+        let Some(base_id) = docker.image_id(base).await? else {
+            fail!(Invalid, "image {base} is not available locally");
+        };
+        let tag = pgbackrest::derived_tag(&base_id);
+        if docker.image_id(&tag).await?.is_none() {
+            crate::progress::note(&format!(
+                "deriving {tag} from {base} with pgBackRest (once per base image; installs it with the image's package manager if missing)"
+            ));
+            let labels = HashMap::from([
+                (crate::docker::LABEL_MANAGED.to_string(), "true".to_string()),
+                ("io.pgs.backup-base".to_string(), base.to_string()),
+            ]);
+            docker.build(&tag, &pgbackrest::dockerfile(base), labels).await?;
+        }
+        Ok(tag)
+    }
+
+    /// The container settings of a tenant with backups; creates its repository volume if needed.
+    pub(super) async fn backup_settings(
+        &self,
+        docker: &Docker,
+        id: &TenantId,
+        tenant: &Tenant,
+        labels: &HashMap<String, String>,
+    ) -> Result<BackupContainer> {
+        let image = self.backup_image(docker, &tenant.image).await?;
+        let repo = backup_volume_name(id);
+        if !docker.volume_exists(&repo).await? {
+            docker.create_volume(&repo, labels).await?;
+        }
+        let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        Ok(BackupContainer {
+            image,
+            volumes: vec![(repo, pgbackrest::REPO_MOUNT.to_string())],
+            env: pgbackrest::env(&pgdata),
+            postgres_args: pgbackrest::postgres_args(),
+        })
+    }
+
+    /// Runs an engine command in the tenant's running container; an error carries its output.
+    async fn engine(&self, docker: &Docker, id: &TenantId, cmd: Command, timeout: Duration) -> Result<Output> {
+        let (argv, needs_db) = pgbackrest::command(cmd);
+        let mut env = Vec::new();
+        if needs_db {
+            let secrets = self.state.secrets(id)?.filter(|s| !s.superuser_password.is_empty()).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "pgs does not know the superuser password of {id} (an adopted tenant?): backups need it"
+                ))
+            })?;
+            env.push(format!("PGPASSWORD={}", secrets.superuser_password));
+        }
+        let out = docker.exec(&container_name(id), "postgres", &argv, &env, timeout).await?;
+        if !out.success() {
+            let what = argv[..2].join(" ");
+            return Err(anyhow::anyhow!("{what} failed for {id} (exit {}):\n{}", out.code, out.tail(15)).into());
+        }
+        Ok(out)
+    }
+
+    /// Creates the tenant's stanza and proves archiving works (a WAL switch reaches the
+    /// repository).
+    pub(super) async fn init_backups(&self, docker: &Docker, id: &TenantId) -> Result<()> {
+        let _step = crate::progress::step(&format!("setting up backups for {id}"));
+        self.engine(docker, id, Command::StanzaCreate, SHORT_OPERATION).await?;
+        self.engine(docker, id, Command::Check, SHORT_OPERATION).await?;
+        Ok(())
+    }
+
+    /// The tenant, which must have backups.
+    fn backed_up(&self, id: &str) -> Result<(crate::state::Config, TenantId, Tenant)> {
+        let (config, id, tenant) = self.tenant(id)?;
+        if !tenant.backups {
+            fail!(Invalid, "{id} has no backups: `pgs backup enable {id}` turns them on (it restarts the tenant)");
+        }
+        Ok((config, id, tenant))
+    }
+
+    /// Turns backups on for tenants created before (one, or all with `None`): their containers
+    /// are recreated on the same data with archiving on (a restart), then a first full backup
+    /// is taken.
+    pub async fn backup_enable(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
+        let config = self.state.config()?;
+        if config.backups.is_none() {
+            fail!(Invalid, "backups are not set up: run `pgs setup --backups local` first");
+        }
+        let mut enabled = Vec::new();
+        for id in self.ids(id)? {
+            let tenant = self.state.update(|_, tenants, _| -> Result<Option<Tenant>> {
+                let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                if t.backups {
+                    return Ok(None);
+                }
+                t.backups = true;
+                Ok(Some(t.clone()))
+            })?;
+            let Some(tenant) = tenant else { continue };
+            crate::progress::note(&format!("restarting {id} with WAL archiving on"));
+            let result = async {
+                self.recreate(docker, &config, &id, &tenant, timeout).await?;
+                self.init_backups(docker, &id).await?;
+                self.backup_run(docker, id.as_str(), Kind::Full).await.map(|_| ())
+            }
+            .await;
+            if let Err(e) = result {
+                // Leave the tenant as it was: no archiving, serving from the same data.
+                let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                    let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                    t.backups = false;
+                    Ok(t.clone())
+                })?;
+                let _ = self.recreate(docker, &config, &id, &tenant, timeout).await;
+                return Err(e);
+            }
+            enabled.push(id);
+        }
+        Ok(enabled)
+    }
+
+    /// Replaces a tenant's container with one made from `tenant` as recorded now (same data
+    /// volume unless the record names another) and waits until it accepts logins.
+    async fn recreate(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        id: &TenantId,
+        tenant: &Tenant,
+        timeout: Duration,
+    ) -> Result<()> {
+        let name = container_name(id);
+        docker.stop_container(&name, STOP_GRACE_SECS).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        docker.remove_container(&name).await?;
+        let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
+        self.attach_gateway(docker, id).await?;
+        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
+        let probe =
+            ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };
+        ready::wait_ready(docker, &probe, timeout).await
+    }
+
+    /// Takes a backup now and returns it.
+    pub async fn backup_run(&self, docker: &Docker, id: &str, kind: Kind) -> Result<Backup> {
+        let (_, id, _) = self.backed_up(id)?;
+        let step = crate::progress::step(&format!("{} backup of {id}", kind.as_str()));
+        self.engine(docker, &id, Command::Backup(kind), LONG_OPERATION).await?;
+        drop(step);
+        let repo = self.backup_list(docker, id.as_str()).await?;
+        repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
+    }
+
+    /// The tenant's repository: backups and archived WAL.
+    pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
+        let (_, id, _) = self.backed_up(id)?;
+        let out = self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?;
+        pgbackrest::parse_info(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+    }
+
+    /// Restores a tenant to `target`: archives what is not archived yet, stops the tenant,
+    /// restores into a new data volume in a container without network, starts the tenant on it
+    /// (PostgreSQL recovers, then promotes) and waits until it accepts logins. If anything fails
+    /// the tenant is started again on its previous data, untouched.
+    pub async fn restore(&self, docker: &Docker, id: &str, target: &Target, timeout: Duration) -> Result<RestoreReport> {
+        let started = std::time::Instant::now();
+        let (config, id, tenant) = self.backed_up(id)?;
+        let name = container_name(&id);
+        if docker.container_status(&name).await? == crate::docker::tenant::Status::Running {
+            // Switch WAL so that everything committed until now is in the repository.
+            if let Err(e) = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await {
+                crate::progress::note(&format!("could not archive the newest WAL of {id} ({e}); restoring from what the repository has"));
+            }
+        }
+        let repo = self.backup_list(docker, id.as_str()).await?;
+        if repo.backups.is_empty() {
+            fail!(Invalid, "{id} has no backup yet: `pgs backup run {id}` takes one");
+        }
+        match target {
+            Target::Backup(label) if !repo.backups.iter().any(|b| &b.label == label) => {
+                fail!(Invalid, "{id} has no backup {label}: `pgs backup list {id}` shows them");
+            }
+            // A restore to a time starts from a backup that had finished before it.
+            Target::Time { at, unix } if !repo.backups.iter().any(|b| b.finished < *unix) => {
+                let earliest = repo.backups.iter().map(|b| b.finished + 1).min().unwrap_or_default();
+                fail!(
+                    Invalid,
+                    "no backup of {id} had finished by {at}: the earliest time it can be restored to is {} (Unix time {earliest})",
+                    crate::backup::utc(earliest)
+                );
+            }
+            _ => {}
+        }
+        let image = self.backup_image(docker, &tenant.image).await?;
+        let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        let previous = tenant.data_volume(&id);
+        let volume = format!("{}-{}", volume_name(&id), now());
+        let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+
+        let step = crate::progress::step(&format!("stopping {id}"));
+        docker.stop_container(&name, STOP_GRACE_SECS).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        drop(step);
+        docker.create_volume(&volume, &labels).await?;
+        let spec = OneOff {
+            name: format!("{name}-restore"),
+            image,
+            command: pgbackrest::restore_command(target, &pgdata),
+            user: Some("root".into()),
+            env: pgbackrest::env(&pgdata),
+            volumes: vec![
+                (volume.clone(), tenant.data_mount.clone()),
+                (backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string()),
+            ],
+            labels: labels.clone(),
+        };
+        let step = crate::progress::step(&format!("restoring {id} into {volume}"));
+        let restored = docker.run_once(&spec, LONG_OPERATION).await;
+        drop(step);
+        let restored = match restored {
+            Ok(out) if out.success() => Ok(()),
+            Ok(out) => Err(Error::Other(anyhow::anyhow!("the restore of {id} failed (exit {}):\n{}", out.code, out.tail(15)))),
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = restored {
+            let _ = docker.remove_volume(&volume).await;
+            let _ = docker.start_container(&name).await;
+            return Err(e);
+        }
+
+        let switch = |data: Option<String>, previous: Option<String>| {
+            self.state.update(|_, tenants, _| -> Result<Tenant> {
+                let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                t.data_volume = data;
+                t.previous_data_volume = previous;
+                Ok(t.clone())
+            })
+        };
+        let now_on = switch(Some(volume.clone()), Some(previous.clone()))?;
+        if let Err(e) = self.recreate(docker, &config, &id, &now_on, timeout).await {
+            // Back to the data it had: the restored volume stays for inspection.
+            let back = switch(tenant.data_volume.clone(), tenant.previous_data_volume.clone())?;
+            let _ = self.recreate(docker, &config, &id, &back, timeout).await;
+            return Err(anyhow::anyhow!(
+                "{id} did not start on the restored data ({e}); it runs on its previous data again, and the restored \
+                 volume {volume} is kept for inspection"
+            )
+            .into());
+        }
+        if let Err(e) = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await {
+            crate::progress::note(&format!("{id} is restored but archiving does not work yet: {e}"));
+        }
+        Ok(RestoreReport { id: id.to_string(), volume, previous_volume: previous, seconds: started.elapsed().as_secs() })
+    }
+}

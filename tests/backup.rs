@@ -1,0 +1,113 @@
+//! Backups and point-in-time recovery with real pgBackRest (installed from Debian's packages into
+//! an image pgs derives from the test image) and real PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Home, docker, unique};
+
+/// A Unix time in RFC 3339.
+fn backup_time(unix: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+}
+
+async fn notes(doc: &serde_json::Value) -> Vec<i32> {
+    let c = common::connect_tenant(doc).await;
+    c.query("SELECT n FROM notes ORDER BY n", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restore_to_a_point_in_time_then_to_the_latest_state() {
+    let home = Home::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test", "--backups", "local"]);
+    let id = unique("bk");
+    // The first tenant with backups derives the image with pgBackRest (from Debian's packages).
+    let doc = home.create(&id);
+    assert_eq!(home.json(&["info", &id, "--json"])["backups"], true);
+    let base = docker(&["image", "inspect", "--format", "{{.Id}}", &home.image]).trim().to_string();
+    let derived = docker(&["inspect", "--format", "{{.Config.Image}}", &format!("pgs-{id}")]).trim().to_string();
+    assert_eq!(derived, format!("pgs-pgbackrest:{}", &base.trim_start_matches("sha256:")[..12]));
+    // Its repository is its own volume, mounted in its container only.
+    let mounts = docker(&["inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", &format!("pgs-{id}")]);
+    assert!(mounts.split_whitespace().any(|m| m == format!("pgs-{id}-backup")), "{mounts}");
+    assert_eq!(mounts.matches("-backup").count(), 1, "{mounts}");
+
+    let c = common::connect_tenant(&doc).await;
+    c.batch_execute("CREATE TABLE notes (n int); INSERT INTO notes VALUES (1); CREATE TABLE doomed (v text); INSERT INTO doomed VALUES ('x')")
+        .await
+        .unwrap();
+    let full = home.json(&["backup", "run", &id, "--json"]);
+    assert_eq!(full["kind"], "full", "{full}");
+    // A time within the second the backup finished is refused with the earliest possible one.
+    let too_early = backup_time(full["finished"].as_i64().unwrap());
+    let err = home.fails(&["restore", &id, "--at", &too_early, "--yes"]);
+    assert!(err.contains("the earliest time it can be restored to is"), "{err}");
+    // (pgBackRest keeps backup times in whole seconds: step past the one the backup ended in.)
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.batch_execute("INSERT INTO notes VALUES (2)").await.unwrap();
+    let at: String = c
+        .query_one("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    c.batch_execute("INSERT INTO notes VALUES (3); DROP TABLE doomed").await.unwrap();
+    drop(c);
+
+    // Exactly what was committed before `at`, and the dropped table back.
+    let report = home.json(&["restore", &id, "--at", &at, "--yes", "--json"]);
+    assert_eq!(report["previous_volume"], format!("pgs-{id}-data"), "{report}");
+    assert_eq!(notes(&doc).await, [1, 2]);
+    let c = common::connect_tenant(&doc).await;
+    let v: String = c.query_one("SELECT v FROM doomed", &[]).await.unwrap().get(0);
+    assert_eq!(v, "x");
+    // The data before the restore is kept.
+    assert!(common::docker_ok(&["volume", "inspect", &format!("pgs-{id}-data")]));
+    assert_eq!(home.json(&["info", &id, "--json"])["volume"], report["volume"]);
+
+    // A write after the restore, then back to the latest state: nothing is lost.
+    c.batch_execute("INSERT INTO notes VALUES (4)").await.unwrap();
+    drop(c);
+    home.ok(&["restore", &id, "--latest", "--yes"]);
+    assert_eq!(notes(&doc).await, [1, 2, 4]);
+
+    let list = home.json(&["backup", "list", &id, "--json"]);
+    assert_eq!(list["status"], "ok", "{list}");
+    assert_eq!(list["backups"].as_array().unwrap().len(), 1, "{list}");
+    // An incremental backup on the new timeline works too.
+    assert_eq!(home.json(&["backup", "run", &id, "--type", "incr", "--json"])["kind"], "incr");
+
+    // Unknown labels and times are refused before the tenant is touched.
+    let err = home.fails(&["restore", &id, "--backup", "nope", "--yes"]);
+    assert!(err.contains("has no backup nope"), "{err}");
+    let err = home.fails(&["restore", &id, "--at", "yesterday", "--yes"]);
+    assert!(err.contains("invalid time"), "{err}");
+}
+
+#[test]
+fn tenants_without_backups_say_how_to_get_them() {
+    let home = Home::new();
+    let err = home.fails(&["backup", "enable", "--all"]);
+    assert!(err.contains("pgs setup --backups local"), "{err}");
+    let err = home.fails(&["remove", "nobody", "--purge-backups", "--yes"]);
+    assert!(err.contains("--purge"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backups_enabled_on_an_existing_tenant_keep_its_data() {
+    let home = Home::new();
+    let id = unique("bke");
+    let doc = home.create(&id);
+    assert_eq!(doc["backups"], false);
+    let c = common::connect_tenant(&doc).await;
+    c.batch_execute("CREATE TABLE notes (n int); INSERT INTO notes VALUES (7)").await.unwrap();
+    drop(c);
+    home.ok(&["setup", "--yes", "--no-gateway", "--backups", "local"]);
+    home.ok(&["backup", "enable", &id]);
+    assert_eq!(notes(&doc).await, [7]);
+    let list = home.json(&["backup", "list", &id, "--json"]);
+    assert_eq!(list["backups"][0]["kind"], "full", "{list}");
+    // Enabling again changes nothing.
+    assert!(home.run(&["backup", "enable", "--all"]).status.success());
+}
