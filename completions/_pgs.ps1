@@ -393,6 +393,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;backup;run' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'What to copy: everything, or the changes since the last full (diff) or last backup (incr)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--due', '--due', [CompletionResultType]::ParameterName, 'Every tenant with backups whose backup is due: full weekly, diff daily (for a timer)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

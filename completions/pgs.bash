@@ -433,7 +433,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__backup__subcmd__run)
-            opts="-h -V --type --json --home --help --version"
+            opts="-h -V --due --type --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

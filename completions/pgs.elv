@@ -348,6 +348,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;backup;run'= {
             cand --type 'What to copy: everything, or the changes since the last full (diff) or last backup (incr)'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --due 'Every tenant with backups whose backup is due: full weekly, diff daily (for a timer)'
             cand --json 'Print one JSON document on stdout'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'

@@ -222,6 +222,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcomma
 diff\t'What changed since the last full backup'
 incr\t'What changed since the last backup of any kind'"
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l due -d 'Every tenant with backups whose backup is due: full weekly, diff daily (for a timer)'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'

@@ -78,6 +78,11 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     // An incremental backup on the new timeline works too.
     assert_eq!(home.json(&["backup", "run", &id, "--type", "incr", "--json"])["kind"], "incr");
 
+    // The timer's run: a full backup from minutes ago means nothing is due.
+    let due = home.json(&["backup", "run", "--due", "--json"]);
+    assert_eq!(due[0]["id"], id.as_str(), "{due}");
+    assert!(due[0]["backup"].is_null() && due[0]["error"].is_null(), "{due}");
+
     // Unknown labels and times are refused before the tenant is touched.
     let err = home.fails(&["restore", &id, "--backup", "nope", "--yes"]);
     assert!(err.contains("has no backup nope"), "{err}");

@@ -86,7 +86,11 @@ pub struct BackupEnableArgs {
 #[derive(Debug, Args)]
 pub struct BackupRunArgs {
     /// Tenant id
-    pub tenant: String,
+    #[arg(required_unless_present = "due", conflicts_with = "due")]
+    pub tenant: Option<String>,
+    /// Every tenant with backups whose backup is due: full weekly, diff daily (for a timer)
+    #[arg(long, conflicts_with = "kind")]
+    pub due: bool,
     /// What to copy: everything, or the changes since the last full (diff) or last backup (incr)
     #[arg(long = "type", value_enum, default_value = "full")]
     pub kind: crate::backup::Kind,

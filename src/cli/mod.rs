@@ -249,15 +249,33 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup(args::BackupCommand::Run(a)) => {
             let docker = Docker::connect().await?;
-            let backup = platform.backup_run(&docker, &a.tenant, a.kind).await?;
+            let Some(tenant) = a.tenant else {
+                let results = platform.backup_due(&docker).await?;
+                if a.json {
+                    print_json(&results)?;
+                } else {
+                    for r in &results {
+                        match (&r.backup, &r.error) {
+                            (_, Some(e)) => eprintln!("pgs: {}: FAILED: {e}", r.id),
+                            (Some(b), None) => println!("{}: {} backup {}", r.id, b.kind, b.label),
+                            (None, None) => println!("{}: not due", r.id),
+                        }
+                    }
+                }
+                let failed = results.iter().filter(|r| r.error.is_some()).count();
+                if failed > 0 {
+                    anyhow::bail!("{failed} of {} tenants' backups failed (see above)", results.len());
+                }
+                return Ok(());
+            };
+            let backup = platform.backup_run(&docker, &tenant, a.kind).await?;
             if a.json {
                 print_json(&backup)?;
             } else {
                 println!(
-                    "{} backup {} of {}: {} in {}s",
+                    "{} backup {} of {tenant}: {} in {}s",
                     backup.kind,
                     backup.label,
-                    a.tenant,
                     human_bytes(backup.repository_bytes),
                     backup.finished - backup.started
                 );

@@ -33,6 +33,32 @@ pub(super) struct BackupContainer {
     pub postgres_args: Vec<String>,
 }
 
+/// A full backup is due this long after the last one.
+const FULL_EVERY_SECS: i64 = 7 * 24 * 3600;
+/// A differential backup is due this long after the last backup of any kind.
+const DIFF_EVERY_SECS: i64 = 24 * 3600;
+
+/// What `pgs backup run --due` did for one tenant.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueResult {
+    /// Tenant id.
+    pub id: String,
+    /// The backup taken, if one was due and succeeded.
+    pub backup: Option<Backup>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Which backup is due, given the finish times of the last full one and of the last of any kind.
+fn due(now: i64, last_full: Option<i64>, last_any: Option<i64>) -> Option<Kind> {
+    match (last_full, last_any) {
+        (None, _) => Some(Kind::Full),
+        (Some(full), _) if now - full >= FULL_EVERY_SECS => Some(Kind::Full),
+        (_, Some(any)) if now - any >= DIFF_EVERY_SECS => Some(Kind::Diff),
+        _ => None,
+    }
+}
+
 /// What `pgs restore` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RestoreReport {
@@ -198,6 +224,29 @@ impl Platform {
         repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
     }
 
+    /// Takes the backups that are due (full weekly, diff daily) for every tenant with backups.
+    /// A failure for one tenant is reported in its result and the others still run.
+    pub async fn backup_due(&self, docker: &Docker) -> Result<Vec<DueResult>> {
+        let tenants = self.state.tenants()?;
+        let mut results = Vec::new();
+        for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
+            let outcome = async {
+                let repo = self.backup_list(docker, id.as_str()).await?;
+                let last = |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
+                match due(now() as i64, last(true), last(false)) {
+                    Some(kind) => self.backup_run(docker, id.as_str(), kind).await.map(Some),
+                    None => Ok(None),
+                }
+            }
+            .await;
+            results.push(match outcome {
+                Ok(backup) => DueResult { id: id.to_string(), backup, error: None },
+                Err(e) => DueResult { id: id.to_string(), backup: None, error: Some(e.to_string()) },
+            });
+        }
+        Ok(results)
+    }
+
     /// The tenant's repository: backups and archived WAL.
     pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
         let (_, id, _) = self.backed_up(id)?;
@@ -297,5 +346,19 @@ impl Platform {
             crate::progress::note(&format!("{id} is restored but archiving does not work yet: {e}"));
         }
         Ok(RestoreReport { id: id.to_string(), volume, previous_volume: previous, seconds: started.elapsed().as_secs() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_weekly_diff_daily() {
+        let day = 24 * 3600;
+        assert_eq!(due(100 * day, None, None), Some(Kind::Full));
+        assert_eq!(due(100 * day, Some(99 * day), Some(99 * day)), Some(Kind::Diff));
+        assert_eq!(due(100 * day, Some(99 * day), Some(100 * day - 60)), None);
+        assert_eq!(due(100 * day, Some(93 * day), Some(100 * day - 60)), Some(Kind::Full));
     }
 }
