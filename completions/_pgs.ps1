@@ -377,6 +377,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -410,10 +411,20 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;backup;verify' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;backup;help' {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -424,6 +435,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;backup;help;list' {
+            break
+        }
+        'pgs;backup;help;verify' {
             break
         }
         'pgs;backup;help;help' {
@@ -559,6 +573,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
             break
         }
         'pgs;help;backup;enable' {
@@ -568,6 +583,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;backup;list' {
+            break
+        }
+        'pgs;help;backup;verify' {
             break
         }
         'pgs;help;restore' {

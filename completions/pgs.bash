@@ -79,6 +79,9 @@ _pgs() {
             pgs__subcmd__backup,run)
                 cmd="pgs__subcmd__backup__subcmd__run"
                 ;;
+            pgs__subcmd__backup,verify)
+                cmd="pgs__subcmd__backup__subcmd__verify"
+                ;;
             pgs__subcmd__backup__subcmd__help,enable)
                 cmd="pgs__subcmd__backup__subcmd__help__subcmd__enable"
                 ;;
@@ -90,6 +93,9 @@ _pgs() {
                 ;;
             pgs__subcmd__backup__subcmd__help,run)
                 cmd="pgs__subcmd__backup__subcmd__help__subcmd__run"
+                ;;
+            pgs__subcmd__backup__subcmd__help,verify)
+                cmd="pgs__subcmd__backup__subcmd__help__subcmd__verify"
                 ;;
             pgs__subcmd__certs,help)
                 cmd="pgs__subcmd__certs__subcmd__help"
@@ -229,6 +235,9 @@ _pgs() {
             pgs__subcmd__help__subcmd__backup,run)
                 cmd="pgs__subcmd__help__subcmd__backup__subcmd__run"
                 ;;
+            pgs__subcmd__help__subcmd__backup,verify)
+                cmd="pgs__subcmd__help__subcmd__backup__subcmd__verify"
+                ;;
             pgs__subcmd__help__subcmd__certs,import)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__import"
                 ;;
@@ -305,7 +314,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__backup)
-            opts="-h -V --home --help --version enable run list help"
+            opts="-h -V --home --help --version enable run list verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,7 +354,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__backup__subcmd__help)
-            opts="enable run list help"
+            opts="enable run list verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,6 +423,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__backup__subcmd__help__subcmd__verify)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__backup__subcmd__list)
             opts="-h -V --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -443,6 +466,24 @@ _pgs() {
                     COMPREPLY=($(compgen -W "full diff incr" -- "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__backup__subcmd__verify)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1137,7 +1178,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__backup)
-            opts="enable run list"
+            opts="enable run list verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1179,6 +1220,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__backup__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__backup__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -334,6 +334,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
+            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;backup;enable'= {
@@ -363,10 +364,19 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;backup;verify'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;backup;help'= {
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
+            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;backup;help;enable'= {
@@ -374,6 +384,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;backup;help;run'= {
         }
         &'pgs;backup;help;list'= {
+        }
+        &'pgs;backup;help;verify'= {
         }
         &'pgs;backup;help;help'= {
         }
@@ -480,12 +492,15 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
+            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
         }
         &'pgs;help;backup;enable'= {
         }
         &'pgs;help;backup;run'= {
         }
         &'pgs;help;backup;list'= {
+        }
+        &'pgs;help;backup;verify'= {
         }
         &'pgs;help;restore'= {
         }

@@ -206,13 +206,14 @@ complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcomman
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Install a certificate chain and key you already have (PEM files)'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the installed certificate: names, issuer, validity, renewal date, files'
 complete -c pgs -n "__fish_pgs_using_subcommand certs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -s h -l help -d 'Print help'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "run" -d 'Take a backup now'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
-complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -f -a "run" -d 'Take a backup now'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -f -a "verify" -d 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and not __fish_seen_subcommand_from enable run list verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l timeout -d 'Seconds to wait for each database to accept connections after the restart' -r
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from enable" -l all -d 'Every tenant that has no backups yet'
@@ -230,9 +231,14 @@ complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcomma
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from verify" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from verify" -l json -d 'Print one JSON document on stdout'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "run" -d 'Take a backup now'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
+complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "verify" -d 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
 complete -c pgs -n "__fish_pgs_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand restore" -l at -d 'Recover everything committed before this time (RFC 3339, e.g. 2026-11-26T21:00:00Z)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand restore" -l backup -d 'Recover to the end of one backup (a label from `pgs backup list`)' -r
@@ -277,3 +283,4 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "enable" -d 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "run" -d 'Take a backup now'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List a tenant\'s backups and archived WAL'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "verify" -d 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'

@@ -78,10 +78,14 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     // An incremental backup on the new timeline works too.
     assert_eq!(home.json(&["backup", "run", &id, "--type", "incr", "--json"])["kind"], "incr");
 
-    // The timer's run: a full backup from minutes ago means nothing is due.
+    // The timer's run: a full backup from minutes ago means no backup is due, but this tenant has
+    // never been drilled: the drill proves the repository (latest state included).
     let due = home.json(&["backup", "run", "--due", "--json"]);
     assert_eq!(due[0]["id"], id.as_str(), "{due}");
     assert!(due[0]["backup"].is_null() && due[0]["error"].is_null(), "{due}");
+    assert_eq!(due[0]["drill"]["ok"], true, "{due}");
+    let again = home.json(&["backup", "run", "--due", "--json"]);
+    assert!(again[0]["drill"].is_null(), "a drill from seconds ago is not due again: {again}");
 
     // Unknown labels and times are refused before the tenant is touched.
     let err = home.fails(&["restore", &id, "--backup", "nope", "--yes"]);
@@ -115,4 +119,32 @@ async fn backups_enabled_on_an_existing_tenant_keep_its_data() {
     assert_eq!(list["backups"][0]["kind"], "full", "{list}");
     // Enabling again changes nothing.
     assert!(home.run(&["backup", "enable", "--all"]).status.success());
+}
+
+#[test]
+fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
+    let home = Home::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test", "--backups", "local"]);
+    let id = unique("drill");
+    home.create(&id);
+    home.ok(&["backup", "run", &id]);
+    let drill = home.json(&["backup", "verify", &id, "--json"]);
+    assert_eq!(drill["ok"], true, "{drill}");
+    let report = drill["report"].to_string();
+    assert!(report.contains("recovered") && report.contains(&format!("database {id} relations")), "{report}");
+    assert_eq!(home.json(&["info", &id, "--json"])["last_drill"]["ok"], true);
+    // The drill leaves nothing behind and the tenant kept running.
+    assert_eq!(home.status(&id), "running");
+    assert!(!docker(&["volume", "ls", "-q"]).contains(&format!("pgs-{id}-drill")));
+
+    // Flip bytes in the middle of the largest file of the backup: the drill must say so.
+    let flip = "f=$(find /var/lib/pgbackrest/backup -type f -name '*.gz' -printf '%s %p\\n' | sort -n | tail -1 | cut -d' ' -f2); \
+                printf 'pgs-test-corruption' | dd of=\"$f\" bs=1 seek=2000 conv=notrunc 2>/dev/null && echo \"$f\"";
+    let damaged = docker(&["exec", &format!("pgs-{id}"), "sh", "-c", flip]);
+    assert!(damaged.contains("/var/lib/pgbackrest/backup/"), "{damaged}");
+    let out = home.run(&["backup", "verify", &id]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("restore drill for") && err.contains("FAILED"), "{err}");
+    let last = &home.json(&["info", &id, "--json"])["last_drill"];
+    assert_eq!(last["ok"], false, "{last}");
 }

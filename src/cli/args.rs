@@ -66,6 +66,8 @@ pub enum BackupCommand {
     Run(BackupRunArgs),
     /// List a tenant's backups and archived WAL
     List(BackupListArgs),
+    /// The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record
+    Verify(BackupListArgs),
 }
 
 /// `pgs backup enable`.

@@ -47,6 +47,14 @@ fn print_tenant(t: &TenantInfo) {
     println!("image:     {}", t.image);
     println!("local:     127.0.0.1:{} (on this host, bypassing the gateway)", t.local_port);
     println!("volume:    {}", t.volume);
+    println!("backups:   {}", if t.backups { "on (`pgs backup list` shows them)" } else { "off" });
+    if let Some(d) = &t.last_drill {
+        let when = crate::backup::utc(d.at as i64);
+        match &d.error {
+            None => println!("drill:     passed {when} UTC ({}s)", d.seconds),
+            Some(e) => println!("drill:     FAILED {when} UTC: {}", e.lines().next().unwrap_or_default()),
+        }
+    }
     match &t.password {
         Some(p) => println!("password:  {p}"),
         None => println!("password:  (hidden; --show-password to reveal)"),
@@ -255,10 +263,16 @@ pub async fn run(cli: Cli) -> Result<()> {
                     print_json(&results)?;
                 } else {
                     for r in &results {
-                        match (&r.backup, &r.error) {
-                            (_, Some(e)) => eprintln!("pgs: {}: FAILED: {e}", r.id),
-                            (Some(b), None) => println!("{}: {} backup {}", r.id, b.kind, b.label),
-                            (None, None) => println!("{}: not due", r.id),
+                        match &r.backup {
+                            Some(b) => println!("{}: {} backup {}", r.id, b.kind, b.label),
+                            None if r.error.is_none() => println!("{}: no backup due", r.id),
+                            None => {}
+                        }
+                        if let Some(d) = r.drill.as_ref().filter(|d| d.ok) {
+                            println!("{}: restore drill passed ({}s)", r.id, d.seconds);
+                        }
+                        if let Some(e) = &r.error {
+                            eprintln!("pgs: {}: FAILED: {e}", r.id);
                         }
                     }
                 }
@@ -302,6 +316,21 @@ pub async fn run(cli: Cli) -> Result<()> {
                         human_bytes(b.repository_bytes)
                     );
                 }
+            }
+        }
+        Command::Backup(args::BackupCommand::Verify(a)) => {
+            let docker = Docker::connect().await?;
+            let drill = platform.backup_verify(&docker, &a.tenant).await?;
+            if a.json {
+                print_json(&drill)?;
+            } else {
+                for line in &drill.report {
+                    println!("{line}");
+                }
+            }
+            match &drill.error {
+                None => eprintln!("pgs: the latest backup of {} is proven restorable ({}s)", a.tenant, drill.seconds),
+                Some(e) => anyhow::bail!("the restore drill for {} FAILED after {}s: {e}", a.tenant, drill.seconds),
             }
         }
         Command::Restore(a) => {

@@ -48,6 +48,8 @@ pub struct OneOff {
     pub env: Vec<String>,
     /// Named volumes: (volume, mount point).
     pub volumes: Vec<(String, String)>,
+    /// Named volumes mounted read-only: (volume, mount point).
+    pub read_only_volumes: Vec<(String, String)>,
     /// Labels.
     pub labels: HashMap<String, String>,
 }
@@ -102,13 +104,14 @@ impl Docker {
     /// Runs a one-off container without network to its end (at most `timeout`), then removes it.
     pub async fn run_once(&self, spec: &OneOff, timeout: Duration) -> Result<Output, DockerError> {
         self.remove_container(&spec.name).await?;
-        let mounts = spec
-            .volumes
-            .iter()
-            .map(|(volume, target)| Mount {
+        let writable = spec.volumes.iter().map(|v| (v, false));
+        let mounts = writable
+            .chain(spec.read_only_volumes.iter().map(|v| (v, true)))
+            .map(|((volume, target), read_only)| Mount {
                 source: Some(volume.clone()),
                 target: Some(target.clone()),
                 typ: Some(MountTypeEnum::VOLUME),
+                read_only: Some(read_only),
                 ..Default::default()
             })
             .collect();

@@ -12,7 +12,7 @@ use crate::backup::pgbackrest::{self, Command};
 use crate::backup::{Backup, Kind, Repository, Target};
 use crate::docker::Docker;
 use crate::docker::run::{OneOff, Output};
-use crate::state::{Tenant, TenantId, backup_volume_name, container_name, volume_name};
+use crate::state::{Drill, Tenant, TenantId, backup_volume_name, container_name, volume_name};
 
 /// How long one backup or restore may take.
 const LONG_OPERATION: Duration = Duration::from_secs(6 * 3600);
@@ -37,6 +37,8 @@ pub(super) struct BackupContainer {
 const FULL_EVERY_SECS: i64 = 7 * 24 * 3600;
 /// A differential backup is due this long after the last backup of any kind.
 const DIFF_EVERY_SECS: i64 = 24 * 3600;
+/// A restore drill is due this long after the last one (and after every new full backup).
+const DRILL_EVERY_SECS: u64 = 7 * 24 * 3600;
 
 /// What `pgs backup run --due` did for one tenant.
 #[derive(Debug, Clone, Serialize)]
@@ -45,7 +47,9 @@ pub struct DueResult {
     pub id: String,
     /// The backup taken, if one was due and succeeded.
     pub backup: Option<Backup>,
-    /// Why it failed, if it did.
+    /// The restore drill run, if one was due.
+    pub drill: Option<Drill>,
+    /// Why it failed, if it did (a backup that failed, or a drill that did not prove it).
     pub error: Option<String>,
 }
 
@@ -224,13 +228,15 @@ impl Platform {
         repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
     }
 
-    /// Takes the backups that are due (full weekly, diff daily) for every tenant with backups.
-    /// A failure for one tenant is reported in its result and the others still run.
+    /// Takes the backups that are due (full weekly, diff daily) for every tenant with backups,
+    /// then the restore drills that are due (weekly, and after each new full backup). A failure
+    /// for one tenant is reported in its result and the others still run.
     pub async fn backup_due(&self, docker: &Docker) -> Result<Vec<DueResult>> {
         let tenants = self.state.tenants()?;
         let mut results = Vec::new();
-        for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
-            let outcome = async {
+        for (id, tenant) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
+            let mut result = DueResult { id: id.to_string(), backup: None, drill: None, error: None };
+            let backup = async {
                 let repo = self.backup_list(docker, id.as_str()).await?;
                 let last = |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
                 match due(now() as i64, last(true), last(false)) {
@@ -239,12 +245,80 @@ impl Platform {
                 }
             }
             .await;
-            results.push(match outcome {
-                Ok(backup) => DueResult { id: id.to_string(), backup, error: None },
-                Err(e) => DueResult { id: id.to_string(), backup: None, error: Some(e.to_string()) },
-            });
+            match backup {
+                Ok(b) => result.backup = b,
+                Err(e) => result.error = Some(e.to_string()),
+            }
+            let new_full = result.backup.as_ref().is_some_and(|b| b.kind == "full");
+            let drill_due = tenant.last_drill.as_ref().is_none_or(|d| now().saturating_sub(d.at) >= DRILL_EVERY_SECS);
+            if result.error.is_none() && (new_full || drill_due) {
+                match self.backup_verify(docker, id.as_str()).await {
+                    Ok(drill) => {
+                        result.error = drill.error.as_ref().map(|e| format!("the restore drill failed: {e}"));
+                        result.drill = Some(drill);
+                    }
+                    Err(e) => result.error = Some(format!("the restore drill could not run: {e}")),
+                }
+            }
+            results.push(result);
         }
         Ok(results)
+    }
+
+    /// The restore drill: restores the latest backup and all archived WAL into a throwaway
+    /// container without network (the repository read-only), lets PostgreSQL recover, checks
+    /// every database, records the result in the state dir and removes everything it made. The
+    /// tenant keeps running. Returns the record; an `Err` only when the drill could not run.
+    pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
+        let started = std::time::Instant::now();
+        let (config, id, tenant) = self.backed_up(id)?;
+        if docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running {
+            // What was committed until now is part of what the drill proves.
+            let _ = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await;
+        }
+        let image = self.backup_image(docker, &tenant.image).await?;
+        let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+        let scratch = format!("pgs-{id}-drill-{}", now());
+        docker.create_volume(&scratch, &labels).await?;
+        let spec = OneOff {
+            name: format!("{}-drill", container_name(&id)),
+            image,
+            command: pgbackrest::drill_command(&pgdata),
+            user: Some("root".into()),
+            env: pgbackrest::env(&pgdata),
+            volumes: vec![(scratch.clone(), tenant.data_mount.clone())],
+            read_only_volumes: vec![(backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string())],
+            labels,
+        };
+        let step = crate::progress::step(&format!("restore drill for {id}: restore, recover, check"));
+        let ran = docker.run_once(&spec, LONG_OPERATION).await;
+        drop(step);
+        let _ = docker.remove_volume(&scratch).await;
+        let out = ran?;
+        let report: Vec<&str> = out.stdout.lines().filter_map(|l| l.trim().strip_prefix("drill: ")).collect();
+        let failure = match out.code {
+            0 => None,
+            2 => Some(format!("the restore failed:\n{}", out.tail(12))),
+            3 => Some(format!("PostgreSQL did not recover the restored data:\n{}", out.tail(12))),
+            4 => Some(format!("a check of the restored data failed:\n{}", out.tail(12))),
+            code => Some(format!("the drill container exited {code}:\n{}", out.tail(12))),
+        };
+        let drill = Drill {
+            at: now(),
+            ok: failure.is_none(),
+            seconds: started.elapsed().as_secs(),
+            report: report.iter().map(|s| s.to_string()).collect(),
+            error: failure,
+        };
+        let recorded = drill.clone();
+        self.state.update(|_, tenants, _| -> Result<()> {
+            if let Some(t) = tenants.tenants.get_mut(&id) {
+                t.last_drill = Some(recorded);
+            }
+            Ok(())
+        })?;
+        Ok(drill)
     }
 
     /// The tenant's repository: backups and archived WAL.
@@ -308,6 +382,7 @@ impl Platform {
                 (backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string()),
             ],
             labels: labels.clone(),
+            ..Default::default()
         };
         let step = crate::progress::step(&format!("restoring {id} into {volume}"));
         let restored = docker.run_once(&spec, LONG_OPERATION).await;

@@ -108,6 +108,7 @@ impl Platform {
                 backups: cfg.backups.is_some(),
                 data_volume: None,
                 previous_data_volume: None,
+                last_drill: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))

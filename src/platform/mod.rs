@@ -70,6 +70,9 @@ pub struct TenantInfo {
     pub volume: String,
     /// Whether the tenant archives WAL and is backed up (`pgs backup list` shows its backups).
     pub backups: bool,
+    /// The last restore drill (`pgs backup verify`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<crate::state::Drill>,
     /// Tenant password, only when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
@@ -110,6 +113,7 @@ impl Platform {
             container: container_name(id),
             volume: t.data_volume(id),
             backups: t.backups,
+            last_drill: t.last_drill.clone(),
             password: None,
             url: None,
         }

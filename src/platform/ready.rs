@@ -18,8 +18,9 @@ pub struct Probe<'a> {
     pub password: &'a str,
 }
 
-/// Tries one authenticated connection and `SELECT 1`.
-async fn try_connect(probe: &Probe<'_>) -> Result<(), tokio_postgres::Error> {
+/// Tries one authenticated connection and asks whether the server still recovers (after a
+/// restore it accepts connections while it replays WAL, read-only: not ready yet).
+async fn try_connect(probe: &Probe<'_>) -> Result<bool, tokio_postgres::Error> {
     let mut cfg = tokio_postgres::Config::new();
     cfg.host("127.0.0.1")
         .port(probe.port)
@@ -29,7 +30,7 @@ async fn try_connect(probe: &Probe<'_>) -> Result<(), tokio_postgres::Error> {
         .connect_timeout(Duration::from_secs(2));
     let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
     let task = tokio::spawn(conn);
-    let result = client.simple_query("SELECT 1").await.map(|_| ());
+    let result = client.query_one("SELECT pg_is_in_recovery()", &[]).await.map(|row| !row.get::<_, bool>(0));
     drop(client);
     let _ = task.await;
     result
@@ -42,7 +43,8 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
     let started = Instant::now();
     let outcome = loop {
         let last_error = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
-            Ok(Ok(())) => break Ok(()),
+            Ok(Ok(true)) => break Ok(()),
+            Ok(Ok(false)) => "still recovering".to_string(),
             Ok(Err(e)) => e.to_string(),
             Err(_) => "login timed out".to_string(),
         };

@@ -143,6 +143,26 @@ pub struct Tenant {
     /// The data volume a restore replaced, kept until the operator drops it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_data_volume: Option<String>,
+    /// The last restore drill (`pgs backup verify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<Drill>,
+}
+
+/// The outcome of a restore drill: the latest backup and WAL restored into a throwaway container,
+/// recovered and checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drill {
+    /// Unix time it ran.
+    pub at: u64,
+    /// Whether the backup was proven restorable.
+    pub ok: bool,
+    /// How long it took, in seconds.
+    pub seconds: u64,
+    /// What it checked (databases and their relations, pg_amcheck).
+    pub report: Vec<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl Tenant {
