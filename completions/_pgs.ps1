@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)')
+            [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -458,6 +459,22 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;clone' {
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Copy the source as it was at this time (RFC 3339), not its latest state')
+            [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Copy the source as of one backup (a label from `pgs backup list`)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the new tenant''s role (default: generated)')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
+            [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the clone to accept connections')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the clone with access disabled')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -482,6 +499,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)')
+            [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -589,6 +607,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;restore' {
+            break
+        }
+        'pgs;help;clone' {
             break
         }
         'pgs;help;completions' {

@@ -25,6 +25,9 @@ _pgs() {
             pgs,certs)
                 cmd="pgs__subcmd__certs"
                 ;;
+            pgs,clone)
+                cmd="pgs__subcmd__clone"
+                ;;
             pgs,completions)
                 cmd="pgs__subcmd__completions"
                 ;;
@@ -184,6 +187,9 @@ _pgs() {
             pgs__subcmd__help,certs)
                 cmd="pgs__subcmd__help__subcmd__certs"
                 ;;
+            pgs__subcmd__help,clone)
+                cmd="pgs__subcmd__help__subcmd__clone"
+                ;;
             pgs__subcmd__help,completions)
                 cmd="pgs__subcmd__help__subcmd__completions"
                 ;;
@@ -278,7 +284,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help"
+            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,6 +771,48 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__clone)
+            opts="-h -V --at --backup --password --memory --cpus --no-access --timeout --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__completions)
             opts="-h -V --home --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1150,7 +1198,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore completions help"
+            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1320,6 +1368,20 @@ _pgs() {
         pgs__subcmd__help__subcmd__certs__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__clone)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

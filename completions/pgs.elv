@@ -38,6 +38,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand certs 'Certificates for the gateway'
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
             cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
+            cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -403,6 +404,21 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;clone'= {
+            cand --at 'Copy the source as it was at this time (RFC 3339), not its latest state'
+            cand --backup 'Copy the source as of one backup (a label from `pgs backup list`)'
+            cand --password 'Password for the new tenant''s role (default: generated)'
+            cand --memory 'Memory limit, e.g. 512m or 2g'
+            cand --cpus 'CPU limit, e.g. 1.5'
+            cand --timeout 'Seconds to wait for the clone to accept connections'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --no-access 'Create the clone with access disabled'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -426,6 +442,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand certs 'Certificates for the gateway'
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
             cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
+            cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -503,6 +520,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;backup;verify'= {
         }
         &'pgs;help;restore'= {
+        }
+        &'pgs;help;clone'= {
         }
         &'pgs;help;completions'= {
         }

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Home, docker, unique};
+use common::{GatewayProc, Home, docker, psql, unique};
 
 /// A Unix time in RFC 3339.
 fn backup_time(unix: i64) -> String {
@@ -53,6 +53,27 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
         .get(0);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     c.batch_execute("INSERT INTO notes VALUES (3); DROP TABLE doomed").await.unwrap();
+    let source_started: String =
+        c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
+
+    // A clone as of `at`: the data then, its own credentials, through the gateway; the source
+    // keeps running (same postmaster) and its credentials do not open the clone.
+    let gw = GatewayProc::start(&home, &[]);
+    let copy = unique("bkc");
+    let out = home.run(&["clone", &id, &copy, "--at", &at, "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let clone: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let url = clone["url"].as_str().unwrap();
+    assert!(url.contains(&format!("@{copy}.pgs.test:{}/{copy}?", gw.port)), "{url}");
+    let (ok, rows, err) =
+        psql(url, "SELECT string_agg(n::text, ',' ORDER BY n) || ' ' || (SELECT v FROM doomed) FROM notes");
+    assert!(ok, "{err}\n{}", home.gateway_log());
+    assert_eq!(rows, "1,2 x");
+    let source_password = doc["password"].as_str().unwrap();
+    let with_source_credentials = url.replace(clone["password"].as_str().unwrap(), source_password).replace(&format!("{copy}:"), &format!("{id}:"));
+    assert!(!psql(&with_source_credentials, "SELECT 1").0, "the source's credentials must not open the clone");
+    let now_started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
+    assert_eq!(now_started, source_started, "the source was restarted by the clone");
     drop(c);
 
     // Exactly what was committed before `at`, and the dropped table back.

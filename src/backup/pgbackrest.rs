@@ -116,55 +116,74 @@ pub fn command(cmd: Command) -> (Vec<String>, bool) {
     (std::iter::once("pgbackrest".to_string()).chain(args).collect(), db)
 }
 
-/// A one-off container's entrypoint that restores into the (empty) data directory `pgdata` of
-/// a fresh volume: it makes the directory as root, then runs the restore as `postgres`.
-pub fn restore_command(target: &Target, pgdata: &str) -> Vec<String> {
-    let mut restore = vec!["pgbackrest".to_string(), "restore".to_string()];
+/// pgBackRest's restore options for `target`.
+fn target_options(target: &Target) -> Vec<String> {
     match target {
-        Target::Latest => {}
-        Target::Time { at, .. } => restore.extend([
-            "--type=time".to_string(),
-            format!("--target={at}"),
-            "--target-action=promote".to_string(),
-        ]),
-        Target::Backup(label) => restore.extend([
-            format!("--set={label}"),
-            "--type=immediate".to_string(),
-            "--target-action=promote".to_string(),
-        ]),
+        Target::Latest => Vec::new(),
+        Target::Time { at, .. } => {
+            vec!["--type=time".to_string(), format!("--target={at}"), "--target-action=promote".to_string()]
+        }
+        Target::Backup(label) => {
+            vec![format!("--set={label}"), "--type=immediate".to_string(), "--target-action=promote".to_string()]
+        }
     }
-    let script = "set -e; mkdir -p \"$1\"; chown postgres:postgres \"$1\"; chmod 700 \"$1\"; shift; \
-                  exec setpriv --reuid=postgres --regid=postgres --init-groups \"$@\"";
-    ["sh", "-c", script, "pgs-restore", pgdata].iter().map(|s| s.to_string()).chain(restore).collect()
 }
 
-/// The restore drill, as a one-off container's entrypoint: restores the latest backup and all
-/// archived WAL into the (empty) data directory `pgdata`, starts PostgreSQL on it with no
-/// network, no archiving and a throwaway `trust` rule for its private socket, lets it recover,
-/// counts every database's relations, runs `pg_amcheck` where the image has it, and stops it.
-/// The repository is mounted read-only. Exit codes: 0 proven, 2 restore failed, 3 recovery
-/// failed, 4 a check failed. Lines starting `drill:` are the report.
-pub fn drill_command(pgdata: &str) -> Vec<String> {
-    let script = r#"
-pgdata="$1"
-as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+/// A one-off container's entrypoint that restores into the (empty) data directory `pgdata` of
+/// a fresh volume: it makes the directory as root, then runs the restore as `postgres`. The
+/// tenant's PostgreSQL recovers (fetching WAL from its repository) when it next starts.
+pub fn restore_command(target: &Target, pgdata: &str) -> Vec<String> {
+    let script = "set -e; mkdir -p \"$1\"; chown postgres:postgres \"$1\"; chmod 700 \"$1\"; shift; \
+                  exec setpriv --reuid=postgres --regid=postgres --init-groups \"$@\"";
+    ["sh", "-c", script, "pgs-restore", pgdata, "pgbackrest", "restore"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(target_options(target))
+        .collect()
+}
+
+/// A one-off container's entrypoint that restores into the (empty) data directory `pgdata`,
+/// starts PostgreSQL on it with no network, no archiving and a throwaway `trust` rule for its
+/// private socket, waits until it has recovered and promoted, runs the shell snippet `then`
+/// (which has `as_pg` and psql over `-h /tmp -U postgres`), and stops it cleanly. Exit codes:
+/// 2 the restore failed, 3 recovery failed, what `then` exits with otherwise. Lines starting
+/// `drill:` report progress.
+fn recover_privately(pgdata: &str, restore_options: &[String], then: &str) -> Vec<String> {
+    let script = format!(
+        r#"
+pgdata="$1"; shift
+as_pg() {{ setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }}
 mkdir -p "$pgdata" && chown postgres:postgres "$pgdata" && chmod 700 "$pgdata" || exit 2
-# A damaged file will not heal on a retry: fail at once.
-as_pg pgbackrest restore --archive-mode=off --job-retry=0 || exit 2
+as_pg pgbackrest restore --archive-mode=off "$@" || exit 2
 echo "drill: restored"
-printf 'local all all trust
-' > /tmp/drill-hba.conf && chown postgres /tmp/drill-hba.conf
-if ! as_pg pg_ctl -D "$pgdata" -w -t 3600 -l /tmp/drill-postgres.log      -o "-c listen_addresses='' -c unix_socket_directories=/tmp -c hba_file=/tmp/drill-hba.conf -c archive_mode=off" start; then
-  tail -n 20 /tmp/drill-postgres.log; exit 3
+printf 'local all all trust\n' > /tmp/private-hba.conf && chown postgres /tmp/private-hba.conf
+if ! as_pg pg_ctl -D "$pgdata" -w -t 3600 -l /tmp/postgres.log \
+     -o "-c listen_addresses='' -c unix_socket_directories=/tmp -c hba_file=/tmp/private-hba.conf -c archive_mode=off" start; then
+  tail -n 20 /tmp/postgres.log; exit 3
 fi
 # Connections are accepted while it still replays WAL (hot standby): wait for the promotion.
 tries=0
 until [ "$(as_pg psql -h /tmp -U postgres -d postgres -XAtc 'select pg_is_in_recovery()')" = f ]; do
-  tries=$((tries + 1)); [ $tries -le 3600 ] || { tail -n 20 /tmp/drill-postgres.log; exit 3; }
+  tries=$((tries + 1)); [ $tries -le 3600 ] || {{ tail -n 20 /tmp/postgres.log; exit 3; }}
   sleep 1
 done
 echo "drill: recovered"
 status=0
+{then}
+as_pg pg_ctl -D "$pgdata" -m fast -w stop >/dev/null
+exit $status
+"#
+    );
+    ["sh", "-c", &script, "pgs-recover", pgdata].iter().map(|s| s.to_string()).chain(restore_options.iter().cloned()).collect()
+}
+
+/// The restore drill, as a one-off container's entrypoint: restores the latest backup and all
+/// archived WAL into `pgdata` and recovers it privately ([`recover_privately`]), counts every
+/// database's relations and runs `pg_amcheck` where the image has it. The repository is mounted
+/// read-only. Exit codes: 0 proven, 2 restore failed, 3 recovery failed, 4 a check failed.
+/// Lines starting `drill:` are the report.
+pub fn drill_command(pgdata: &str) -> Vec<String> {
+    let checks = r#"
 for db in $(as_pg psql -h /tmp -U postgres -d postgres -XAtc "select datname from pg_database where datallowconn"); do
   n=$(as_pg psql -h /tmp -U postgres -d "$db" -XAtc "select count(*) from pg_class") || status=4
   echo "drill: database $db relations ${n:-?}"
@@ -173,11 +192,23 @@ if command -v pg_amcheck >/dev/null; then
   if as_pg pg_amcheck -h /tmp -U postgres --all --install-missing; then echo "drill: pg_amcheck ok"; else status=4; echo "drill: pg_amcheck found corruption"; fi
 else
   echo "drill: pg_amcheck not in this image"
-fi
-as_pg pg_ctl -D "$pgdata" -m fast -w stop >/dev/null
-exit $status
-"#;
-    ["sh", "-c", script, "pgs-drill", pgdata].iter().map(|s| s.to_string()).collect()
+fi"#;
+    // A damaged file will not heal on a retry: fail at once.
+    recover_privately(pgdata, &["--job-retry=0".to_string()], checks)
+}
+
+/// Where a clone's SQL (renames, new passwords) is put in its one-off container.
+pub const CLONE_SQL: &str = "/tmp/pgs-clone.sql";
+
+/// A clone, as a one-off container's entrypoint: restores another tenant's backup to `target`
+/// into `pgdata` and recovers it privately ([`recover_privately`]: nothing reaches that
+/// tenant's repository, which is mounted read-only), then runs [`CLONE_SQL`]. Exit code 4: the
+/// SQL failed.
+pub fn clone_command(target: &Target, pgdata: &str) -> Vec<String> {
+    let then = format!(
+        "as_pg psql -h /tmp -U postgres -d postgres -X -q -v ON_ERROR_STOP=1 -f {CLONE_SQL} || status=4\necho \"drill: renamed\""
+    );
+    recover_privately(pgdata, &target_options(target), &then)
 }
 
 /// Reads `pgbackrest info --output=json` for the stanza.
@@ -247,6 +278,10 @@ mod tests {
         assert_eq!(at[4], "/var/lib/postgresql/data");
         let latest = restore_command(&Target::Latest, "/d");
         assert_eq!(latest.last().unwrap(), "restore");
+        let clone = clone_command(&Target::Backup("L".into()), "/d");
+        assert_eq!(clone[4], "/d");
+        assert!(clone[2].contains(CLONE_SQL) && clone.contains(&"--set=L".to_string()));
+        assert!(drill_command("/d").contains(&"--job-retry=0".to_string()));
         assert!(restore_command(&Target::Backup("L".into()), "/d").contains(&"--set=L".to_string()));
     }
 

@@ -53,6 +53,8 @@ pub enum Command {
     Backup(BackupCommand),
     /// Restore a tenant to a point in time, its latest state or a backup (keeps the current data)
     Restore(RestoreArgs),
+    /// Create a tenant from another tenant's backups (its latest state, or --at / --backup); the source keeps running
+    Clone(CloneArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -130,6 +132,39 @@ pub struct RestoreArgs {
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Seconds to wait for the restored database to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub timeout: u64,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs clone`.
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    /// The tenant whose backups to copy
+    pub source: String,
+    /// The new tenant's id
+    pub new: String,
+    /// Copy the source as it was at this time (RFC 3339), not its latest state
+    #[arg(long, value_name = "TIME", conflicts_with = "backup")]
+    pub at: Option<String>,
+    /// Copy the source as of one backup (a label from `pgs backup list`)
+    #[arg(long, value_name = "LABEL")]
+    pub backup: Option<String>,
+    /// Password for the new tenant's role (default: generated)
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Memory limit, e.g. 512m or 2g
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<i64>,
+    /// CPU limit, e.g. 1.5
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Create the clone with access disabled
+    #[arg(long)]
+    pub no_access: bool,
+    /// Seconds to wait for the clone to accept connections
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
     /// Print one JSON document on stdout

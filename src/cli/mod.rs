@@ -17,6 +17,15 @@ use crate::state::StateDir;
 use args::{Cli, Command};
 
 /// Prints `value` as one pretty JSON document on stdout.
+/// The restore target `--at TIME` or `--backup LABEL` name (the latest state without either).
+fn restore_target(at: Option<&str>, backup: Option<&str>) -> Result<crate::backup::Target> {
+    Ok(match (at, backup) {
+        (Some(at), _) => crate::backup::parse_time(at).map_err(anyhow::Error::msg)?,
+        (None, Some(label)) => crate::backup::Target::Backup(label.to_string()),
+        (None, None) => crate::backup::Target::Latest,
+    })
+}
+
 /// Bytes as B, kB, MB, GB (powers of 1024, one decimal).
 fn human_bytes(n: u64) -> String {
     let units = ["B", "kB", "MB", "GB", "TB"];
@@ -182,12 +191,35 @@ pub async fn run(cli: Cli) -> Result<()> {
                 no_access: a.no_access,
                 adopt: a.adopt,
                 timeout: Duration::from_secs(a.timeout),
+                clone_of: None,
             };
             let info = platform.create(&docker, req).await?;
             if a.json {
                 print_json(&info)?;
             } else {
                 eprintln!("pgs: tenant {} is ready", info.id);
+                println!("{}", info.url.as_deref().unwrap_or_default());
+            }
+        }
+        Command::Clone(a) => {
+            let docker = Docker::connect().await?;
+            let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
+            let req = CreateRequest {
+                id: a.new,
+                password: a.password,
+                image: None,
+                memory: a.memory,
+                cpus: a.cpus,
+                no_access: a.no_access,
+                adopt: false,
+                timeout: Duration::from_secs(a.timeout),
+                clone_of: Some((a.source.clone(), target)),
+            };
+            let info = platform.create(&docker, req).await?;
+            if a.json {
+                print_json(&info)?;
+            } else {
+                eprintln!("pgs: tenant {} is ready: a copy of {} with credentials of its own", info.id, a.source);
                 println!("{}", info.url.as_deref().unwrap_or_default());
             }
         }
@@ -335,11 +367,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Restore(a) => {
             let docker = Docker::connect().await?;
-            let target = match (&a.at, &a.backup) {
-                (Some(at), _) => crate::backup::parse_time(at).map_err(anyhow::Error::msg)?,
-                (None, Some(label)) => crate::backup::Target::Backup(label.clone()),
-                (None, None) => crate::backup::Target::Latest,
-            };
+            let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
             let what = match &target {
                 crate::backup::Target::Time { at, .. } => format!("as of {at}"),
                 crate::backup::Target::Backup(l) => format!("to backup {l}"),

@@ -52,6 +52,8 @@ pub struct OneOff {
     pub read_only_volumes: Vec<(String, String)>,
     /// Labels.
     pub labels: HashMap<String, String>,
+    /// Tar archives unpacked into the container before it starts: (directory, archive).
+    pub uploads: Vec<(String, Vec<u8>)>,
 }
 
 impl Docker {
@@ -130,6 +132,9 @@ impl Docker {
         let action = format!("run the one-off container {}", spec.name);
         self.api().create_container(Some(opts), config).await.map_err(|e| self.err(&action, e))?;
         let result = async {
+            for (dir, tar) in &spec.uploads {
+                self.upload(&spec.name, dir, tar.clone()).await?;
+            }
             self.start_container(&spec.name).await?;
             let wait = async {
                 let mut stream = self.api().wait_container(&spec.name, None::<bollard::container::WaitContainerOptions<String>>);

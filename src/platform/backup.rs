@@ -63,6 +63,29 @@ fn due(now: i64, last_full: Option<i64>, last_any: Option<i64>) -> Option<Kind> 
     }
 }
 
+/// Refuses a target the repository cannot reach, before anything is touched: no backup at all,
+/// an unknown label, or a time before the end of every backup.
+fn check_target(id: &TenantId, repo: &Repository, target: &Target) -> Result<()> {
+    if repo.backups.is_empty() {
+        fail!(Invalid, "{id} has no backup yet: `pgs backup run {id}` takes one");
+    }
+    match target {
+        Target::Backup(label) if !repo.backups.iter().any(|b| &b.label == label) => {
+            fail!(Invalid, "{id} has no backup {label}: `pgs backup list {id}` shows them");
+        }
+        // A restore to a time starts from a backup that had finished before it.
+        Target::Time { at, unix } if !repo.backups.iter().any(|b| b.finished < *unix) => {
+            let earliest = repo.backups.iter().map(|b| b.finished + 1).min().unwrap_or_default();
+            fail!(
+                Invalid,
+                "no backup of {id} had finished by {at}: the earliest time it can be restored to is {} (Unix time {earliest})",
+                crate::backup::utc(earliest)
+            );
+        }
+        _ => Ok(()),
+    }
+}
+
 /// What `pgs restore` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RestoreReport {
@@ -138,6 +161,18 @@ impl Platform {
         Ok(out)
     }
 
+    /// If the tenant runs, switches WAL and waits until the segment is archived, so that
+    /// everything committed until now is in the repository. A failure is reported, not fatal:
+    /// what the repository has can still be restored.
+    async fn archive_newest(&self, docker: &Docker, id: &TenantId) -> Result<()> {
+        if docker.container_status(&container_name(id)).await? == crate::docker::tenant::Status::Running
+            && let Err(e) = self.engine(docker, id, Command::Check, SHORT_OPERATION).await
+        {
+            crate::progress::note(&format!("could not archive the newest WAL of {id} ({e}); using what its repository has"));
+        }
+        Ok(())
+    }
+
     /// Creates the tenant's stanza and proves archiving works (a WAL switch reaches the
     /// repository).
     pub(super) async fn init_backups(&self, docker: &Docker, id: &TenantId) -> Result<()> {
@@ -148,7 +183,7 @@ impl Platform {
     }
 
     /// The tenant, which must have backups.
-    fn backed_up(&self, id: &str) -> Result<(crate::state::Config, TenantId, Tenant)> {
+    pub(super) fn backed_up(&self, id: &str) -> Result<(crate::state::Config, TenantId, Tenant)> {
         let (config, id, tenant) = self.tenant(id)?;
         if !tenant.backups {
             fail!(Invalid, "{id} has no backups: `pgs backup enable {id}` turns them on (it restarts the tenant)");
@@ -265,6 +300,51 @@ impl Platform {
         Ok(results)
     }
 
+    /// Fills the (new) data volume of tenant `id` with a copy of `source` at `target`, from
+    /// `source`'s backups: restored and recovered in a container without network, with the
+    /// source's repository read-only, then the role and database renamed to `id` and given the
+    /// new tenant's passwords. The source keeps running untouched.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn fill_from_backup(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        id: &TenantId,
+        tenant: &Tenant,
+        secrets: &crate::state::Secrets,
+        source: &str,
+        target: &Target,
+    ) -> Result<()> {
+        let (_, source_id, source) = self.backed_up(source)?;
+        self.archive_newest(docker, &source_id).await?;
+        let repo = self.backup_list(docker, source_id.as_str()).await?;
+        check_target(&source_id, &repo, target)?;
+        let image = self.backup_image(docker, &source.image).await?;
+        let pgdata = docker.ensure_image(&source.image).await?.pgdata();
+        let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+        let volume = tenant.data_volume(id);
+        docker.create_volume(&volume, &labels).await?;
+        let (dir, file) = pgbackrest::CLONE_SQL.rsplit_once('/').unwrap_or(("/tmp", pgbackrest::CLONE_SQL));
+        let spec = OneOff {
+            name: format!("{}-clone", container_name(id)),
+            image,
+            command: pgbackrest::clone_command(target, &pgdata),
+            user: Some("root".into()),
+            env: pgbackrest::env(&pgdata),
+            volumes: vec![(volume, tenant.data_mount.clone())],
+            read_only_volumes: vec![(backup_volume_name(&source_id), pgbackrest::REPO_MOUNT.to_string())],
+            labels,
+            uploads: vec![(dir.to_string(), super::create::clone_archive(&source_id, id, secrets, file)?)],
+        };
+        let step = crate::progress::step(&format!("restoring a copy of {source_id} for {id}"));
+        let out = docker.run_once(&spec, LONG_OPERATION).await?;
+        drop(step);
+        if !out.success() {
+            return Err(anyhow::anyhow!("cloning {source_id} failed (exit {}):\n{}", out.code, out.tail(15)).into());
+        }
+        Ok(())
+    }
+
     /// The restore drill: restores the latest backup and all archived WAL into a throwaway
     /// container without network (the repository read-only), lets PostgreSQL recover, checks
     /// every database, records the result in the state dir and removes everything it made. The
@@ -272,10 +352,7 @@ impl Platform {
     pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
-        if docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running {
-            // What was committed until now is part of what the drill proves.
-            let _ = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await;
-        }
+        self.archive_newest(docker, &id).await?;
         let image = self.backup_image(docker, &tenant.image).await?;
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
@@ -290,6 +367,7 @@ impl Platform {
             volumes: vec![(scratch.clone(), tenant.data_mount.clone())],
             read_only_volumes: vec![(backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string())],
             labels,
+            uploads: Vec::new(),
         };
         let step = crate::progress::step(&format!("restore drill for {id}: restore, recover, check"));
         let ran = docker.run_once(&spec, LONG_OPERATION).await;
@@ -336,31 +414,9 @@ impl Platform {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
         let name = container_name(&id);
-        if docker.container_status(&name).await? == crate::docker::tenant::Status::Running {
-            // Switch WAL so that everything committed until now is in the repository.
-            if let Err(e) = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await {
-                crate::progress::note(&format!("could not archive the newest WAL of {id} ({e}); restoring from what the repository has"));
-            }
-        }
+        self.archive_newest(docker, &id).await?;
         let repo = self.backup_list(docker, id.as_str()).await?;
-        if repo.backups.is_empty() {
-            fail!(Invalid, "{id} has no backup yet: `pgs backup run {id}` takes one");
-        }
-        match target {
-            Target::Backup(label) if !repo.backups.iter().any(|b| &b.label == label) => {
-                fail!(Invalid, "{id} has no backup {label}: `pgs backup list {id}` shows them");
-            }
-            // A restore to a time starts from a backup that had finished before it.
-            Target::Time { at, unix } if !repo.backups.iter().any(|b| b.finished < *unix) => {
-                let earliest = repo.backups.iter().map(|b| b.finished + 1).min().unwrap_or_default();
-                fail!(
-                    Invalid,
-                    "no backup of {id} had finished by {at}: the earliest time it can be restored to is {} (Unix time {earliest})",
-                    crate::backup::utc(earliest)
-                );
-            }
-            _ => {}
-        }
+        check_target(&id, &repo, target)?;
         let image = self.backup_image(docker, &tenant.image).await?;
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
         let previous = tenant.data_volume(&id);

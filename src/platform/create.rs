@@ -33,6 +33,8 @@ pub struct CreateRequest {
     pub adopt: bool,
     /// How long to wait for the database.
     pub timeout: Duration,
+    /// Make the tenant a clone: its data restored from another tenant's backups (`pgs clone`).
+    pub clone_of: Option<(String, crate::backup::Target)>,
 }
 
 impl Platform {
@@ -43,7 +45,18 @@ impl Platform {
         if self.state.tenants()?.tenants.contains_key(&id) {
             fail!(Conflict, "tenant {id} already exists");
         }
-        let image = req.image.clone().unwrap_or_else(|| config.image.clone());
+        let source = match &req.clone_of {
+            Some((source, _)) => Some(self.backed_up(source)?.2),
+            None => None,
+        };
+        if source.is_some() && req.adopt {
+            fail!(Invalid, "a clone gets its data from backups: it cannot --adopt a volume");
+        }
+        // A clone runs the image its data was written by.
+        let image = match &source {
+            Some(s) => s.image.clone(),
+            None => req.image.clone().unwrap_or_else(|| config.image.clone()),
+        };
         let image_info = docker.ensure_image(&image).await?;
         let volume = volume_name(&id);
         let volume_exists = docker.volume_exists(&volume).await?;
@@ -115,7 +128,13 @@ impl Platform {
         })?;
 
         let provisioned = async {
-            let tenant = self.provision(docker, &config, &id, tenant, Some(&secrets)).await?;
+            let tenant = match &req.clone_of {
+                Some((source, target)) => {
+                    self.fill_from_backup(docker, &config, &id, &tenant, &secrets, source, target).await?;
+                    self.provision(docker, &config, &id, tenant, None).await?
+                }
+                None => self.provision(docker, &config, &id, tenant, Some(&secrets)).await?,
+            };
             self.attach_gateway(docker, &id).await?;
             let probe = ready::Probe {
                 container: &container_name(&id),
@@ -240,7 +259,6 @@ fn ident(s: &str) -> String {
 /// role (not a superuser) and database, then sets the superuser's real password. Passwords go
 /// in as SCRAM verifiers, so no clear-text secret enters the container.
 fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
-    let verifier = |p: &str| postgres_protocol::password::scram_sha_256(p.as_bytes());
     let sql = format!(
         "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD '{tenant}';\n\
          CREATE DATABASE {role} OWNER {role};\n\
@@ -250,14 +268,41 @@ fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
         tenant = verifier(&secrets.password),
         superuser = verifier(&secrets.superuser_password),
     );
+    sql_archive("10-pgs-tenant.sql", &sql)
+}
+
+/// A SCRAM-SHA-256 verifier for `password`: what PostgreSQL stores, never the password itself.
+fn verifier(password: &str) -> String {
+    postgres_protocol::password::scram_sha_256(password.as_bytes())
+}
+
+/// One SQL file `name` as a tar archive (to upload into a container).
+fn sql_archive(name: &str, sql: &str) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_size(sql.len() as u64);
     header.set_mode(0o644);
     header.set_mtime(now());
     header.set_cksum();
-    builder.append_data(&mut header, "10-pgs-tenant.sql", sql.as_bytes())?;
+    builder.append_data(&mut header, name, sql.as_bytes())?;
     Ok(builder.into_inner()?)
+}
+
+/// The SQL that makes a restored copy of `source` into tenant `id`, as a tar archive holding
+/// `file_name`: the role and database renamed, new passwords (as verifiers) for the tenant's role
+/// and the superuser, so that the source's credentials do not open the clone.
+pub(super) fn clone_archive(source: &TenantId, id: &TenantId, secrets: &Secrets, file_name: &str) -> Result<Vec<u8>> {
+    let sql = format!(
+        "ALTER DATABASE {old} RENAME TO {new};\n\
+         ALTER ROLE {old} RENAME TO {new};\n\
+         ALTER ROLE {new} PASSWORD '{tenant}';\n\
+         ALTER ROLE postgres PASSWORD '{superuser}';\n",
+        old = ident(source.as_str()),
+        new = ident(id.as_str()),
+        tenant = verifier(&secrets.password),
+        superuser = verifier(&secrets.superuser_password),
+    );
+    sql_archive(file_name, &sql)
 }
 
 #[cfg(test)]
@@ -274,5 +319,9 @@ mod tests {
         assert!(text.contains("CREATE ROLE \"t1\" LOGIN NOSUPERUSER"));
         assert!(text.contains("SCRAM-SHA-256$4096:"));
         assert!(!text.contains("clear-text"));
+        let clone = clone_archive(&TenantId::parse("src").unwrap(), &id, &s, "c.sql").unwrap();
+        let text = String::from_utf8_lossy(&clone);
+        assert!(text.contains("ALTER ROLE \"src\" RENAME TO \"t1\""));
+        assert!(text.contains("SCRAM-SHA-256$4096:") && !text.contains("clear-text"));
     }
 }
