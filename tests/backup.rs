@@ -7,6 +7,18 @@ use std::time::Duration;
 
 use common::{GatewayProc, Home, docker, psql, unique};
 
+/// Polls `check` every half second for up to 30 s.
+fn wait_for(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    false
+}
+
 /// A Unix time in RFC 3339.
 fn backup_time(unix: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
@@ -146,7 +158,7 @@ async fn backups_enabled_on_an_existing_tenant_keep_its_data() {
 fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
     let home = Home::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test", "--backups", "local"]);
     let id = unique("drill");
-    home.create(&id);
+    let doc = home.create(&id);
     home.ok(&["backup", "run", &id]);
     let drill = home.json(&["backup", "verify", &id, "--json"]);
     assert_eq!(drill["ok"], true, "{drill}");
@@ -156,6 +168,39 @@ fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
     // The drill leaves nothing behind and the tenant kept running.
     assert_eq!(home.status(&id), "running");
     assert!(!docker(&["volume", "ls", "-q"]).contains(&format!("pgs-{id}-drill")));
+
+    // Archiving that fails (the repository made unwritable) is reported by `info` and fails the
+    // timer's run; once the repository is writable again archiving recovers.
+    let superuser = {
+        let secrets = std::fs::read(home.path().join("secrets").join(format!("{id}.json"))).unwrap();
+        let secrets: serde_json::Value = serde_json::from_slice(&secrets).unwrap();
+        format!(
+            "host=127.0.0.1 port={} user=postgres password={} dbname=postgres",
+            doc["local_port"],
+            secrets["superuser_password"].as_str().unwrap()
+        )
+    };
+    let container = format!("pgs-{id}");
+    let started = || psql(&superuser, "SELECT pg_postmaster_start_time()").1;
+    let started_before = started();
+    docker(&["exec", &container, "chmod", "000", "/var/lib/pgbackrest/archive"]);
+    let switch = || psql(&superuser, "CREATE TABLE IF NOT EXISTS churn (n int); INSERT INTO churn VALUES (1); SELECT pg_switch_wal()");
+    assert!(switch().0);
+    let failing = wait_for(|| home.json(&["info", &id, "--json"])["archiving"]["ok"] == false);
+    assert!(failing, "archiving never reported failing: {}", home.json(&["info", &id, "--json"]));
+    assert!(home.ok(&["info", &id]).contains("archiving: FAILING since"));
+    let out = home.run(&["backup", "run", "--due"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains(&format!("WAL archiving of {id} is FAILING")), "{err}");
+    docker(&["exec", &container, "chmod", "750", "/var/lib/pgbackrest/archive"]);
+    let recovered = wait_for(|| {
+        switch();
+        home.json(&["info", &id, "--json"])["archiving"]["ok"] == true
+    });
+    assert!(recovered, "archiving did not recover: {}", home.json(&["info", &id, "--json"]));
+    // Failing archiving never took the tenant's PostgreSQL down (an orphaned archiver process
+    // exiting non-zero once made PostgreSQL, as PID 1, restart itself).
+    assert_eq!(started(), started_before, "PostgreSQL restarted while archiving failed");
 
     // Flip bytes in the middle of the largest file of the backup: the drill must say so.
     let flip = "f=$(find /var/lib/pgbackrest/backup -type f -name '*.gz' -printf '%s %p\\n' | sort -n | tail -1 | cut -d' ' -f2); \

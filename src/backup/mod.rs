@@ -78,6 +78,47 @@ pub struct Repository {
     pub wal: Option<(String, String)>,
 }
 
+/// How WAL archiving is doing, from PostgreSQL's own `pg_stat_archiver`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Archiving {
+    /// False when the last attempt failed (the repository unwritable or full, say).
+    pub ok: bool,
+    /// Segments archived since the statistics were reset.
+    pub archived_count: u64,
+    /// Failed attempts since the statistics were reset.
+    pub failed_count: u64,
+    /// When the last segment was archived (UTC), if ever.
+    pub last_archived_at: Option<String>,
+    /// When the last attempt failed (UTC), if ever.
+    pub last_failed_at: Option<String>,
+    /// The segment that failed last.
+    pub last_failed_wal: Option<String>,
+}
+
+/// The query [`parse_archiver`] reads (one line, fields separated by `|`).
+pub const ARCHIVER_SQL: &str = "SELECT archived_count, failed_count, \
+     coalesce(to_char(last_archived_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''), \
+     coalesce(to_char(last_failed_time AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), ''), \
+     coalesce(last_failed_wal, ''), \
+     coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) FROM pg_stat_archiver";
+
+/// Reads the output of [`ARCHIVER_SQL`] (`psql -At -F '|'`).
+pub fn parse_archiver(line: &str) -> Result<Archiving, String> {
+    let f: Vec<&str> = line.trim().split('|').collect();
+    let [archived, failed, last_ok, last_failed, wal, failing] = f[..] else {
+        return Err(format!("unexpected pg_stat_archiver row {line:?}"));
+    };
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    Ok(Archiving {
+        ok: failing != "t",
+        archived_count: archived.parse().unwrap_or(0),
+        failed_count: failed.parse().unwrap_or(0),
+        last_archived_at: some(last_ok),
+        last_failed_at: some(last_failed),
+        last_failed_wal: some(wal),
+    })
+}
+
 /// Parses a point in time given by the operator: RFC 3339 (`2026-11-26T21:00:00Z`,
 /// `2026-11-26 21:00:00.123+01:00`) or PostgreSQL's own `2026-11-26 21:00:00+00`, into a target
 /// in UTC as PostgreSQL reads it (`2026-11-26 20:00:00.123000+00`).
@@ -130,6 +171,17 @@ pub fn utc(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn archiver_rows() {
+        let failing = parse_archiver("12|3|2026-11-26 21:00:00|2026-11-26 21:05:00|00000001000000000000000D|t\n").unwrap();
+        assert!(!failing.ok);
+        assert_eq!(failing.failed_count, 3);
+        assert_eq!(failing.last_failed_wal.as_deref(), Some("00000001000000000000000D"));
+        let fine = parse_archiver("12|0|2026-11-26 21:00:00|||f").unwrap();
+        assert!(fine.ok && fine.last_failed_at.is_none());
+        assert!(parse_archiver("garbage").is_err());
+    }
 
     #[test]
     fn times_in_every_usual_spelling() {

@@ -57,6 +57,18 @@ fn print_tenant(t: &TenantInfo) {
     println!("local:     127.0.0.1:{} (on this host, bypassing the gateway)", t.local_port);
     println!("volume:    {}", t.volume);
     println!("backups:   {}", if t.backups { "on (`pgs backup list` shows them)" } else { "off" });
+    if let Some(a) = &t.archiving {
+        if a.ok {
+            println!("archiving: ok (last segment archived {} UTC)", a.last_archived_at.as_deref().unwrap_or("never"));
+        } else {
+            println!(
+                "archiving: FAILING since {} UTC ({} failed attempts; last segment {})",
+                a.last_failed_at.as_deref().unwrap_or("?"),
+                a.failed_count,
+                a.last_failed_wal.as_deref().unwrap_or("?")
+            );
+        }
+    }
     if let Some(d) = &t.last_drill {
         let when = crate::backup::utc(d.at as i64);
         match &d.error {

@@ -133,6 +133,10 @@ impl Docker {
                 maximum_retry_count: None,
             }),
             network_mode: Some(spec.network.clone()),
+            // An init as PID 1 reaps orphans: PostgreSQL as PID 1 would take any orphan that exits
+            // non-zero (pgBackRest's asynchronous archiver, when the repository fails) for a
+            // crashed backend and restart the whole server.
+            init: Some(true),
             memory: spec.memory,
             nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
             ..Default::default()

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{Error, Platform, Result, fail, now, ready};
 use crate::backup::pgbackrest::{self, Command};
-use crate::backup::{Backup, Kind, Repository, Target};
+use crate::backup::{Archiving, Backup, Kind, Repository, Target};
 use crate::docker::Docker;
 use crate::docker::run::{OneOff, Output};
 use crate::state::{Drill, Tenant, TenantId, backup_volume_name, container_name, volume_name};
@@ -161,6 +161,42 @@ impl Platform {
         Ok(out)
     }
 
+    /// How the tenant's WAL archiving is doing (it must be running).
+    pub(super) async fn archiving(&self, docker: &Docker, id: &TenantId) -> Result<Archiving> {
+        let secrets = self.state.secrets(id)?.filter(|s| !s.superuser_password.is_empty()).ok_or_else(|| {
+            Error::Invalid(format!("pgs does not know the superuser password of {id} (an adopted tenant?)"))
+        })?;
+        let argv: Vec<String> =
+            ["psql", "-h", crate::state::CONTAINER_SOCKET_DIR, "-U", "postgres", "-d", "postgres", "-XAt", "-F", "|", "-c"]
+                .iter()
+                .map(|s| s.to_string())
+                .chain([crate::backup::ARCHIVER_SQL.to_string()])
+                .collect();
+        let env = [format!("PGPASSWORD={}", secrets.superuser_password)];
+        let out = docker.exec(&container_name(id), "postgres", &argv, &env, SHORT_OPERATION).await?;
+        if !out.success() {
+            return Err(anyhow::anyhow!("cannot read {id}'s archiver status:\n{}", out.tail(5)).into());
+        }
+        crate::backup::parse_archiver(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+    }
+
+    /// Fails with what is wrong if the tenant's WAL archiving is failing: its backups could
+    /// not be restored to now, and a backup would wait for WAL that never arrives.
+    async fn require_archiving(&self, docker: &Docker, id: &TenantId) -> Result<()> {
+        let a = self.archiving(docker, id).await?;
+        if !a.ok {
+            fail!(
+                Failing,
+                "WAL archiving of {id} is FAILING since {} UTC ({} failed attempts, last segment {}): is its backup \
+                 volume pgs-{id}-backup full or unwritable? `docker logs pgs-{id}` shows pgBackRest's error",
+                a.last_failed_at.as_deref().unwrap_or("?"),
+                a.failed_count,
+                a.last_failed_wal.as_deref().unwrap_or("?")
+            );
+        }
+        Ok(())
+    }
+
     /// If the tenant runs, switches WAL and waits until the segment is archived, so that
     /// everything committed until now is in the repository. A failure is reported, not fatal:
     /// what the repository has can still be restored.
@@ -256,6 +292,7 @@ impl Platform {
     /// Takes a backup now and returns it.
     pub async fn backup_run(&self, docker: &Docker, id: &str, kind: Kind) -> Result<Backup> {
         let (_, id, _) = self.backed_up(id)?;
+        self.require_archiving(docker, &id).await?;
         let step = crate::progress::step(&format!("{} backup of {id}", kind.as_str()));
         self.engine(docker, &id, Command::Backup(kind), LONG_OPERATION).await?;
         drop(step);
@@ -272,6 +309,7 @@ impl Platform {
         for (id, tenant) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
             let mut result = DueResult { id: id.to_string(), backup: None, drill: None, error: None };
             let backup = async {
+                self.require_archiving(docker, id).await?;
                 let repo = self.backup_list(docker, id.as_str()).await?;
                 let last = |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
                 match due(now() as i64, last(true), last(false)) {

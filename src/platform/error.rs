@@ -21,6 +21,9 @@ pub enum Error {
     /// Something did not happen in time (a database that does not become ready).
     #[error("{0}")]
     Timeout(String),
+    /// Something that should work does not (WAL archiving, a backup).
+    #[error("{0}")]
+    Failing(String),
     /// Docker could not be reached or refused a request.
     #[error(transparent)]
     Docker(#[from] DockerError),

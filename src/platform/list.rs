@@ -25,13 +25,19 @@ impl Platform {
     }
 
     /// One tenant, with its password and URL when `show_password`.
+    /// One tenant, with its password and URL when `show_password`, and, when it has backups and
+    /// runs, how its WAL archiving is doing.
     pub async fn info(&self, docker: &Docker, id: &str, show_password: bool) -> Result<TenantInfo> {
         let (config, id, tenant) = self.tenant(id)?;
         let status = match tenant.phase {
             Phase::Provisioning => "creating".to_string(),
             Phase::Ready => docker.container_status(&container_name(&id)).await?.to_string(),
         };
-        let info = self.info_of(&config, &id, &tenant, status);
+        let mut info = self.info_of(&config, &id, &tenant, status);
+        if tenant.backups && info.status == "running" {
+            // One more Docker call, for this one tenant: `list` stays at a few in all.
+            info.archiving = self.archiving(docker, &id).await.ok();
+        }
         if show_password { self.with_secret(&config, &id, info) } else { Ok(info) }
     }
 }

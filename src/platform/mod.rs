@@ -70,6 +70,9 @@ pub struct TenantInfo {
     pub volume: String,
     /// Whether the tenant archives WAL and is backed up (`pgs backup list` shows its backups).
     pub backups: bool,
+    /// How WAL archiving is doing (`info` of a running tenant with backups only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archiving: Option<crate::backup::Archiving>,
     /// The last restore drill (`pgs backup verify`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_drill: Option<crate::state::Drill>,
@@ -113,6 +116,7 @@ impl Platform {
             container: container_name(id),
             volume: t.data_volume(id),
             backups: t.backups,
+            archiving: None,
             last_drill: t.last_drill.clone(),
             password: None,
             url: None,
