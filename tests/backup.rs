@@ -105,6 +105,20 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     home.ok(&["restore", &id, "--latest", "--yes"]);
     assert_eq!(notes(&doc).await, [1, 2, 4]);
 
+    // A restore killed half-way, then run again: it finishes, nothing is lost, and the volume
+    // the killed run was filling is removed.
+    let mut killed = home.cmd(&["restore", &id, "--latest", "--yes"]).spawn().unwrap();
+    let filling = wait_for(|| !docker(&["ps", "-q", "--filter", &format!("name=pgs-{id}-restore")]).trim().is_empty());
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert!(filling, "the restore never started its container");
+    let half_made = home.state_file("tenants.json")["tenants"][&id]["restoring"].as_str().unwrap().to_string();
+    let out = home.run(&["restore", &id, "--latest", "--yes"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("removing {half_made}")));
+    assert!(!common::docker_ok(&["volume", "inspect", &half_made]));
+    assert_eq!(notes(&doc).await, [1, 2, 4]);
+
     let list = home.json(&["backup", "list", &id, "--json"]);
     assert_eq!(list["status"], "ok", "{list}");
     assert_eq!(list["backups"].as_array().unwrap().len(), 1, "{list}");

@@ -213,7 +213,13 @@ pub fn clone_command(target: &Target, pgdata: &str) -> Vec<String> {
 
 /// Reads `pgbackrest info --output=json` for the stanza.
 pub fn parse_info(json: &str) -> Result<Repository, String> {
-    let all: Value = serde_json::from_str(json).map_err(|e| format!("unreadable pgbackrest info: {e}"))?;
+    // A container's log may hold warnings around the JSON: read the first array in it.
+    let from = json.find('[').unwrap_or(0);
+    let all: Value = serde_json::Deserializer::from_str(&json[from..])
+        .into_iter::<Value>()
+        .next()
+        .unwrap_or_else(|| serde_json::from_str(""))
+        .map_err(|e| format!("unreadable pgbackrest info: {e}"))?;
     let stanza = all
         .as_array()
         .and_then(|a| a.iter().find(|s| s["name"] == STANZA))
@@ -262,8 +268,9 @@ mod tests {
         assert_eq!(repo.backups[1].kind, "diff");
         assert_eq!(repo.backups[1].prior.as_deref(), Some("20261126-101010F"));
         assert_eq!(repo.backups[0].repository_bytes, 3_000_000);
-        assert_eq!(repo.wal.unwrap().1, "000000010000000000000005");
+        assert_eq!(repo.wal.as_ref().unwrap().1, "000000010000000000000005");
         assert!(parse_info("[]").is_err());
+        assert_eq!(parse_info(&format!("WARN: something\n{json}\n")).unwrap(), repo);
         assert!(parse_info("not json").is_err());
     }
 

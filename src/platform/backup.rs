@@ -438,9 +438,26 @@ impl Platform {
     }
 
     /// The tenant's repository: backups and archived WAL.
+    /// Asked of a stopped tenant, it reads the repository in a one-off container.
     pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
-        let (_, id, _) = self.backed_up(id)?;
-        let out = self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?;
+        let (config, id, tenant) = self.backed_up(id)?;
+        let running = docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running;
+        let out = if running {
+            self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?
+        } else {
+            let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+            let spec = OneOff {
+                name: format!("{}-info", container_name(&id)),
+                image: self.backup_image(docker, &tenant.image).await?,
+                command: pgbackrest::command(Command::Info).0,
+                user: Some("postgres".into()),
+                env: pgbackrest::env(&pgdata),
+                read_only_volumes: vec![(backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string())],
+                labels: crate::docker::tenant::labels(&config.instance, id.as_str()),
+                ..Default::default()
+            };
+            docker.run_once(&spec, SHORT_OPERATION).await?
+        };
         pgbackrest::parse_info(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
     }
 
@@ -460,6 +477,20 @@ impl Platform {
         let previous = tenant.data_volume(&id);
         let volume = format!("{}-{}", volume_name(&id), now());
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+        let mark = |restoring: Option<String>| {
+            self.state.update(|_, tenants, _| -> Result<()> {
+                let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                t.restoring = restoring;
+                Ok(())
+            })
+        };
+        if let Some(half_made) = tenant.restoring.as_ref().filter(|v| **v != previous) {
+            // An earlier restore was killed before it switched volumes: its volume is incomplete.
+            crate::progress::note(&format!("removing {half_made}, left incomplete by an interrupted restore"));
+            docker.remove_container(&format!("{name}-restore")).await?;
+            docker.remove_volume(half_made).await?;
+        }
+        mark(Some(volume.clone()))?;
 
         let step = crate::progress::step(&format!("stopping {id}"));
         docker.stop_container(&name, STOP_GRACE_SECS).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
@@ -488,6 +519,7 @@ impl Platform {
         };
         if let Err(e) = restored {
             let _ = docker.remove_volume(&volume).await;
+            let _ = mark(None);
             let _ = docker.start_container(&name).await;
             return Err(e);
         }
@@ -497,6 +529,7 @@ impl Platform {
                 let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
                 t.data_volume = data;
                 t.previous_data_volume = previous;
+                t.restoring = None;
                 Ok(t.clone())
             })
         };

@@ -121,6 +121,7 @@ impl Platform {
                 backups: cfg.backups.is_some(),
                 data_volume: None,
                 previous_data_volume: None,
+                restoring: None,
                 last_drill: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());

@@ -143,6 +143,10 @@ pub struct Tenant {
     /// The data volume a restore replaced, kept until the operator drops it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_data_volume: Option<String>,
+    /// A restore under way: the volume it restores into. Left behind by a restore that was
+    /// killed; the next restore removes that half-made volume first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restoring: Option<String>,
     /// The last restore drill (`pgs backup verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_drill: Option<Drill>,
