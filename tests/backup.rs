@@ -133,6 +133,17 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     assert_eq!(due[0]["drill"]["ok"], true, "{due}");
     let again = home.json(&["backup", "run", "--due", "--json"]);
     assert!(again[0]["drill"].is_null(), "a drill from seconds ago is not due again: {again}");
+    // What a monitoring system scrapes, and what `pgs list` shows.
+    let (_, metrics) = gw.http("/metrics");
+    let last_ok = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("pgs_backup_last_success_timestamp_seconds{{tenant=\"{id}\"}} ")))
+        .and_then(|v| v.parse::<u64>().ok());
+    assert!(last_ok.is_some_and(|t| t > 0), "{metrics}");
+    assert!(metrics.contains(&format!("pgs_backup_drill_ok{{tenant=\"{id}\"}} 1")), "{metrics}");
+    assert!(metrics.contains(&format!("pgs_backup_last_attempt_failed{{tenant=\"{id}\"}} 0")), "{metrics}");
+    let list = home.ok(&["list"]);
+    assert!(list.lines().any(|l| l.starts_with(id.as_str()) && l.contains("incr")), "{list}");
 
     // Unknown labels and times are refused before the tenant is touched.
     let err = home.fails(&["restore", &id, "--backup", "nope", "--yes"]);

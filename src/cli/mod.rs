@@ -69,6 +69,13 @@ fn print_tenant(t: &TenantInfo) {
             );
         }
     }
+    if let Some(b) = &t.last_backup {
+        let when = crate::backup::utc(b.at as i64);
+        match &b.error {
+            None => println!("backup:    {} {} at {when} UTC", b.kind, b.label.as_deref().unwrap_or_default()),
+            Some(e) => println!("backup:    FAILED at {when} UTC: {}", e.lines().next().unwrap_or_default()),
+        }
+    }
     if let Some(d) = &t.last_drill {
         let when = crate::backup::utc(d.at as i64);
         match &d.error {
@@ -92,10 +99,16 @@ fn print_table(tenants: &[TenantInfo]) {
     }
     let w = tenants.iter().map(|t| t.id.len()).max().unwrap_or(6).max(6);
     let h = tenants.iter().map(|t| t.host.len()).max().unwrap_or(4).max(4);
-    println!("{:w$}  {:h$}  {:9}  ACCESS", "TENANT", "HOST", "STATUS");
+    println!("{:w$}  {:h$}  {:9}  {:8}  LAST BACKUP", "TENANT", "HOST", "STATUS", "ACCESS");
     for t in tenants {
         let access = if t.access { "enabled" } else { "disabled" };
-        println!("{:w$}  {:h$}  {:9}  {access}", t.id, t.host, t.status);
+        let backup = match (&t.last_backup, t.backups) {
+            (_, false) => "off".to_string(),
+            (None, true) => "none yet".to_string(),
+            (Some(b), true) if b.error.is_some() => format!("FAILED {} UTC", crate::backup::utc(b.at as i64)),
+            (Some(b), true) => format!("{} {} UTC", b.kind, crate::backup::utc(b.at as i64)),
+        };
+        println!("{:w$}  {:h$}  {:9}  {access:8}  {backup}", t.id, t.host, t.status);
     }
 }
 

@@ -51,7 +51,13 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
         "/health" => ("200 OK", "text/plain", "ok\n".into()),
         "/ready" if gw.ready() => ("200 OK", "text/plain", "ready\n".into()),
         "/ready" => ("503 Service Unavailable", "text/plain", "not ready: routes or certificate not loaded\n".into()),
-        "/metrics" => ("200 OK", "text/plain; version=0.0.4", gw.metrics.render()),
+        "/metrics" => {
+            let mut body = gw.metrics.render();
+            if let Ok(tenants) = gw.state.tenants() {
+                body.push_str(&super::metrics::render_backups(&tenants));
+            }
+            ("200 OK", "text/plain; version=0.0.4", body)
+        }
         "/status" => {
             let body = serde_json::json!({
                 "version": env!("CARGO_PKG_VERSION"),

@@ -121,3 +121,34 @@ impl Metrics {
         out
     }
 }
+
+/// Backup metrics for every tenant with backups, from `tenants.json` (read when scraped, so a
+/// monitoring system can alert on an old last success or a failed drill).
+pub fn render_backups(tenants: &crate::state::Tenants) -> String {
+    let mut out = String::new();
+    let with_backups: Vec<_> = tenants.tenants.iter().filter(|(_, t)| t.backups).collect();
+    type Pick = fn(&crate::state::Tenant) -> Option<u64>;
+    let series: [(&str, &str, Pick); 4] = [
+        ("pgs_backup_last_success_timestamp_seconds", "Unix time of the tenant's last successful backup (0: never).", |t| {
+            Some(t.last_backup_ok_at.unwrap_or(0))
+        }),
+        ("pgs_backup_last_attempt_failed", "1 if the tenant's last backup attempt failed.", |t| {
+            t.last_backup.as_ref().map(|b| u64::from(b.error.is_some()))
+        }),
+        ("pgs_backup_drill_timestamp_seconds", "Unix time of the tenant's last restore drill.", |t| {
+            t.last_drill.as_ref().map(|d| d.at)
+        }),
+        ("pgs_backup_drill_ok", "1 if the tenant's last restore drill proved its backup restorable.", |t| {
+            t.last_drill.as_ref().map(|d| u64::from(d.ok))
+        }),
+    ];
+    for (name, help, pick) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (id, t) in &with_backups {
+            if let Some(v) = pick(t) {
+                let _ = writeln!(out, "{name}{{tenant=\"{id}\"}} {v}");
+            }
+        }
+    }
+    out
+}

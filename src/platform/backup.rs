@@ -12,7 +12,7 @@ use crate::backup::pgbackrest::{self, Command};
 use crate::backup::{Archiving, Backup, Kind, Repository, Target};
 use crate::docker::Docker;
 use crate::docker::run::{OneOff, Output};
-use crate::state::{Drill, Tenant, TenantId, backup_volume_name, container_name, volume_name};
+use crate::state::{BackupRecord, Drill, Tenant, TenantId, backup_volume_name, container_name, volume_name};
 
 /// How long one backup or restore may take.
 const LONG_OPERATION: Duration = Duration::from_secs(6 * 3600);
@@ -289,15 +289,35 @@ impl Platform {
         ready::wait_ready(docker, &probe, timeout).await
     }
 
-    /// Takes a backup now and returns it.
+    /// Takes a backup now and returns it; the attempt is recorded either way (`pgs info`, the
+    /// gateway's metrics).
     pub async fn backup_run(&self, docker: &Docker, id: &str, kind: Kind) -> Result<Backup> {
         let (_, id, _) = self.backed_up(id)?;
-        self.require_archiving(docker, &id).await?;
-        let step = crate::progress::step(&format!("{} backup of {id}", kind.as_str()));
-        self.engine(docker, &id, Command::Backup(kind), LONG_OPERATION).await?;
-        drop(step);
-        let repo = self.backup_list(docker, id.as_str()).await?;
-        repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
+        let result: Result<Backup> = async {
+            self.require_archiving(docker, &id).await?;
+            let step = crate::progress::step(&format!("{} backup of {id}", kind.as_str()));
+            self.engine(docker, &id, Command::Backup(kind), LONG_OPERATION).await?;
+            drop(step);
+            let repo = self.backup_list(docker, id.as_str()).await?;
+            repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
+        }
+        .await;
+        let record = BackupRecord {
+            at: now(),
+            kind: kind.as_str().to_string(),
+            label: result.as_ref().ok().map(|b| b.label.clone()),
+            error: result.as_ref().err().map(|e| e.to_string()),
+        };
+        self.state.update(|_, tenants, _| -> Result<()> {
+            if let Some(t) = tenants.tenants.get_mut(&id) {
+                if record.error.is_none() {
+                    t.last_backup_ok_at = Some(record.at);
+                }
+                t.last_backup = Some(record);
+            }
+            Ok(())
+        })?;
+        result
     }
 
     /// Takes the backups that are due (full weekly, diff daily) for every tenant with backups,

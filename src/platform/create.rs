@@ -122,6 +122,8 @@ impl Platform {
                 data_volume: None,
                 previous_data_volume: None,
                 restoring: None,
+                last_backup: None,
+                last_backup_ok_at: None,
                 last_drill: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());

@@ -73,6 +73,9 @@ pub struct TenantInfo {
     /// How WAL archiving is doing (`info` of a running tenant with backups only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archiving: Option<crate::backup::Archiving>,
+    /// The last backup attempt, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<crate::state::BackupRecord>,
     /// The last restore drill (`pgs backup verify`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_drill: Option<crate::state::Drill>,
@@ -117,6 +120,7 @@ impl Platform {
             volume: t.data_volume(id),
             backups: t.backups,
             archiving: None,
+            last_backup: t.last_backup.clone(),
             last_drill: t.last_drill.clone(),
             password: None,
             url: None,

@@ -143,6 +143,12 @@ pub struct Tenant {
     /// The data volume a restore replaced, kept until the operator drops it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_data_volume: Option<String>,
+    /// The last backup attempt (`pgs backup run`, the timer's `--due`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup: Option<BackupRecord>,
+    /// Unix time of the last backup that succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_backup_ok_at: Option<u64>,
     /// A restore under way: the volume it restores into. Left behind by a restore that was
     /// killed; the next restore removes that half-made volume first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,6 +156,21 @@ pub struct Tenant {
     /// The last restore drill (`pgs backup verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_drill: Option<Drill>,
+}
+
+/// One backup attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupRecord {
+    /// Unix time it ended.
+    pub at: u64,
+    /// full, diff or incr.
+    pub kind: String,
+    /// The backup's label, when it succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The outcome of a restore drill: the latest backup and WAL restored into a throwaway container,
