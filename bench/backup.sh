@@ -44,12 +44,12 @@ pw_on=$(field "$info_on" "['password']"); pw_off=$(field "$info_off" "['password
 super_on=$(python3 -c "import json; print(json.load(open('$home_on/secrets/$on.json'))['superuser_password'])")
 
 echo "loading pgbench scale $scale into both tenants..."
-PGPASSWORD="$pw_on" pgbench -q -i -s "$scale" $(conn "$info_on") >/dev/null 2>&1
-PGPASSWORD="$pw_off" pgbench -q -i -s "$scale" $(conn "$info_off") >/dev/null 2>&1
-size=$(PGPASSWORD="$pw_on" psql -XAt $(conn "$info_on") -c "select pg_size_pretty(pg_database_size(current_database()))")
+PGPASSWORD="$pw_on" pgbench -q -i -s "$scale" "$(conn "$info_on")" >/dev/null 2>&1
+PGPASSWORD="$pw_off" pgbench -q -i -s "$scale" "$(conn "$info_off")" >/dev/null 2>&1
+size=$(PGPASSWORD="$pw_on" psql -XAt "$(conn "$info_on")" -c "select pg_size_pretty(pg_database_size(current_database()))")
 
 # Write throughput: archiving on vs off (same image, same scale, one after the other).
-tps() { PGPASSWORD="$2" pgbench -n -N -c 8 -j 2 -T "$secs" $(conn "$1") 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
+tps() { PGPASSWORD="$2" pgbench -n -N -c 8 -j 2 -T "$secs" "$(conn "$1")" 2>/dev/null | awk '/^tps/ {print $3; exit}'; }
 tps_off=$(tps "$info_off" "$pw_off")
 tps_on=$(tps "$info_on" "$pw_on")
 
@@ -61,9 +61,9 @@ t_untar=$(secs_of docker exec "pgs-$on" sh -c 'rm -rf /tmp/rs && mkdir /tmp/rs &
 docker exec "pgs-$on" rm -rf /tmp/bb /tmp/rs
 
 # Point in time: a moment after the backup, with writes on both sides of it.
-PGPASSWORD="$pw_on" pgbench -n -N -c 4 -T 5 $(conn "$info_on") >/dev/null 2>&1
-at=$(PGPASSWORD="$pw_on" psql -XAt $(conn "$info_on") -c "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
-PGPASSWORD="$pw_on" pgbench -n -N -c 4 -T 5 $(conn "$info_on") >/dev/null 2>&1
+PGPASSWORD="$pw_on" pgbench -n -N -c 4 -T 5 "$(conn "$info_on")" >/dev/null 2>&1
+at=$(PGPASSWORD="$pw_on" psql -XAt "$(conn "$info_on")" -c "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+PGPASSWORD="$pw_on" pgbench -n -N -c 4 -T 5 "$(conn "$info_on")" >/dev/null 2>&1
 t_restore=$(secs_of env PGS_HOME="$home_on" "$pgs" restore "$on" --latest --yes)
 t_pitr=$(secs_of env PGS_HOME="$home_on" "$pgs" restore "$on" --at "$at" --yes)
 
