@@ -22,7 +22,15 @@ fn wait_for(mut check: impl FnMut() -> bool) -> bool {
 /// A Unix time in RFC 3339.
 fn backup_time(unix: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix).unwrap();
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 async fn notes(doc: &serde_json::Value) -> Vec<i32> {
@@ -65,8 +73,7 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
         .get(0);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     c.batch_execute("INSERT INTO notes VALUES (3); DROP TABLE doomed").await.unwrap();
-    let source_started: String =
-        c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
+    let source_started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
 
     // A clone as of `at`: the data then, its own credentials, through the gateway; the source
     // keeps running (same postmaster) and its credentials do not open the clone.
@@ -82,7 +89,9 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     assert!(ok, "{err}\n{}", home.gateway_log());
     assert_eq!(rows, "1,2 x");
     let source_password = doc["password"].as_str().unwrap();
-    let with_source_credentials = url.replace(clone["password"].as_str().unwrap(), source_password).replace(&format!("{copy}:"), &format!("{id}:"));
+    let with_source_credentials = url
+        .replace(clone["password"].as_str().unwrap(), source_password)
+        .replace(&format!("{copy}:"), &format!("{id}:"));
     assert!(!psql(&with_source_credentials, "SELECT 1").0, "the source's credentials must not open the clone");
     let now_started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
     assert_eq!(now_started, source_started, "the source was restarted by the clone");
@@ -209,7 +218,12 @@ fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
     let started = || psql(&superuser, "SELECT pg_postmaster_start_time()").1;
     let started_before = started();
     docker(&["exec", &container, "chmod", "000", "/var/lib/pgbackrest/archive"]);
-    let switch = || psql(&superuser, "CREATE TABLE IF NOT EXISTS churn (n int); INSERT INTO churn VALUES (1); SELECT pg_switch_wal()");
+    let switch = || {
+        psql(
+            &superuser,
+            "CREATE TABLE IF NOT EXISTS churn (n int); INSERT INTO churn VALUES (1); SELECT pg_switch_wal()",
+        )
+    };
     assert!(switch().0);
     let failing = wait_for(|| home.json(&["info", &id, "--json"])["archiving"]["ok"] == false);
     assert!(failing, "archiving never reported failing: {}", home.json(&["info", &id, "--json"]));

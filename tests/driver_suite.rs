@@ -67,7 +67,8 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
         cmd
     };
     let direct_port = direct_doc["local_port"].as_u64().unwrap().to_string();
-    let mut direct_run = run("direct", vec![("PGPORT", direct_port), ("PGPASSWORD", superuser_password(&home, &direct))]);
+    let mut direct_run =
+        run("direct", vec![("PGPORT", direct_port), ("PGPASSWORD", superuser_password(&home, &direct))]);
     let mut gateway_run = run(
         "gateway",
         vec![
@@ -78,11 +79,17 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
         ],
     );
     // The two runs use separate tenants: run them side by side.
-    let gateway_child = gateway_run.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let gateway_child =
+        gateway_run.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     let direct_out = direct_run.output().unwrap();
     let gateway_out = gateway_child.wait_with_output().unwrap();
     assert!(direct_out.status.success(), "the direct run could not run: {}", show(&direct_out));
-    assert!(gateway_out.status.success(), "the gateway run could not run: {}\n{}", show(&gateway_out), home.gateway_log());
+    assert!(
+        gateway_out.status.success(),
+        "the gateway run could not run: {}\n{}",
+        show(&gateway_out),
+        home.gateway_log()
+    );
     eprint!("{}{}", show(&direct_out), show(&gateway_out));
 
     let compared = Command::new("python3")

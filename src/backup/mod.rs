@@ -174,7 +174,8 @@ mod tests {
 
     #[test]
     fn archiver_rows() {
-        let failing = parse_archiver("12|3|2026-11-26 21:00:00|2026-11-26 21:05:00|00000001000000000000000D|t\n").unwrap();
+        let failing =
+            parse_archiver("12|3|2026-11-26 21:00:00|2026-11-26 21:05:00|00000001000000000000000D|t\n").unwrap();
         assert!(!failing.ok);
         assert_eq!(failing.failed_count, 3);
         assert_eq!(failing.last_failed_wal.as_deref(), Some("00000001000000000000000D"));

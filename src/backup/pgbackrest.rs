@@ -174,7 +174,11 @@ as_pg pg_ctl -D "$pgdata" -m fast -w stop >/dev/null
 exit $status
 "#
     );
-    ["sh", "-c", &script, "pgs-recover", pgdata].iter().map(|s| s.to_string()).chain(restore_options.iter().cloned()).collect()
+    ["sh", "-c", &script, "pgs-recover", pgdata]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(restore_options.iter().cloned())
+        .collect()
 }
 
 /// The restore drill, as a one-off container's entrypoint: restores the latest backup and all
@@ -241,9 +245,10 @@ pub fn parse_info(json: &str) -> Result<Repository, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let wal = stanza["archive"].as_array().and_then(|a| a.last()).and_then(|a| {
-        Some((a["min"].as_str()?.to_string(), a["max"].as_str()?.to_string()))
-    });
+    let wal = stanza["archive"]
+        .as_array()
+        .and_then(|a| a.last())
+        .and_then(|a| Some((a["min"].as_str()?.to_string(), a["max"].as_str()?.to_string())));
     Ok(Repository { status, backups, wal })
 }
 

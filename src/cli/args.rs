@@ -139,6 +139,23 @@ pub struct RestoreArgs {
     pub json: bool,
 }
 
+/// What `pgs create` and `pgs clone` set for a new tenant.
+#[derive(Debug, Args)]
+pub struct NewTenantArgs {
+    /// Password for the tenant's role (default: generated)
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Memory limit, e.g. 512m or 2g
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory: Option<i64>,
+    /// CPU limit, e.g. 1.5
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<f64>,
+    /// Create the tenant with access disabled
+    #[arg(long)]
+    pub no_access: bool,
+}
+
 /// `pgs clone`.
 #[derive(Debug, Args)]
 pub struct CloneArgs {
@@ -152,18 +169,9 @@ pub struct CloneArgs {
     /// Copy the source as of one backup (a label from `pgs backup list`)
     #[arg(long, value_name = "LABEL")]
     pub backup: Option<String>,
-    /// Password for the new tenant's role (default: generated)
-    #[arg(long)]
-    pub password: Option<String>,
-    /// Memory limit, e.g. 512m or 2g
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub memory: Option<i64>,
-    /// CPU limit, e.g. 1.5
-    #[arg(long, value_name = "N")]
-    pub cpus: Option<f64>,
-    /// Create the clone with access disabled
-    #[arg(long)]
-    pub no_access: bool,
+    /// Credentials, limits and access of the new tenant
+    #[command(flatten)]
+    pub tenant: NewTenantArgs,
     /// Seconds to wait for the clone to accept connections
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     pub timeout: u64,
@@ -411,21 +419,12 @@ pub struct SetupArgs {
 pub struct CreateArgs {
     /// Tenant id: a DNS label (lowercase letters, digits, hyphens; starts with a letter)
     pub tenant: String,
-    /// Password for the tenant's role (default: generated)
-    #[arg(long)]
-    pub password: Option<String>,
     /// PostgreSQL image (default: the one chosen at setup)
     #[arg(long)]
     pub image: Option<String>,
-    /// Memory limit, e.g. 512m or 2g
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub memory: Option<i64>,
-    /// CPU limit, e.g. 1.5
-    #[arg(long, value_name = "N")]
-    pub cpus: Option<f64>,
-    /// Create the tenant with access disabled
-    #[arg(long)]
-    pub no_access: bool,
+    /// Credentials, limits and access of the new tenant
+    #[command(flatten)]
+    pub options: NewTenantArgs,
     /// Reuse the data volume a `pgs remove` without --purge left behind
     #[arg(long)]
     pub adopt: bool,

@@ -2,6 +2,7 @@
 //! output, progress ([`progress`]). The work itself is done by [`crate::platform`].
 
 pub mod args;
+mod backup;
 mod certs;
 pub mod progress;
 
@@ -17,26 +18,6 @@ use crate::state::StateDir;
 use args::{Cli, Command};
 
 /// Prints `value` as one pretty JSON document on stdout.
-/// The restore target `--at TIME` or `--backup LABEL` name (the latest state without either).
-fn restore_target(at: Option<&str>, backup: Option<&str>) -> Result<crate::backup::Target> {
-    Ok(match (at, backup) {
-        (Some(at), _) => crate::backup::parse_time(at).map_err(anyhow::Error::msg)?,
-        (None, Some(label)) => crate::backup::Target::Backup(label.to_string()),
-        (None, None) => crate::backup::Target::Latest,
-    })
-}
-
-/// Bytes as B, kB, MB, GB (powers of 1024, one decimal).
-fn human_bytes(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let (mut value, mut unit) = (n as f64, 0);
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", units[unit]) }
-}
-
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -209,11 +190,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             let docker = Docker::connect().await?;
             let req = CreateRequest {
                 id: a.tenant,
-                password: a.password,
+                password: a.options.password,
                 image: a.image,
-                memory: a.memory,
-                cpus: a.cpus,
-                no_access: a.no_access,
+                memory: a.options.memory,
+                cpus: a.options.cpus,
+                no_access: a.options.no_access,
                 adopt: a.adopt,
                 timeout: Duration::from_secs(a.timeout),
                 clone_of: None,
@@ -223,28 +204,6 @@ pub async fn run(cli: Cli) -> Result<()> {
                 print_json(&info)?;
             } else {
                 eprintln!("pgs: tenant {} is ready", info.id);
-                println!("{}", info.url.as_deref().unwrap_or_default());
-            }
-        }
-        Command::Clone(a) => {
-            let docker = Docker::connect().await?;
-            let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
-            let req = CreateRequest {
-                id: a.new,
-                password: a.password,
-                image: None,
-                memory: a.memory,
-                cpus: a.cpus,
-                no_access: a.no_access,
-                adopt: false,
-                timeout: Duration::from_secs(a.timeout),
-                clone_of: Some((a.source.clone(), target)),
-            };
-            let info = platform.create(&docker, req).await?;
-            if a.json {
-                print_json(&info)?;
-            } else {
-                eprintln!("pgs: tenant {} is ready: a copy of {} with credentials of its own", info.id, a.source);
                 println!("{}", info.url.as_deref().unwrap_or_default());
             }
         }
@@ -298,121 +257,6 @@ pub async fn run(cli: Cli) -> Result<()> {
                 eprintln!(
                     "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",
                     a.tenant, a.tenant
-                );
-            }
-        }
-        Command::Backup(args::BackupCommand::Enable(a)) => {
-            let docker = Docker::connect().await?;
-            let timeout = Duration::from_secs(a.timeout);
-            let enabled = platform.backup_enable(&docker, a.tenant.as_deref(), timeout).await?;
-            if enabled.is_empty() {
-                eprintln!("pgs: nothing to do: backups were already on");
-            }
-            for id in enabled {
-                eprintln!("pgs: backups on for {id} (WAL archiving, first full backup taken)");
-            }
-        }
-        Command::Backup(args::BackupCommand::Run(a)) => {
-            let docker = Docker::connect().await?;
-            let Some(tenant) = a.tenant else {
-                let results = platform.backup_due(&docker).await?;
-                if a.json {
-                    print_json(&results)?;
-                } else {
-                    for r in &results {
-                        match &r.backup {
-                            Some(b) => println!("{}: {} backup {}", r.id, b.kind, b.label),
-                            None if r.error.is_none() => println!("{}: no backup due", r.id),
-                            None => {}
-                        }
-                        if let Some(d) = r.drill.as_ref().filter(|d| d.ok) {
-                            println!("{}: restore drill passed ({}s)", r.id, d.seconds);
-                        }
-                        if let Some(e) = &r.error {
-                            eprintln!("pgs: {}: FAILED: {e}", r.id);
-                        }
-                    }
-                }
-                let failed = results.iter().filter(|r| r.error.is_some()).count();
-                if failed > 0 {
-                    anyhow::bail!("{failed} of {} tenants' backups failed (see above)", results.len());
-                }
-                return Ok(());
-            };
-            let backup = platform.backup_run(&docker, &tenant, a.kind).await?;
-            if a.json {
-                print_json(&backup)?;
-            } else {
-                println!(
-                    "{} backup {} of {tenant}: {} in {}s",
-                    backup.kind,
-                    backup.label,
-                    human_bytes(backup.repository_bytes),
-                    backup.finished - backup.started
-                );
-            }
-        }
-        Command::Backup(args::BackupCommand::List(a)) => {
-            let docker = Docker::connect().await?;
-            let repo = platform.backup_list(&docker, &a.tenant).await?;
-            if a.json {
-                print_json(&repo)?;
-            } else {
-                println!("repository: {}", repo.status);
-                if let Some((first, last)) = &repo.wal {
-                    println!("archived WAL: {first} .. {last}");
-                }
-                println!("{:<36} {:<5} {:<20} {:>10} {:>10}", "LABEL", "TYPE", "FINISHED (UTC)", "DATABASE", "STORED");
-                for b in &repo.backups {
-                    println!(
-                        "{:<36} {:<5} {:<20} {:>10} {:>10}",
-                        b.label,
-                        b.kind,
-                        crate::backup::utc(b.finished),
-                        human_bytes(b.database_bytes),
-                        human_bytes(b.repository_bytes)
-                    );
-                }
-            }
-        }
-        Command::Backup(args::BackupCommand::Verify(a)) => {
-            let docker = Docker::connect().await?;
-            let drill = platform.backup_verify(&docker, &a.tenant).await?;
-            if a.json {
-                print_json(&drill)?;
-            } else {
-                for line in &drill.report {
-                    println!("{line}");
-                }
-            }
-            match &drill.error {
-                None => eprintln!("pgs: the latest backup of {} is proven restorable ({}s)", a.tenant, drill.seconds),
-                Some(e) => anyhow::bail!("the restore drill for {} FAILED after {}s: {e}", a.tenant, drill.seconds),
-            }
-        }
-        Command::Restore(a) => {
-            let docker = Docker::connect().await?;
-            let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
-            let what = match &target {
-                crate::backup::Target::Time { at, .. } => format!("as of {at}"),
-                crate::backup::Target::Backup(l) => format!("to backup {l}"),
-                crate::backup::Target::Latest => "to its latest archived state".to_string(),
-            };
-            confirm(
-                &format!(
-                    "Restore {} {what}? It is stopped meanwhile; its current data is kept in a volume of its own.",
-                    a.tenant
-                ),
-                a.yes,
-            )?;
-            let report = platform.restore(&docker, &a.tenant, &target, Duration::from_secs(a.timeout)).await?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                eprintln!(
-                    "pgs: {} restored {what} in {}s; it now runs on volume {}.
-                     pgs: its previous data is kept in volume {}: remove it with `docker volume rm {}` once you are satisfied",
-                    report.id, report.seconds, report.volume, report.previous_volume, report.previous_volume
                 );
             }
         }
@@ -488,6 +332,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             Docker::connect().await?.print_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail).await?;
         }
         Command::Certs(c) => certs::run(&platform, c).await?,
+        Command::Backup(c) => backup::run(&platform, c).await?,
+        Command::Restore(a) => backup::restore(&platform, a).await?,
+        Command::Clone(a) => backup::clone(&platform, a).await?,
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());
         }

@@ -125,7 +125,11 @@ impl Docker {
             env: Some(spec.env.clone()),
             labels: Some(spec.labels.clone()),
             network_disabled: Some(true),
-            host_config: Some(HostConfig { mounts: Some(mounts), network_mode: Some("none".into()), ..Default::default() }),
+            host_config: Some(HostConfig {
+                mounts: Some(mounts),
+                network_mode: Some("none".into()),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let opts = bollard::container::CreateContainerOptions { name: spec.name.clone(), platform: None };
@@ -137,7 +141,8 @@ impl Docker {
             }
             self.start_container(&spec.name).await?;
             let wait = async {
-                let mut stream = self.api().wait_container(&spec.name, None::<bollard::container::WaitContainerOptions<String>>);
+                let mut stream =
+                    self.api().wait_container(&spec.name, None::<bollard::container::WaitContainerOptions<String>>);
                 match stream.next().await {
                     Some(Ok(r)) => Ok(r.status_code),
                     // A non-zero exit comes back as an error carrying the code.
@@ -166,9 +171,9 @@ impl Docker {
         header.set_size(dockerfile.len() as u64);
         header.set_mode(0o644);
         header.set_cksum();
-        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes())
-            .and_then(|_| tar.finish())
-            .map_err(|e| DockerError::Api { action: "pack the build context".into(), status: 0, message: e.to_string() })?;
+        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes()).and_then(|_| tar.finish()).map_err(|e| {
+            DockerError::Api { action: "pack the build context".into(), status: 0, message: e.to_string() }
+        })?;
         let context = tar.into_inner().unwrap_or_default();
         let opts = bollard::image::BuildImageOptions {
             dockerfile: "Dockerfile".to_string(),

@@ -32,10 +32,10 @@ impl Platform {
 
 /// Normalises a CIDR or a single address (as /32 or /128); the error names the bad entry.
 fn parse_network(s: &str) -> Result<String> {
-    let net = s
-        .parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| Error::Invalid(format!("invalid network {s:?}: expected a CIDR such as 203.0.113.0/24 or an address")))?;
+    let net =
+        s.parse::<ipnet::IpNet>().or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(|_| {
+            Error::Invalid(format!("invalid network {s:?}: expected a CIDR such as 203.0.113.0/24 or an address"))
+        })?;
     Ok(net.trunc().to_string())
 }
 

@@ -166,12 +166,23 @@ impl Platform {
         let secrets = self.state.secrets(id)?.filter(|s| !s.superuser_password.is_empty()).ok_or_else(|| {
             Error::Invalid(format!("pgs does not know the superuser password of {id} (an adopted tenant?)"))
         })?;
-        let argv: Vec<String> =
-            ["psql", "-h", crate::state::CONTAINER_SOCKET_DIR, "-U", "postgres", "-d", "postgres", "-XAt", "-F", "|", "-c"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain([crate::backup::ARCHIVER_SQL.to_string()])
-                .collect();
+        let argv: Vec<String> = [
+            "psql",
+            "-h",
+            crate::state::CONTAINER_SOCKET_DIR,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-XAt",
+            "-F",
+            "|",
+            "-c",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([crate::backup::ARCHIVER_SQL.to_string()])
+        .collect();
         let env = [format!("PGPASSWORD={}", secrets.superuser_password)];
         let out = docker.exec(&container_name(id), "postgres", &argv, &env, SHORT_OPERATION).await?;
         if !out.success() {
@@ -204,7 +215,9 @@ impl Platform {
         if docker.container_status(&container_name(id)).await? == crate::docker::tenant::Status::Running
             && let Err(e) = self.engine(docker, id, Command::Check, SHORT_OPERATION).await
         {
-            crate::progress::note(&format!("could not archive the newest WAL of {id} ({e}); using what its repository has"));
+            crate::progress::note(&format!(
+                "could not archive the newest WAL of {id} ({e}); using what its repository has"
+            ));
         }
         Ok(())
     }
@@ -279,7 +292,10 @@ impl Platform {
         timeout: Duration,
     ) -> Result<()> {
         let name = container_name(id);
-        docker.stop_container(&name, STOP_GRACE_SECS).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        docker
+            .stop_container(&name, STOP_GRACE_SECS)
+            .await
+            .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
         docker.remove_container(&name).await?;
         let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
         self.attach_gateway(docker, id).await?;
@@ -299,7 +315,10 @@ impl Platform {
             self.engine(docker, &id, Command::Backup(kind), LONG_OPERATION).await?;
             drop(step);
             let repo = self.backup_list(docker, id.as_str()).await?;
-            repo.backups.last().cloned().ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
+            repo.backups
+                .last()
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
         }
         .await;
         let record = BackupRecord {
@@ -331,7 +350,8 @@ impl Platform {
             let backup = async {
                 self.require_archiving(docker, id).await?;
                 let repo = self.backup_list(docker, id.as_str()).await?;
-                let last = |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
+                let last =
+                    |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
                 match due(now() as i64, last(true), last(false)) {
                     Some(kind) => self.backup_run(docker, id.as_str(), kind).await.map(Some),
                     None => Ok(None),
@@ -485,7 +505,13 @@ impl Platform {
     /// restores into a new data volume in a container without network, starts the tenant on it
     /// (PostgreSQL recovers, then promotes) and waits until it accepts logins. If anything fails
     /// the tenant is started again on its previous data, untouched.
-    pub async fn restore(&self, docker: &Docker, id: &str, target: &Target, timeout: Duration) -> Result<RestoreReport> {
+    pub async fn restore(
+        &self,
+        docker: &Docker,
+        id: &str,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<RestoreReport> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
         let name = container_name(&id);
@@ -513,7 +539,10 @@ impl Platform {
         mark(Some(volume.clone()))?;
 
         let step = crate::progress::step(&format!("stopping {id}"));
-        docker.stop_container(&name, STOP_GRACE_SECS).await.or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        docker
+            .stop_container(&name, STOP_GRACE_SECS)
+            .await
+            .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
         drop(step);
         docker.create_volume(&volume, &labels).await?;
         let spec = OneOff {
@@ -534,7 +563,9 @@ impl Platform {
         drop(step);
         let restored = match restored {
             Ok(out) if out.success() => Ok(()),
-            Ok(out) => Err(Error::Other(anyhow::anyhow!("the restore of {id} failed (exit {}):\n{}", out.code, out.tail(15)))),
+            Ok(out) => {
+                Err(Error::Other(anyhow::anyhow!("the restore of {id} failed (exit {}):\n{}", out.code, out.tail(15))))
+            }
             Err(e) => Err(e.into()),
         };
         if let Err(e) = restored {
@@ -567,7 +598,12 @@ impl Platform {
         if let Err(e) = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await {
             crate::progress::note(&format!("{id} is restored but archiving does not work yet: {e}"));
         }
-        Ok(RestoreReport { id: id.to_string(), volume, previous_volume: previous, seconds: started.elapsed().as_secs() })
+        Ok(RestoreReport {
+            id: id.to_string(),
+            volume,
+            previous_volume: previous,
+            seconds: started.elapsed().as_secs(),
+        })
     }
 }
 

@@ -87,7 +87,9 @@ impl Platform {
             let port = alloc::pick_port(&ports).context("cannot find a free port on 127.0.0.1")?;
             let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
             let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
-                .ok_or_else(|| Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool)))?;
+                .ok_or_else(|| {
+                    Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool))
+                })?;
             let kept = if adopt { self.state.secrets(&id)? } else { None };
             let secrets = match (kept, &req.password) {
                 (_, Some(p)) if p.is_empty() => fail!(Invalid, "--password must not be empty"),
@@ -204,7 +206,9 @@ impl Platform {
                     tenant.subnet = self.state.update(|cfg, tenants, _| -> Result<String> {
                         let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
                         let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
-                            .ok_or_else(|| Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool)))?;
+                            .ok_or_else(|| {
+                                Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool))
+                            })?;
                         if let Some(t) = tenants.tenants.get_mut(id) {
                             t.subnet = subnet.clone();
                         }
@@ -222,9 +226,11 @@ impl Platform {
         if !docker.volume_exists(&volume).await? {
             docker.create_volume(&volume, &labels).await?;
         }
-        let backup = if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
+        let backup =
+            if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
         let name = container_name(id);
-        let address = container_address(&tenant.subnet).ok_or_else(|| anyhow::anyhow!("bad subnet {} in tenants.json", tenant.subnet))?;
+        let address = container_address(&tenant.subnet)
+            .ok_or_else(|| anyhow::anyhow!("bad subnet {} in tenants.json", tenant.subnet))?;
         let socket_dir = self.state.create_socket_dir(id)?;
         let spec = TenantContainer {
             tenant: id.to_string(),
