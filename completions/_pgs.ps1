@@ -64,8 +64,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;create' {
-            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
             [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'PostgreSQL image (default: the one chosen at setup)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database to accept connections')
@@ -462,12 +462,12 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;clone' {
             [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'Copy the source as it was at this time (RFC 3339), not its latest state')
             [CompletionResult]::new('--backup', '--backup', [CompletionResultType]::ParameterName, 'Copy the source as of one backup (a label from `pgs backup list`)')
-            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the new tenant''s role (default: generated)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the clone to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
-            [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the clone with access disabled')
+            [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -832,17 +832,17 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__create)
-            opts="-h -V --password --image --memory --cpus --no-access --adopt --timeout --json --home --help --version"
+            opts="-h -V --image --password --memory --cpus --no-access --adopt --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --password)
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --image)
+                --password)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -59,8 +59,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;create'= {
-            cand --password 'Password for the tenant''s role (default: generated)'
             cand --image 'PostgreSQL image (default: the one chosen at setup)'
+            cand --password 'Password for the tenant''s role (default: generated)'
             cand --memory 'Memory limit, e.g. 512m or 2g'
             cand --cpus 'CPU limit, e.g. 1.5'
             cand --timeout 'Seconds to wait for the database to accept connections'
@@ -407,12 +407,12 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;clone'= {
             cand --at 'Copy the source as it was at this time (RFC 3339), not its latest state'
             cand --backup 'Copy the source as of one backup (a label from `pgs backup list`)'
-            cand --password 'Password for the new tenant''s role (default: generated)'
+            cand --password 'Password for the tenant''s role (default: generated)'
             cand --memory 'Memory limit, e.g. 512m or 2g'
             cand --cpus 'CPU limit, e.g. 1.5'
             cand --timeout 'Seconds to wait for the clone to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
-            cand --no-access 'Create the clone with access disabled'
+            cand --no-access 'Create the tenant with access disabled'
             cand --json 'Print one JSON document on stdout'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -56,8 +56,8 @@ complete -c pgs -n "__fish_pgs_using_subcommand setup" -l no-gateway -d 'Do not 
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s y -l yes -d 'Never prompt; take defaults for what is not given'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand create" -l password -d 'Password for the tenant\'s role (default: generated)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l image -d 'PostgreSQL image (default: the one chosen at setup)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l password -d 'Password for the tenant\'s role (default: generated)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l memory -d 'Memory limit, e.g. 512m or 2g' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l cpus -d 'CPU limit, e.g. 1.5' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l timeout -d 'Seconds to wait for the database to accept connections' -r
@@ -252,12 +252,12 @@ complete -c pgs -n "__fish_pgs_using_subcommand restore" -s h -l help -d 'Print 
 complete -c pgs -n "__fish_pgs_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l at -d 'Copy the source as it was at this time (RFC 3339), not its latest state' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l backup -d 'Copy the source as of one backup (a label from `pgs backup list`)' -r
-complete -c pgs -n "__fish_pgs_using_subcommand clone" -l password -d 'Password for the new tenant\'s role (default: generated)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand clone" -l password -d 'Password for the tenant\'s role (default: generated)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l memory -d 'Memory limit, e.g. 512m or 2g' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l cpus -d 'CPU limit, e.g. 1.5' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l timeout -d 'Seconds to wait for the clone to accept connections' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand clone" -l no-access -d 'Create the clone with access disabled'
+complete -c pgs -n "__fish_pgs_using_subcommand clone" -l no-access -d 'Create the tenant with access disabled'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -s V -l version -d 'Print version'
