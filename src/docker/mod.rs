@@ -194,12 +194,13 @@ impl Docker {
         }
     }
 
-    /// Stops a container, giving PostgreSQL `grace_secs` to shut down cleanly (stopped is fine).
+    /// Stops a container, giving PostgreSQL `grace_secs` to shut down cleanly (stopped or
+    /// missing is fine).
     pub async fn stop_container(&self, name: &str, grace_secs: i64) -> Result<(), DockerError> {
         let opts = bollard::container::StopContainerOptions { t: grace_secs };
         match self.api.stop_container(name, Some(opts)).await {
             Err(BollardError::DockerResponseServerError { status_code: 304, .. }) | Ok(()) => Ok(()),
-            Err(e) => Err(self.err(&format!("stop container {name}"), e)),
+            r => self.or_missing(&format!("stop container {name}"), r, ()),
         }
     }
 

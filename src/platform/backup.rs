@@ -1,12 +1,14 @@
-//! `pgs backup enable|run|list` and `pgs restore`: backups through the engine in
-//! [`crate::backup`], driven through Docker. A restore never destroys the only copy of the data:
-//! it recovers into a new volume and keeps the previous one until the operator drops it.
+//! `pgs backup enable|run|list|verify`, `pgs restore` and the data of `pgs clone`: backups through
+//! the engine in [`crate::backup`], driven through Docker. A restore never destroys the only copy
+//! of the data: it recovers into a new volume and keeps the previous one until the operator drops
+//! it. Drills and clones recover in containers without network, the repository read-only.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::lifecycle::STOP_GRACE_SECS;
 use super::{Error, Platform, Result, fail, now, ready};
 use crate::backup::pgbackrest::{self, Command};
 use crate::backup::{Archiving, Backup, Kind, Repository, Target};
@@ -18,8 +20,6 @@ use crate::state::{BackupRecord, Drill, Tenant, TenantId, backup_volume_name, co
 const LONG_OPERATION: Duration = Duration::from_secs(6 * 3600);
 /// How long a quick engine command (info, check, stanza-create) may take.
 const SHORT_OPERATION: Duration = Duration::from_secs(300);
-/// Seconds PostgreSQL gets for a clean shutdown before it is killed.
-const STOP_GRACE_SECS: i64 = 30;
 
 /// What a tenant container with backups needs beyond the plain one.
 pub(super) struct BackupContainer {
@@ -292,10 +292,7 @@ impl Platform {
         timeout: Duration,
     ) -> Result<()> {
         let name = container_name(id);
-        docker
-            .stop_container(&name, STOP_GRACE_SECS)
-            .await
-            .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        docker.stop_container(&name, STOP_GRACE_SECS).await?;
         docker.remove_container(&name).await?;
         let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
         self.attach_gateway(docker, id).await?;
@@ -539,10 +536,7 @@ impl Platform {
         mark(Some(volume.clone()))?;
 
         let step = crate::progress::step(&format!("stopping {id}"));
-        docker
-            .stop_container(&name, STOP_GRACE_SECS)
-            .await
-            .or_else(|e| if e.is_not_found() { Ok(()) } else { Err(e) })?;
+        docker.stop_container(&name, STOP_GRACE_SECS).await?;
         drop(step);
         docker.create_volume(&volume, &labels).await?;
         let spec = OneOff {

@@ -146,10 +146,7 @@ impl Platform {
             let spinner = crate::progress::step("stopping the gateway (open sessions drain)");
             let result = docker.stop_container(CONTAINER, 35).await;
             drop(spinner);
-            match result {
-                Err(e) if !e.is_not_found() => return Err(e.into()),
-                _ => {}
-            }
+            result?;
         }
         if forget {
             self.set_managed_gateway(false)?;

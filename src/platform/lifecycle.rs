@@ -54,10 +54,7 @@ impl Platform {
             let spinner = crate::progress::step(&format!("stopping {id}"));
             let result = docker.stop_container(&container_name(id), STOP_GRACE_SECS).await;
             drop(spinner);
-            match result {
-                Err(e) if e.is_not_found() => {}
-                other => other?,
-            }
+            result?;
         }
         Ok(ids)
     }
@@ -71,11 +68,8 @@ impl Platform {
         }
         let name = container_name(&id);
         let spinner = crate::progress::step(&format!("removing {id}"));
-        let result = async {
-            match docker.stop_container(&name, STOP_GRACE_SECS).await {
-                Err(e) if !e.is_not_found() => return Err(e),
-                _ => {}
-            }
+        let result: Result<(), crate::docker::DockerError> = async {
+            docker.stop_container(&name, STOP_GRACE_SECS).await?;
             docker.remove_container(&name).await?;
             docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
             docker.remove_network(&network_name(&id)).await?;
