@@ -1758,7 +1758,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__setup)
-            opts="-y -h -V --domain --self-signed --image --gateway-port --health-port --no-gateway --backups --yes --home --help --version"
+            opts="-y -h -V --domain --self-signed --image --gateway-port --health-port --no-gateway --backups --s3-endpoint --s3-bucket --s3-region --s3-path-style --s3-no-verify-tls --yes --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1781,7 +1781,19 @@ _pgs() {
                     return 0
                     ;;
                 --backups)
-                    COMPREPLY=($(compgen -W "local" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "local s3" -- "${cur}"))
+                    return 0
+                    ;;
+                --s3-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-bucket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --s3-region)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --home)

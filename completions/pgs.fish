@@ -49,10 +49,16 @@ complete -c pgs -n "__fish_pgs_using_subcommand setup" -l domain -d 'Public doma
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l image -d 'Default PostgreSQL image for new tenants' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l gateway-port -d 'Port the gateway listens on' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l health-port -d 'Port (on 127.0.0.1) of the managed gateway\'s /health, /ready and /metrics' -r
-complete -c pgs -n "__fish_pgs_using_subcommand setup" -l backups -d 'Back up tenants (pgBackRest): `local` keeps each tenant\'s repository in a volume of its own; new tenants archive WAL from the start' -r -f -a "local\t'A Docker volume per tenant on this host (`pgs-TENANT-backup`)'"
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l backups -d 'Back up tenants (pgBackRest): `local` keeps each tenant\'s repository in a volume of its own; new tenants archive WAL from the start' -r -f -a "local\t'A Docker volume per tenant on this host (`pgs-TENANT-backup`)'
+s3\t'An S3-compatible object store, encrypted (one path per tenant in one bucket)'"
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l s3-endpoint -d 'With --backups s3: the endpoint as tenant containers reach it, HOST or HOST:PORT (keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l s3-bucket -d 'With --backups s3: the bucket (each tenant gets a path of its own in it)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l s3-region -d 'With --backups s3: the region' -r
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l self-signed -d 'Use a local CA and a self-signed wildcard certificate (development, tests)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -l no-gateway -d 'Do not start the managed gateway (e.g. to run `pgs gateway run` under systemd instead)'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l s3-path-style -d 'With --backups s3: path-style URLs (most self-hosted stores)'
+complete -c pgs -n "__fish_pgs_using_subcommand setup" -l s3-no-verify-tls -d 'With --backups s3: do not verify the endpoint\'s TLS certificate (test setups only)'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s y -l yes -d 'Never prompt; take defaults for what is not given'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand setup" -s V -l version -d 'Print version'

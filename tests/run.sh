@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
 # Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME, a Kerberos KDC for
-# gssencmode), the offline-built PostgreSQL test image,
+# gssencmode, HAProxy as the TLS front of the S3 test server), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000), pg8000's own test suite
 # (from its source distribution, for tests/driver_suite.rs) and cargo-nextest.
 # Usage: tests/run.sh [nextest filters/options]
@@ -24,6 +24,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v krb5kdc >/dev/null || need+=(krb5-kdc)
 command -v kadmin.local >/dev/null || need+=(krb5-admin-server)
 command -v kinit >/dev/null || need+=(krb5-user)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
+command -v ip >/dev/null || need+=(iproute2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq
@@ -34,6 +36,8 @@ docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon runnin
 tests/image/build.sh
 python3 -c 'import psycopg, asyncpg, pg8000' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check 'psycopg[binary]' asyncpg pg8000
+# An S3-compatible server for the backup tests.
+command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
 
 tests/clients/pg8000_suite/fetch.sh "${CARGO_TARGET_DIR:-target}/pg8000-suite"
 

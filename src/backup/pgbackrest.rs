@@ -34,7 +34,40 @@ pub const IMAGE_REPO: &str = "pgs-pgbackrest";
 /// The tag of the image derived from the base image with id `base_id`.
 pub fn derived_tag(base_id: &str) -> String {
     let hex = base_id.trim_start_matches("sha256:");
-    format!("{IMAGE_REPO}:{}", &hex[..hex.len().min(12)])
+    format!("{IMAGE_REPO}:{}-r{IMAGE_REVISION}", &hex[..hex.len().min(12)])
+}
+
+/// Revision of [`dockerfile`]: a change to it makes new derived images.
+const IMAGE_REVISION: u32 = 2;
+
+/// Directory (owned by `postgres`, mode 0700) for the configuration file that holds an S3
+/// repository's keys and passphrase ([`secrets_config`]).
+pub const CONFIG_DIR: &str = "/etc/pgs-pgbackrest";
+
+/// File name of that configuration file.
+pub const CONFIG_FILE: &str = "pgbackrest.conf";
+
+/// Where a repository is, as the engine's settings need it.
+#[derive(Debug, Clone, Copy)]
+pub enum Repo<'a> {
+    /// The tenant's volume, mounted at [`REPO_MOUNT`].
+    Local,
+    /// A path in an S3-compatible bucket (keys and passphrase in [`CONFIG_DIR`]).
+    S3 {
+        /// The store.
+        s3: &'a crate::state::S3Settings,
+        /// The tenant's path in the bucket.
+        path: &'a str,
+    },
+}
+
+/// The configuration file with an S3 repository's secrets: uploaded into the container (never
+/// in its environment, which `docker inspect` shows), readable by `postgres` only.
+pub fn secrets_config(secrets: &crate::state::BackupSecrets) -> String {
+    format!(
+        "[global]\nrepo1-s3-key={}\nrepo1-s3-key-secret={}\nrepo1-cipher-pass={}\n",
+        secrets.access_key, secrets.secret_key, secrets.cipher_pass
+    )
 }
 
 /// A Dockerfile deriving an image with pgbackrest from `base`: installed with apt (Debian and
@@ -52,31 +85,43 @@ RUN set -e; \
       else echo "no package manager to install pgbackrest with" >&2; exit 1; fi; \
     fi; \
     pgbackrest version; \
-    mkdir -p {REPO_MOUNT} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
-    chown postgres:postgres {REPO_MOUNT} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
-    chmod 750 {REPO_MOUNT}
+    mkdir -p {REPO_MOUNT} {CONFIG_DIR} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
+    chown postgres:postgres {REPO_MOUNT} {CONFIG_DIR} /var/spool/pgbackrest /var/log/pgbackrest /tmp/pgbackrest; \
+    chmod 750 {REPO_MOUNT}; chmod 700 {CONFIG_DIR}
 "#
     )
 }
 
 /// The container environment that configures pgBackRest for a cluster whose data directory is
-/// `pgdata`.
-pub fn env(pgdata: &str) -> Vec<String> {
-    [
-        ("STANZA", STANZA),
-        ("PG1_PATH", pgdata),
-        ("REPO1_PATH", REPO_MOUNT),
-        ("REPO1_RETENTION_FULL", "2"),
-        ("ARCHIVE_ASYNC", "y"),
-        ("SPOOL_PATH", "/var/spool/pgbackrest"),
-        ("START_FAST", "y"),
-        ("LOG_LEVEL_CONSOLE", "warn"),
-        ("LOG_LEVEL_STDERR", "warn"),
-        ("LOG_LEVEL_FILE", "off"),
-    ]
-    .iter()
-    .map(|(k, v)| format!("PGBACKREST_{k}={v}"))
-    .collect()
+/// `pgdata` and whose repository is `repo` (nothing secret: that is in [`secrets_config`]).
+pub fn env(pgdata: &str, repo: Repo<'_>) -> Vec<String> {
+    let mut settings: Vec<(&str, String)> = vec![
+        ("STANZA", STANZA.into()),
+        ("PG1_PATH", pgdata.into()),
+        ("REPO1_RETENTION_FULL", "2".into()),
+        ("ARCHIVE_ASYNC", "y".into()),
+        ("SPOOL_PATH", "/var/spool/pgbackrest".into()),
+        ("START_FAST", "y".into()),
+        ("LOG_LEVEL_CONSOLE", "warn".into()),
+        ("LOG_LEVEL_STDERR", "warn".into()),
+        ("LOG_LEVEL_FILE", "off".into()),
+    ];
+    match repo {
+        Repo::Local => settings.push(("REPO1_PATH", REPO_MOUNT.into())),
+        Repo::S3 { s3, path } => settings.extend([
+            ("REPO1_TYPE", "s3".into()),
+            ("REPO1_PATH", path.into()),
+            ("REPO1_S3_ENDPOINT", s3.endpoint.clone()),
+            ("REPO1_STORAGE_PORT", s3.port.to_string()),
+            ("REPO1_S3_BUCKET", s3.bucket.clone()),
+            ("REPO1_S3_REGION", s3.region.clone()),
+            ("REPO1_S3_URI_STYLE", if s3.path_style { "path" } else { "host" }.into()),
+            ("REPO1_STORAGE_VERIFY_TLS", if s3.verify_tls { "y" } else { "n" }.into()),
+            ("REPO1_CIPHER_TYPE", "aes-256-cbc".into()),
+            ("CONFIG", format!("{CONFIG_DIR}/{CONFIG_FILE}")),
+        ]),
+    }
+    settings.into_iter().map(|(k, v)| format!("PGBACKREST_{k}={v}")).collect()
 }
 
 /// Extra `postgres` arguments that turn archiving on.
@@ -301,7 +346,19 @@ mod tests {
     fn archiving_settings() {
         let args = postgres_args();
         assert!(args.windows(2).any(|w| w[0] == "-c" && w[1] == "archive_command=pgbackrest archive-push %p"));
-        assert!(env("/pgdata").contains(&"PGBACKREST_PG1_PATH=/pgdata".to_string()));
-        assert_eq!(derived_tag("sha256:0123456789abcdef0123"), "pgs-pgbackrest:0123456789ab");
+        assert!(env("/pgdata", Repo::Local).contains(&"PGBACKREST_PG1_PATH=/pgdata".to_string()));
+        assert_eq!(derived_tag("sha256:0123456789abcdef0123"), "pgs-pgbackrest:0123456789ab-r2");
+        let s3 = crate::state::S3Settings {
+            endpoint: "s3.example".into(),
+            port: 9000,
+            bucket: "b".into(),
+            region: "r".into(),
+            path_style: true,
+            verify_tls: true,
+        };
+        let e = env("/d", Repo::S3 { s3: &s3, path: "/i/t1" });
+        assert!(e.contains(&"PGBACKREST_REPO1_S3_URI_STYLE=path".to_string()));
+        assert!(e.contains(&"PGBACKREST_REPO1_PATH=/i/t1".to_string()));
+        assert!(!e.iter().any(|kv| kv.contains("KEY") || kv.contains("PASS")), "no secret in the environment: {e:?}");
     }
 }

@@ -409,6 +409,21 @@ pub struct SetupArgs {
     /// Back up tenants (pgBackRest): `local` keeps each tenant's repository in a volume of its own; new tenants archive WAL from the start
     #[arg(long, value_enum, value_name = "REPOSITORY")]
     pub backups: Option<crate::state::BackupRepository>,
+    /// With --backups s3: the endpoint as tenant containers reach it, HOST or HOST:PORT (keys from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)
+    #[arg(long, value_name = "HOST[:PORT]", requires = "s3_bucket")]
+    pub s3_endpoint: Option<String>,
+    /// With --backups s3: the bucket (each tenant gets a path of its own in it)
+    #[arg(long, value_name = "BUCKET", requires = "s3_endpoint")]
+    pub s3_bucket: Option<String>,
+    /// With --backups s3: the region
+    #[arg(long, value_name = "REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// With --backups s3: path-style URLs (most self-hosted stores)
+    #[arg(long)]
+    pub s3_path_style: bool,
+    /// With --backups s3: do not verify the endpoint's TLS certificate (test setups only)
+    #[arg(long)]
+    pub s3_no_verify_tls: bool,
     /// Never prompt; take defaults for what is not given
     #[arg(long, short = 'y')]
     pub yes: bool,

@@ -97,6 +97,30 @@ fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// The S3 repository `--s3-*` name, with its keys from the environment (never argv).
+fn s3_request(a: &args::SetupArgs) -> Result<Option<crate::platform::setup::S3Request>> {
+    let (Some(endpoint), Some(bucket)) = (&a.s3_endpoint, &a.s3_bucket) else { return Ok(None) };
+    let (host, port) = match endpoint.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().with_context(|| format!("invalid port in --s3-endpoint {endpoint}"))?),
+        None => (endpoint.clone(), 443),
+    };
+    let key = |name: &str| {
+        std::env::var(name).map_err(|_| anyhow::anyhow!("--s3-endpoint: set the S3 keys in {name} (and its pair)"))
+    };
+    Ok(Some(crate::platform::setup::S3Request {
+        settings: crate::state::S3Settings {
+            endpoint: host,
+            port,
+            bucket: bucket.clone(),
+            region: a.s3_region.clone(),
+            path_style: a.s3_path_style,
+            verify_tls: !a.s3_no_verify_tls,
+        },
+        access_key: key("AWS_ACCESS_KEY_ID")?,
+        secret_key: key("AWS_SECRET_ACCESS_KEY")?,
+    }))
+}
+
 fn setup_request(a: &args::SetupArgs) -> Result<SetupRequest> {
     let mut req = SetupRequest {
         domain: a.domain.clone(),
@@ -105,6 +129,7 @@ fn setup_request(a: &args::SetupArgs) -> Result<SetupRequest> {
         self_signed: a.self_signed,
         health_port: a.health_port,
         backups: a.backups,
+        s3: s3_request(a)?,
     };
     if a.yes || !interactive() {
         return Ok(req);

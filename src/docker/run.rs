@@ -54,6 +54,8 @@ pub struct OneOff {
     pub labels: HashMap<String, String>,
     /// Tar archives unpacked into the container before it starts: (directory, archive).
     pub uploads: Vec<(String, Vec<u8>)>,
+    /// The network to join (`None`: no network at all).
+    pub network: Option<String>,
 }
 
 impl Docker {
@@ -103,7 +105,8 @@ impl Docker {
         })?
     }
 
-    /// Runs a one-off container without network to its end (at most `timeout`), then removes it.
+    /// Runs a one-off container (without network unless it names one) to its end (at most
+    /// `timeout`), then removes it.
     pub async fn run_once(&self, spec: &OneOff, timeout: Duration) -> Result<Output, DockerError> {
         self.remove_container(&spec.name).await?;
         let writable = spec.volumes.iter().map(|v| (v, false));
@@ -124,10 +127,10 @@ impl Docker {
             user: spec.user.clone(),
             env: Some(spec.env.clone()),
             labels: Some(spec.labels.clone()),
-            network_disabled: Some(true),
+            network_disabled: Some(spec.network.is_none()),
             host_config: Some(HostConfig {
                 mounts: Some(mounts),
-                network_mode: Some("none".into()),
+                network_mode: Some(spec.network.clone().unwrap_or_else(|| "none".into())),
                 ..Default::default()
             }),
             ..Default::default()

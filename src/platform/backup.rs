@@ -29,8 +29,23 @@ pub(super) struct BackupContainer {
     pub volumes: Vec<(String, String)>,
     /// The engine's configuration.
     pub env: Vec<String>,
+    /// Files to put into the container before it starts: (directory, tar archive).
+    pub uploads: Vec<(String, Vec<u8>)>,
     /// `postgres` arguments that turn archiving on.
     pub postgres_args: Vec<String>,
+}
+
+/// How containers reach a tenant's repository.
+struct RepoAccess {
+    /// The engine's environment.
+    env: Vec<String>,
+    /// The repository volume and its mount point (a local repository).
+    volume: Option<(String, String)>,
+    /// Files to upload (an S3 repository's keys and passphrase).
+    uploads: Vec<(String, Vec<u8>)>,
+    /// The network a one-off container needs to reach it (`None` for a local repository: such
+    /// containers get no network at all).
+    network: Option<String>,
 }
 
 /// A full backup is due this long after the last one.
@@ -119,6 +134,39 @@ impl Platform {
         Ok(tag)
     }
 
+    /// How a container of tenant `id` reaches its repository, for the data directory `pgdata`.
+    fn repo_access(&self, id: &TenantId, pgdata: &str) -> Result<RepoAccess> {
+        let config = self.state.config()?;
+        match config.backups.as_ref().and_then(|b| b.s3.as_ref()) {
+            None => Ok(RepoAccess {
+                env: pgbackrest::env(pgdata, pgbackrest::Repo::Local),
+                volume: Some((backup_volume_name(id), pgbackrest::REPO_MOUNT.to_string())),
+                uploads: Vec::new(),
+                network: None,
+            }),
+            Some(s3) => {
+                let secrets = self.state.backup_secrets()?.ok_or_else(|| {
+                    Error::Invalid(
+                        "the S3 backup keys are missing from the state dir: run `pgs setup --backups s3 ...` again"
+                            .into(),
+                    )
+                })?;
+                let path = format!("/{}/{id}", config.instance);
+                let file = pgbackrest::secrets_config(&secrets);
+                Ok(RepoAccess {
+                    env: pgbackrest::env(pgdata, pgbackrest::Repo::S3 { s3, path: &path }),
+                    volume: None,
+                    // Docker's default bridge: out to the store, no tenant network.
+                    network: Some("bridge".into()),
+                    uploads: vec![(
+                        pgbackrest::CONFIG_DIR.to_string(),
+                        super::create::file_archive(pgbackrest::CONFIG_FILE, &file, 0o644)?,
+                    )],
+                })
+            }
+        }
+    }
+
     /// The container settings of a tenant with backups; creates its repository volume if needed.
     pub(super) async fn backup_settings(
         &self,
@@ -128,15 +176,18 @@ impl Platform {
         labels: &HashMap<String, String>,
     ) -> Result<BackupContainer> {
         let image = self.backup_image(docker, &tenant.image).await?;
-        let repo = backup_volume_name(id);
-        if !docker.volume_exists(&repo).await? {
-            docker.create_volume(&repo, labels).await?;
-        }
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        let access = self.repo_access(id, &pgdata)?;
+        if let Some((volume, _)) = &access.volume
+            && !docker.volume_exists(volume).await?
+        {
+            docker.create_volume(volume, labels).await?;
+        }
         Ok(BackupContainer {
             image,
-            volumes: vec![(repo, pgbackrest::REPO_MOUNT.to_string())],
-            env: pgbackrest::env(&pgdata),
+            volumes: access.volume.into_iter().collect(),
+            env: access.env,
+            uploads: access.uploads,
             postgres_args: pgbackrest::postgres_args(),
         })
     }
@@ -400,16 +451,20 @@ impl Platform {
         let volume = tenant.data_volume(id);
         docker.create_volume(&volume, &labels).await?;
         let (dir, file) = pgbackrest::CLONE_SQL.rsplit_once('/').unwrap_or(("/tmp", pgbackrest::CLONE_SQL));
+        let access = self.repo_access(&source_id, &pgdata)?;
+        let mut uploads = access.uploads;
+        uploads.push((dir.to_string(), super::create::clone_archive(&source_id, id, secrets, file)?));
         let spec = OneOff {
             name: format!("{}-clone", container_name(id)),
             image,
             command: pgbackrest::clone_command(target, &pgdata),
             user: Some("root".into()),
-            env: pgbackrest::env(&pgdata),
+            env: access.env,
             volumes: vec![(volume, tenant.data_mount.clone())],
-            read_only_volumes: vec![(backup_volume_name(&source_id), pgbackrest::REPO_MOUNT.to_string())],
+            read_only_volumes: access.volume.into_iter().collect(),
             labels,
-            uploads: vec![(dir.to_string(), super::create::clone_archive(&source_id, id, secrets, file)?)],
+            uploads,
+            network: access.network,
         };
         let step = crate::progress::step(&format!("restoring a copy of {source_id} for {id}"));
         let out = docker.run_once(&spec, LONG_OPERATION).await?;
@@ -432,17 +487,19 @@ impl Platform {
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         let scratch = format!("pgs-{id}-drill-{}", now());
+        let access = self.repo_access(&id, &pgdata)?;
         docker.create_volume(&scratch, &labels).await?;
         let spec = OneOff {
             name: format!("{}-drill", container_name(&id)),
             image,
             command: pgbackrest::drill_command(&pgdata),
             user: Some("root".into()),
-            env: pgbackrest::env(&pgdata),
+            env: access.env,
             volumes: vec![(scratch.clone(), tenant.data_mount.clone())],
-            read_only_volumes: vec![(backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string())],
+            read_only_volumes: access.volume.into_iter().collect(),
             labels,
-            uploads: Vec::new(),
+            uploads: access.uploads,
+            network: access.network,
         };
         let step = crate::progress::step(&format!("restore drill for {id}: restore, recover, check"));
         let ran = docker.run_once(&spec, LONG_OPERATION).await;
@@ -483,14 +540,17 @@ impl Platform {
             self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?
         } else {
             let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+            let access = self.repo_access(&id, &pgdata)?;
             let spec = OneOff {
                 name: format!("{}-info", container_name(&id)),
                 image: self.backup_image(docker, &tenant.image).await?,
                 command: pgbackrest::command(Command::Info).0,
                 user: Some("postgres".into()),
-                env: pgbackrest::env(&pgdata),
-                read_only_volumes: vec![(backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string())],
+                env: access.env,
+                read_only_volumes: access.volume.into_iter().collect(),
                 labels: crate::docker::tenant::labels(&config.instance, id.as_str()),
+                uploads: access.uploads,
+                network: access.network,
                 ..Default::default()
             };
             docker.run_once(&spec, SHORT_OPERATION).await?
@@ -539,17 +599,17 @@ impl Platform {
         docker.stop_container(&name, STOP_GRACE_SECS).await?;
         drop(step);
         docker.create_volume(&volume, &labels).await?;
+        let access = self.repo_access(&id, &pgdata)?;
         let spec = OneOff {
             name: format!("{name}-restore"),
             image,
             command: pgbackrest::restore_command(target, &pgdata),
             user: Some("root".into()),
-            env: pgbackrest::env(&pgdata),
-            volumes: vec![
-                (volume.clone(), tenant.data_mount.clone()),
-                (backup_volume_name(&id), pgbackrest::REPO_MOUNT.to_string()),
-            ],
+            env: access.env,
+            volumes: std::iter::once((volume.clone(), tenant.data_mount.clone())).chain(access.volume).collect(),
             labels: labels.clone(),
+            uploads: access.uploads,
+            network: access.network,
             ..Default::default()
         };
         let step = crate::progress::step(&format!("restoring {id} into {volume}"));

@@ -248,9 +248,13 @@ impl Platform {
             bootstrap_password: generate_password(),
             extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
             extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
-            postgres_args: backup.map(|b| b.postgres_args).unwrap_or_default(),
+            postgres_args: backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default(),
         };
+        let backup_uploads = backup.map(|b| b.uploads).unwrap_or_default();
         docker.create_tenant_container(&spec).await?;
+        for (dir, tar) in backup_uploads {
+            docker.upload(&name, &dir, tar).await?;
+        }
         if let Some(secrets) = secrets.filter(|s| !s.superuser_password.is_empty()) {
             docker.upload(&name, "/docker-entrypoint-initdb.d", init_archive(id, secrets)?).await?;
         }
@@ -277,7 +281,7 @@ fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
         tenant = verifier(&secrets.password),
         superuser = verifier(&secrets.superuser_password),
     );
-    sql_archive("10-pgs-tenant.sql", &sql)
+    file_archive("10-pgs-tenant.sql", &sql, 0o644)
 }
 
 /// A SCRAM-SHA-256 verifier for `password`: what PostgreSQL stores, never the password itself.
@@ -285,15 +289,15 @@ fn verifier(password: &str) -> String {
     postgres_protocol::password::scram_sha_256(password.as_bytes())
 }
 
-/// One SQL file `name` as a tar archive (to upload into a container).
-fn sql_archive(name: &str, sql: &str) -> Result<Vec<u8>> {
+/// One file `name` with `content` and `mode` as a tar archive (to upload into a container).
+pub(super) fn file_archive(name: &str, content: &str, mode: u32) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
-    header.set_size(sql.len() as u64);
-    header.set_mode(0o644);
+    header.set_size(content.len() as u64);
+    header.set_mode(mode);
     header.set_mtime(now());
     header.set_cksum();
-    builder.append_data(&mut header, name, sql.as_bytes())?;
+    builder.append_data(&mut header, name, content.as_bytes())?;
     Ok(builder.into_inner()?)
 }
 
@@ -311,7 +315,7 @@ pub(super) fn clone_archive(source: &TenantId, id: &TenantId, secrets: &Secrets,
         tenant = verifier(&secrets.password),
         superuser = verifier(&secrets.superuser_password),
     );
-    sql_archive(file_name, &sql)
+    file_archive(file_name, &sql, 0o644)
 }
 
 #[cfg(test)]

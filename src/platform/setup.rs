@@ -24,6 +24,19 @@ pub struct SetupRequest {
     pub health_port: Option<u16>,
     /// Where backups go (new tenants get them).
     pub backups: Option<crate::state::BackupRepository>,
+    /// The object store and its keys, for S3 backups.
+    pub s3: Option<S3Request>,
+}
+
+/// An S3-compatible backup repository as `pgs setup` was given it.
+#[derive(Debug, Clone)]
+pub struct S3Request {
+    /// Where it is.
+    pub settings: crate::state::S3Settings,
+    /// Access key id (from the environment, never argv).
+    pub access_key: String,
+    /// Secret access key (likewise).
+    pub secret_key: String,
 }
 
 impl Platform {
@@ -60,8 +73,34 @@ impl Platform {
         if let Some(port) = req.health_port {
             config.health_port = port;
         }
-        if let Some(repository) = req.backups {
-            config.backups = Some(crate::state::BackupSettings { repository });
+        match (req.backups, &req.s3) {
+            (Some(crate::state::BackupRepository::S3), None) => {
+                fail!(
+                    Invalid,
+                    "--backups s3 needs --s3-endpoint and --s3-bucket, and the keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+                )
+            }
+            (Some(crate::state::BackupRepository::S3), Some(s3)) => {
+                // Keep an existing passphrase: the repositories it encrypted stay readable.
+                let cipher_pass = self
+                    .state
+                    .backup_secrets()?
+                    .map(|s| s.cipher_pass)
+                    .unwrap_or_else(|| generate_password() + &generate_password());
+                let secrets = crate::state::BackupSecrets {
+                    schema_version: SCHEMA_VERSION,
+                    access_key: s3.access_key.clone(),
+                    secret_key: s3.secret_key.clone(),
+                    cipher_pass,
+                };
+                self.state.save_backup_secrets(&lock, &secrets)?;
+                config.backups = Some(crate::state::BackupSettings {
+                    repository: crate::state::BackupRepository::S3,
+                    s3: Some(s3.settings.clone()),
+                });
+            }
+            (Some(repository), _) => config.backups = Some(crate::state::BackupSettings { repository, s3: None }),
+            (None, _) => {}
         }
         if req.self_signed || config.certificate == CertificateSource::None {
             config.certificate = CertificateSource::SelfSigned;

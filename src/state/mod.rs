@@ -5,6 +5,7 @@
 //! - `tenants.json`: every tenant and its access flags ([`Tenants`]).
 //! - `routes.json`: what the gateway reads, derived from the two above ([`Routes`]).
 //! - `secrets/TENANT.json`: passwords, mode 0600 ([`Secrets`]).
+//! - `backup-secrets.json`: an S3 backup repository's keys and encryption passphrase, mode 0600.
 //! - `sockets/TENANT/`: the tenant's PostgreSQL socket dir, mounted into its container only; the
 //!   state dir's mode keeps everyone but its owner (and the gateway) out.
 //! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
@@ -215,6 +216,16 @@ impl StateDir {
         self.write(&lock, &self.root.join("tenants.json"), &tenants, 0o600)?;
         self.write_routes(&lock, &config, &tenants)?;
         Ok(out)
+    }
+
+    /// The S3 repository's keys and encryption passphrase, if stored.
+    pub fn backup_secrets(&self) -> Result<Option<BackupSecrets>> {
+        self.read(&self.root.join("backup-secrets.json"))
+    }
+
+    /// Stores the S3 repository's keys and passphrase (mode 0600).
+    pub fn save_backup_secrets(&self, lock: &StateLock, secrets: &BackupSecrets) -> Result<()> {
+        self.write(lock, &self.root.join("backup-secrets.json"), secrets, 0o600)
     }
 
     /// One tenant's secrets, if stored.
