@@ -65,6 +65,8 @@ pub struct Backup {
     pub repository_bytes: u64,
     /// The backup this one depends on (diff/incr), if any.
     pub prior: Option<String>,
+    /// The first and last WAL segment the backup needs to be consistent.
+    pub wal: Option<(String, String)>,
 }
 
 /// A tenant's repository as the engine reports it.
@@ -76,6 +78,12 @@ pub struct Repository {
     pub backups: Vec<Backup>,
     /// Oldest and newest archived WAL segment, if any.
     pub wal: Option<(String, String)>,
+    /// The earliest time a restore can reach (UTC): just after the oldest backup ended.
+    pub earliest_restorable: Option<String>,
+    /// The latest: when the newest WAL segment was archived (UTC), as the running tenant's
+    /// PostgreSQL reports it (an idle tenant switches segments every minute); otherwise the end of
+    /// the newest backup, a lower bound.
+    pub latest_restorable: Option<String>,
 }
 
 /// How WAL archiving is doing, from PostgreSQL's own `pg_stat_archiver`.

@@ -274,7 +274,7 @@ pub fn parse_info(json: &str) -> Result<Repository, String> {
         .and_then(|a| a.iter().find(|s| s["name"] == STANZA))
         .ok_or_else(|| format!("pgbackrest info has no stanza {STANZA}"))?;
     let status = stanza["status"]["message"].as_str().unwrap_or("unknown").to_string();
-    let backups = stanza["backup"]
+    let backups: Vec<Backup> = stanza["backup"]
         .as_array()
         .map(|list| {
             list.iter()
@@ -286,6 +286,10 @@ pub fn parse_info(json: &str) -> Result<Repository, String> {
                     database_bytes: b["info"]["size"].as_u64().unwrap_or(0),
                     repository_bytes: b["info"]["repository"]["delta"].as_u64().unwrap_or(0),
                     prior: b["prior"].as_str().map(str::to_owned),
+                    wal: b["archive"]["start"]
+                        .as_str()
+                        .zip(b["archive"]["stop"].as_str())
+                        .map(|(start, stop)| (start.to_string(), stop.to_string())),
                 })
                 .collect()
         })
@@ -294,7 +298,8 @@ pub fn parse_info(json: &str) -> Result<Repository, String> {
         .as_array()
         .and_then(|a| a.last())
         .and_then(|a| Some((a["min"].as_str()?.to_string(), a["max"].as_str()?.to_string())));
-    Ok(Repository { status, backups, wal })
+    let earliest_restorable = backups.iter().map(|b| b.finished + 1).min().map(super::utc);
+    Ok(Repository { status, backups, wal, earliest_restorable, latest_restorable: None })
 }
 
 #[cfg(test)]
@@ -306,6 +311,7 @@ mod tests {
         let json = r#"[{"archive":[{"database":{"id":1,"repo-key":1},"id":"15-1",
             "max":"000000010000000000000005","min":"000000010000000000000001"}],
             "backup":[{"label":"20261126-101010F","type":"full","prior":null,
+              "archive":{"start":"000000010000000000000002","stop":"000000010000000000000003"},
               "timestamp":{"start":1700000000,"stop":1700000010},
               "info":{"size":23000000,"delta":23000000,"repository":{"size":3000000,"delta":3000000}}},
              {"label":"20261126-101010F_20261126-111111D","type":"diff","prior":"20261126-101010F",
@@ -318,6 +324,8 @@ mod tests {
         assert_eq!(repo.backups[1].kind, "diff");
         assert_eq!(repo.backups[1].prior.as_deref(), Some("20261126-101010F"));
         assert_eq!(repo.backups[0].repository_bytes, 3_000_000);
+        assert_eq!(repo.backups[0].wal.as_ref().unwrap().1, "000000010000000000000003");
+        assert_eq!(repo.earliest_restorable.as_deref(), Some("2023-11-14 22:13:31"));
         assert_eq!(repo.wal.as_ref().unwrap().1, "000000010000000000000005");
         assert!(parse_info("[]").is_err());
         assert_eq!(parse_info(&format!("WARN: something\n{json}\n")).unwrap(), repo);

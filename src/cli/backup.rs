@@ -73,12 +73,24 @@ pub async fn run(platform: &Platform, command: BackupCommand) -> Result<()> {
                 if let Some((first, last)) = &repo.wal {
                     println!("archived WAL: {first} .. {last}");
                 }
-                println!("{:<36} {:<5} {:<20} {:>10} {:>10}", "LABEL", "TYPE", "FINISHED (UTC)", "DATABASE", "STORED");
+                if let Some(earliest) = &repo.earliest_restorable {
+                    let latest = repo
+                        .latest_restorable
+                        .as_ref()
+                        .map_or("the end of the archived WAL".into(), |t| format!("{t} UTC"));
+                    println!("restorable: {earliest} UTC .. {latest}");
+                }
+                println!(
+                    "{:<36} {:<5} {:<20} {:<20} {:>10} {:>10}  WAL",
+                    "LABEL", "TYPE", "STARTED (UTC)", "FINISHED (UTC)", "DATABASE", "STORED"
+                );
                 for b in &repo.backups {
+                    let wal = b.wal.as_ref().map_or("-".to_string(), |(start, stop)| format!("{start} .. {stop}"));
                     println!(
-                        "{:<36} {:<5} {:<20} {:>10} {:>10}",
+                        "{:<36} {:<5} {:<20} {:<20} {:>10} {:>10}  {wal}",
                         b.label,
                         b.kind,
+                        crate::backup::utc(b.started),
                         crate::backup::utc(b.finished),
                         human_bytes(b.database_bytes),
                         human_bytes(b.repository_bytes)

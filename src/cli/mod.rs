@@ -264,20 +264,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Remove(a) => {
             let docker = Docker::connect().await?;
-            let question = if a.purge_backups {
-                format!("Remove tenant {} and DELETE its data volume, passwords AND BACKUPS for good?", a.tenant)
-            } else if a.purge {
-                format!("Remove tenant {} and DELETE its data volume and passwords for good (backups are kept)?", a.tenant)
+            let question = if a.purge {
+                format!("Remove tenant {} and DELETE its data volume and passwords for good?", a.tenant)
             } else {
                 format!("Remove tenant {} (its data volume is kept)?", a.tenant)
             };
             platform.info(&docker, &a.tenant, false).await?;
             confirm(&question, a.yes)?;
+            if a.purge_backups {
+                // A question of its own: the backups are the last copy of the tenant's data.
+                confirm(&format!("Also DELETE every backup of {}? Nothing could restore it afterwards.", a.tenant), a.yes)?;
+            }
             platform.remove(&docker, &a.tenant, a.purge, a.purge_backups).await?;
             if a.purge_backups {
                 eprintln!("pgs: {} removed with its data and backups", a.tenant);
             } else if a.purge {
-                eprintln!("pgs: {} removed with its data (its backups, if any, are kept in pgs-{}-backup)", a.tenant, a.tenant);
+                eprintln!("pgs: {} removed with its data (its backups, if any, are kept)", a.tenant);
             } else {
                 eprintln!(
                     "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",

@@ -555,7 +555,15 @@ impl Platform {
             };
             docker.run_once(&spec, SHORT_OPERATION).await?
         };
-        pgbackrest::parse_info(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+        let mut repo = pgbackrest::parse_info(&out.stdout).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if running {
+            repo.latest_restorable = self.archiving(docker, &id).await.ok().and_then(|a| a.last_archived_at);
+        }
+        // At least the end of the newest backup (a server just restored has no archiver history).
+        if repo.latest_restorable.is_none() {
+            repo.latest_restorable = repo.backups.iter().map(|b| b.finished).max().map(crate::backup::utc);
+        }
+        Ok(repo)
     }
 
     /// Restores a tenant to `target`: archives what is not archived yet, stops the tenant,
@@ -578,7 +586,8 @@ impl Platform {
         let image = self.backup_image(docker, &tenant.image).await?;
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
         let previous = tenant.data_volume(&id);
-        let volume = format!("{}-{}", volume_name(&id), now());
+        // Unique even for two restores within one second (a killed one and its rerun).
+        let volume = format!("{}-{}-{}", volume_name(&id), now(), &super::generate_password()[..4].to_lowercase());
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         let mark = |restoring: Option<String>| {
             self.state.update(|_, tenants, _| -> Result<()> {
