@@ -12,8 +12,8 @@
 //!   writes reach the repository within a minute ([`postgres_args`]).
 //! - **Commands** run as `postgres` in the tenant's container ([`command`]); those that talk to
 //!   the database get the superuser's password in that process's environment only.
-//! - **Restores** run in a one-off container without network on a new data volume
-//!   ([`restore_command`]); PostgreSQL then recovers on its own at the next start.
+//! - **Restores** run in a one-off container (no network for a local repository) on a new data
+//!   volume ([`restore_command`]); PostgreSQL then recovers on its own at the next start.
 
 use serde_json::Value;
 

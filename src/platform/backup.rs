@@ -1,7 +1,8 @@
 //! `pgs backup enable|run|list|verify`, `pgs restore` and the data of `pgs clone`: backups through
 //! the engine in [`crate::backup`], driven through Docker. A restore never destroys the only copy
 //! of the data: it recovers into a new volume and keeps the previous one until the operator drops
-//! it. Drills and clones recover in containers without network, the repository read-only.
+//! it. Drills and clones recover in one-off containers, the repository read-only (and without
+//! network, unless the repository is in S3).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -427,9 +428,9 @@ impl Platform {
     }
 
     /// Fills the (new) data volume of tenant `id` with a copy of `source` at `target`, from
-    /// `source`'s backups: restored and recovered in a container without network, with the
-    /// source's repository read-only, then the role and database renamed to `id` and given the
-    /// new tenant's passwords. The source keeps running untouched.
+    /// `source`'s backups: restored and recovered in a one-off container (no network for a local
+    /// repository), with the source's repository read-only, then the role and database renamed
+    /// to `id` and given the new tenant's passwords. The source keeps running untouched.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn fill_from_backup(
         &self,
@@ -476,7 +477,7 @@ impl Platform {
     }
 
     /// The restore drill: restores the latest backup and all archived WAL into a throwaway
-    /// container without network (the repository read-only), lets PostgreSQL recover, checks
+    /// one-off container (the repository read-only; no network for a local one), lets PostgreSQL recover, checks
     /// every database, records the result in the state dir and removes everything it made. The
     /// tenant keeps running. Returns the record; an `Err` only when the drill could not run.
     pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
@@ -567,7 +568,7 @@ impl Platform {
     }
 
     /// Restores a tenant to `target`: archives what is not archived yet, stops the tenant,
-    /// restores into a new data volume in a container without network, starts the tenant on it
+    /// restores into a new data volume in a one-off container, starts the tenant on it
     /// (PostgreSQL recovers, then promotes) and waits until it accepts logins. If anything fails
     /// the tenant is started again on its previous data, untouched.
     pub async fn restore(
