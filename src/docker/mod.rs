@@ -165,6 +165,14 @@ impl Docker {
         Ok(())
     }
 
+    /// The subnet of network `name`, if it exists (and has one).
+    pub async fn network_subnet(&self, name: &str) -> Result<Option<String>, DockerError> {
+        let r = self.api.inspect_network::<String>(name, None).await.map(|n| {
+            n.ipam.and_then(|i| i.config).and_then(|c| c.into_iter().find_map(|c| c.subnet))
+        });
+        self.or_missing("inspect network", r, None)
+    }
+
     /// Removes a network; a missing one is fine.
     pub async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
         let r = self.api.remove_network(name).await;

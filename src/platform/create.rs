@@ -198,7 +198,13 @@ impl Platform {
         loop {
             match docker.create_network(&network, &tenant.subnet, &labels).await {
                 Ok(()) => break,
+                // It exists: keep it if it is what the tenant records (a container recreated on
+                // it, with the managed gateway still attached); otherwise make it anew.
                 Err(e) if e.is_conflict() => {
+                    if docker.network_subnet(&network).await?.as_deref() == Some(tenant.subnet.as_str()) {
+                        break;
+                    }
+                    docker.disconnect_network(&network, crate::docker::gateway::CONTAINER).await?;
                     docker.remove_network(&network).await?;
                 }
                 Err(DockerError::Api { message, .. }) if message.contains("overlap") && attempts < 8 => {
