@@ -214,7 +214,8 @@ impl Docker {
 
     /// Removes a container (forcefully: stop it first for a clean shutdown); missing is fine.
     pub async fn remove_container(&self, name: &str) -> Result<(), DockerError> {
-        let opts = bollard::container::RemoveContainerOptions { force: true, ..Default::default() };
+        // `v`: with the anonymous volumes an image's VOLUME made (one-off containers leave them).
+        let opts = bollard::container::RemoveContainerOptions { force: true, v: true, ..Default::default() };
         let r = self.api.remove_container(name, Some(opts)).await;
         self.or_missing(&format!("remove container {name}"), r, ())
     }
