@@ -2,13 +2,15 @@
 //!
 //! The folders mirror the architecture: [`cli`] (arguments, output), [`state`] (the JSON state
 //! dir), [`docker`] (provisioning), [`platform`] (lifecycle verbs composing the two),
-//! [`gateway`] (wire protocol, routing, TLS), [`certs`] (certificates), [`backup`] (the backup
+//! [`gateway`] (wire protocol, routing, TLS), [`controller`] (scale to zero: waking and
+//! suspending tenants for the gateways), [`certs`] (certificates), [`backup`] (the backup
 //! engine); [`progress`] is how the
 //! lower layers report long operations to whoever drives them.
 
 pub mod backup;
 pub mod certs;
 pub mod cli;
+pub mod controller;
 pub mod docker;
 pub mod gateway;
 pub mod platform;

@@ -42,6 +42,14 @@ pub enum Command {
     Allow(CidrArgs),
     /// Remove client networks (CIDR) from a tenant's allowlist
     Deny(CidrArgs),
+    /// Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)
+    SuspendPolicy(SuspendPolicyArgs),
+    /// Suspend a tenant now (stopped until its next client wakes it)
+    Suspend(SuspendArgs),
+    /// The controller: suspends idle tenants and wakes them for the gateway (the managed
+    /// gateway's `pgs-controller` container runs it; `pgs gateway run` runs one inside)
+    #[command(subcommand)]
+    Controller(ControllerCommand),
     /// The gateway: one TLS port for every tenant
     #[command(subcommand)]
     Gateway(GatewayCommand),
@@ -57,6 +65,47 @@ pub enum Command {
     Clone(CloneArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `pgs suspend-policy`.
+#[derive(Debug, Args)]
+pub struct SuspendPolicyArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Suspend after this long without clients or activity, e.g. 15m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, required_unless_present = "never")]
+    pub after: Option<u64>,
+    /// Never suspend the tenant
+    #[arg(long, conflicts_with = "after")]
+    pub never: bool,
+}
+
+/// `pgs suspend`.
+#[derive(Debug, Args)]
+pub struct SuspendArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Suspend even with client sessions open (they are closed)
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `pgs controller ...`.
+#[derive(Debug, Subcommand)]
+pub enum ControllerCommand {
+    /// Run the controller in the foreground
+    Run(ControllerRunArgs),
+}
+
+/// `pgs controller run`.
+#[derive(Debug, Args)]
+pub struct ControllerRunArgs {
+    /// How long a wake may take before the held clients are told to retry
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub wake_timeout: u64,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// `pgs backup ...`.
@@ -154,6 +203,14 @@ pub struct NewTenantArgs {
     /// Create the tenant with access disabled
     #[arg(long)]
     pub no_access: bool,
+    /// Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m);
+    /// the next client wakes it
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub suspend_after: Option<u64>,
+    /// A PostgreSQL setting for this tenant, over the ones pgs derives from --memory
+    /// (repeatable), e.g. --pg-setting max_connections=200
+    #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
+    pub pg_settings: Vec<(String, String)>,
 }
 
 /// `pgs clone`.
@@ -241,6 +298,12 @@ pub struct GatewayRunArgs {
     /// Keep open sessions when a tenant is disabled, stopped or removed
     #[arg(long)]
     pub keep_sessions_on_revoke: bool,
+    /// How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub wake_timeout: u64,
+    /// Do not run the controller (which suspends idle tenants and wakes them) in this process
+    #[arg(long)]
+    pub no_controller: bool,
 }
 
 /// Log output format.
@@ -520,6 +583,34 @@ pub fn parse_size(s: &str) -> Result<i64, String> {
         return Err("memory limit below Docker's minimum of 6m".into());
     }
     Ok(bytes)
+}
+
+/// Parses a duration: seconds, or a number with `s`, `m`, `h` or `d` (`90`, `30s`, `15m`, `2h`).
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let s = s.trim().to_ascii_lowercase();
+    let (digits, factor) = match s.chars().last() {
+        Some('s') => (&s[..s.len() - 1], 1),
+        Some('m') => (&s[..s.len() - 1], 60),
+        Some('h') => (&s[..s.len() - 1], 3600),
+        Some('d') => (&s[..s.len() - 1], 86400),
+        _ => (s.as_str(), 1),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("invalid duration {s:?}: e.g. 90s, 15m or 2h"))?;
+    match n.checked_mul(factor) {
+        Some(0) => Err("the duration must be more than zero".into()),
+        Some(secs) => Ok(secs),
+        None => Err(format!("duration {s:?} is too long")),
+    }
+}
+
+/// Parses `NAME=VALUE` for a PostgreSQL setting (a name of letters, digits, `_` and `.`).
+pub fn parse_setting(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
+    let name = name.trim().to_ascii_lowercase();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(format!("{name:?} is not a PostgreSQL setting name"));
+    }
+    Ok((name, value.trim().to_string()))
 }
 
 #[cfg(test)]

@@ -159,6 +159,8 @@ pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
         adopt: false,
         timeout: Duration::from_secs(a.timeout),
         clone_of: Some((a.source.clone(), target)),
+        suspend_after: a.tenant.suspend_after,
+        settings: a.tenant.pg_settings.into_iter().collect(),
     };
     let info = platform.create(&docker, req).await?;
     if a.json {

@@ -223,6 +223,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 adopt: a.adopt,
                 timeout: Duration::from_secs(a.timeout),
                 clone_of: None,
+                suspend_after: a.options.suspend_after,
+                settings: a.options.pg_settings.into_iter().collect(),
             };
             let info = platform.create(&docker, req).await?;
             if a.json {
@@ -323,8 +325,41 @@ pub async fn run(cli: Cli) -> Result<()> {
                 drain_timeout: Duration::from_secs(a.drain_timeout),
                 backend: a.backend,
                 keep_sessions_on_revoke: a.keep_sessions_on_revoke,
+                wake_timeout: Duration::from_secs(a.wake_timeout),
+                controller: !a.no_controller,
             };
             crate::gateway::run(platform.state().clone(), opts).await?;
+        }
+        Command::SuspendPolicy(a) => {
+            let after = if a.never { None } else { a.after };
+            platform.set_suspend_policy(&a.tenant, after)?;
+            match after {
+                Some(secs) => eprintln!("pgs: {} is suspended after {secs}s without clients", a.tenant),
+                None => eprintln!("pgs: {} is never suspended", a.tenant),
+            }
+        }
+        Command::Suspend(a) => {
+            let docker = Docker::connect().await?;
+            let id = crate::state::TenantId::parse(&a.tenant)?;
+            let spinner = crate::progress::step(&format!("suspending {id}"));
+            let done = platform.suspend(&docker, &id, a.force).await;
+            drop(spinner);
+            if !done? {
+                anyhow::bail!("tenant {id} has open client sessions: not suspended (--force closes them)");
+            }
+            eprintln!("pgs: {id} is suspended; its next client wakes it");
+        }
+        Command::Controller(args::ControllerCommand::Run(a)) => {
+            init_logging(a.log_format);
+            let opts = crate::controller::Options { wake_timeout: Duration::from_secs(a.wake_timeout) };
+            let docker = Docker::connect().await?;
+            let run = crate::controller::run(platform.state().clone(), docker, opts);
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                r = run => r?,
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
         }
         Command::Gateway(args::GatewayCommand::Start) => {
             platform.gateway_start(&Docker::connect().await?).await?;

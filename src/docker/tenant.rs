@@ -48,22 +48,36 @@ pub struct TenantContainer {
     pub postgres_args: Vec<String>,
 }
 
-/// Health of a tenant's container as pgs reports it.
+/// A tenant's status as pgs reports it: the container's state from Docker, and for a running
+/// container what a probe of its PostgreSQL answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
-    /// Running and healthy (or without a healthcheck).
+    /// Running and accepting connections.
     Running,
-    /// Running, healthcheck not yet passed.
+    /// Running, PostgreSQL not accepting connections yet (or recovering).
     Starting,
-    /// Running, healthcheck failing.
+    /// Running, PostgreSQL does not answer or refuses.
     Unhealthy,
     /// Restarting after a crash.
     Restarting,
     /// Not running.
     Stopped,
+    /// Stopped because it was idle; the gateway starts it when a client connects.
+    Suspended,
     /// The container does not exist.
     Missing,
+}
+
+/// A tenant container's state, as one listing of all containers gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerState {
+    /// The container runs.
+    pub running: bool,
+    /// Docker is restarting it after a crash.
+    pub restarting: bool,
+    /// It mounts a socket dir (tenants created before pgs 0.2 do not).
+    pub has_socket: bool,
 }
 
 impl std::fmt::Display for Status {
@@ -152,17 +166,10 @@ impl Docker {
             labels: Some(labels(&spec.instance, &spec.tenant)),
             hostname: Some(spec.name.clone()),
             exposed_ports: Some(HashMap::from([("5432/tcp".to_string(), HashMap::new())])),
-            healthcheck: Some(HealthConfig {
-                test: Some(vec![
-                    "CMD-SHELL".to_string(),
-                    "pg_isready -q -h 127.0.0.1 -p 5432 -U postgres || exit 1".to_string(),
-                ]),
-                interval: Some(5_000_000_000),
-                timeout: Some(3_000_000_000),
-                retries: Some(3),
-                start_period: Some(60_000_000_000),
-                start_interval: None,
-            }),
+            // No Docker healthcheck: one `pg_isready` through `docker exec` every few seconds per
+            // tenant is what capped a host at about 120 idle tenants. pgs probes over the
+            // tenant's socket when asked (`list`, `info`) and while it waits for a start.
+            healthcheck: Some(HealthConfig { test: Some(vec!["NONE".to_string()]), ..Default::default() }),
             // The official image stops on SIGINT (fast shutdown).
             stop_signal: Some("SIGINT".to_string()),
             stop_timeout: Some(30),
@@ -180,9 +187,42 @@ impl Docker {
         Ok(())
     }
 
-    /// The status of a container, `Missing` if it does not exist.
+    /// The state of every tenant container of installation `instance` (or of one tenant), by
+    /// tenant id: one API call, however many tenants there are.
+    pub async fn tenant_containers(
+        &self,
+        instance: &str,
+        tenant: Option<&str>,
+    ) -> Result<HashMap<String, ContainerState>, DockerError> {
+        let mut labels = vec![format!("{LABEL_INSTANCE}={instance}")];
+        labels.extend(tenant.map(|t| format!("{LABEL_TENANT}={t}")));
+        let opts = bollard::container::ListContainersOptions {
+            all: true,
+            filters: HashMap::from([("label".to_string(), labels)]),
+            ..Default::default()
+        };
+        let list = self.api().list_containers(Some(opts)).await.map_err(|e| self.err("list containers", e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let tenant = c.labels.as_ref()?.get(LABEL_TENANT)?.clone();
+                // One-off containers (restores, drills) carry the tenant label too: only the
+                // tenant's own container, by name, counts.
+                let name = format!("/pgs-{tenant}");
+                if !c.names.as_ref().is_some_and(|n| n.contains(&name)) {
+                    return None;
+                }
+                let state = c.state.as_deref().unwrap_or("");
+                let has_socket = c.mounts.iter().flatten().any(|m| {
+                    m.destination.as_deref() == Some(crate::state::CONTAINER_SOCKET_DIR)
+                });
+                Some((tenant, ContainerState { running: state == "running", restarting: state == "restarting", has_socket }))
+            })
+            .collect())
+    }
+
+    /// The status of a container from Docker alone (no probe), `Missing` if it does not exist.
     pub async fn container_status(&self, name: &str) -> Result<Status, DockerError> {
-        use bollard::models::HealthStatusEnum as H;
         let Some(c) = self.inspect_container(name).await? else { return Ok(Status::Missing) };
         let Some(state) = c.state else { return Ok(Status::Missing) };
         if state.restarting == Some(true) {
@@ -191,10 +231,6 @@ impl Docker {
         if state.running != Some(true) {
             return Ok(Status::Stopped);
         }
-        Ok(match state.health.and_then(|h| h.status) {
-            Some(H::STARTING) => Status::Starting,
-            Some(H::UNHEALTHY) => Status::Unhealthy,
-            _ => Status::Running,
-        })
+        Ok(Status::Running)
     }
 }

@@ -54,6 +54,7 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
         "/metrics" => {
             let mut body = gw.metrics.render();
             if let Ok(tenants) = gw.state.tenants() {
+                body.push_str(&super::metrics::render_tenant_states(&tenants));
                 body.push_str(&super::metrics::render_backups(&tenants));
             }
             ("200 OK", "text/plain; version=0.0.4", body)

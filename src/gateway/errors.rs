@@ -25,6 +25,8 @@ pub enum Refusal {
     Stopped(String),
     /// Tenant's PostgreSQL cannot be reached.
     Unreachable(String),
+    /// A suspended tenant did not finish starting within the wake timeout.
+    Waking(String),
     /// Connection limit reached (`None`: the gateway's, `Some`: the tenant's).
     TooMany(Option<String>),
     /// The gateway is shutting down.
@@ -39,7 +41,7 @@ impl Refusal {
             Refusal::TlsRequired | Refusal::NoTenant | Refusal::Conflict(..) | Refusal::NotAllowed(_) => "28000",
             Refusal::UnknownTenant(_) => "3D000",
             Refusal::AccessDisabled(_) => "08004",
-            Refusal::Stopped(_) | Refusal::ShuttingDown => "57P03",
+            Refusal::Stopped(_) | Refusal::Waking(_) | Refusal::ShuttingDown => "57P03",
             Refusal::Unreachable(_) => "08006",
             Refusal::TooMany(_) => "53300",
         }
@@ -57,6 +59,7 @@ impl Refusal {
             Refusal::NotAllowed(_) => "not_allowed",
             Refusal::Stopped(_) => "stopped",
             Refusal::Unreachable(_) => "unreachable",
+            Refusal::Waking(_) => "waking",
             Refusal::TooMany(_) => "too_many",
             Refusal::ShuttingDown => "shutting_down",
         }
@@ -90,6 +93,7 @@ impl fmt::Display for Refusal {
             Refusal::NotAllowed(t) => write!(f, "tenant {t} does not accept connections from this address"),
             Refusal::Stopped(t) => write!(f, "tenant {t} is stopped"),
             Refusal::Unreachable(t) => write!(f, "tenant {t} is not reachable right now; try again later"),
+            Refusal::Waking(t) => write!(f, "the database system of tenant {t} is starting up (it was suspended); try again in a few seconds"),
             Refusal::TooMany(None) => f.write_str("too many connections to the gateway"),
             Refusal::TooMany(Some(t)) => write!(f, "too many connections for tenant {t}"),
             Refusal::ShuttingDown => f.write_str("the gateway is shutting down"),

@@ -31,8 +31,52 @@ pub struct Metrics {
     pub cancel_requests: AtomicU64,
     /// GSSENCRequests answered `N` (clients with Kerberos credentials; each costs a round trip).
     pub gssenc_requests: AtomicU64,
+    /// Wake requests sent to the controller (one per suspended tenant, however many clients wait).
+    pub wakes_total: AtomicU64,
+    /// Wake requests that failed or timed out.
+    pub wake_failures_total: AtomicU64,
+    /// How long clients of a suspended tenant were held.
+    pub wake_seconds: Histogram,
     refused: Mutex<BTreeMap<&'static str, u64>>,
     tenants: Mutex<HashMap<String, TenantStats>>,
+    /// Session totals per tenant at the last activity report.
+    reported: Mutex<HashMap<String, u64>>,
+}
+
+/// Upper bounds (seconds) of the wake latency histogram's buckets.
+const WAKE_BUCKETS: [f64; 9] = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 5.0, 10.0, 30.0];
+
+/// A Prometheus histogram with fixed buckets ([`WAKE_BUCKETS`]).
+#[derive(Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; WAKE_BUCKETS.len()],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    /// Records one observation.
+    pub fn observe(&self, d: std::time::Duration) {
+        let secs = d.as_secs_f64();
+        for (bound, n) in WAKE_BUCKETS.iter().zip(&self.buckets) {
+            if secs <= *bound {
+                n.fetch_add(1, Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Relaxed);
+        self.sum_micros.fetch_add(d.as_micros() as u64, Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        for (bound, n) in WAKE_BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {}", n.load(Relaxed));
+        }
+        let count = self.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "{name}_sum {}", self.sum_micros.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(out, "{name}_count {count}");
+    }
 }
 
 /// An open session of a tenant; counted until dropped.
@@ -76,6 +120,21 @@ impl Metrics {
         s.bytes_out += bytes_out;
     }
 
+    /// Tenants with a session open now or opened since the last call (for the controller's
+    /// idleness watch).
+    pub fn active_tenants(&self) -> Vec<String> {
+        let tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let mut reported = self.reported.lock().unwrap_or_else(|e| e.into_inner());
+        let mut active = Vec::new();
+        for (id, s) in tenants.iter() {
+            let before = reported.insert(id.clone(), s.total);
+            if s.open > 0 || before != Some(s.total) {
+                active.push(id.clone());
+            }
+        }
+        active
+    }
+
     /// Open sessions over all tenants.
     pub fn open_sessions(&self) -> u64 {
         self.tenants.lock().map(|t| t.values().map(|s| s.open).sum()).unwrap_or(0)
@@ -99,6 +158,9 @@ impl Metrics {
             "GSSENCRequests answered N (the client then negotiates TLS).",
             self.gssenc_requests.load(Relaxed),
         );
+        gauge("pgs_gateway_wakes_total", "counter", "Wake requests for suspended tenants.", self.wakes_total.load(Relaxed));
+        gauge("pgs_gateway_wake_failures_total", "counter", "Wake requests that failed or timed out.", self.wake_failures_total.load(Relaxed));
+        self.wake_seconds.render(&mut out, "pgs_gateway_wake_seconds", "How long clients of suspended tenants were held.");
         let _ = writeln!(out, "# HELP pgs_gateway_refused_total Connections refused, by reason.\n# TYPE pgs_gateway_refused_total counter");
         for (reason, n) in self.refused.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "pgs_gateway_refused_total{{reason=\"{reason}\"}} {n}");
@@ -120,6 +182,27 @@ impl Metrics {
         }
         out
     }
+}
+
+/// Tenants by state as recorded (`running`, `suspended`, `stopped`, `creating`), from
+/// `tenants.json` when scraped.
+pub fn render_tenant_states(tenants: &crate::state::Tenants) -> String {
+    use crate::state::{Desired, Phase};
+    let mut counts = BTreeMap::from([("creating", 0u64), ("running", 0), ("stopped", 0), ("suspended", 0)]);
+    for t in tenants.tenants.values() {
+        let state = match (t.phase, t.desired, t.suspended) {
+            (Phase::Provisioning, _, _) => "creating",
+            (_, Desired::Stopped, _) => "stopped",
+            (_, _, true) => "suspended",
+            _ => "running",
+        };
+        *counts.entry(state).or_default() += 1;
+    }
+    let mut out = String::from("# HELP pgs_tenants Tenants by state.\n# TYPE pgs_tenants gauge\n");
+    for (state, n) in counts {
+        let _ = writeln!(out, "pgs_tenants{{state=\"{state}\"}} {n}");
+    }
+    out
 }
 
 /// Backup metrics for every tenant with backups, from `tenants.json` (read when scraped, so a

@@ -12,10 +12,12 @@ pub mod cancel;
 pub mod errors;
 pub mod frame;
 pub mod metrics;
+pub mod probe;
 pub mod reload;
 pub mod route;
 pub mod session;
 pub mod tls;
+pub mod wake;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -67,6 +69,11 @@ pub struct Options {
     pub backend: BackendMode,
     /// Keep open sessions when a tenant's access is revoked.
     pub keep_sessions_on_revoke: bool,
+    /// How long a client of a suspended tenant is held while it starts.
+    pub wake_timeout: Duration,
+    /// Run the controller in this process (a gateway with Docker access: `pgs gateway run` on
+    /// the host); the managed gateway has its own controller container.
+    pub controller: bool,
 }
 
 /// State shared by every connection.
@@ -83,6 +90,8 @@ pub struct Gateway {
     pub metrics: Arc<metrics::Metrics>,
     /// Ticks on every route reload, so sessions re-check their admission.
     pub route_changes: tokio::sync::watch::Sender<u64>,
+    /// Wakes of suspended tenants in flight.
+    pub wakes: wake::Wakes,
     /// When the gateway started.
     pub started: Instant,
     /// The state dir.
@@ -104,6 +113,26 @@ impl Gateway {
     }
 }
 
+/// Starts the controller in this process when Docker answers; without Docker, suspended
+/// tenants cannot be woken, and the log says so.
+async fn spawn_controller(state: &StateDir, wake_timeout: Duration) {
+    match crate::docker::Docker::connect().await {
+        Ok(docker) => {
+            let opts = crate::controller::Options { wake_timeout };
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::controller::run(state, docker, opts).await {
+                    tracing::error!(error = %e, "the controller stopped: suspended tenants will not wake");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "no controller in this gateway (scale to zero needs Docker): suspended tenants wake only if another controller runs"
+        ),
+    }
+}
+
 /// Runs the gateway in the foreground until SIGINT/SIGTERM, then drains.
 pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     state.config()?;
@@ -120,6 +149,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         cancels: Arc::default(),
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,
+        wakes: wake::Wakes::default(),
         started: Instant::now(),
         state: state.clone(),
         routes_stamp: std::sync::Mutex::new(None),
@@ -128,6 +158,10 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     reloader.reload(true);
     tokio::spawn(reloader.run());
     tokio::spawn(admin::serve(health, gw.clone()));
+    tokio::spawn(wake::report_activity(gw.clone()));
+    if opts.controller {
+        spawn_controller(&state, opts.wake_timeout).await;
+    }
     tracing::info!(listen = %opts.listen, health = %opts.health_listen, version = env!("CARGO_PKG_VERSION"), "gateway listening");
 
     let tracker = TaskTracker::new();

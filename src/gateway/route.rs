@@ -185,6 +185,8 @@ mod tests {
             access,
             allow: allow.iter().map(|s| s.to_string()).collect(),
             running,
+            suspended: false,
+            wakeable: false,
             backend: Backend {
                 loopback: "127.0.0.1:1".into(),
                 address: "10.0.0.2:5432".into(),

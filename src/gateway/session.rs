@@ -215,7 +215,7 @@ async fn session(
     // One `stat`: routes changed by the CLI since the last poll apply to this connection.
     gw.refresh_routes(false);
     let admitted = route(gw, sni, &mut startup, peer, out);
-    let (tenant, backend) = match admitted {
+    let (tenant, backend, route_state) = match admitted {
         Ok(x) => x,
         Err(r) => {
             if matches!(r, Refusal::NoTenant | Refusal::UnknownTenant(_)) {
@@ -230,7 +230,22 @@ async fn session(
         out.result = "refused";
         return refuse(gw, Some(client), &Refusal::TooMany(Some(tenant))).await;
     };
-    let (mut server, addr) = match backend::dial(gw.opts.backend, &backend, gw.state.root()).await {
+    // A suspended tenant: hold the client while the controller starts it.
+    if route_state.suspended {
+        if let Err(r) = super::wake::wake(gw, &tenant).await {
+            out.result = "refused";
+            out.reason = Some(r.to_string());
+            return refuse(gw, Some(client), &r).await;
+        }
+    }
+    let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
+    if dialled.is_err() && route_state.wakeable && !route_state.suspended {
+        // Suspended by a controller whose route change this gateway has not seen yet.
+        if super::wake::wake(gw, &tenant).await.is_ok() {
+            dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
+        }
+    }
+    let (mut server, addr) = match dialled {
         Ok(s) => s,
         Err(e) => {
             gw.metrics.backend_dial_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -299,6 +314,13 @@ async fn session(
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
 }
 
+/// Whether a routed tenant is suspended, or may be.
+#[derive(Debug, Clone, Copy)]
+struct Suspension {
+    suspended: bool,
+    wakeable: bool,
+}
+
 /// Chooses and admits the tenant with the current routing table.
 fn route(
     gw: &Gateway,
@@ -306,12 +328,15 @@ fn route(
     startup: &mut Startup,
     peer: SocketAddr,
     out: &mut Outcome,
-) -> Result<(String, crate::state::Backend), Refusal> {
+) -> Result<(String, crate::state::Backend, Suspension), Refusal> {
     let table = gw.routes.load();
     let (tenant, key) = table.choose(sni, startup)?;
     out.tenant = Some(tenant.clone());
     out.key = Some(key);
-    table.admit(&tenant, peer.ip()).map(|r| (tenant, r.route.backend.clone()))
+    table.admit(&tenant, peer.ip()).map(|r| {
+        let s = Suspension { suspended: r.route.suspended, wakeable: r.route.wakeable };
+        (tenant, r.route.backend.clone(), s)
+    })
 }
 
 /// Longest message the gateway buffers from the backend during startup (ParameterStatus,
@@ -416,6 +441,8 @@ mod proptests {
             drain_timeout: Duration::from_secs(1),
             backend: super::super::BackendMode::Auto,
             keep_sessions_on_revoke: false,
+            wake_timeout: Duration::from_secs(1),
+            controller: false,
         };
         let gw = Gateway {
             opts,
@@ -424,6 +451,7 @@ mod proptests {
             cancels: Arc::default(),
             metrics: Arc::default(),
             route_changes: tokio::sync::watch::channel(0).0,
+            wakes: Default::default(),
             started: Instant::now(),
             state: crate::state::StateDir::new(dir.path()),
             routes_stamp: std::sync::Mutex::new(None),

@@ -347,7 +347,6 @@ impl Platform {
         docker.stop_container(&name, STOP_GRACE_SECS).await?;
         docker.remove_container(&name).await?;
         let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
-        self.attach_gateway(docker, id).await?;
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
         let probe =
             ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };

@@ -35,6 +35,10 @@ pub struct CreateRequest {
     pub timeout: Duration,
     /// Make the tenant a clone: its data restored from another tenant's backups (`pgs clone`).
     pub clone_of: Option<(String, crate::backup::Target)>,
+    /// Suspend the tenant after this many idle seconds (scale to zero).
+    pub suspend_after: Option<u64>,
+    /// PostgreSQL settings that override the derived ones.
+    pub settings: std::collections::BTreeMap<String, String>,
 }
 
 impl Platform {
@@ -127,6 +131,9 @@ impl Platform {
                 last_backup: None,
                 last_backup_ok_at: None,
                 last_drill: None,
+                suspend_after: req.suspend_after,
+                suspended: false,
+                settings: req.settings.clone(),
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))
@@ -140,7 +147,6 @@ impl Platform {
                 }
                 None => self.provision(docker, &config, &id, tenant, Some(&secrets)).await?,
             };
-            self.attach_gateway(docker, &id).await?;
             let probe = ready::Probe {
                 container: &container_name(&id),
                 port: tenant.local_port,
@@ -254,7 +260,11 @@ impl Platform {
             bootstrap_password: generate_password(),
             extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
             extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
-            postgres_args: backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default(),
+            // Derived and operator settings, then backups' archiving (which must stay as set).
+            postgres_args: super::settings::postgres_args(tenant.memory, &tenant.settings)
+                .into_iter()
+                .chain(backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default())
+                .collect(),
         };
         let backup_uploads = backup.map(|b| b.uploads).unwrap_or_default();
         docker.create_tenant_container(&spec).await?;

@@ -1,5 +1,4 @@
-//! The managed gateway's lifecycle: `pgs gateway start|stop|restart|status|logs`, and keeping
-//! it attached to every tenant's network.
+//! The managed gateway's lifecycle: `pgs gateway start|stop|restart|status|logs`.
 
 use std::time::{Duration, Instant};
 
@@ -68,14 +67,6 @@ impl Platform {
         );
     }
 
-    /// Attaches the managed gateway (if this installation has one) to a tenant's network.
-    pub(super) async fn attach_gateway(&self, docker: &Docker, id: &TenantId) -> Result<()> {
-        if matches!(self.own_gateway_exists(docker, false).await, Ok(true)) {
-            docker.connect_network(&network_name(id), CONTAINER).await?;
-        }
-        Ok(())
-    }
-
     /// Starts the managed gateway (building its image from this binary when needed), attached
     /// to every tenant's network, and waits until it is ready.
     pub async fn gateway_start(&self, docker: &Docker) -> Result<()> {
@@ -107,8 +98,12 @@ impl Platform {
             };
             docker.create_gateway_container(&spec).await?;
         }
-        for id in self.state.tenants()?.tenants.keys() {
-            docker.connect_network(&network_name(id), CONTAINER).await?;
+        // The gateway reaches tenants over their sockets in the state dir: it joins only the
+        // networks of tenants whose container has none (made by pgs 0.1), so a restart with
+        // hundreds of tenants makes one Docker call here, not one per tenant.
+        let containers = docker.tenant_containers(&config.instance, None).await?;
+        for (id, _) in containers.iter().filter(|(_, c)| !c.has_socket) {
+            docker.connect_network(&network_name(&TenantId::parse(id)?), CONTAINER).await?;
         }
         if let Err(e) = docker.start_container(CONTAINER).await {
             // A network removed while the gateway was stopped leaves a dangling endpoint that

@@ -19,13 +19,13 @@ impl Platform {
             let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
                 let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
                 t.desired = Desired::Running;
+                t.suspended = false;
                 Ok(t.clone())
             })?;
             let name = container_name(id);
             if docker.inspect_container(&name).await?.is_none() {
                 crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
                 self.provision(docker, &config, id, tenant.clone(), None).await?;
-                self.attach_gateway(docker, id).await?;
             } else {
                 docker.start_container(&name).await?;
             }
@@ -48,6 +48,7 @@ impl Platform {
             self.state.update(|_, tenants, _| -> Result<()> {
                 if let Some(t) = tenants.tenants.get_mut(id) {
                     t.desired = Desired::Stopped;
+                    t.suspended = false;
                 }
                 Ok(())
             })?;

@@ -1,37 +1,58 @@
-//! `pgs list` and `pgs info`: tenants as recorded, with their containers' real status.
+//! `pgs list` and `pgs info`: tenants as recorded, with their real status.
+//!
+//! The status costs one Docker call for all tenants (a listing of this installation's
+//! containers), plus, for each running container, one probe of its PostgreSQL over its socket
+//! ([`crate::gateway::probe`]): no `docker exec`, no healthcheck process, no call per tenant to
+//! Docker. A database that stops answering shows as `unhealthy` at the next `list`.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
 
 use super::{Platform, Result, TenantInfo};
 use crate::docker::Docker;
-use crate::state::{Phase, container_name};
+use crate::docker::tenant::{ContainerState, Status};
+use crate::gateway::backend::BackendAddr;
+use crate::gateway::probe::{self, Answer};
+use crate::state::{POSTGRES_SOCKET, Phase, Tenant, TenantId, socket_dir};
+
+/// How long a probe waits for a PostgreSQL that does not answer.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Probes in flight at once.
+const PROBES_AT_ONCE: usize = 32;
+/// Longest path a Unix socket address holds.
+const MAX_SOCKET_PATH: usize = 107;
 
 impl Platform {
-    /// Every tenant with the real status of its container.
+    /// Every tenant with its status.
     pub async fn list(&self, docker: &Docker) -> Result<Vec<TenantInfo>> {
         let config = self.state.config()?;
         let tenants = self.state.tenants()?;
-        let statuses = futures_util::future::join_all(tenants.tenants.iter().map(|(id, t)| async move {
-            match t.phase {
-                Phase::Provisioning => Ok("creating".to_string()),
-                Phase::Ready => docker.container_status(&container_name(id)).await.map(|s| s.to_string()),
-            }
-        }))
-        .await;
-        tenants
+        let containers = docker.tenant_containers(&config.instance, None).await?;
+        let statuses: Vec<Status> = futures_util::stream::iter(tenants.tenants.iter())
+            .map(|(id, t)| self.status_of(id, t, containers.get(id.as_str())))
+            .buffered(PROBES_AT_ONCE)
+            .collect()
+            .await;
+        Ok(tenants
             .tenants
             .iter()
             .zip(statuses)
-            .map(|((id, t), status)| Ok(self.info_of(&config, id, t, status?)))
-            .collect()
+            .map(|((id, t), status)| {
+                let status = if t.phase == Phase::Provisioning { "creating".to_string() } else { status.to_string() };
+                self.info_of(&config, id, t, status)
+            })
+            .collect())
     }
 
-    /// One tenant, with its password and URL when `show_password`.
     /// One tenant, with its password and URL when `show_password`, and, when it has backups and
     /// runs, how its WAL archiving is doing.
     pub async fn info(&self, docker: &Docker, id: &str, show_password: bool) -> Result<TenantInfo> {
         let (config, id, tenant) = self.tenant(id)?;
+        let containers = docker.tenant_containers(&config.instance, Some(id.as_str())).await?;
         let status = match tenant.phase {
             Phase::Provisioning => "creating".to_string(),
-            Phase::Ready => docker.container_status(&container_name(&id)).await?.to_string(),
+            Phase::Ready => self.status_of(&id, &tenant, containers.get(id.as_str())).await.to_string(),
         };
         let mut info = self.info_of(&config, &id, &tenant, status);
         if tenant.backups && info.status == "running" {
@@ -39,5 +60,39 @@ impl Platform {
             info.archiving = self.archiving(docker, &id).await.ok();
         }
         if show_password { self.with_secret(&config, &id, info) } else { Ok(info) }
+    }
+
+    /// What pgs reports for a tenant whose container is in `container`'s state.
+    async fn status_of(&self, id: &TenantId, tenant: &Tenant, container: Option<&ContainerState>) -> Status {
+        match container {
+            None => Status::Missing,
+            Some(c) if c.restarting => Status::Restarting,
+            Some(c) if !c.running && tenant.suspended => Status::Suspended,
+            Some(c) if !c.running => Status::Stopped,
+            Some(c) => match self.probe(id, tenant, c.has_socket).await {
+                Answer::Accepting => Status::Running,
+                Answer::Starting => Status::Starting,
+                // The socket appears when PostgreSQL listens: no socket yet is a start under way.
+                Answer::Down if c.has_socket && !self.socket_path(id).exists() => Status::Starting,
+                Answer::Down | Answer::NoAnswer | Answer::Error(_) => Status::Unhealthy,
+            },
+        }
+    }
+
+    /// Host path of a tenant's PostgreSQL socket.
+    fn socket_path(&self, id: &TenantId) -> std::path::PathBuf {
+        self.state.root().join(socket_dir(id)).join(POSTGRES_SOCKET)
+    }
+
+    /// Probes a tenant's PostgreSQL: over its socket, or its loopback port for a container
+    /// without one (or a state dir too deep for a socket address).
+    pub(super) async fn probe(&self, id: &TenantId, tenant: &Tenant, has_socket: bool) -> Answer {
+        let path = self.socket_path(id);
+        let addr = if has_socket && path.as_os_str().len() <= MAX_SOCKET_PATH {
+            BackendAddr::Unix(path)
+        } else {
+            BackendAddr::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], tenant.local_port)))
+        };
+        probe::probe(&addr, id.as_str(), PROBE_TIMEOUT).await
     }
 }

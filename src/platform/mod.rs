@@ -4,7 +4,7 @@
 //! [`backup`] (`backup`, `restore`),
 //! [`lifecycle`] (`start`, `stop`, `remove`), [`access`] (access flags, allowlists), [`url`]
 //! (connection strings), [`gateway`] (the managed gateway); [`alloc`] picks ports and subnets,
-//! [`ready`] waits for a database. Failures are typed ([`Error`]); progress goes to
+//! [`settings`] sizes PostgreSQL to a tenant's memory, [`ready`] waits for a database. Failures are typed ([`Error`]); progress goes to
 //! [`crate::progress`], never straight to a terminal.
 
 pub mod access;
@@ -17,7 +17,9 @@ pub mod gateway;
 pub mod lifecycle;
 pub mod list;
 pub mod ready;
+pub mod settings;
 pub mod setup;
+pub mod suspend;
 pub mod url;
 
 use std::time::{SystemTime, UNIX_EPOCH};

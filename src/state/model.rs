@@ -198,6 +198,17 @@ pub struct Tenant {
     /// The last restore drill (`pgs backup verify`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_drill: Option<Drill>,
+    /// Scale to zero: stop the tenant after this many seconds without a client or activity of
+    /// its own (`pgs create --suspend-after`, `pgs suspend-policy`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspend_after: Option<u64>,
+    /// Stopped for idleness (the operator still wants it running: the next client wakes it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
+    /// PostgreSQL settings given for this tenant (`pgs create --pg-setting`); they override the
+    /// ones pgs derives from the memory limit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub settings: BTreeMap<String, String>,
 }
 
 /// One backup attempt.
@@ -300,6 +311,12 @@ pub struct Route {
     pub allow: Vec<String>,
     /// Whether the operator wants the tenant running (false after `stop`).
     pub running: bool,
+    /// Suspended for idleness: the gateway holds a client and asks the controller to wake it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
+    /// Whether the tenant may be suspended (a failed dial then asks for a wake too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wakeable: bool,
     /// Backend addresses.
     pub backend: Backend,
 }
@@ -384,6 +401,8 @@ impl Routes {
                 access: t.access,
                 allow: t.allow.clone(),
                 running: t.desired == Desired::Running,
+                suspended: t.suspended,
+                wakeable: t.suspend_after.is_some(),
                 backend: Backend {
                     loopback: format!("127.0.0.1:{}", t.local_port),
                     address: container_address(&t.subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),

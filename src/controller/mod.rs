@@ -1,0 +1,235 @@
+//! The controller: the one process with Docker access that scales tenants to zero and back.
+//!
+//! Gateways hold no Docker socket and must not get one. The controller does what needs Docker
+//! for them, for every tenant at once, from one process:
+//! - it listens on the control socket ([`protocol`]) for wake requests (a client reached a
+//!   suspended tenant) and activity reports (which tenants have clients);
+//! - once a second it looks at the tenants that have a suspend policy and, when the gateways
+//!   have been quiet long enough, asks each one's database whether it is idle ([`idle`]), then
+//!   suspends it ([`Platform::suspend`]).
+//!
+//! It runs inside `pgs gateway run` (foreground) or as the `pgs-controller` container next to the
+//! managed gateway (`pgs controller run`). Only one controller per state dir acts: it holds
+//! `run/controller.lock`; another waits on that lock as a standby.
+
+pub mod idle;
+pub mod protocol;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::docker::Docker;
+use crate::platform::Platform;
+use crate::state::{Desired, Phase, StateDir, TenantId};
+use idle::{Next, Verdict, Watch};
+use protocol::{Reply, Request};
+
+/// Where the control socket is, relative to the state dir.
+pub const CONTROL_SOCKET: &str = "run/control.sock";
+/// The lock the acting controller holds, relative to the state dir.
+const LOCK: &str = "run/controller.lock";
+/// How often idleness is looked at.
+const TICK: Duration = Duration::from_secs(1);
+/// Database checks and suspensions in flight at once.
+const CHECKS_AT_ONCE: usize = 4;
+
+/// Settings of a controller.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How long a wake may take before the waiting clients are told to retry.
+    pub wake_timeout: Duration,
+}
+
+/// The controller's shared state.
+struct Controller {
+    platform: Platform,
+    docker: Docker,
+    opts: Options,
+    /// One lock per tenant: a wake and a suspension of the same tenant never overlap.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Idleness bookkeeping of tenants with a policy.
+    watches: Mutex<HashMap<String, Watch>>,
+}
+
+impl Controller {
+    fn lock_of(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(tenant.to_string()).or_default().clone()
+    }
+
+    fn touch(&self, tenant: &str) {
+        let now = Instant::now();
+        let mut watches = self.watches.lock().unwrap_or_else(|e| e.into_inner());
+        watches.entry(tenant.to_string()).or_insert_with(|| Watch::new(now)).touch(now);
+    }
+
+    async fn wake(&self, tenant: &str) -> Reply {
+        let id = match TenantId::parse(tenant) {
+            Ok(id) => id,
+            Err(e) => return Reply::failed(e.to_string()),
+        };
+        let lock = self.lock_of(tenant);
+        let _held = lock.lock().await;
+        self.touch(tenant);
+        match self.platform.wake(&self.docker, &id, self.opts.wake_timeout).await {
+            Ok(took) => {
+                if took > Duration::from_millis(50) {
+                    tracing::info!(tenant, ms = took.as_millis() as u64, "woke tenant");
+                }
+                self.touch(tenant);
+                Reply::ok()
+            }
+            Err(e) => {
+                tracing::warn!(tenant, error = %e, "cannot wake tenant");
+                Reply::failed(e.to_string())
+            }
+        }
+    }
+
+    async fn serve(self: Arc<Self>, stream: UnixStream) {
+        let mut stream = BufReader::new(stream);
+        let Ok(line) = protocol::read_line(&mut stream).await else { return };
+        let reply = match serde_json::from_str::<Request>(&line) {
+            Ok(Request::Wake(tenant)) => self.wake(&tenant).await,
+            Ok(Request::Active(tenants)) => {
+                for t in &tenants {
+                    self.touch(t);
+                }
+                Reply::ok()
+            }
+            Err(e) => Reply::failed(format!("bad request: {e}")),
+        };
+        let mut out = serde_json::to_vec(&reply).unwrap_or_default();
+        out.push(b'\n');
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.get_mut().write_all(&out)).await;
+    }
+
+    /// One look at every tenant with a policy: the ones due get a database check, the idle
+    /// ones are suspended.
+    async fn tick(self: &Arc<Self>) -> Result<()> {
+        let tenants = self.platform.state().tenants()?;
+        let now = Instant::now();
+        let mut due = Vec::new();
+        {
+            let mut watches = self.watches.lock().unwrap_or_else(|e| e.into_inner());
+            let eligible = |t: &crate::state::Tenant| {
+                t.suspend_after.is_some() && !t.suspended && t.desired == Desired::Running && t.phase == Phase::Ready
+            };
+            watches.retain(|id, _| tenants.tenants.iter().any(|(i, t)| i.as_str() == id && eligible(t)));
+            for (id, t) in tenants.tenants.iter().filter(|(_, t)| eligible(t)) {
+                let after = Duration::from_secs(t.suspend_after.unwrap_or(u64::MAX / 4));
+                let watch = watches.entry(id.to_string()).or_insert_with(|| Watch::new(now));
+                if watch.next(now, after) == Next::Check {
+                    due.push((id.clone(), after));
+                }
+            }
+        }
+        futures_util::stream::iter(due)
+            .for_each_concurrent(CHECKS_AT_ONCE, |(id, after)| {
+                let this = self.clone();
+                async move { this.check(&id, after).await }
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn check(&self, id: &TenantId, after: Duration) {
+        let lock = self.lock_of(id.as_str());
+        let Ok(_held) = lock.try_lock() else { return };
+        let activity = match self.platform.activity(id).await {
+            Ok(a) => a,
+            Err(e) => {
+                // A tenant that cannot be asked is not suspended; ask again later.
+                tracing::debug!(tenant = %id, error = %e, "idleness check failed");
+                self.touch(id.as_str());
+                return;
+            }
+        };
+        let verdict = {
+            let mut watches = self.watches.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(w) = watches.get_mut(id.as_str()) else { return };
+            w.observe(Instant::now(), after, activity.sessions, &activity.wal_lsn)
+        };
+        if verdict != Verdict::Suspend {
+            return;
+        }
+        match self.platform.suspend(&self.docker, id, false).await {
+            Ok(true) => tracing::info!(tenant = %id, idle_secs = after.as_secs(), "suspended idle tenant"),
+            Ok(false) => self.touch(id.as_str()),
+            Err(e) => {
+                tracing::warn!(tenant = %id, error = %e, "cannot suspend tenant");
+                self.touch(id.as_str());
+            }
+        }
+    }
+}
+
+/// Runs the controller for `state` until the task is dropped: waits for the controller lock,
+/// then serves the control socket and watches idleness.
+pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
+    let run_dir = state.root().join("run");
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    let lock_path = state.root().join(LOCK);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    let mut standby_logged = false;
+    while lock.try_lock().is_err() {
+        if !standby_logged {
+            tracing::info!("another controller serves this state dir: standing by");
+            standby_logged = true;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let socket: PathBuf = state.root().join(CONTROL_SOCKET);
+    let _ = std::fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket)
+        .with_context(|| format!("cannot listen on the control socket {} (path too long?)", socket.display()))?;
+    tracing::info!(socket = %socket.display(), "controller serving wake requests and watching idle tenants");
+    let controller = Arc::new(Controller {
+        platform: Platform::new(state.clone()),
+        docker,
+        opts,
+        locks: Mutex::default(),
+        watches: Mutex::default(),
+    });
+    let ticker = {
+        let controller = controller.clone();
+        async move {
+            let mut interval = tokio::time::interval(TICK);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                if let Err(e) = controller.tick().await {
+                    tracing::warn!(error = %e, "idle check failed");
+                }
+            }
+        }
+    };
+    let accept = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    tokio::spawn(controller.clone().serve(stream));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "control socket accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    };
+    tokio::join!(ticker, accept);
+    drop(lock);
+    Ok(())
+}
