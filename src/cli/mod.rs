@@ -382,6 +382,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             } else {
                 println!("container: {} ({})", st.status, st.image.as_deref().unwrap_or("no image"));
                 println!("ready:     {}", if st.ready { "yes" } else { "no" });
+                println!("controller: {}", st.controller);
                 println!("port:      {} (health on 127.0.0.1:{})", st.port, st.health_port);
                 if let Some(g) = &st.gateway {
                     println!("version:   {}", g["version"].as_str().unwrap_or("?"));

@@ -15,6 +15,8 @@ use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED};
 
 /// Name of the managed gateway's container.
 pub const CONTAINER: &str = "pgs-gateway";
+/// Name of the controller's container (suspends idle tenants, wakes them for the gateway).
+pub const CONTROLLER: &str = "pgs-controller";
 /// Repository of the gateway image.
 pub const IMAGE_REPO: &str = "pgs-gateway";
 /// Where the state dir is mounted inside the container.
@@ -186,6 +188,9 @@ impl Docker {
             "container",
             "--log-format",
             "json",
+            // The controller runs in a container of its own, with the Docker socket this one
+            // must not have.
+            "--no-controller",
         ]
         .map(String::from)
         .to_vec();
@@ -205,6 +210,53 @@ impl Docker {
         };
         let opts = bollard::container::CreateContainerOptions { name: CONTAINER.to_string(), platform: None };
         self.api().create_container(Some(opts), config).await.map_err(|e| self.err("create the gateway container", e))?;
+        Ok(())
+    }
+
+    /// Creates (does not start) the controller container: the gateway image running `pgs
+    /// controller run`, with the state dir writable, the Docker socket, and no network at all
+    /// (it reaches Docker and the tenants through Unix sockets). It runs as the owner of the
+    /// state dir, with the group of the Docker socket, so the files it writes stay the
+    /// operator's.
+    pub async fn create_controller_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
+        use std::os::unix::fs::MetadataExt;
+        let labels = HashMap::from([
+            (LABEL_MANAGED.to_string(), "true".to_string()),
+            (LABEL_INSTANCE.to_string(), spec.instance.clone()),
+            ("io.pgs.role".to_string(), "controller".to_string()),
+        ]);
+        let docker_socket = local_socket_path();
+        let owner = std::fs::metadata(&spec.state_dir).map(|m| (m.uid(), m.gid())).unwrap_or((0, 0));
+        let socket_group = std::fs::metadata(&docker_socket).map(|m| m.gid()).unwrap_or(0);
+        let bind = |source: &Path, target: &str, read_only: bool| Mount {
+            target: Some(target.to_string()),
+            source: Some(source.to_string_lossy().into_owned()),
+            typ: Some(MountTypeEnum::BIND),
+            read_only: Some(read_only),
+            ..Default::default()
+        };
+        let host_config = HostConfig {
+            mounts: Some(vec![
+                bind(&spec.state_dir, STATE_MOUNT, false),
+                bind(&docker_socket, "/var/run/docker.sock", false),
+            ]),
+            network_mode: Some("none".to_string()),
+            group_add: Some(vec![socket_group.to_string()]),
+            restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
+            ..Default::default()
+        };
+        let config = bollard::container::Config {
+            image: Some(spec.image.clone()),
+            cmd: Some(["controller", "run", "--log-format", "json"].map(String::from).to_vec()),
+            env: Some(vec![format!("PGS_HOME={STATE_MOUNT}"), "DOCKER_HOST=unix:///var/run/docker.sock".to_string()]),
+            user: Some(format!("{}:{}", owner.0, owner.1)),
+            labels: Some(labels),
+            stop_signal: Some("SIGTERM".to_string()),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let opts = bollard::container::CreateContainerOptions { name: CONTROLLER.to_string(), platform: None };
+        self.api().create_container(Some(opts), config).await.map_err(|e| self.err("create the controller container", e))?;
         Ok(())
     }
 
@@ -258,6 +310,14 @@ impl Docker {
         }
         Ok(())
     }
+}
+
+/// The host path of the Docker socket this process talks to (`DOCKER_HOST` or the default).
+fn local_socket_path() -> PathBuf {
+    std::env::var("DOCKER_HOST")
+        .ok()
+        .and_then(|h| h.strip_prefix("unix://").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
 }
 
 #[cfg(test)]

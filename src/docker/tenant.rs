@@ -216,7 +216,9 @@ impl Docker {
                 let has_socket = c.mounts.iter().flatten().any(|m| {
                     m.destination.as_deref() == Some(crate::state::CONTAINER_SOCKET_DIR)
                 });
-                Some((tenant, ContainerState { running: state == "running", restarting: state == "restarting", has_socket }))
+                // A paused container runs as far as pgs is concerned: its probe finds it unhealthy.
+                let running = matches!(state, "running" | "paused");
+                Some((tenant, ContainerState { running, restarting: state == "restarting", has_socket }))
             })
             .collect())
     }

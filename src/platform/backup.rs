@@ -356,7 +356,22 @@ impl Platform {
     /// Takes a backup now and returns it; the attempt is recorded either way (`pgs info`, the
     /// gateway's metrics).
     pub async fn backup_run(&self, docker: &Docker, id: &str, kind: Kind) -> Result<Backup> {
-        let (_, id, _) = self.backed_up(id)?;
+        let (_, id, tenant) = self.backed_up(id)?;
+        // A suspended tenant is woken for its backup and suspended again after it (unless a
+        // client came meanwhile).
+        if tenant.suspended {
+            crate::progress::note(&format!("{id} is suspended: waking it for the backup"));
+            self.wake(docker, &id, Duration::from_secs(120)).await?;
+        }
+        let result = self.backup_now(docker, &id, kind).await;
+        if tenant.suspended && matches!(self.suspend(docker, &id, false).await, Ok(true)) {
+            crate::progress::note(&format!("{id} is suspended again"));
+        }
+        result
+    }
+
+    async fn backup_now(&self, docker: &Docker, id: &TenantId, kind: Kind) -> Result<Backup> {
+        let id = id.clone();
         let result: Result<Backup> = async {
             self.require_archiving(docker, &id).await?;
             let step = crate::progress::step(&format!("{} backup of {id}", kind.as_str()));

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{Platform, Result, fail};
 use crate::docker::Docker;
-use crate::docker::gateway::{CONTAINER, GatewaySpec};
+use crate::docker::gateway::{CONTAINER, CONTROLLER, GatewaySpec};
 use crate::docker::tenant::Status;
 use crate::state::{TenantId, network_name};
 
@@ -20,6 +20,8 @@ pub struct GatewayStatus {
     pub image: Option<String>,
     /// Whether `/ready` answers.
     pub ready: bool,
+    /// The controller container's status (it suspends idle tenants and wakes them).
+    pub controller: String,
     /// From the gateway's `/status`: version, uptime, open sessions.
     pub gateway: Option<serde_json::Value>,
     /// Client port on the host.
@@ -77,7 +79,41 @@ impl Platform {
             docker.stop_container(CONTAINER, 35).await?;
             docker.remove_container(CONTAINER).await?;
         }
+        self.ensure_controller(docker, &config, &image).await?;
         self.create_and_start_gateway(docker, &config, &image, true).await
+    }
+
+    /// Runs the controller container from `image`, replacing one from another image (an upgrade)
+    /// or a stopped one of another installation.
+    async fn ensure_controller(&self, docker: &Docker, config: &crate::state::Config, image: &str) -> Result<()> {
+        if let Some(c) = docker.inspect_container(CONTROLLER).await? {
+            let owner = c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(crate::docker::LABEL_INSTANCE));
+            let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+            let ours = owner == Some(&config.instance);
+            if !ours && running {
+                fail!(
+                    Conflict,
+                    "a container named {CONTROLLER} runs for another pgs installation; stop it there \
+                     (`pgs gateway stop`) or remove it with `docker rm -f {CONTROLLER}`"
+                );
+            }
+            if !ours || c.config.and_then(|c| c.image).as_deref() != Some(image) {
+                docker.remove_container(CONTROLLER).await?;
+            }
+        }
+        if docker.inspect_container(CONTROLLER).await?.is_none() {
+            let state_dir = std::fs::canonicalize(self.state.root()).context("resolving the state dir")?;
+            let spec = GatewaySpec {
+                instance: config.instance.clone(),
+                image: image.to_string(),
+                state_dir,
+                gateway_port: config.gateway_port,
+                health_port: config.health_port,
+            };
+            docker.create_controller_container(&spec).await?;
+        }
+        docker.start_container(CONTROLLER).await?;
+        Ok(())
     }
 
     async fn create_and_start_gateway(
@@ -143,6 +179,11 @@ impl Platform {
             drop(spinner);
             result?;
         }
+        let controller = docker.inspect_container(CONTROLLER).await?;
+        let labels = controller.and_then(|c| c.config).and_then(|c| c.labels).unwrap_or_default();
+        if labels.get(crate::docker::LABEL_INSTANCE) == Some(&self.state.config()?.instance) {
+            docker.stop_container(CONTROLLER, 10).await?;
+        }
         if forget {
             self.set_managed_gateway(false)?;
         }
@@ -162,6 +203,7 @@ impl Platform {
             status: status.to_string(),
             image: docker.container_image(CONTAINER).await?,
             ready,
+            controller: docker.container_status(CONTROLLER).await?.to_string(),
             gateway,
             port: config.gateway_port,
             health_port: config.health_port,
