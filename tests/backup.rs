@@ -205,6 +205,14 @@ fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
     // The drill leaves nothing behind and the tenant kept running.
     assert_eq!(home.status(&id), "running");
     assert!(!docker(&["volume", "ls", "-q"]).contains(&format!("pgs-{id}-drill")));
+    // Backups and scale to zero do not fight: a suspended tenant is woken for its backup and
+    // suspended again after it.
+    home.ok(&["suspend", &id]);
+    assert_eq!(home.status(&id), "suspended");
+    let incr = home.json(&["backup", "run", &id, "--type", "incr", "--json"]);
+    assert_eq!(incr["kind"], "incr", "{incr}");
+    assert_eq!(home.status(&id), "suspended");
+    home.ok(&["start", &id]);
 
     // Archiving that fails (the repository made unwritable) is reported by `info` and fails the
     // timer's run; once the repository is writable again archiving recovers.

@@ -61,6 +61,19 @@ fn new_user_with_the_managed_gateway() {
     let status = home.json(&["gateway", "status", "--json"]);
     assert_eq!(status["ready"], true, "{status}");
     assert!(status["gateway"]["open_sessions"].is_u64());
+    // Scale to zero through the managed gateway: its controller container (the gateway has no
+    // Docker socket) suspends an idle tenant and wakes it for the next client.
+    assert_eq!(status["controller"], "running", "{status}");
+    let idle = unique("e2e");
+    home.ok(&["create", &idle, "--suspend-after", "2s"]);
+    let url_idle = home.json(&["info", &idle, "--json", "--show-password"])["url"].as_str().unwrap().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while home.status(&idle) != "suspended" {
+        assert!(std::time::Instant::now() < deadline, "{idle} was not suspended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (ok, out, err) = psql(&url_idle, "SELECT 'awake'");
+    assert!(ok && out == "awake", "{err}");
     let logs = home.ok(&["gateway", "logs", "--tail", "all"]);
     assert!(logs.contains("\"message\":\"connection\""), "{logs}");
     home.ok(&["gateway", "stop"]);
