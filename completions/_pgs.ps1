@@ -37,6 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
+            [CompletionResult]::new('suspend-policy', 'suspend-policy', [CompletionResultType]::ParameterValue, 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)')
+            [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a tenant now (stopped until its next client wakes it)')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
@@ -73,6 +76,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
+            [CompletionResult]::new('--suspend-after', '--suspend-after', [CompletionResultType]::ParameterName, 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it')
+            [CompletionResult]::new('--pg-setting', '--pg-setting', [CompletionResultType]::ParameterName, 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
@@ -164,6 +169,56 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;suspend-policy' {
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Suspend after this long without clients or activity, e.g. 15m')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--never', '--never', [CompletionResultType]::ParameterName, 'Never suspend the tenant')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;suspend' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Suspend even with client sessions open (they are closed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;controller' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the controller in the foreground')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;controller;run' {
+            [CompletionResult]::new('--wake-timeout', '--wake-timeout', [CompletionResultType]::ParameterName, 'How long a wake may take before the held clients are told to retry')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;controller;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the controller in the foreground')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;controller;help;run' {
+            break
+        }
+        'pgs;controller;help;help' {
+            break
+        }
         'pgs;gateway' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -188,9 +243,11 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--max-connections-per-tenant', '--max-connections-per-tenant', [CompletionResultType]::ParameterName, 'Sessions open at once per tenant')
             [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'Seconds open sessions may finish after SIGTERM')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Which tenant address to dial')
+            [CompletionResult]::new('--wake-timeout', '--wake-timeout', [CompletionResultType]::ParameterName, 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'Accept clients without TLS (only on private networks)')
             [CompletionResult]::new('--keep-sessions-on-revoke', '--keep-sessions-on-revoke', [CompletionResultType]::ParameterName, 'Keep open sessions when a tenant is disabled, stopped or removed')
+            [CompletionResult]::new('--no-controller', '--no-controller', [CompletionResultType]::ParameterName, 'Do not run the controller (which suspends idle tenants and wakes them) in this process')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -470,6 +527,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'Password for the tenant''s role (default: generated)')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Memory limit, e.g. 512m or 2g')
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
+            [CompletionResult]::new('--suspend-after', '--suspend-after', [CompletionResultType]::ParameterName, 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it')
+            [CompletionResult]::new('--pg-setting', '--pg-setting', [CompletionResultType]::ParameterName, 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the clone to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
@@ -500,6 +559,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
+            [CompletionResult]::new('suspend-policy', 'suspend-policy', [CompletionResultType]::ParameterValue, 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)')
+            [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a tenant now (stopped until its next client wakes it)')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
@@ -540,6 +602,19 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;deny' {
+            break
+        }
+        'pgs;help;suspend-policy' {
+            break
+        }
+        'pgs;help;suspend' {
+            break
+        }
+        'pgs;help;controller' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the controller in the foreground')
+            break
+        }
+        'pgs;help;controller;run' {
             break
         }
         'pgs;help;gateway' {

@@ -31,6 +31,9 @@ _pgs() {
             pgs,completions)
                 cmd="pgs__subcmd__completions"
                 ;;
+            pgs,controller)
+                cmd="pgs__subcmd__controller"
+                ;;
             pgs,create)
                 cmd="pgs__subcmd__create"
                 ;;
@@ -69,6 +72,12 @@ _pgs() {
                 ;;
             pgs,stop)
                 cmd="pgs__subcmd__stop"
+                ;;
+            pgs,suspend)
+                cmd="pgs__subcmd__suspend"
+                ;;
+            pgs,suspend-policy)
+                cmd="pgs__subcmd__suspend__subcmd__policy"
                 ;;
             pgs__subcmd__backup,enable)
                 cmd="pgs__subcmd__backup__subcmd__enable"
@@ -136,6 +145,18 @@ _pgs() {
             pgs__subcmd__certs__subcmd__help,status)
                 cmd="pgs__subcmd__certs__subcmd__help__subcmd__status"
                 ;;
+            pgs__subcmd__controller,help)
+                cmd="pgs__subcmd__controller__subcmd__help"
+                ;;
+            pgs__subcmd__controller,run)
+                cmd="pgs__subcmd__controller__subcmd__run"
+                ;;
+            pgs__subcmd__controller__subcmd__help,help)
+                cmd="pgs__subcmd__controller__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__controller__subcmd__help,run)
+                cmd="pgs__subcmd__controller__subcmd__help__subcmd__run"
+                ;;
             pgs__subcmd__gateway,help)
                 cmd="pgs__subcmd__gateway__subcmd__help"
                 ;;
@@ -193,6 +214,9 @@ _pgs() {
             pgs__subcmd__help,completions)
                 cmd="pgs__subcmd__help__subcmd__completions"
                 ;;
+            pgs__subcmd__help,controller)
+                cmd="pgs__subcmd__help__subcmd__controller"
+                ;;
             pgs__subcmd__help,create)
                 cmd="pgs__subcmd__help__subcmd__create"
                 ;;
@@ -232,6 +256,12 @@ _pgs() {
             pgs__subcmd__help,stop)
                 cmd="pgs__subcmd__help__subcmd__stop"
                 ;;
+            pgs__subcmd__help,suspend)
+                cmd="pgs__subcmd__help__subcmd__suspend"
+                ;;
+            pgs__subcmd__help,suspend-policy)
+                cmd="pgs__subcmd__help__subcmd__suspend__subcmd__policy"
+                ;;
             pgs__subcmd__help__subcmd__backup,enable)
                 cmd="pgs__subcmd__help__subcmd__backup__subcmd__enable"
                 ;;
@@ -259,6 +289,9 @@ _pgs() {
             pgs__subcmd__help__subcmd__certs,status)
                 cmd="pgs__subcmd__help__subcmd__certs__subcmd__status"
                 ;;
+            pgs__subcmd__help__subcmd__controller,run)
+                cmd="pgs__subcmd__help__subcmd__controller__subcmd__run"
+                ;;
             pgs__subcmd__help__subcmd__gateway,logs)
                 cmd="pgs__subcmd__help__subcmd__gateway__subcmd__logs"
                 ;;
@@ -284,7 +317,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore clone completions help"
+            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,7 +805,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__clone)
-            opts="-h -V --at --backup --password --memory --cpus --no-access --timeout --json --home --help --version"
+            opts="-h -V --at --backup --password --memory --cpus --no-access --suspend-after --pg-setting --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -795,6 +828,14 @@ _pgs() {
                     return 0
                     ;;
                 --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suspend-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-setting)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -831,8 +872,94 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__controller)
+            opts="-h -V --home --help --version run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__controller__subcmd__help)
+            opts="run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__controller__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__controller__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__controller__subcmd__run)
+            opts="-h -V --wake-timeout --log-format --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --wake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__create)
-            opts="-h -V --image --password --memory --cpus --no-access --adopt --timeout --json --home --help --version"
+            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --adopt --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -851,6 +978,14 @@ _pgs() {
                     return 0
                     ;;
                 --cpus)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --suspend-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pg-setting)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1094,7 +1229,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__run)
-            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --backend --keep-sessions-on-revoke --home --help --version"
+            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --backend --keep-sessions-on-revoke --wake-timeout --no-controller --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1130,6 +1265,10 @@ _pgs() {
                     ;;
                 --backend)
                     COMPREPLY=($(compgen -W "auto socket address loopback container" -- "${cur}"))
+                    return 0
+                    ;;
+                --wake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --home)
@@ -1198,7 +1337,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access allow deny gateway certs backup restore clone completions help"
+            opts="setup create list info start stop remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1396,6 +1535,34 @@ _pgs() {
         pgs__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__controller)
+            opts="run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__controller__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1673,6 +1840,34 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__suspend)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__suspend__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__info)
             opts="-h -V --show-password --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1836,6 +2031,46 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__suspend)
+            opts="-h -V --force --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__suspend__subcmd__policy)
+            opts="-h -V --after --never --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

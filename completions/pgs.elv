@@ -34,6 +34,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand disable-access 'Refuse a tenant''s clients at the gateway'
             cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
+            cand suspend-policy 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)'
+            cand suspend 'Suspend a tenant now (stopped until its next client wakes it)'
+            cand controller 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
@@ -68,6 +71,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --password 'Password for the tenant''s role (default: generated)'
             cand --memory 'Memory limit, e.g. 512m or 2g'
             cand --cpus 'CPU limit, e.g. 1.5'
+            cand --suspend-after 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it'
+            cand --pg-setting 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200'
             cand --timeout 'Seconds to wait for the database to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --no-access 'Create the tenant with access disabled'
@@ -149,6 +154,49 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;suspend-policy'= {
+            cand --after 'Suspend after this long without clients or activity, e.g. 15m'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --never 'Never suspend the tenant'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;suspend'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --force 'Suspend even with client sessions open (they are closed)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;controller'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the controller in the foreground'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;controller;run'= {
+            cand --wake-timeout 'How long a wake may take before the held clients are told to retry'
+            cand --log-format 'Log format'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;controller;help'= {
+            cand run 'Run the controller in the foreground'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;controller;help;run'= {
+        }
+        &'pgs;controller;help;help'= {
+        }
         &'pgs;gateway'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -172,9 +220,11 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --max-connections-per-tenant 'Sessions open at once per tenant'
             cand --drain-timeout 'Seconds open sessions may finish after SIGTERM'
             cand --backend 'Which tenant address to dial'
+            cand --wake-timeout 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --allow-plaintext 'Accept clients without TLS (only on private networks)'
             cand --keep-sessions-on-revoke 'Keep open sessions when a tenant is disabled, stopped or removed'
+            cand --no-controller 'Do not run the controller (which suspends idle tenants and wakes them) in this process'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -415,6 +465,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --password 'Password for the tenant''s role (default: generated)'
             cand --memory 'Memory limit, e.g. 512m or 2g'
             cand --cpus 'CPU limit, e.g. 1.5'
+            cand --suspend-after 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it'
+            cand --pg-setting 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200'
             cand --timeout 'Seconds to wait for the clone to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --no-access 'Create the tenant with access disabled'
@@ -443,6 +495,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand disable-access 'Refuse a tenant''s clients at the gateway'
             cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
+            cand suspend-policy 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)'
+            cand suspend 'Suspend a tenant now (stopped until its next client wakes it)'
+            cand controller 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
@@ -472,6 +527,15 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;allow'= {
         }
         &'pgs;help;deny'= {
+        }
+        &'pgs;help;suspend-policy'= {
+        }
+        &'pgs;help;suspend'= {
+        }
+        &'pgs;help;controller'= {
+            cand run 'Run the controller in the foreground'
+        }
+        &'pgs;help;controller;run'= {
         }
         &'pgs;help;gateway'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'

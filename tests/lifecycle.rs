@@ -26,13 +26,14 @@ async fn create_list_info_stop_start_remove_and_adopt() {
     client.batch_execute("CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')").await.unwrap();
     drop(client);
 
-    // Published on 127.0.0.1 only, with the labels, restart policy and healthcheck.
+    // Published on 127.0.0.1 only, with the labels and restart policy, and no healthcheck process
+    // (status comes from a probe over the socket when asked).
     let name = format!("pgs-{id}");
     let bindings = docker(&["inspect", &name, "--format", "{{json .HostConfig.PortBindings}}"]);
     assert!(bindings.contains("\"HostIp\":\"127.0.0.1\""), "{bindings}");
     assert_eq!(docker(&["inspect", &name, "--format", "{{.HostConfig.RestartPolicy.Name}}"]).trim(), "unless-stopped");
     assert_eq!(docker(&["inspect", &name, "--format", "{{index .Config.Labels \"io.pgs.tenant\"}}"]).trim(), id);
-    assert!(docker(&["inspect", &name, "--format", "{{json .Config.Healthcheck}}"]).contains("pg_isready"));
+    assert!(docker(&["inspect", &name, "--format", "{{json .Config.Healthcheck}}"]).contains("NONE"));
     let hba = docker(&["exec", &name, "sh", "-c", "grep -v '^#' \"$PGDATA/pg_hba.conf\" | grep -v '^$'"]);
     assert!(!hba.contains("trust"), "{hba}");
     // No clear-text password in the container's configuration.

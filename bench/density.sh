@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Density: N idle tenants on one host, with the managed gateway and its controller.
+#
+# Creates N tenants one after another and reports, with baselines measured in the same run:
+#   - `pgs create` time of the first and of the last ten tenants (ratio last/first);
+#   - host CPU busy (from /proc/stat, 30 s) and memory per tenant (its container's cgroup,
+#     as `docker stats` counts it) while every tenant is idle;
+#   - `pgs list` time with N tenants;
+#   - gateway TPS to tenant 1, `pgbench -S -c 8` steady and with -C (a new TLS connection per
+#     transaction), with 1 tenant present and with N (ratio N/1);
+#   - managed gateway restart (`pgs gateway restart` until it serves again);
+#   - wake latency: connect-to-first-row through the gateway (TLS, verify-full, psql) of a
+#     suspended tenant, p50/p99 over 2 rounds of K tenants, beside the same for a running one.
+#
+#   bench/density.sh [TENANTS [SECONDS]]   (default 50 tenants, 15 s per pgbench run)
+#   PGS_BENCH_CREATE_ARGS  arguments for every `pgs create` (default: --memory 256m)
+#   PGS_BENCH_WAKES        K, suspended tenants woken per round (default 20)
+#
+# Needs pgbench (postgresql-contrib) and the test image (tests/image/build.sh). Removes what it
+# made at the end (in bulk: one Docker call per kind of object).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n="${1:-50}"
+secs="${2:-15}"
+wakes="${PGS_BENCH_WAKES:-20}"
+create_args="${PGS_BENCH_CREATE_ARGS:---memory 256m}"
+image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
+pgs="${PGS:-target/release/pgs}"
+[ -x "$pgs" ] || cargo build --release --quiet
+command -v pgbench >/dev/null || { echo "missing pgbench: apt-get install postgresql-contrib" >&2; exit 1; }
+docker inspect pgs-gateway >/dev/null 2>&1 && { echo "a pgs-gateway container exists: stop that installation's gateway first" >&2; exit 1; }
+
+work="$(mktemp -d)"
+export PGS_HOME="$work/home"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+gw_port=$(free_port); health_port=$(free_port)
+instance=""
+cleanup() {
+  if [ -n "$instance" ]; then
+    local f="label=io.pgs.instance=$instance"
+    docker ps -aq --filter "$f" | xargs -r docker rm -f >/dev/null 2>&1 || true
+    docker network ls -q --filter "$f" | xargs -r docker network rm >/dev/null 2>&1 || true
+    docker volume ls -q --filter "$f" | xargs -r docker volume rm -f >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+now() { date +%s.%N; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+mean() { awk '{s+=$1} END {printf "%.2f", s/NR}'; }
+pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100+0.5)+1; printf "%.3f", a[i]}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+"$pgs" setup --yes --domain pgs.test --image "$image" --gateway-port "$gw_port" --health-port "$health_port" >/dev/null 2>&1
+instance=$(python3 -c "import json; print(json.load(open('$PGS_HOME/config.json'))['instance'])")
+ca="$PGS_HOME/certs/ca.pem"
+conninfo() { # TENANT -> conninfo through the gateway
+  local pw
+  pw=$(python3 -c "import json; print(json.load(open('$PGS_HOME/secrets/$1.json'))['password'])")
+  echo "host=$1.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$1 dbname=$1 password=$pw sslmode=verify-full sslrootcert=$ca"
+}
+tps() { # CONNINFO EXTRA... -> TPS
+  local c="$1"; shift
+  pgbench -n -S -c 8 -j 2 -T "$secs" "$@" "$c" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
+}
+cpu_busy() { # SECONDS -> percent of all CPUs busy
+  local a b
+  a=($(head -1 /proc/stat)); sleep "$1"; b=($(head -1 /proc/stat))
+  awk -v a="${a[*]}" -v b="${b[*]}" 'BEGIN {
+    split(a, x); split(b, y); tot = 0; idle = 0
+    for (i = 2; i <= 11; i++) tot += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%.1f", 100 * (tot - idle) / tot }'
+}
+mem_per_tenant_mb() { # mean of (usage - inactive file) over tenant containers, MB
+  docker ps -q --no-trunc --filter "label=io.pgs.instance=$instance" --filter "label=io.pgs.tenant" | while read -r id; do
+    d="/sys/fs/cgroup/memory/docker/$id"
+    [ -r "$d/memory.usage_in_bytes" ] || continue
+    u=$(cat "$d/memory.usage_in_bytes"); inactive=$(awk '/^total_inactive_file/ {print $2}' "$d/memory.stat")
+    echo $(( (u - inactive) / 1048576 ))
+  done | mean
+}
+
+name() { printf 't%04d' "$1"; }
+echo "creating tenant 1 and a pgbench table in it..."
+create_times=()
+t0=$(now); "$pgs" create "$(name 1)" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
+first=$(conninfo "$(name 1)")
+pgbench -q -i -s 1 "$first" >/dev/null 2>&1
+base_steady=$(tps "$first"); base_connect=$(tps "$first" -C)
+echo "gateway TPS to tenant 1 with 1 tenant: steady $base_steady, connect-per-transaction $base_connect"
+
+echo "creating tenants 2..$n..."
+for i in $(seq 2 "$n"); do
+  t0=$(now); "$pgs" create "$(name "$i")" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
+  [ $((i % 50)) -eq 0 ] && echo "  $i tenants, last create $(printf '%s' "${create_times[-1]}")s, load $(cut -d' ' -f1 /proc/loadavg)"
+done
+first10=$(printf '%s\n' "${create_times[@]:0:10}" | mean)
+last10=$(printf '%s\n' "${create_times[@]: -10}" | mean)
+
+echo "letting $n tenants settle (30 s), then measuring idle CPU (30 s)..."
+sleep 30
+idle_cpu=$(cpu_busy 30)
+mem=$(mem_per_tenant_mb)
+host_used_gb=$(free -g | awk '/^Mem:/ {print $3}')
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+list_times=()
+for _ in 1 2 3; do t0=$(now); "$pgs" list >/dev/null; list_times+=("$(sub "$(now)" "$t0")"); done
+list_t=$(printf '%s\n' "${list_times[@]}" | pct 50)
+statuses=$("$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))')
+
+n_steady=$(tps "$first"); n_connect=$(tps "$first" -C)
+
+t0=$(now)
+"$pgs" gateway restart >/dev/null 2>&1
+until psql "$first" -XAtqc 'SELECT 1' >/dev/null 2>&1; do sleep 0.05; done
+restart_t=$(sub "$(now)" "$t0")
+
+echo "wake latency: $wakes suspended tenants per round, 2 rounds..."
+k=$(( wakes < n - 1 ? wakes : n - 1 ))
+wake_times=(); warm_times=()
+for round in 1 2; do
+  for i in $(seq 2 $((k + 1))); do "$pgs" suspend "$(name "$i")" >/dev/null; done
+  for i in $(seq 2 $((k + 1))); do
+    c=$(conninfo "$(name "$i")")
+    t0=$(now); psql "$c" -XAtqc 'SELECT 1' >/dev/null; wake_times+=("$(sub "$(now)" "$t0")")
+    t0=$(now); psql "$c" -XAtqc 'SELECT 1' >/dev/null; warm_times+=("$(sub "$(now)" "$t0")")
+  done
+done
+wake50=$(printf '%s\n' "${wake_times[@]}" | pct 50); wake99=$(printf '%s\n' "${wake_times[@]}" | pct 99)
+warm50=$(printf '%s\n' "${warm_times[@]}" | pct 50)
+metrics=$(curl -fs "127.0.0.1:$health_port/metrics" | grep -E '^pgs_(gateway_wakes_total|gateway_wake_failures_total|tenants)' | tr '\n' ' ')
+
+cat <<EOF
+
+density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {print $2}') GiB
+| what | figure |
+|---|---|
+| pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
+| host CPU busy, all $n idle (30 s) | ${idle_cpu} % (load average $load) |
+| memory per idle tenant (container cgroup) | ${mem} MB; host memory used ${host_used_gb} GiB |
+| pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |
+| gateway TPS to tenant 1, steady: 1 tenant / $n | $base_steady / $n_steady (ratio $(ratio "$n_steady" "$base_steady")) |
+| gateway TPS to tenant 1, -C: 1 tenant / $n | $base_connect / $n_connect (ratio $(ratio "$n_connect" "$base_connect")) |
+| managed gateway restart until serving | ${restart_t} s |
+| connect-to-first-row, suspended tenant: p50 / p99 (${#wake_times[@]} wakes) | ${wake50} s / ${wake99} s |
+| connect-to-first-row, running tenant: p50 | ${warm50} s |
+metrics: $metrics
+EOF
