@@ -73,16 +73,21 @@ cpu_busy() { # SECONDS -> percent of all CPUs busy
     idle = (y[5] - x[5]) + (y[6] - x[6])
     printf "%.1f", 100 * (tot - idle) / tot }'
 }
-mem_per_tenant_mb() { # mean of (usage - inactive file) over tenant containers, MB
+mem_per_tenant_mb() { # mean over tenant containers of: (usage - inactive file) as docker stats counts it, and anonymous RSS; MB
   docker ps -q --no-trunc --filter "label=io.pgs.instance=$instance" --filter "label=io.pgs.tenant" | while read -r id; do
     d="/sys/fs/cgroup/memory/docker/$id"
     [ -r "$d/memory.usage_in_bytes" ] || continue
-    u=$(cat "$d/memory.usage_in_bytes"); inactive=$(awk '/^total_inactive_file/ {print $2}' "$d/memory.stat")
-    echo $(( (u - inactive) / 1048576 ))
-  done | mean
+    u=$(cat "$d/memory.usage_in_bytes"); inactive=$(awk '/^total_inactive_file / {print $2}' "$d/memory.stat")
+    rss=$(awk '/^total_rss / {print $2}' "$d/memory.stat")
+    echo "$(( (u - inactive) / 1048576 )) $(( rss / 1048576 ))"
+  done | awk '{a+=$1; b+=$2} END {printf "%.1f MB (anonymous RSS %.1f MB)", a/NR, b/NR}'
 }
+used_mb() { free -m | awk '/^Mem:/ {print $3}'; }
 
 name() { printf 't%04d' "$1"; }
+used_before=$(used_mb)
+echo "host CPU busy before any tenant (the managed gateway and controller running; 30 s)..."
+empty_cpu=$(cpu_busy 30)
 echo "creating tenant 1 and a pgbench table in it..."
 create_times=()
 t0=$(now); "$pgs" create "$(name 1)" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
@@ -96,14 +101,15 @@ for i in $(seq 2 "$n"); do
   t0=$(now); "$pgs" create "$(name "$i")" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
   [ $((i % 50)) -eq 0 ] && echo "  $i tenants, last create $(printf '%s' "${create_times[-1]}")s, load $(cut -d' ' -f1 /proc/loadavg)"
 done
-first10=$(printf '%s\n' "${create_times[@]:0:10}" | mean)
-last10=$(printf '%s\n' "${create_times[@]: -10}" | mean)
+first10=$(printf '%s\n' "${create_times[@]}" | head -10 | mean)
+last10=$(printf '%s\n' "${create_times[@]}" | tail -10 | mean)
 
 echo "letting $n tenants settle (30 s), then measuring idle CPU (30 s)..."
 sleep 30
 idle_cpu=$(cpu_busy 30)
+breakdown=$(python3 bench/cpu_by_process.py 20)
 mem=$(mem_per_tenant_mb)
-host_used_gb=$(free -g | awk '/^Mem:/ {print $3}')
+host_per_tenant=$(awk -v a="$(used_mb)" -v b="$used_before" -v n="$n" 'BEGIN { printf "%.1f", (a - b) / n }')
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 list_times=()
@@ -139,8 +145,8 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | what | figure |
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
-| host CPU busy, all $n idle (30 s) | ${idle_cpu} % (load average $load) |
-| memory per idle tenant (container cgroup) | ${mem} MB; host memory used ${host_used_gb} GiB |
+| host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
+| memory per idle tenant: container cgroup / host's used memory grown by N | ${mem} / ${host_per_tenant} MB |
 | pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |
 | gateway TPS to tenant 1, steady: 1 tenant / $n | $base_steady / $n_steady (ratio $(ratio "$n_steady" "$base_steady")) |
 | gateway TPS to tenant 1, -C: 1 tenant / $n | $base_connect / $n_connect (ratio $(ratio "$n_connect" "$base_connect")) |
@@ -148,4 +154,7 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | connect-to-first-row, suspended tenant: p50 / p99 (${#wake_times[@]} wakes) | ${wake50} s / ${wake99} s |
 | connect-to-first-row, running tenant: p50 | ${warm50} s |
 metrics: $metrics
+
+where the CPU of the idle host went (% of one CPU):
+$breakdown
 EOF

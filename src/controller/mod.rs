@@ -56,6 +56,9 @@ struct Controller {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Idleness bookkeeping of tenants with a policy.
     watches: Mutex<HashMap<String, Watch>>,
+    /// `tenants.json` as last read, with the file's modification time and length: a tick
+    /// re-reads it only when it changed (hundreds of tenants are a few hundred kB of JSON).
+    tenants: Mutex<Option<(std::time::SystemTime, u64, Arc<crate::state::Tenants>)>>,
 }
 
 impl Controller {
@@ -70,10 +73,12 @@ impl Controller {
         watches.entry(tenant.to_string()).or_insert_with(|| Watch::new(now)).touch(now);
     }
 
-    async fn wake(&self, tenant: &str) -> Reply {
+    /// Wakes `tenant`; on success returns its id, for [`Platform::mark_awake`] once the
+    /// gateway has its answer.
+    async fn wake(&self, tenant: &str) -> (Reply, Option<TenantId>) {
         let id = match TenantId::parse(tenant) {
             Ok(id) => id,
-            Err(e) => return Reply::failed(e.to_string()),
+            Err(e) => return (Reply::failed(e.to_string()), None),
         };
         let lock = self.lock_of(tenant);
         let _held = lock.lock().await;
@@ -84,11 +89,11 @@ impl Controller {
                     tracing::info!(tenant, ms = took.as_millis() as u64, "woke tenant");
                 }
                 self.touch(tenant);
-                Reply::ok()
+                (Reply::ok(), Some(id))
             }
             Err(e) => {
                 tracing::warn!(tenant, error = %e, "cannot wake tenant");
-                Reply::failed(e.to_string())
+                (Reply::failed(e.to_string()), None)
             }
         }
     }
@@ -96,25 +101,31 @@ impl Controller {
     async fn serve(self: Arc<Self>, stream: UnixStream) {
         let mut stream = BufReader::new(stream);
         let Ok(line) = protocol::read_line(&mut stream).await else { return };
-        let reply = match serde_json::from_str::<Request>(&line) {
+        let (reply, woken) = match serde_json::from_str::<Request>(&line) {
             Ok(Request::Wake(tenant)) => self.wake(&tenant).await,
             Ok(Request::Active(tenants)) => {
                 for t in &tenants {
                     self.touch(t);
                 }
-                Reply::ok()
+                (Reply::ok(), None)
             }
-            Err(e) => Reply::failed(format!("bad request: {e}")),
+            Err(e) => (Reply::failed(format!("bad request: {e}")), None),
         };
         let mut out = serde_json::to_vec(&reply).unwrap_or_default();
         out.push(b'\n');
         let _ = tokio::time::timeout(Duration::from_secs(5), stream.get_mut().write_all(&out)).await;
+        // The held clients are on their way; now the state (and the routes) say it runs.
+        if let Some(id) = woken
+            && let Err(e) = self.platform.mark_awake(&id)
+        {
+            tracing::warn!(tenant = %id, error = %e, "cannot record the wake");
+        }
     }
 
     /// One look at every tenant with a policy: the ones due get a database check, the idle
     /// ones are suspended.
     async fn tick(self: &Arc<Self>) -> Result<()> {
-        let tenants = self.platform.state().tenants()?;
+        let tenants = self.current_tenants()?;
         let now = Instant::now();
         let mut due = Vec::new();
         {
@@ -138,6 +149,21 @@ impl Controller {
             })
             .await;
         Ok(())
+    }
+
+    /// `tenants.json`, parsed again only when its modification time or length changed.
+    fn current_tenants(&self) -> Result<Arc<crate::state::Tenants>> {
+        let meta = std::fs::metadata(self.platform.state().root().join("tenants.json")).ok();
+        let stamp = meta.and_then(|m| Some((m.modified().ok()?, m.len())));
+        let mut cache = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some((mtime, len)), Some((cached_mtime, cached_len, tenants))) = (stamp, cache.as_ref())
+            && (mtime, len) == (*cached_mtime, *cached_len)
+        {
+            return Ok(tenants.clone());
+        }
+        let tenants = Arc::new(self.platform.state().tenants()?);
+        *cache = stamp.map(|(mtime, len)| (mtime, len, tenants.clone()));
+        Ok(tenants)
     }
 
     async fn check(&self, id: &TenantId, after: Duration) {
@@ -202,6 +228,7 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
         opts,
         locks: Mutex::default(),
         watches: Mutex::default(),
+        tenants: Mutex::default(),
     });
     let ticker = {
         let controller = controller.clone();

@@ -361,6 +361,8 @@ impl Platform {
         // client came meanwhile).
         if tenant.suspended {
             crate::progress::note(&format!("{id} is suspended: waking it for the backup"));
+            // It stays marked suspended meanwhile: the controller leaves it alone, and a client
+            // that comes is woken (which marks it awake) and keeps it running.
             self.wake(docker, &id, Duration::from_secs(120)).await?;
         }
         let result = self.backup_now(docker, &id, kind).await;

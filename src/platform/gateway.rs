@@ -69,8 +69,8 @@ impl Platform {
         );
     }
 
-    /// Starts the managed gateway (building its image from this binary when needed), attached
-    /// to every tenant's network, and waits until it is ready.
+    /// Starts the managed gateway (building its image from this binary when needed) and its
+    /// controller, and waits until the gateway is ready.
     pub async fn gateway_start(&self, docker: &Docker) -> Result<()> {
         let config = self.state.config()?;
         let image = docker.ensure_gateway_image().await?;

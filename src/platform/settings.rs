@@ -15,7 +15,7 @@
 //! | `maintenance_work_mem` | M/16, 16 MB to 1 GB |
 //! | `work_mem` | M/64, 1 MB to 64 MB |
 //! | `max_connections` | M/4 MB, 20 to 100 (a backend at work needs a few MB) |
-//! | below 1 GB: `max_worker_processes` 4, `max_parallel_workers_per_gather` 1, `max_parallel_maintenance_workers` 1, `autovacuum_max_workers` 2, `max_logical_replication_workers` 0 (no idle launcher process; set it to use subscriptions), `autovacuum_naptime` 2min (fewer idle wake-ups and worker forks) |
+//! | below 1 GB: `max_worker_processes` 4, `max_parallel_workers_per_gather` 1, `max_parallel_maintenance_workers` 1, `autovacuum_max_workers` 2, `max_logical_replication_workers` 0 (no idle launcher process; set it to use subscriptions), `autovacuum_naptime` 5min (an idle tenant's autovacuum workers are most of its CPU: see bench/density.sh; `--pg-setting autovacuum_naptime=1min` for a small tenant with heavy writes) |
 
 use std::collections::BTreeMap;
 
@@ -39,7 +39,7 @@ pub fn derived(memory: Option<i64>) -> BTreeMap<String, String> {
             ("max_parallel_maintenance_workers", "1"),
             ("autovacuum_max_workers", "2"),
             ("max_logical_replication_workers", "0"),
-            ("autovacuum_naptime", "2min"),
+            ("autovacuum_naptime", "5min"),
         ] {
             s.insert(k.to_string(), v.to_string());
         }

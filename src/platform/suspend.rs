@@ -70,23 +70,25 @@ impl Platform {
     }
 
     /// Wakes a suspended tenant (starts its container) and waits until its PostgreSQL accepts
-    /// connections, at most `timeout`. A tenant that runs already answers at once. Returns how
-    /// long it took.
+    /// connections, at most `timeout`. A tenant that runs already answers at once. The tenant
+    /// stays marked suspended until [`Platform::mark_awake`]: the controller answers the waiting
+    /// gateway first and writes the state after. Returns how long it took.
     pub async fn wake(&self, docker: &Docker, id: &TenantId, timeout: Duration) -> Result<Duration> {
         let started = Instant::now();
-        let (config, id, tenant) = self.tenant(id.as_str())?;
+        let (_, id, tenant) = self.tenant(id.as_str())?;
         if tenant.desired == Desired::Stopped || tenant.phase != Phase::Ready {
             fail!(Invalid, "tenant {id} is stopped by the operator: `pgs start {id}` starts it");
         }
-        let containers = docker.tenant_containers(&config.instance, Some(id.as_str())).await?;
-        let Some(container) = containers.get(id.as_str()) else {
-            fail!(Failing, "the container of tenant {id} is missing: `pgs start {id}` recreates it");
-        };
-        if !container.running {
-            docker.start_container(&container_name(&id)).await?;
+        match docker.start_container(&container_name(&id)).await {
+            Err(e) if e.is_not_found() => {
+                fail!(Failing, "the container of tenant {id} is missing: `pgs start {id}` recreates it")
+            }
+            other => other?,
         }
+        // Containers made before sockets existed have no socket dir: probe their port instead.
+        let has_socket = self.state.socket_dir_path(&id).is_dir();
         loop {
-            match self.probe(&id, &tenant, container.has_socket).await {
+            match self.probe(&id, &tenant, has_socket).await {
                 Answer::Accepting => break,
                 answer if started.elapsed() > timeout => {
                     fail!(Timeout, "tenant {id} did not accept connections within {}s ({answer:?})", timeout.as_secs())
@@ -94,10 +96,16 @@ impl Platform {
                 _ => tokio::time::sleep(WAKE_POLL).await,
             }
         }
-        if tenant.suspended {
-            self.mark_suspended(&id, false)?;
-        }
         Ok(started.elapsed())
+    }
+
+    /// Records that a woken tenant is no longer suspended (the routes follow).
+    pub fn mark_awake(&self, id: &TenantId) -> Result<()> {
+        let suspended = self.state.tenants()?.tenants.get(id).is_some_and(|t| t.suspended);
+        if suspended {
+            self.mark_suspended(id, false)?;
+        }
+        Ok(())
     }
 
     /// What the tenant's database is doing: its other client sessions and its WAL position.
