@@ -55,7 +55,7 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
         if started.elapsed() > timeout {
             break Err(format!("no successful login within {}s ({last_error})", timeout.as_secs()));
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     };
     drop(spinner);
     if let Err(why) = outcome {
