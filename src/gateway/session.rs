@@ -231,12 +231,12 @@ async fn session(
         return refuse(gw, Some(client), &Refusal::TooMany(Some(tenant))).await;
     };
     // A suspended tenant: hold the client while the controller starts it.
-    if route_state.suspended {
-        if let Err(r) = super::wake::wake(gw, &tenant).await {
-            out.result = "refused";
-            out.reason = Some(r.to_string());
-            return refuse(gw, Some(client), &r).await;
-        }
+    if route_state.suspended
+        && let Err(r) = super::wake::wake(gw, &tenant).await
+    {
+        out.result = "refused";
+        out.reason = Some(r.to_string());
+        return refuse(gw, Some(client), &r).await;
     }
     let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
     if dialled.is_err() && route_state.wakeable && !route_state.suspended {

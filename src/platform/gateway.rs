@@ -102,18 +102,21 @@ impl Platform {
             }
         }
         if docker.inspect_container(CONTROLLER).await?.is_none() {
-            let state_dir = std::fs::canonicalize(self.state.root()).context("resolving the state dir")?;
-            let spec = GatewaySpec {
-                instance: config.instance.clone(),
-                image: image.to_string(),
-                state_dir,
-                gateway_port: config.gateway_port,
-                health_port: config.health_port,
-            };
-            docker.create_controller_container(&spec).await?;
+            docker.create_controller_container(&self.container_spec(config, image)?).await?;
         }
         docker.start_container(CONTROLLER).await?;
         Ok(())
+    }
+
+    /// What the gateway and controller containers are made from.
+    fn container_spec(&self, config: &crate::state::Config, image: &str) -> Result<GatewaySpec> {
+        Ok(GatewaySpec {
+            instance: config.instance.clone(),
+            image: image.to_string(),
+            state_dir: std::fs::canonicalize(self.state.root()).context("resolving the state dir")?,
+            gateway_port: config.gateway_port,
+            health_port: config.health_port,
+        })
     }
 
     async fn create_and_start_gateway(
@@ -124,15 +127,7 @@ impl Platform {
         may_recreate: bool,
     ) -> Result<()> {
         if docker.inspect_container(CONTAINER).await?.is_none() {
-            let state_dir = std::fs::canonicalize(self.state.root()).context("resolving the state dir")?;
-            let spec = GatewaySpec {
-                instance: config.instance.clone(),
-                image: image.to_string(),
-                state_dir,
-                gateway_port: config.gateway_port,
-                health_port: config.health_port,
-            };
-            docker.create_gateway_container(&spec).await?;
+            docker.create_gateway_container(&self.container_spec(config, image)?).await?;
         }
         // The gateway reaches tenants over their sockets in the state dir: it joins only the
         // networks of tenants whose container has none (made by pgs 0.1), so a restart with
