@@ -32,6 +32,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show a tenant''s connection details')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start a tenant, or every tenant')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
+            [CompletionResult]::new('recreate', 'recreate', [CompletionResultType]::ParameterValue, 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
@@ -118,6 +119,15 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;stop' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;recreate' {
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each database to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -554,6 +564,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show a tenant''s connection details')
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start a tenant, or every tenant')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
+            [CompletionResult]::new('recreate', 'recreate', [CompletionResultType]::ParameterValue, 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
@@ -587,6 +598,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;stop' {
+            break
+        }
+        'pgs;help;recreate' {
             break
         }
         'pgs;help;remove' {

@@ -58,6 +58,9 @@ _pgs() {
             pgs,list)
                 cmd="pgs__subcmd__list"
                 ;;
+            pgs,recreate)
+                cmd="pgs__subcmd__recreate"
+                ;;
             pgs,remove)
                 cmd="pgs__subcmd__remove"
                 ;;
@@ -241,6 +244,9 @@ _pgs() {
             pgs__subcmd__help,list)
                 cmd="pgs__subcmd__help__subcmd__list"
                 ;;
+            pgs__subcmd__help,recreate)
+                cmd="pgs__subcmd__help__subcmd__recreate"
+                ;;
             pgs__subcmd__help,remove)
                 cmd="pgs__subcmd__help__subcmd__remove"
                 ;;
@@ -317,7 +323,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1337,7 +1343,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
+            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1770,6 +1776,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__recreate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1893,6 +1913,28 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__recreate)
+            opts="-h -V --timeout --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -29,6 +29,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand info 'Show a tenant''s connection details'
             cand start 'Start a tenant, or every tenant'
             cand stop 'Stop a tenant, or every tenant'
+            cand recreate 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts'
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
@@ -109,6 +110,14 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;stop'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;recreate'= {
+            cand --timeout 'Seconds to wait for each database to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -490,6 +499,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand info 'Show a tenant''s connection details'
             cand start 'Start a tenant, or every tenant'
             cand stop 'Stop a tenant, or every tenant'
+            cand recreate 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts'
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
@@ -517,6 +527,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;start'= {
         }
         &'pgs;help;stop'= {
+        }
+        &'pgs;help;recreate'= {
         }
         &'pgs;help;remove'= {
         }

@@ -130,6 +130,20 @@ fn a_database_that_stops_answering_is_unhealthy_within_seconds() {
     assert_eq!(status, "unhealthy");
     assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     assert_eq!(home.status(&t), "running");
+    // `pgs recreate` (after an upgrade: containers of earlier versions had a healthcheck process)
+    // makes the container anew on the same data.
+    let before = docker(&["inspect", "-f", "{{.Id}}", &container]);
+    let doc = home.json(&["info", &t, "--json", "--show-password"]);
+    let direct = format!(
+        "host=127.0.0.1 port={} user={t} password={} dbname={t}",
+        doc["local_port"],
+        doc["password"].as_str().unwrap()
+    );
+    assert!(psql(&direct, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)").0);
+    home.ok(&["recreate", &t]);
+    assert_ne!(docker(&["inspect", "-f", "{{.Id}}", &container]), before);
+    assert_eq!(psql(&direct, "SELECT v FROM kept").1, "7");
+    assert_eq!(home.status(&t), "running");
     home.ok(&["stop", &t]);
     assert_eq!(home.status(&t), "stopped");
     // A stopped tenant is not suspended, and cannot be.

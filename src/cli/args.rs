@@ -32,6 +32,9 @@ pub enum Command {
     Start(StartArgs),
     /// Stop a tenant, or every tenant
     Stop(OptionalTenant),
+    /// Recreate a tenant's container, or every tenant's one at a time, on the same data (after an
+    /// upgrade of pgs: no healthcheck process, sockets, settings); each restarts
+    Recreate(RecreateArgs),
     /// Remove a tenant (keeps its data volume unless --purge)
     Remove(RemoveArgs),
     /// Let the gateway admit a tenant's clients
@@ -65,6 +68,16 @@ pub enum Command {
     Clone(CloneArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `pgs recreate`.
+#[derive(Debug, Args)]
+pub struct RecreateArgs {
+    /// Tenant id (default: every tenant)
+    pub tenant: Option<String>,
+    /// Seconds to wait for each database to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub timeout: u64,
 }
 
 /// `pgs suspend-policy`.

@@ -330,6 +330,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             crate::gateway::run(platform.state().clone(), opts).await?;
         }
+        Command::Recreate(a) => {
+            let docker = Docker::connect().await?;
+            let ids = platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
+            eprintln!("pgs: recreated {} container(s)", ids.len());
+        }
         Command::SuspendPolicy(a) => {
             let after = if a.never { None } else { a.after };
             platform.set_suspend_policy(&a.tenant, after)?;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::lifecycle::STOP_GRACE_SECS;
-use super::{Error, Platform, Result, fail, now, ready};
+use super::{Error, Platform, Result, fail, now};
 use crate::backup::pgbackrest::{self, Command};
 use crate::backup::{Archiving, Backup, Kind, Repository, Target};
 use crate::docker::Docker;
@@ -331,26 +331,6 @@ impl Platform {
             enabled.push(id);
         }
         Ok(enabled)
-    }
-
-    /// Replaces a tenant's container with one made from `tenant` as recorded now (same data
-    /// volume unless the record names another) and waits until it accepts logins.
-    async fn recreate(
-        &self,
-        docker: &Docker,
-        config: &crate::state::Config,
-        id: &TenantId,
-        tenant: &Tenant,
-        timeout: Duration,
-    ) -> Result<()> {
-        let name = container_name(id);
-        docker.stop_container(&name, STOP_GRACE_SECS).await?;
-        docker.remove_container(&name).await?;
-        let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
-        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-        let probe =
-            ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };
-        ready::wait_ready(docker, &probe, timeout).await
     }
 
     /// Takes a backup now and returns it; the attempt is recorded either way (`pgs info`, the

@@ -1,4 +1,4 @@
-//! `pgs start`, `pgs stop` and `pgs remove`.
+//! `pgs start`, `pgs stop`, `pgs recreate` and `pgs remove`.
 
 use std::time::Duration;
 
@@ -58,6 +58,47 @@ impl Platform {
             result?;
         }
         Ok(ids)
+    }
+
+    /// Recreates one tenant's container or every tenant's, one at a time, from the tenant's
+    /// record: what this version of pgs sets on a container (no healthcheck process, the socket
+    /// dir, an init, settings) applies to tenants created by an earlier one. Data, credentials
+    /// and access stay; each tenant is down for its restart. Stopped and suspended tenants are
+    /// left stopped.
+    pub async fn recreate_containers(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
+        let ids = self.ids(id)?;
+        let config = self.state.config()?;
+        for id in &ids {
+            let (_, _, tenant) = self.tenant(id.as_str())?;
+            let spinner = crate::progress::step(&format!("recreating the container of {id}"));
+            let result = self.recreate(docker, &config, id, &tenant, timeout).await;
+            drop(spinner);
+            result?;
+            if tenant.desired == Desired::Stopped || tenant.suspended {
+                docker.stop_container(&container_name(id), STOP_GRACE_SECS).await?;
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Replaces a tenant's container with one made from `tenant` as recorded now (same data
+    /// volume unless the record names another) and waits until it accepts logins.
+    pub(super) async fn recreate(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        id: &TenantId,
+        tenant: &Tenant,
+        timeout: Duration,
+    ) -> Result<()> {
+        let name = container_name(id);
+        docker.stop_container(&name, STOP_GRACE_SECS).await?;
+        docker.remove_container(&name).await?;
+        let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
+        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
+        let probe =
+            ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };
+        ready::wait_ready(docker, &probe, timeout).await
     }
 
     /// Removes a tenant's container and network; with `purge` also its data volumes (the one in
