@@ -100,7 +100,9 @@ impl Controller {
 
     async fn serve(self: Arc<Self>, stream: UnixStream) {
         let mut stream = BufReader::new(stream);
-        let Ok(line) = protocol::read_line(&mut stream).await else { return };
+        // A peer that connects and says nothing is dropped, not waited for.
+        let read = tokio::time::timeout(Duration::from_secs(5), protocol::read_line(&mut stream)).await;
+        let Ok(Ok(line)) = read else { return };
         let (reply, woken) = match serde_json::from_str::<Request>(&line) {
             Ok(Request::Wake(tenant)) => self.wake(&tenant).await,
             Ok(Request::Active(tenants)) => {

@@ -23,7 +23,7 @@ pub type BackendStream = Either<TcpStream, UnixStream>;
 const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Longest path a Unix socket address holds (`sun_path`, with its NUL).
-const MAX_SOCKET_PATH: usize = 107;
+pub const MAX_SOCKET_PATH: usize = 107;
 
 /// A resolved backend address.
 #[derive(Debug, Clone, PartialEq, Eq)]

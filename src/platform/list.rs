@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use super::{Platform, Result, TenantInfo};
 use crate::docker::Docker;
 use crate::docker::tenant::{ContainerState, Status};
-use crate::gateway::backend::BackendAddr;
+use crate::gateway::backend::{BackendAddr, MAX_SOCKET_PATH};
 use crate::gateway::probe::{self, Answer};
 use crate::state::{POSTGRES_SOCKET, Phase, Tenant, TenantId, socket_dir};
 
@@ -20,8 +20,6 @@ use crate::state::{POSTGRES_SOCKET, Phase, Tenant, TenantId, socket_dir};
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 /// Probes in flight at once.
 const PROBES_AT_ONCE: usize = 32;
-/// Longest path a Unix socket address holds.
-const MAX_SOCKET_PATH: usize = 107;
 
 impl Platform {
     /// Every tenant with its status.
