@@ -11,7 +11,11 @@ use common::{GatewayProc, Home, psql, unique};
 
 /// A libpq connection string for `user` through the gateway, without SNI (by IP).
 fn by_ip(gw: &GatewayProc, user: &str, password: &str, extra: &str) -> String {
-    format!("host=127.0.0.1 port={} user={user} password={password} dbname={} sslmode=require {extra}", gw.port, user.split('.').next().unwrap())
+    format!(
+        "host=127.0.0.1 port={} user={user} password={password} dbname={} sslmode=require {extra}",
+        gw.port,
+        user.split('.').next().unwrap()
+    )
 }
 
 fn password(doc: &serde_json::Value) -> String {
@@ -30,7 +34,8 @@ fn sni_verify_full_routes_each_tenant_to_its_own_data() {
     let url_b = doc_b["url"].as_str().unwrap();
     assert!(url_a.contains("sslmode=verify-full") && url_a.contains(&format!(":{}/", gw.port)), "{url_a}");
 
-    let (ok, out, err) = psql(url_a, "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('only-a'); SELECT current_user");
+    let (ok, out, err) =
+        psql(url_a, "CREATE TABLE secret (v text); INSERT INTO secret VALUES ('only-a'); SELECT current_user");
     assert!(ok, "{err}\n{}", home.gateway_log());
     assert_eq!(out.lines().last().unwrap(), a);
     // The gateway reached the tenant over its Unix socket (the default hop), not TCP. (The
@@ -80,7 +85,8 @@ fn clients_without_sni_use_options_or_user_name() {
     let id = unique("nosni");
     let pw = password(&home.create(&id));
     // options=tenant=ID, other options kept.
-    let (ok, out, err) = psql(&by_ip(&gw, &id, &pw, &format!("options='-c search_path=x tenant={id}'")), "SHOW search_path");
+    let (ok, out, err) =
+        psql(&by_ip(&gw, &id, &pw, &format!("options='-c search_path=x tenant={id}'")), "SHOW search_path");
     assert!(ok, "{err}");
     assert_eq!(out, "x");
     // USER.TENANT, rewritten to USER.
@@ -101,7 +107,8 @@ fn clients_without_sni_use_options_or_user_name() {
     let (ok, _, err) = psql(&conninfo, "SELECT 1");
     assert!(!ok && err.contains("names two different tenants"), "{err}");
     // Unknown tenant.
-    let conninfo = format!("host=nobody.pgs.test hostaddr=127.0.0.1 port={} user=x password=y sslmode=require", gw.port);
+    let conninfo =
+        format!("host=nobody.pgs.test hostaddr=127.0.0.1 port={} user=x password=y sslmode=require", gw.port);
     let (ok, _, err) = psql(&conninfo, "SELECT 1");
     assert!(!ok && err.contains("tenant nobody does not exist"), "{err}");
     assert!(!home.gateway_log().contains("10.213."), "no internal address in logs of refusals");
@@ -273,7 +280,8 @@ async fn direct_tls_needs_alpn_postgresql() {
     let name = rustls::pki_types::ServerName::try_from(format!("{id}.pgs.test")).unwrap();
     for (alpn, expect) in [(true, b'R'), (false, b'E')] {
         let tcp = tokio::net::TcpStream::connect(("127.0.0.1", gw.port)).await.unwrap();
-        let mut tls = tokio_rustls::TlsConnector::from(tls_client(&home, alpn)).connect(name.clone(), tcp).await.unwrap();
+        let mut tls =
+            tokio_rustls::TlsConnector::from(tls_client(&home, alpn)).connect(name.clone(), tcp).await.unwrap();
         tls.write_all(&startup).await.unwrap();
         let mut first = [0u8; 1];
         tls.read_exact(&mut first).await.unwrap();
@@ -361,7 +369,15 @@ async fn renewed_certificate_is_used_for_new_handshakes_without_dropping_session
     tokio::time::sleep(Duration::from_millis(600)).await;
     // New handshakes present the new certificate (and still verify against the same CA).
     let presented = std::process::Command::new("openssl")
-        .args(["s_client", "-connect", &format!("127.0.0.1:{}", gw.port), "-starttls", "postgres", "-servername", &format!("{id}.pgs.test")])
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{}", gw.port),
+            "-starttls",
+            "postgres",
+            "-servername",
+            &format!("{id}.pgs.test"),
+        ])
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -493,7 +509,11 @@ fn gssencmode_prefer_with_kerberos_credentials_falls_back_to_tls() {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let gssenc_requests = || {
         let (_, metrics) = gw.http("/metrics");
@@ -505,4 +525,92 @@ fn gssencmode_prefer_with_kerberos_credentials_falls_back_to_tls() {
     assert!(ok, "{err}\n{}", home.gateway_log());
     assert_eq!(out, id);
     assert_eq!(gssenc_requests(), "1", "libpq with a ticket must have asked for GSS encryption first");
+}
+
+/// `pgbench ARGS URL`, in the background, output captured.
+fn pgbench(url: &str, args: &[&str]) -> std::process::Child {
+    std::process::Command::new("pgbench")
+        .args(args)
+        .arg(url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for pgbench; panics unless it ran transactions and none failed. Returns its output.
+fn pgbench_clean(child: std::process::Child, what: &str) -> String {
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what}: pgbench failed:\n{text}");
+    assert!(text.contains("number of failed transactions: 0 "), "{what}:\n{text}");
+    assert!(!text.contains("error"), "{what}:\n{text}");
+    text
+}
+
+/// `psql URL -c SQL` in the background, output captured.
+fn psql_bg(url: &str, sql: &str) -> std::process::Child {
+    std::process::Command::new("psql")
+        .args([url, "-X", "-A", "-t", "-c", sql])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finished(child: std::process::Child) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[test]
+fn a_new_gateway_takes_over_refusing_no_one_while_the_old_one_drains() {
+    let home = Home::new();
+    let mut old = GatewayProc::start(&home, &[]);
+    let (id, other) = (unique("hand"), unique("hand"));
+    let url = home.create(&id)["url"].as_str().unwrap().to_string();
+    let url_other = home.create(&other)["url"].as_str().unwrap().to_string();
+    let init = std::process::Command::new("pgbench").args(["-i", "-s", "1", "-q", &url]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+
+    // Sessions on the old gateway: one ends before its drain deadline, one outlives it, one is
+    // cancelled through the new gateway, one loses its access during the overlap.
+    let short = psql_bg(&url, "SELECT 'short ' || pg_sleep(3)");
+    let long = psql_bg(&url, "SELECT pg_sleep(60)");
+    let cancelled = psql_bg(&url, "SELECT pg_sleep(60)");
+    let revoked = psql_bg(&url_other, "SELECT pg_sleep(60)");
+    // Load across the handover: steady sessions, and a new connection per transaction.
+    let steady = pgbench(&url, &["-S", "-c", "4", "-j", "2", "-T", "6"]);
+    let reconnecting = pgbench(&url, &["-S", "-C", "-c", "2", "-T", "6"]);
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let new = old.successor(&home, &["--takeover-drain", "8s"]);
+    let handed_over = Instant::now();
+    let (_, status) = new.http("/status");
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(status["generation"], 2, "{status}");
+
+    // A cancel reaches the new gateway, which passes it to the old one's session.
+    std::process::Command::new("kill").args(["-INT", &cancelled.id().to_string()]).status().unwrap();
+    let (ok, text) = finished(cancelled);
+    assert!(!ok && text.contains("canceling statement due to user request"), "{text}\n{}", home.gateway_log());
+    // Access switched off during the overlap: the old gateway closes its session, the new one
+    // refuses new ones.
+    home.ok(&["disable-access", &other]);
+    let (ok, text) = finished(revoked);
+    assert!(!ok && text.contains(&format!("tenant {other} does not accept external connections")), "{text}");
+    let (ok, _, err) = psql(&url_other, "SELECT 1");
+    assert!(!ok && err.contains("does not accept external connections"), "{err}");
+
+    pgbench_clean(steady, "steady sessions");
+    pgbench_clean(reconnecting, "a connection per transaction");
+    let (ok, text) = finished(short);
+    assert!(ok && text.contains("short"), "{text}");
+    // The session that outlives the drain deadline is ended with 57P01, and the old gateway exits.
+    let (ok, text) = finished(long);
+    let ended_after = handed_over.elapsed();
+    assert!(!ok && text.contains("the gateway is restarting, reconnect"), "{text}");
+    assert!(ended_after >= Duration::from_secs(7), "ended after {ended_after:?}, before the drain deadline");
+    assert!(old.wait_exit(10), "the old gateway did not exit after draining");
+    assert!(psql(&url, "SELECT 1").0, "the new gateway serves");
 }

@@ -255,16 +255,26 @@ pub struct CloneArgs {
 pub enum GatewayCommand {
     /// Run the gateway in the foreground until SIGINT/SIGTERM
     Run(GatewayRunArgs),
-    /// Start the managed gateway container (pgs-gateway), building its image from this binary
-    Start,
+    /// Start the managed gateway container (pgs-gateway), building its image from this binary;
+    /// a running gateway of another pgs version is replaced without refusing a connection
+    Start(GatewayStartArgs),
     /// Stop the managed gateway container (open sessions drain first)
     Stop,
-    /// Restart the managed gateway container
-    Restart,
+    /// Replace the managed gateway container by a new one without refusing a connection
+    Restart(GatewayStartArgs),
     /// Show the managed gateway's health, version, uptime and open sessions
     Status(JsonArg),
     /// Print the managed gateway's log
     Logs(LogsArgs),
+}
+
+/// `pgs gateway start|restart`.
+#[derive(Debug, Args)]
+pub struct GatewayStartArgs {
+    /// How long a replaced gateway may serve its open sessions (then they end with SQLSTATE
+    /// 57P01, "the gateway is restarting, reconnect")
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub drain: u64,
 }
 
 /// `pgs gateway logs`.
@@ -302,9 +312,17 @@ pub struct GatewayRunArgs {
     /// Sessions open at once per tenant
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     pub max_connections_per_tenant: u64,
-    /// Seconds open sessions may finish after SIGTERM
+    /// Seconds open sessions may finish after SIGTERM (then they end with SQLSTATE 57P01)
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub drain_timeout: u64,
+    /// When this gateway takes over from a running one: how long that one may serve its open
+    /// sessions (then they end with SQLSTATE 57P01)
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub takeover_drain: u64,
+    /// How long to retry binding the client port while another process holds it (default: fail
+    /// at once)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub bind_retry: Option<u64>,
     /// Which tenant address to dial
     #[arg(long, value_enum, default_value_t = crate::gateway::BackendMode::Auto)]
     pub backend: crate::gateway::BackendMode,

@@ -206,7 +206,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                         .interact()?);
             if start_gateway {
                 let docker = Docker::connect().await?;
-                platform.gateway_start(&docker).await?;
+                platform.gateway_start(&docker, crate::platform::DEFAULT_DRAIN, false).await?;
                 println!("gateway running on port {} (pgs gateway status)", config.gateway_port);
             }
             println!("next: `pgs create NAME`");
@@ -250,7 +250,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 eprintln!("pgs: {id} started");
             }
             if a.tenant.is_none() && platform.managed_gateway()? {
-                platform.gateway_start(&docker).await?;
+                platform.gateway_start(&docker, crate::platform::DEFAULT_DRAIN, false).await?;
                 eprintln!("pgs: gateway started");
             }
         }
@@ -323,6 +323,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 max_connections: a.max_connections,
                 max_per_tenant: a.max_connections_per_tenant,
                 drain_timeout: Duration::from_secs(a.drain_timeout),
+                takeover_drain: Duration::from_secs(a.takeover_drain),
+                bind_retry: Duration::from_secs(a.bind_retry.unwrap_or(0)),
                 backend: a.backend,
                 keep_sessions_on_revoke: a.keep_sessions_on_revoke,
                 wake_timeout: Duration::from_secs(a.wake_timeout),
@@ -366,19 +368,17 @@ pub async fn run(cli: Cli) -> Result<()> {
                 _ = tokio::signal::ctrl_c() => {}
             }
         }
-        Command::Gateway(args::GatewayCommand::Start) => {
-            platform.gateway_start(&Docker::connect().await?).await?;
+        Command::Gateway(args::GatewayCommand::Start(a)) => {
+            platform.gateway_start(&Docker::connect().await?, Duration::from_secs(a.drain), false).await?;
             eprintln!("pgs: gateway started");
         }
         Command::Gateway(args::GatewayCommand::Stop) => {
             platform.gateway_stop(&Docker::connect().await?, true).await?;
             eprintln!("pgs: gateway stopped");
         }
-        Command::Gateway(args::GatewayCommand::Restart) => {
-            let docker = Docker::connect().await?;
-            platform.gateway_stop(&docker, false).await?;
-            platform.gateway_start(&docker).await?;
-            eprintln!("pgs: gateway restarted");
+        Command::Gateway(args::GatewayCommand::Restart(a)) => {
+            platform.gateway_start(&Docker::connect().await?, Duration::from_secs(a.drain), true).await?;
+            eprintln!("pgs: gateway replaced (the previous one drains its open sessions)");
         }
         Command::Gateway(args::GatewayCommand::Status(a)) => {
             let st = platform.gateway_status(&Docker::connect().await?).await?;
@@ -388,6 +388,9 @@ pub async fn run(cli: Cli) -> Result<()> {
                 println!("container: {} ({})", st.status, st.image.as_deref().unwrap_or("no image"));
                 println!("ready:     {}", if st.ready { "yes" } else { "no" });
                 println!("controller: {}", st.controller);
+                if !st.draining.is_empty() {
+                    println!("draining:  {}", st.draining.join(", "));
+                }
                 println!("port:      {} (health on 127.0.0.1:{})", st.port, st.health_port);
                 if let Some(g) = &st.gateway {
                     println!("version:   {}", g["version"].as_str().unwrap_or("?"));

@@ -1,5 +1,8 @@
 //! The managed gateway: an image made from the running `pgs` binary (no registry needed) and a
-//! container `pgs-gateway` running `pgs gateway run` with the state dir mounted read-only.
+//! container `pgs-gateway` running `pgs gateway run` in the host's network namespace, with the
+//! state dir mounted read-only (but for its control-socket folder). Host networking lets a new
+//! gateway container take the listening socket over from the old one (see
+//! [`crate::gateway::handover`]): no port is published, so no two containers fight over one.
 //!
 //! The image holds the binary and exactly the shared libraries this process has loaded (read
 //! from `/proc/self/maps`), plus the ELF interpreter, on an empty root: it runs wherever the
@@ -9,22 +12,20 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use bollard::models::{HostConfig, Mount, MountTypeEnum, PortBinding, RestartPolicy, RestartPolicyNameEnum};
+use bollard::models::{HostConfig, Mount, MountTypeEnum, RestartPolicy, RestartPolicyNameEnum};
 
 use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED};
 
 /// Name of the managed gateway's container.
 pub const CONTAINER: &str = "pgs-gateway";
+/// Name prefix of replaced gateway containers that still drain their sessions.
+pub const RETIRED_PREFIX: &str = "pgs-gateway-retired-";
 /// Name of the controller's container (suspends idle tenants, wakes them for the gateway).
 pub const CONTROLLER: &str = "pgs-controller";
 /// Repository of the gateway image.
 pub const IMAGE_REPO: &str = "pgs-gateway";
 /// Where the state dir is mounted inside the container.
 pub const STATE_MOUNT: &str = "/state";
-/// Port the gateway listens on inside the container.
-pub const INNER_PORT: u16 = 5432;
-/// Health port inside the container.
-pub const INNER_HEALTH_PORT: u16 = 9187;
 
 /// Why the gateway image could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -95,12 +96,15 @@ pub struct GatewaySpec {
     pub gateway_port: u16,
     /// Host port for health checks (127.0.0.1).
     pub health_port: u16,
+    /// How long a gateway this one replaces may serve its open sessions.
+    pub drain: std::time::Duration,
 }
 
 impl Docker {
     /// Makes sure the gateway image for the running binary exists; returns its reference.
     pub async fn ensure_gateway_image(&self) -> Result<String, ImageBuildError> {
-        let exe = std::env::current_exe().map_err(|source| ImageBuildError::Read { path: "/proc/self/exe".into(), source })?;
+        let exe = std::env::current_exe()
+            .map_err(|source| ImageBuildError::Read { path: "/proc/self/exe".into(), source })?;
         let binary = read(&exe)?;
         let tag = format!("{}-{}", env!("CARGO_PKG_VERSION"), short_hash(&binary));
         let reference = format!("{IMAGE_REPO}:{tag}");
@@ -148,46 +152,52 @@ impl Docker {
             ..Default::default()
         };
         use futures_util::TryStreamExt;
-        let result: Result<Vec<_>, _> = self.api().create_image(Some(opts), Some(archive.into()), None).try_collect().await;
+        let result: Result<Vec<_>, _> =
+            self.api().create_image(Some(opts), Some(archive.into()), None).try_collect().await;
         drop(spinner);
         result.map_err(|e| self.err("import the gateway image", e))?;
         Ok(reference)
     }
 
-    /// Creates (does not start) the gateway container.
+    /// Creates (does not start) the gateway container: host network, listening on the gateway
+    /// port of every interface and the health port of 127.0.0.1, running as the owner of the
+    /// state dir.
     pub async fn create_gateway_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
         let labels = HashMap::from([
             (LABEL_MANAGED.to_string(), "true".to_string()),
             (LABEL_INSTANCE.to_string(), spec.instance.clone()),
             ("io.pgs.role".to_string(), "gateway".to_string()),
         ]);
-        let binding = |ip: &str, port: u16| Some(vec![PortBinding { host_ip: Some(ip.to_string()), host_port: Some(port.to_string()) }]);
+        let control_dir = crate::gateway::handover::dir(&spec.state_dir);
         let host_config = HostConfig {
-            mounts: Some(vec![Mount {
-                target: Some(STATE_MOUNT.to_string()),
-                source: Some(spec.state_dir.to_string_lossy().into_owned()),
-                typ: Some(MountTypeEnum::BIND),
-                read_only: Some(true),
-                ..Default::default()
-            }]),
-            port_bindings: Some(HashMap::from([
-                (format!("{INNER_PORT}/tcp"), binding("0.0.0.0", spec.gateway_port)),
-                (format!("{INNER_HEALTH_PORT}/tcp"), binding("127.0.0.1", spec.health_port)),
-            ])),
-            restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
+            mounts: Some(vec![
+                bind(&spec.state_dir, STATE_MOUNT, true),
+                // Its control socket (listener handover, cancels between generations).
+                bind(&control_dir, &format!("{STATE_MOUNT}/{}", crate::gateway::handover::DIR), false),
+            ]),
+            network_mode: Some("host".to_string()),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
             ..Default::default()
         };
         let cmd = [
             "gateway",
             "run",
             "--listen",
-            &format!("0.0.0.0:{INNER_PORT}"),
+            &format!("0.0.0.0:{}", spec.gateway_port),
             "--health-listen",
-            &format!("0.0.0.0:{INNER_HEALTH_PORT}"),
+            &format!("127.0.0.1:{}", spec.health_port),
             "--backend",
-            "container",
+            "auto",
             "--log-format",
             "json",
+            "--takeover-drain",
+            &format!("{}s", spec.drain.as_secs()),
+            // A gateway of an earlier release holds the port through Docker until it is removed.
+            "--bind-retry",
+            "30s",
             // The controller runs in a container of its own, with the Docker socket this one
             // must not have.
             "--no-controller",
@@ -198,19 +208,54 @@ impl Docker {
             image: Some(spec.image.clone()),
             cmd: Some(cmd),
             env: Some(vec![format!("PGS_HOME={STATE_MOUNT}")]),
+            user: Some(owner(&spec.state_dir)),
             labels: Some(labels),
-            exposed_ports: Some(HashMap::from([
-                (format!("{INNER_PORT}/tcp"), HashMap::new()),
-                (format!("{INNER_HEALTH_PORT}/tcp"), HashMap::new()),
-            ])),
             stop_signal: Some("SIGTERM".to_string()),
             stop_timeout: Some(35),
             host_config: Some(host_config),
             ..Default::default()
         };
         let opts = bollard::container::CreateContainerOptions { name: CONTAINER.to_string(), platform: None };
-        self.api().create_container(Some(opts), config).await.map_err(|e| self.err("create the gateway container", e))?;
+        self.api()
+            .create_container(Some(opts), config)
+            .await
+            .map_err(|e| self.err("create the gateway container", e))?;
         Ok(())
+    }
+
+    /// Renames a container.
+    pub async fn rename_container(&self, name: &str, to: &str) -> Result<(), DockerError> {
+        let opts = bollard::container::RenameContainerOptions { name: to.to_string() };
+        self.api().rename_container(name, opts).await.map_err(|e| self.err(&format!("rename container {name}"), e))
+    }
+
+    /// Sets a container's restart policy (`always`, `unless-stopped`, `no`).
+    pub async fn set_restart_policy(&self, name: &str, policy: RestartPolicyNameEnum) -> Result<(), DockerError> {
+        let opts = bollard::container::UpdateContainerOptions::<String> {
+            restart_policy: Some(RestartPolicy { name: Some(policy), maximum_retry_count: None }),
+            ..Default::default()
+        };
+        self.api().update_container(name, opts).await.map_err(|e| self.err(&format!("update container {name}"), e))
+    }
+
+    /// Replaced gateway containers of an installation: (name, running).
+    pub async fn retired_gateways(&self, instance: &str) -> Result<Vec<(String, bool)>, DockerError> {
+        let opts = bollard::container::ListContainersOptions::<String> {
+            all: true,
+            filters: HashMap::from([
+                ("label".to_string(), vec![format!("{LABEL_INSTANCE}={instance}")]),
+                ("name".to_string(), vec![RETIRED_PREFIX.to_string()]),
+            ]),
+            ..Default::default()
+        };
+        let list = self.api().list_containers(Some(opts)).await.map_err(|e| self.err("list containers", e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let name = c.names?.into_iter().next()?.trim_start_matches('/').to_string();
+                name.starts_with(RETIRED_PREFIX).then(|| (name, c.state.as_deref() == Some("running")))
+            })
+            .collect())
     }
 
     /// Creates (does not start) the controller container: the gateway image running `pgs
@@ -226,15 +271,7 @@ impl Docker {
             ("io.pgs.role".to_string(), "controller".to_string()),
         ]);
         let docker_socket = local_socket_path();
-        let owner = std::fs::metadata(&spec.state_dir).map(|m| (m.uid(), m.gid())).unwrap_or((0, 0));
         let socket_group = std::fs::metadata(&docker_socket).map(|m| m.gid()).unwrap_or(0);
-        let bind = |source: &Path, target: &str, read_only: bool| Mount {
-            target: Some(target.to_string()),
-            source: Some(source.to_string_lossy().into_owned()),
-            typ: Some(MountTypeEnum::BIND),
-            read_only: Some(read_only),
-            ..Default::default()
-        };
         let host_config = HostConfig {
             mounts: Some(vec![
                 bind(&spec.state_dir, STATE_MOUNT, false),
@@ -242,21 +279,27 @@ impl Docker {
             ]),
             network_mode: Some("none".to_string()),
             group_add: Some(vec![socket_group.to_string()]),
-            restart_policy: Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }),
+            restart_policy: Some(RestartPolicy {
+                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
+                maximum_retry_count: None,
+            }),
             ..Default::default()
         };
         let config = bollard::container::Config {
             image: Some(spec.image.clone()),
             cmd: Some(["controller", "run", "--log-format", "json"].map(String::from).to_vec()),
             env: Some(vec![format!("PGS_HOME={STATE_MOUNT}"), "DOCKER_HOST=unix:///var/run/docker.sock".to_string()]),
-            user: Some(format!("{}:{}", owner.0, owner.1)),
+            user: Some(owner(&spec.state_dir)),
             labels: Some(labels),
             stop_signal: Some("SIGTERM".to_string()),
             host_config: Some(host_config),
             ..Default::default()
         };
         let opts = bollard::container::CreateContainerOptions { name: CONTROLLER.to_string(), platform: None };
-        self.api().create_container(Some(opts), config).await.map_err(|e| self.err("create the controller container", e))?;
+        self.api()
+            .create_container(Some(opts), config)
+            .await
+            .map_err(|e| self.err("create the controller container", e))?;
         Ok(())
     }
 
@@ -310,6 +353,25 @@ impl Docker {
         }
         Ok(())
     }
+}
+
+/// A bind mount of a host path.
+fn bind(source: &Path, target: &str, read_only: bool) -> Mount {
+    Mount {
+        target: Some(target.to_string()),
+        source: Some(source.to_string_lossy().into_owned()),
+        typ: Some(MountTypeEnum::BIND),
+        read_only: Some(read_only),
+        ..Default::default()
+    }
+}
+
+/// `UID:GID` of the state dir's owner: the managed containers run as the operator, so the files
+/// they write stay the operator's.
+fn owner(state_dir: &Path) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let (uid, gid) = std::fs::metadata(state_dir).map(|m| (m.uid(), m.gid())).unwrap_or((0, 0));
+    format!("{uid}:{gid}")
 }
 
 /// The host path of the Docker socket this process talks to (`DOCKER_HOST` or the default).

@@ -62,6 +62,7 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
         "/status" => {
             let body = serde_json::json!({
                 "version": env!("CARGO_PKG_VERSION"),
+                "generation": gw.generation,
                 "uptime_secs": gw.started.elapsed().as_secs(),
                 "ready": gw.ready(),
                 "open_sessions": gw.metrics.open_sessions(),

@@ -31,6 +31,8 @@ pub enum Refusal {
     TooMany(Option<String>),
     /// The gateway is shutting down.
     ShuttingDown,
+    /// A replaced (or stopping) gateway ends a session that outlived its drain deadline.
+    Restarting,
 }
 
 impl Refusal {
@@ -44,6 +46,7 @@ impl Refusal {
             Refusal::Stopped(_) | Refusal::Waking(_) | Refusal::ShuttingDown => "57P03",
             Refusal::Unreachable(_) => "08006",
             Refusal::TooMany(_) => "53300",
+            Refusal::Restarting => "57P01",
         }
     }
 
@@ -62,6 +65,7 @@ impl Refusal {
             Refusal::Waking(_) => "waking",
             Refusal::TooMany(_) => "too_many",
             Refusal::ShuttingDown => "shutting_down",
+            Refusal::Restarting => "restarting",
         }
     }
 
@@ -93,10 +97,14 @@ impl fmt::Display for Refusal {
             Refusal::NotAllowed(t) => write!(f, "tenant {t} does not accept connections from this address"),
             Refusal::Stopped(t) => write!(f, "tenant {t} is stopped"),
             Refusal::Unreachable(t) => write!(f, "tenant {t} is not reachable right now; try again later"),
-            Refusal::Waking(t) => write!(f, "the database system of tenant {t} is starting up (it was suspended); try again in a few seconds"),
+            Refusal::Waking(t) => write!(
+                f,
+                "the database system of tenant {t} is starting up (it was suspended); try again in a few seconds"
+            ),
             Refusal::TooMany(None) => f.write_str("too many connections to the gateway"),
             Refusal::TooMany(Some(t)) => write!(f, "too many connections for tenant {t}"),
             Refusal::ShuttingDown => f.write_str("the gateway is shutting down"),
+            Refusal::Restarting => f.write_str("the gateway is restarting, reconnect"),
         }
     }
 }
@@ -149,6 +157,7 @@ mod tests {
             Refusal::AccessDisabled("x".into()),
             Refusal::Stopped("x".into()),
             Refusal::TooMany(None),
+            Refusal::Restarting,
         ] {
             assert_ne!(r.sqlstate(), "XX000");
         }

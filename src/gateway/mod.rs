@@ -11,8 +11,10 @@ pub mod backend;
 pub mod cancel;
 pub mod errors;
 pub mod frame;
+pub mod handover;
 pub mod metrics;
 pub mod probe;
+pub mod pump;
 pub mod reload;
 pub mod route;
 pub mod session;
@@ -65,6 +67,11 @@ pub struct Options {
     pub max_per_tenant: u64,
     /// How long open sessions may finish after SIGTERM.
     pub drain_timeout: Duration,
+    /// How long the gateway this one replaces may serve its open sessions (sent with the
+    /// handover request).
+    pub takeover_drain: Duration,
+    /// How long to retry binding the client port while another process holds it.
+    pub bind_retry: Duration,
     /// How tenants are dialled.
     pub backend: BackendMode,
     /// Keep open sessions when a tenant's access is revoked.
@@ -94,6 +101,10 @@ pub struct Gateway {
     pub wakes: wake::Wakes,
     /// When the gateway started.
     pub started: Instant,
+    /// This gateway's generation in the state dir (see [`handover`]).
+    pub generation: u64,
+    /// Cancelled when the sessions still open must end (drain deadline passed).
+    pub shutdown: tokio_util::sync::CancellationToken,
     /// The state dir.
     state: StateDir,
     /// Identity of the routes file last loaded.
@@ -133,42 +144,135 @@ async fn spawn_controller(state: &StateDir, wake_timeout: Duration) {
     }
 }
 
-/// Runs the gateway in the foreground until SIGINT/SIGTERM, then drains.
+/// Why the accept loop ended.
+enum Exit {
+    /// SIGTERM or SIGINT: drain for `--drain-timeout`.
+    Signal,
+    /// A successor accepts on our listeners: drain for as long as it asked.
+    HandedOver(Duration),
+}
+
+/// Binds a TCP listener (SO_REUSEADDR, backlog 1024), retrying for up to `retry` while another
+/// process holds the address.
+async fn bind(addr: SocketAddr, retry: Duration) -> std::io::Result<std::net::TcpListener> {
+    let deadline = Instant::now() + retry;
+    loop {
+        let attempt = (|| {
+            let socket = socket2::Socket::new(socket2::Domain::for_address(addr), socket2::Type::STREAM, None)?;
+            socket.set_reuse_address(true)?;
+            socket.bind(&addr.into())?;
+            socket.listen(1024)?;
+            Ok::<_, std::io::Error>(std::net::TcpListener::from(socket))
+        })();
+        match attempt {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The client and health listeners, and the predecessor to confirm to when they were taken
+/// over: from systemd (`LISTEN_FDS`), from a running gateway of this state dir, or bound anew.
+async fn listeners(
+    opts: &Options,
+    state: &StateDir,
+    generation: u64,
+) -> Result<(std::net::TcpListener, std::net::TcpListener, Option<handover::Taken>)> {
+    let bind_health = |addr| async move {
+        bind(addr, Duration::ZERO)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for health checks (choose another with --health-listen)"))
+    };
+    let mut fds = listenfd::ListenFd::from_env();
+    if let Ok(Some(client)) = fds.take_tcp_listener(0) {
+        let health = match fds.take_tcp_listener(1) {
+            Ok(Some(h)) => h,
+            _ => bind_health(opts.health_listen).await?,
+        };
+        tracing::info!("listening on the sockets systemd passed (socket activation)");
+        return Ok((client, health, None));
+    }
+    if let Some(taken) = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation).await {
+        let (from, matches) = (taken.from, taken.client.local_addr().ok() == Some(opts.listen));
+        let client = if matches { taken.client.try_clone()? } else { bind(opts.listen, opts.bind_retry).await? };
+        let health = match &taken.health {
+            Some(h) if h.local_addr().ok() == Some(opts.health_listen) => h.try_clone()?,
+            _ => bind_health(opts.health_listen).await?,
+        };
+        tracing::info!(from_generation = from, "took the listeners over from the running gateway");
+        return Ok((client, health, Some(taken)));
+    }
+    let client = bind(opts.listen, opts.bind_retry).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another gateway or PostgreSQL using it? choose another with --listen)",
+            opts.listen
+        )
+    })?;
+    Ok((client, bind_health(opts.health_listen).await?, None))
+}
+
+/// Runs the gateway in the foreground until SIGINT/SIGTERM or until a successor takes its
+/// listeners over, then drains: open sessions may finish until the deadline, and the rest are
+/// ended with SQLSTATE 57P01.
 pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     state.config()?;
-    let listener = TcpListener::bind(opts.listen).await.with_context(|| {
-        format!("cannot listen on {} (is another gateway or PostgreSQL using it? choose another with --listen)", opts.listen)
+    let control = handover::Control::bind(&handover::dir(state.root())).with_context(|| {
+        format!("cannot create the gateway's control socket in {}", handover::dir(state.root()).display())
     })?;
-    let health = TcpListener::bind(opts.health_listen)
-        .await
-        .with_context(|| format!("cannot listen on {} for health checks (choose another with --health-listen)", opts.health_listen))?;
+    let generation = control.generation;
     let gw = Arc::new(Gateway {
         opts: opts.clone(),
         routes: ArcSwap::from_pointee(route::Table::default()),
         tls: ArcSwapOption::empty(),
-        cancels: Arc::default(),
+        cancels: Arc::new(cancel::CancelMap::new(handover::instance_of(generation))),
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,
         wakes: wake::Wakes::default(),
         started: Instant::now(),
+        generation,
+        shutdown: tokio_util::sync::CancellationToken::new(),
         state: state.clone(),
         routes_stamp: std::sync::Mutex::new(None),
     });
+    // Routes and certificate first: a successor accepts only once it can serve.
     let mut reloader = reload::Reloader::new(&state, gw.clone());
     reloader.reload(true);
     tokio::spawn(reloader.run());
-    tokio::spawn(admin::serve(health, gw.clone()));
+    let (client, health, taken) = listeners(&opts, &state, generation).await?;
+    control.hold(&[&client, &health])?;
+    client.set_nonblocking(true)?;
+    health.set_nonblocking(true)?;
+    let listener = TcpListener::from_std(client)?;
+    let admin = tokio::spawn(admin::serve(TcpListener::from_std(health)?, gw.clone()));
+    let control = Arc::new(control);
+    let (events_tx, mut events) = tokio::sync::mpsc::channel(4);
+    tokio::spawn({
+        let (control, gw) = (control.clone(), gw.clone());
+        async move { control.serve(gw, events_tx).await }
+    });
     tokio::spawn(wake::report_activity(gw.clone()));
     if opts.controller {
         spawn_controller(&state, opts.wake_timeout).await;
     }
-    tracing::info!(listen = %opts.listen, health = %opts.health_listen, version = env!("CARGO_PKG_VERSION"), "gateway listening");
+    if let Some(taken) = taken {
+        tokio::spawn(async move {
+            if let Err(e) = taken.confirm().await {
+                tracing::warn!(error = %e, "the previous gateway did not acknowledge the handover");
+            }
+        });
+    }
+    tracing::info!(
+        listen = %opts.listen, health = %opts.health_listen, generation, version = env!("CARGO_PKG_VERSION"),
+        "gateway listening"
+    );
 
     let tracker = TaskTracker::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.max_connections));
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    loop {
+    let exit = loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (tcp, peer) = match accepted {
@@ -201,15 +305,38 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
                     }
                 }
             }
-            _ = term.recv() => break,
-            _ = int.recv() => break,
+            _ = term.recv() => break Exit::Signal,
+            _ = int.recv() => break Exit::Signal,
+            Some(handover::Event::HandedOver { drain, to }) = events.recv() => {
+                tracing::info!(to_generation = to, "the new gateway accepts now: this one stops accepting");
+                break Exit::HandedOver(drain);
+            }
         }
-    }
+    };
+    // Stop accepting. After a handover the successor holds the same sockets, so they stay open.
     drop(listener);
-    tracker.close();
-    tracing::info!(open = tracker.len(), drain_secs = opts.drain_timeout.as_secs(), "shutting down: draining open sessions");
-    if tokio::time::timeout(opts.drain_timeout, tracker.wait()).await.is_err() {
-        tracing::warn!(open = tracker.len(), "drain timeout: closing remaining sessions");
+    control.withdraw();
+    if matches!(exit, Exit::HandedOver(_)) {
+        admin.abort();
     }
+    tracker.close();
+    let drain = match exit {
+        Exit::Signal => opts.drain_timeout,
+        Exit::HandedOver(d) => d,
+    };
+    tracing::info!(open = tracker.len(), drain_secs = drain.as_secs(), generation, "draining open sessions");
+    tokio::select! {
+        () = tracker.wait() => {}
+        () = tokio::time::sleep(drain) => tracing::warn!(open = tracker.len(), "drain deadline: ending the remaining sessions (57P01)"),
+        _ = term.recv() => tracing::warn!(open = tracker.len(), "SIGTERM while draining: ending the remaining sessions (57P01)"),
+    }
+    gw.shutdown.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tracker.wait()).await;
+    tracing::info!(
+        generation,
+        connections_total = gw.metrics.connections_total.load(Relaxed),
+        uptime_secs = gw.started.elapsed().as_secs(),
+        "gateway stopped"
+    );
     Ok(())
 }

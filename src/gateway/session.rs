@@ -16,6 +16,7 @@ use super::backend;
 use super::cancel::{self, ClientKey, Lookup, Target};
 use super::errors::Refusal;
 use super::frame::{self, FirstPacket, Startup};
+use super::pump;
 use super::route::RouteKey;
 
 /// The client's side: plain TCP (only with `--allow-plaintext`) or TLS.
@@ -77,7 +78,14 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
                     out.tenant = Some(target.tenant.clone());
                     if cancel::forward(&target).await.is_ok() { "cancel_forwarded" } else { "cancel_failed" }
                 }
-                Lookup::OtherInstance(_) => "cancel_other_instance",
+                Lookup::OtherInstance(instance) => {
+                    let dir = super::handover::dir(gw.state.root());
+                    if super::handover::forward_cancel(&dir, instance, pid, &secret).await {
+                        "cancel_passed_to_other_generation"
+                    } else {
+                        "cancel_other_instance"
+                    }
+                }
                 Lookup::Unknown => "cancel_unknown_key",
             };
         }
@@ -260,10 +268,40 @@ async fn session(
         return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
     }
 
-    let mut revoked = gw.route_changes.subscribe();
+    // What ends the session early, at a message boundary: revoked access, or the drain
+    // deadline of a gateway being replaced.
+    let ending = Arc::new(EndReason::default());
+    let stop: pump::Stop = Box::pin({
+        let (gw, tenant, ending) = (gw.clone(), tenant.clone(), ending.clone());
+        let mut revoked = gw.route_changes.subscribe();
+        async move {
+            let watch_access = async {
+                loop {
+                    if revoked.changed().await.is_err() {
+                        return std::future::pending::<Refusal>().await;
+                    }
+                    if gw.opts.keep_sessions_on_revoke {
+                        continue;
+                    }
+                    if let Err(r) = gw.routes.load().admit(&tenant, peer.ip()) {
+                        return r;
+                    }
+                }
+            };
+            let refusal = tokio::select! {
+                () = gw.shutdown.cancelled() => Refusal::Restarting,
+                r = watch_access => r,
+            };
+            let msg = refusal.to_error_response();
+            let _ = ending.refusal.set(refusal);
+            ending.notify.notify_one();
+            msg
+        }
+    });
+    let mut boundary = pump::Boundary::default();
     let pump = async {
         let target = |pid, secret| Target { backend: addr.clone(), pid, secret, tenant: tenant.clone() };
-        let (key, up, down) = match relay_startup(&mut client, &mut server, gw, target).await {
+        let (key, up, down) = match relay_startup(&mut client, &mut server, gw, target, &mut boundary).await {
             Ok(x) => x,
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionAborted => {
                 // The backend hung up before saying anything: tell the client.
@@ -276,23 +314,17 @@ async fn session(
             Err(e) => return Err(e),
         };
         // From here on bytes flow unparsed, both ways, in this one task; EOF on one side is
-        // passed on as a half-close to the other.
+        // passed on as a half-close to the other. The backend's side ends at a message
+        // boundary with the gateway's goodbye when `stop` fires.
+        let mut server = pump::Ending::new(server, boundary, stop);
         let (more_up, more_down) = tokio::io::copy_bidirectional(&mut client, &mut server).await?;
         drop(key);
         Ok::<_, std::io::Error>((up + more_up, down + more_down))
     };
-    let watch_access = async {
-        loop {
-            if revoked.changed().await.is_err() {
-                return std::future::pending::<()>().await;
-            }
-            if gw.opts.keep_sessions_on_revoke {
-                continue;
-            }
-            if gw.routes.load().admit(&tenant, peer.ip()).is_err() {
-                return;
-            }
-        }
+    // A client that does not hang up after the goodbye is cut off a little later.
+    let give_up = async {
+        ending.notify.notified().await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
     };
     tokio::select! {
         result = pump => match result {
@@ -307,11 +339,20 @@ async fn session(
             }
             Err(_) => out.result = "closed",
         },
-        () = watch_access => {
-            out.result = "revoked";
-        }
+        () = give_up => {}
+    }
+    if let Some(r) = ending.refusal.get() {
+        out.result = if *r == Refusal::Restarting { "restarting" } else { "revoked" };
+        out.reason = Some(r.to_string());
     }
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
+}
+
+/// Why the gateway ended a session, once it did.
+#[derive(Default)]
+struct EndReason {
+    refusal: std::sync::OnceLock<Refusal>,
+    notify: tokio::sync::Notify,
 }
 
 /// Whether a routed tenant is suspended, or may be.
@@ -352,6 +393,7 @@ async fn relay_startup<C, S>(
     server: &mut S,
     gw: &Arc<Gateway>,
     target: impl Fn(u32, Vec<u8>) -> Target,
+    boundary: &mut pump::Boundary,
 ) -> std::io::Result<(Option<ClientKey>, u64, u64)>
 where
     C: AsyncRead + AsyncWrite + Unpin,
@@ -404,6 +446,7 @@ where
                 from_server.reserve(4096);
                 if done {
                     // Whatever followed ReadyForQuery is already session traffic.
+                    boundary.feed(&from_server);
                     out.extend_from_slice(&from_server);
                 }
                 client.write_all(&out).await?;
@@ -439,6 +482,8 @@ mod proptests {
             max_connections: 10,
             max_per_tenant: 10,
             drain_timeout: Duration::from_secs(1),
+            takeover_drain: Duration::from_secs(1),
+            bind_retry: Duration::ZERO,
             backend: super::super::BackendMode::Auto,
             keep_sessions_on_revoke: false,
             wake_timeout: Duration::from_secs(1),
@@ -453,6 +498,8 @@ mod proptests {
             route_changes: tokio::sync::watch::channel(0).0,
             wakes: Default::default(),
             started: Instant::now(),
+            generation: 1,
+            shutdown: tokio_util::sync::CancellationToken::new(),
             state: crate::state::StateDir::new(dir.path()),
             routes_stamp: std::sync::Mutex::new(None),
         };
@@ -489,8 +536,16 @@ mod proptests {
             // Anything at all.
             any_bytes.clone(),
             // A plausible length word and code, then anything.
-            (0u32..20_000, prop_oneof![Just(80_877_103u32), Just(80_877_104), Just(80_877_102), Just(196_608)], any_bytes.clone())
-                .prop_map(|(len, code, rest)| [len.to_be_bytes(), code.to_be_bytes()].concat().into_iter().chain(rest).collect()),
+            (
+                0u32..20_000,
+                prop_oneof![Just(80_877_103u32), Just(80_877_104), Just(80_877_102), Just(196_608)],
+                any_bytes.clone()
+            )
+                .prop_map(|(len, code, rest)| [len.to_be_bytes(), code.to_be_bytes()]
+                    .concat()
+                    .into_iter()
+                    .chain(rest)
+                    .collect()),
             // An SSLRequest, then a damaged ClientHello.
             any_bytes.clone().prop_map(|rest| [&[0, 0, 0, 8, 4, 210, 22, 47][..], &[0x16, 3, 1], &rest].concat()),
             // Direct TLS: a damaged ClientHello straight away.

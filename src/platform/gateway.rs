@@ -7,9 +7,10 @@ use serde::Serialize;
 
 use super::{Platform, Result, fail};
 use crate::docker::Docker;
-use crate::docker::gateway::{CONTAINER, CONTROLLER, GatewaySpec};
+use bollard::models::{ContainerInspectResponse, RestartPolicyNameEnum};
+
+use crate::docker::gateway::{CONTAINER, CONTROLLER, GatewaySpec, RETIRED_PREFIX};
 use crate::docker::tenant::Status;
-use crate::state::{TenantId, network_name};
 
 /// What `pgs gateway status` reports.
 #[derive(Debug, Serialize)]
@@ -22,6 +23,8 @@ pub struct GatewayStatus {
     pub ready: bool,
     /// The controller container's status (it suspends idle tenants and wakes them).
     pub controller: String,
+    /// Replaced gateway containers still serving their open sessions.
+    pub draining: Vec<String>,
     /// From the gateway's `/status`: version, uptime, open sessions.
     pub gateway: Option<serde_json::Value>,
     /// Client port on the host.
@@ -70,24 +73,107 @@ impl Platform {
     }
 
     /// Starts the managed gateway (building its image from this binary when needed) and its
-    /// controller, and waits until the gateway is ready.
-    pub async fn gateway_start(&self, docker: &Docker) -> Result<()> {
+    /// controller, and waits until the gateway is ready. A running gateway of another image (an
+    /// upgrade), or any running gateway with `replace`, is replaced without refusing a
+    /// connection: see [`Platform::replace_gateway`].
+    pub async fn gateway_start(&self, docker: &Docker, drain: Duration, replace: bool) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
         let config = self.state.config()?;
+        let control_dir = crate::gateway::handover::dir(self.state.root());
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&control_dir)
+            .with_context(|| format!("creating {}", control_dir.display()))?;
         let image = docker.ensure_gateway_image().await?;
-        if self.own_gateway_exists(docker, true).await? && docker.container_image(CONTAINER).await?.as_ref() != Some(&image) {
-            crate::progress::note("replacing the gateway container with one from this pgs binary");
-            docker.stop_container(CONTAINER, 35).await?;
-            docker.remove_container(CONTAINER).await?;
-        }
+        self.reap_retired(docker, &config.instance).await?;
         self.ensure_controller(docker, &config, &image).await?;
-        self.create_and_start_gateway(docker, &config, &image, true).await
+        let spec = self.container_spec(&config, &image, drain)?;
+        if self.own_gateway_exists(docker, true).await? {
+            let c = docker.inspect_container(CONTAINER).await?.unwrap_or_default();
+            let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+            let host_network = c.host_config.as_ref().and_then(|h| h.network_mode.as_deref()) == Some("host");
+            let same_image = c.config.as_ref().and_then(|c| c.image.as_deref()) == Some(image.as_str());
+            if running && (replace || !same_image || !host_network) {
+                return self.replace_gateway(docker, &spec, &c).await;
+            }
+            if !running && (!same_image || !host_network) {
+                docker.remove_container(CONTAINER).await?;
+            }
+        }
+        if docker.inspect_container(CONTAINER).await?.is_none() {
+            docker.create_gateway_container(&spec).await?;
+        }
+        docker.start_container(CONTAINER).await?;
+        self.set_managed_gateway(true)?;
+        self.wait_ready(docker, &config, None).await
+    }
+
+    /// Replaces the running gateway container `old` by a new one from `spec`:
+    ///
+    /// 1. `old` is renamed `pgs-gateway-retired-ID` and will not be restarted by Docker;
+    /// 2. the new `pgs-gateway` starts, takes the listening sockets over from `old` and accepts;
+    /// 3. `old` serves its open sessions for up to `spec.drain`, ends the rest with 57P01 and
+    ///    exits; the next `pgs gateway` command or the controller removes it.
+    ///
+    /// A gateway of an earlier release (bridge network, port published by Docker) cannot hand
+    /// its socket over: it is removed once the new one waits for the port, which the new one
+    /// binds within milliseconds (sessions through the old one are cut, once).
+    async fn replace_gateway(&self, docker: &Docker, spec: &GatewaySpec, old: &ContainerInspectResponse) -> Result<()> {
+        let config = self.state.config()?;
+        let id = old.id.clone().unwrap_or_default();
+        let retired = format!("{RETIRED_PREFIX}{}", id.get(..12).unwrap_or(&id));
+        let legacy = old.host_config.as_ref().and_then(|h| h.network_mode.as_deref()) != Some("host");
+        let before = match http_get(config.health_port, "/status").await {
+            Some((200, body)) => {
+                serde_json::from_str::<serde_json::Value>(&body).ok().and_then(|v| v["generation"].as_u64())
+            }
+            _ => None,
+        };
+        crate::progress::note(&format!(
+            "replacing the running gateway; open sessions on it may finish for {}s",
+            spec.drain.as_secs()
+        ));
+        docker.rename_container(CONTAINER, &retired).await?;
+        docker.set_restart_policy(&retired, RestartPolicyNameEnum::NO).await?;
+        let started = async {
+            docker.create_gateway_container(spec).await?;
+            docker.start_container(CONTAINER).await?;
+            if legacy {
+                // Its port is Docker's: free it for the new gateway, which retries binding.
+                docker.remove_container(&retired).await?;
+            }
+            self.wait_ready(docker, &config, before).await
+        };
+        if let Err(e) = started.await {
+            if !legacy {
+                // Put the old gateway back as it was: it never stopped serving.
+                let _ = docker.remove_container(CONTAINER).await;
+                let _ = docker.rename_container(&retired, CONTAINER).await;
+                let _ = docker.set_restart_policy(CONTAINER, RestartPolicyNameEnum::UNLESS_STOPPED).await;
+            }
+            return Err(e);
+        }
+        self.set_managed_gateway(true)?;
+        Ok(())
+    }
+
+    /// Removes replaced gateway containers that have finished draining.
+    pub async fn reap_retired(&self, docker: &Docker, instance: &str) -> Result<()> {
+        for (name, running) in docker.retired_gateways(instance).await? {
+            if !running {
+                docker.remove_container(&name).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the controller container from `image`, replacing one from another image (an upgrade)
     /// or a stopped one of another installation.
     async fn ensure_controller(&self, docker: &Docker, config: &crate::state::Config, image: &str) -> Result<()> {
         if let Some(c) = docker.inspect_container(CONTROLLER).await? {
-            let owner = c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(crate::docker::LABEL_INSTANCE));
+            let owner =
+                c.config.as_ref().and_then(|c| c.labels.as_ref()).and_then(|l| l.get(crate::docker::LABEL_INSTANCE));
             let running = c.state.as_ref().and_then(|s| s.running).unwrap_or(false);
             let ours = owner == Some(&config.instance);
             if !ours && running {
@@ -102,64 +188,50 @@ impl Platform {
             }
         }
         if docker.inspect_container(CONTROLLER).await?.is_none() {
-            docker.create_controller_container(&self.container_spec(config, image)?).await?;
+            docker.create_controller_container(&self.container_spec(config, image, Duration::ZERO)?).await?;
         }
         docker.start_container(CONTROLLER).await?;
         Ok(())
     }
 
     /// What the gateway and controller containers are made from.
-    fn container_spec(&self, config: &crate::state::Config, image: &str) -> Result<GatewaySpec> {
+    fn container_spec(&self, config: &crate::state::Config, image: &str, drain: Duration) -> Result<GatewaySpec> {
         Ok(GatewaySpec {
             instance: config.instance.clone(),
             image: image.to_string(),
             state_dir: std::fs::canonicalize(self.state.root()).context("resolving the state dir")?,
             gateway_port: config.gateway_port,
             health_port: config.health_port,
+            drain,
         })
     }
 
-    async fn create_and_start_gateway(
-        &self,
-        docker: &Docker,
-        config: &crate::state::Config,
-        image: &str,
-        may_recreate: bool,
-    ) -> Result<()> {
-        if docker.inspect_container(CONTAINER).await?.is_none() {
-            docker.create_gateway_container(&self.container_spec(config, image)?).await?;
-        }
-        // The gateway reaches tenants over their sockets in the state dir: it joins only the
-        // networks of tenants whose container has none (made by pgs 0.1), so a restart with
-        // hundreds of tenants makes one Docker call here, not one per tenant.
-        let containers = docker.tenant_containers(&config.instance, None).await?;
-        for (id, _) in containers.iter().filter(|(_, c)| !c.has_socket) {
-            docker.connect_network(&network_name(&TenantId::parse(id)?), CONTAINER).await?;
-        }
-        if let Err(e) = docker.start_container(CONTAINER).await {
-            // A network removed while the gateway was stopped leaves a dangling endpoint that
-            // Docker refuses to start with: make the container anew (it holds no state).
-            if !may_recreate || !e.to_string().contains("not found") {
-                return Err(e.into());
-            }
-            crate::progress::note("recreating the gateway container (one of its networks is gone)");
-            docker.remove_container(CONTAINER).await?;
-            return Box::pin(self.create_and_start_gateway(docker, config, image, false)).await;
-        }
-        self.set_managed_gateway(true)?;
+    /// Waits until the gateway on the health port is ready and, when `replacing` names the
+    /// generation of the gateway being replaced, until a newer generation answers.
+    async fn wait_ready(&self, docker: &Docker, config: &crate::state::Config, replacing: Option<u64>) -> Result<()> {
         let spinner = crate::progress::step("waiting for the gateway to be ready");
         let started = Instant::now();
         loop {
-            if let Some((200, _)) = http_get(config.health_port, "/ready").await {
-                break;
+            if let Some((200, body)) = http_get(config.health_port, "/status").await {
+                let status: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                let generation = status["generation"].as_u64();
+                if status["ready"] == true && generation.is_some() && generation != replacing {
+                    break;
+                }
             }
             let status = docker.container_status(CONTAINER).await?;
-            if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) || started.elapsed() > Duration::from_secs(30) {
+            if matches!(status, Status::Stopped | Status::Missing | Status::Restarting)
+                || started.elapsed() > Duration::from_secs(30)
+            {
                 drop(spinner);
                 let logs = docker.logs_tail(CONTAINER, 15).await;
-                fail!(Timeout, "the gateway did not become ready (container {status}); last log lines:\n{}", logs.trim_end());
+                fail!(
+                    Timeout,
+                    "the gateway did not become ready (container {status}); last log lines:\n{}",
+                    logs.trim_end()
+                );
             }
-            tokio::time::sleep(Duration::from_millis(200)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         drop(spinner);
         Ok(())
@@ -173,6 +245,14 @@ impl Platform {
             let result = docker.stop_container(CONTAINER, 35).await;
             drop(spinner);
             result?;
+        }
+        // Replaced gateways still draining end their sessions now (57P01).
+        let instance = self.state.config()?.instance;
+        for (name, running) in docker.retired_gateways(&instance).await? {
+            if running {
+                docker.stop_container(&name, 10).await?;
+            }
+            docker.remove_container(&name).await?;
         }
         let controller = docker.inspect_container(CONTROLLER).await?;
         let labels = controller.and_then(|c| c.config).and_then(|c| c.labels).unwrap_or_default();
@@ -199,6 +279,13 @@ impl Platform {
             image: docker.container_image(CONTAINER).await?,
             ready,
             controller: docker.container_status(CONTROLLER).await?.to_string(),
+            draining: docker
+                .retired_gateways(&config.instance)
+                .await?
+                .into_iter()
+                .filter(|(_, r)| *r)
+                .map(|(n, _)| n)
+                .collect(),
             gateway,
             port: config.gateway_port,
             health_port: config.health_port,

@@ -32,6 +32,9 @@ pub(crate) use error::fail;
 pub use error::{Error, Result};
 pub use setup::SetupRequest;
 
+/// How long a replaced managed gateway may serve its open sessions by default (`--drain`).
+pub const DEFAULT_DRAIN: std::time::Duration = std::time::Duration::from_secs(3600);
+
 use crate::state::{Config, Phase, StateDir, Tenant, TenantId, container_name};
 
 /// A random password of 32 letters and digits (about 190 bits).

@@ -211,6 +211,29 @@ impl GatewayProc {
         gw
     }
 
+    /// Starts a second `pgs gateway run` on the same ports, which takes the listeners over from
+    /// this one; waits until it accepts. Its log is `gateway-2.log` in the state dir.
+    pub fn successor(&self, home: &Home, extra: &[&str]) -> Self {
+        let listen = format!("127.0.0.1:{}", self.port);
+        let health_listen = format!("127.0.0.1:{}", self.health);
+        let mut args = vec!["gateway", "run", "--listen", &listen, "--health-listen", &health_listen];
+        args.extend(extra);
+        let log_path = home.path().join("gateway-2.log");
+        let log = std::fs::File::create(&log_path).unwrap();
+        let child = home.cmd(&args).stdout(std::process::Stdio::null()).stderr(log).spawn().unwrap();
+        let gw = Self { child, port: self.port, health: self.health };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !std::fs::read_to_string(&log_path).unwrap_or_default().contains("gateway listening") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "successor not listening: {}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        gw
+    }
+
     /// GETs a path on the health port: (status, body).
     pub fn http(&self, path: &str) -> (u16, String) {
         use std::io::{Read, Write};
