@@ -34,7 +34,10 @@ fn running(container: &str) -> bool {
 fn metric(gw: &GatewayProc, line_start: &str) -> String {
     let (_, body) = gw.http("/metrics");
     body.lines()
-        .find_map(|l| l.strip_prefix(line_start).map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(line_start).filter(|r| r.starts_with([' ', '{'])).and_then(|r| r.rsplit(' ').next())
+        })
+        .map(str::to_string)
         .unwrap_or_else(|| panic!("no {line_start} in metrics:\n{body}"))
 }
 
@@ -51,7 +54,10 @@ fn idle_tenants_are_suspended_and_woken_by_their_clients() {
     assert!(docker_health.contains("NONE"), "no per-tenant healthcheck process: {docker_health}");
     let url = url(&home, &t);
     // Settings derived from --memory, and the operator's override.
-    let (ok, out, err) = psql(&url, "SELECT current_setting('max_connections'), current_setting('shared_buffers'), current_setting('work_mem')");
+    let (ok, out, err) = psql(
+        &url,
+        "SELECT current_setting('max_connections'), current_setting('shared_buffers'), current_setting('work_mem')",
+    );
     assert!(ok, "{err}");
     assert_eq!(out, "64|64MB|8MB");
 

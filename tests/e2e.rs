@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{GatewayProc, Home, free_port, psql, unique};
+use common::{GatewayProc, Home, finished, free_port, pgbench, pgbench_clean, psql, psql_bg, unique};
 
 /// The scenario after setup, against whichever gateway serves `home`'s gateway port.
 fn scenario(home: &Home) {
@@ -50,7 +50,14 @@ fn scenario(home: &Home) {
 fn new_user_with_the_managed_gateway() {
     let (port, health) = (free_port().to_string(), free_port().to_string());
     let home = Home::with_setup(&[
-        "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", &port, "--health-port", &health,
+        "--domain",
+        "pgs.test",
+        "--self-signed",
+        "--yes",
+        "--gateway-port",
+        &port,
+        "--health-port",
+        &health,
     ]);
     let status = home.json(&["gateway", "status", "--json"]);
     assert_eq!(status["status"], "running", "{status}");
@@ -83,7 +90,14 @@ fn new_user_with_the_managed_gateway() {
     // installation's `gateway stop` then leaves the other's running gateway alone.
     let (port2, health2) = (free_port().to_string(), free_port().to_string());
     let other = Home::with_setup(&[
-        "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", &port2, "--health-port", &health2,
+        "--domain",
+        "pgs.test",
+        "--self-signed",
+        "--yes",
+        "--gateway-port",
+        &port2,
+        "--health-port",
+        &health2,
     ]);
     assert_eq!(other.json(&["gateway", "status", "--json"])["ready"], true);
     let err = home.fails(&["gateway", "stop"]);
@@ -98,4 +112,86 @@ fn new_user_with_the_gateway_in_the_foreground() {
     let home = Home::with_setup(&["--domain", "pgs.test", "--self-signed", "--yes", "--no-gateway"]);
     let _gw = GatewayProc::start(&home, &[]);
     scenario(&home);
+}
+
+/// This test binary's `pgs` with a few bytes appended: the same program, another hash, so
+/// another gateway image (what an upgrade of pgs brings).
+fn another_build(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("pgs-next");
+    let mut bytes = std::fs::read(common::pgs_bin()).unwrap();
+    bytes.extend(format!("\0{}", unique("build")).as_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn the_managed_gateway_is_replaced_refusing_no_one_and_restarts_after_a_crash() {
+    let (port, health) = (free_port().to_string(), free_port().to_string());
+    let home = Home::with_setup(&[
+        "--domain",
+        "pgs.test",
+        "--self-signed",
+        "--yes",
+        "--gateway-port",
+        &port,
+        "--health-port",
+        &health,
+    ]);
+    let id = unique("rep");
+    let url = home.create(&id)["url"].as_str().unwrap().to_string();
+    let init = std::process::Command::new("pgbench").args(["-i", "-s", "1", "-q", &url]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let before = home.json(&["gateway", "status", "--json"]);
+
+    let long = psql_bg(&url, "SELECT pg_sleep(60)");
+    let steady = pgbench(&url, &["-S", "-c", "8", "-j", "2", "-T", "6"]);
+    let reconnecting = pgbench(&url, &["-S", "-C", "-c", "2", "-T", "6"]);
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // An upgrade: `pgs gateway start` from another build replaces the running gateway.
+    let dir = tempfile::tempdir().unwrap();
+    let next = another_build(dir.path());
+    let out = std::process::Command::new(&next)
+        .args(["gateway", "start", "--drain", "4s"])
+        .env("PGS_HOME", home.path())
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
+    let replaced = std::time::Instant::now();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let after = home.json(&["gateway", "status", "--json"]);
+    assert_ne!(after["image"], before["image"], "{after}");
+    assert!(after["gateway"]["generation"].as_u64() > before["gateway"]["generation"].as_u64(), "{after}");
+    assert_eq!(after["draining"].as_array().map(Vec::len), Some(1), "{after}");
+
+    pgbench_clean(steady, "steady sessions");
+    pgbench_clean(reconnecting, "a connection per transaction");
+    let (ok, text) = finished(long);
+    assert!(!ok && text.contains("the gateway is restarting, reconnect"), "{text}");
+    assert!(replaced.elapsed() >= Duration::from_secs(3), "ended before the drain deadline");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !home.json(&["gateway", "status", "--json"])["draining"].as_array().is_some_and(Vec::is_empty) {
+        assert!(std::time::Instant::now() < deadline, "the replaced gateway did not exit after its drain deadline");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // A crash: Docker restarts the container, and it serves again within 2 s.
+    let pid = common::docker(&["inspect", "-f", "{{.State.Pid}}", "pgs-gateway"]);
+    let killed = std::time::Instant::now();
+    std::process::Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap();
+    while !psql(&url, "SELECT 1").0 {
+        assert!(killed.elapsed() < Duration::from_secs(10), "the gateway did not come back after a crash");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let back = killed.elapsed();
+    eprintln!("serving again {back:?} after the crash");
+    assert!(back < Duration::from_secs(2), "serving again only after {back:?}");
+    std::process::Command::new(&next)
+        .args(["gateway", "stop"])
+        .env("PGS_HOME", home.path())
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
 }

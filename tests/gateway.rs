@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{GatewayProc, Home, psql, unique};
+use common::{GatewayProc, Home, finished, pgbench, pgbench_clean, psql, psql_bg, unique};
 
 /// A libpq connection string for `user` through the gateway, without SNI (by IP).
 fn by_ip(gw: &GatewayProc, user: &str, password: &str, extra: &str) -> String {
@@ -68,14 +68,20 @@ fn sni_verify_full_routes_each_tenant_to_its_own_data() {
     let deadline = Instant::now() + Duration::from_secs(3);
     let metrics = loop {
         let (_, metrics) = gw.http("/metrics");
-        if metrics.contains("pgs_gateway_handshake_errors_total 1") || Instant::now() > deadline {
+        if metrics.contains("pgs_gateway_handshake_errors_total{generation=\"1\"} 1") || Instant::now() > deadline {
             break metrics;
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{a}\"}} 1")), "{metrics}");
-    assert!(metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{tenant=\"{b}\"}} 2")), "{metrics}");
-    assert!(metrics.contains("pgs_gateway_handshake_errors_total 1"), "{metrics}");
+    assert!(
+        metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{generation=\"1\",tenant=\"{a}\"}} 1")),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("pgs_gateway_tenant_sessions_total{{generation=\"1\",tenant=\"{b}\"}} 2")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pgs_gateway_handshake_errors_total{generation=\"1\"} 1"), "{metrics}");
 }
 
 #[test]
@@ -181,7 +187,7 @@ fn ctrl_c_in_psql_cancels_the_query_through_the_gateway() {
     assert!(err.contains("canceling statement due to user request"), "{err}\n{}", home.gateway_log());
     assert!(took < Duration::from_secs(2), "cancel took {took:?}");
     let (_, metrics) = gw.http("/metrics");
-    assert!(metrics.contains("pgs_gateway_cancel_requests_total 1"), "{metrics}");
+    assert!(metrics.contains("pgs_gateway_cancel_requests_total{generation=\"1\"} 1"), "{metrics}");
 }
 
 fn raw(gw: &GatewayProc) -> TcpStream {
@@ -517,7 +523,11 @@ fn gssencmode_prefer_with_kerberos_credentials_falls_back_to_tls() {
     };
     let gssenc_requests = || {
         let (_, metrics) = gw.http("/metrics");
-        metrics.lines().find_map(|l| l.strip_prefix("pgs_gateway_gssenc_requests_total ")).unwrap_or("?").to_string()
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("pgs_gateway_gssenc_requests_total{generation=\"1\"} "))
+            .unwrap_or("?")
+            .to_string()
     };
     assert_eq!(gssenc_requests(), "0");
     // Holding a ticket, libpq opens with GSSENCRequest; `N` sends it on to TLS on the same socket.
@@ -525,42 +535,6 @@ fn gssencmode_prefer_with_kerberos_credentials_falls_back_to_tls() {
     assert!(ok, "{err}\n{}", home.gateway_log());
     assert_eq!(out, id);
     assert_eq!(gssenc_requests(), "1", "libpq with a ticket must have asked for GSS encryption first");
-}
-
-/// `pgbench ARGS URL`, in the background, output captured.
-fn pgbench(url: &str, args: &[&str]) -> std::process::Child {
-    std::process::Command::new("pgbench")
-        .args(args)
-        .arg(url)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-/// Waits for pgbench; panics unless it ran transactions and none failed. Returns its output.
-fn pgbench_clean(child: std::process::Child, what: &str) -> String {
-    let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "{what}: pgbench failed:\n{text}");
-    assert!(text.contains("number of failed transactions: 0 "), "{what}:\n{text}");
-    assert!(!text.contains("error"), "{what}:\n{text}");
-    text
-}
-
-/// `psql URL -c SQL` in the background, output captured.
-fn psql_bg(url: &str, sql: &str) -> std::process::Child {
-    std::process::Command::new("psql")
-        .args([url, "-X", "-A", "-t", "-c", sql])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn finished(child: std::process::Child) -> (bool, String) {
-    let out = child.wait_with_output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
 #[test]
@@ -612,5 +586,11 @@ fn a_new_gateway_takes_over_refusing_no_one_while_the_old_one_drains() {
     assert!(!ok && text.contains("the gateway is restarting, reconnect"), "{text}");
     assert!(ended_after >= Duration::from_secs(7), "ended after {ended_after:?}, before the drain deadline");
     assert!(old.wait_exit(10), "the old gateway did not exit after draining");
+    // Metrics name the generation; the cancel was counted by the new one and passed on.
+    let (_, metrics) = new.http("/metrics");
+    assert!(metrics.contains("generation=\"2\"} 1") && metrics.contains("pgs_gateway_info{"), "{metrics}");
+    assert!(metrics.contains("pgs_gateway_cancel_requests_total{generation=\"2\"} 1"), "{metrics}");
+    let log = std::fs::read_to_string(home.path().join("gateway-2.log")).unwrap();
+    assert!(log.contains("cancel_passed_to_other_generation"), "{log}");
     assert!(psql(&url, "SELECT 1").0, "the new gateway serves");
 }

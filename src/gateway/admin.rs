@@ -52,7 +52,7 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
         "/ready" if gw.ready() => ("200 OK", "text/plain", "ready\n".into()),
         "/ready" => ("503 Service Unavailable", "text/plain", "not ready: routes or certificate not loaded\n".into()),
         "/metrics" => {
-            let mut body = gw.metrics.render();
+            let mut body = super::metrics::with_generation(&gw.metrics.render(), gw.generation);
             if let Ok(tenants) = gw.state.tenants() {
                 body.push_str(&super::metrics::render_tenant_states(&tenants));
                 body.push_str(&super::metrics::render_backups(&tenants));

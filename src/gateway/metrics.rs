@@ -230,6 +230,34 @@ impl Metrics {
     }
 }
 
+/// Adds the label `generation="N"` to every sample of the gateway's own series (`pgs_gateway_*`),
+/// so that series of a replaced gateway and of its successor never mix; and states this
+/// gateway's version and generation in `pgs_gateway_info`.
+pub fn with_generation(text: &str, generation: u64) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 4);
+    let _ = writeln!(
+        out,
+        "# HELP pgs_gateway_info This gateway's version and generation.\n# TYPE pgs_gateway_info gauge\n\
+         pgs_gateway_info{{version=\"{}\",generation=\"{generation}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    for line in text.lines() {
+        let sample = line.starts_with("pgs_gateway_");
+        match line.find(['{', ' ']) {
+            Some(i) if sample && line.as_bytes()[i] == b'{' => {
+                let _ = writeln!(out, "{}{{generation=\"{generation}\",{}", &line[..i], &line[i + 1..]);
+            }
+            Some(i) if sample => {
+                let _ = writeln!(out, "{}{{generation=\"{generation}\"}}{}", &line[..i], &line[i..]);
+            }
+            _ => {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    out
+}
+
 /// Tenants by state as recorded (`running`, `suspended`, `stopped`, `creating`), from
 /// `tenants.json` when scraped.
 pub fn render_tenant_states(tenants: &crate::state::Tenants) -> String {
@@ -282,4 +310,19 @@ pub fn render_backups(tenants: &crate::state::Tenants) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_gateway_sample_carries_the_generation() {
+        let text = "# HELP pgs_gateway_x X.\npgs_gateway_x 3\npgs_gateway_y{tenant=\"t1\"} 4\npgs_tenants{state=\"running\"} 1\n";
+        let out = with_generation(text, 7);
+        assert!(out.contains("pgs_gateway_x{generation=\"7\"} 3\n"), "{out}");
+        assert!(out.contains("pgs_gateway_y{generation=\"7\",tenant=\"t1\"} 4\n"), "{out}");
+        assert!(out.contains("pgs_tenants{state=\"running\"} 1\n"), "{out}");
+        assert!(out.contains("pgs_gateway_info{version=") && out.contains("generation=\"7\"} 1"), "{out}");
+    }
 }

@@ -297,3 +297,40 @@ pub fn psql(conninfo: &str, sql: &str) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stderr).trim().to_string(),
     )
 }
+
+/// `pgbench ARGS URL`, in the background, output captured.
+pub fn pgbench(url: &str, args: &[&str]) -> std::process::Child {
+    std::process::Command::new("pgbench")
+        .args(args)
+        .arg(url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for pgbench; panics unless it ran transactions and none failed. Returns its output.
+pub fn pgbench_clean(child: std::process::Child, what: &str) -> String {
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{what}: pgbench failed:\n{text}");
+    assert!(text.contains("number of failed transactions: 0 "), "{what}:\n{text}");
+    assert!(!text.contains("error"), "{what}:\n{text}");
+    text
+}
+
+/// `psql URL -c SQL` in the background, output captured.
+pub fn psql_bg(url: &str, sql: &str) -> std::process::Child {
+    std::process::Command::new("psql")
+        .args([url, "-X", "-A", "-t", "-c", sql])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for a background command: (success, stdout and stderr).
+pub fn finished(child: std::process::Child) -> (bool, String) {
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
