@@ -195,3 +195,67 @@ fn the_managed_gateway_is_replaced_refusing_no_one_and_restarts_after_a_crash() 
         .output()
         .unwrap();
 }
+
+/// Connects with psql in a loop until `stop`: (attempts, failed attempts, longest connect).
+fn probe_connects(url: String, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<(u32, u32, Duration)> {
+    std::thread::spawn(move || {
+        let (mut attempts, mut failed, mut longest) = (0, 0, Duration::ZERO);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let t = std::time::Instant::now();
+            attempts += 1;
+            if !psql(&url, "SELECT 1").0 {
+                failed += 1;
+            }
+            longest = longest.max(t.elapsed());
+        }
+        (attempts, failed, longest)
+    })
+}
+
+#[test]
+fn an_installation_of_the_previous_release_is_upgraded() {
+    let prev = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/previous-release/pgs");
+    assert!(prev.exists(), "{} is missing: tests/run.sh builds it (tests/previous-release.sh)", prev.display());
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_path_buf();
+    let old = |args: &[&str]| {
+        let out = std::process::Command::new(&prev).args(args).env("PGS_HOME", &state).env_remove("DOCKER_HOST").output().unwrap();
+        assert!(out.status.success(), "previous release: pgs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let (port, health) = (free_port().to_string(), free_port().to_string());
+    let image = common::image();
+    old(&["setup", "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", &port, "--health-port", &health, "--image", &image]);
+    // From here on the current binary manages the same state dir (and cleans up after the test).
+    let home = Home::adopt(dir);
+    let (id, off) = (unique("upg"), unique("upg"));
+    let doc: serde_json::Value = serde_json::from_str(&old(&["create", &id, "--json"])).unwrap();
+    old(&["create", &off]);
+    old(&["disable-access", &off]);
+    let url = doc["url"].as_str().unwrap().to_string();
+    assert!(psql(&url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('made by the previous release')").0);
+    let legacy = common::docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "pgs-gateway"]);
+    assert_ne!(legacy.trim(), "host", "the previous release's gateway publishes its port through Docker");
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let probe = probe_connects(url.clone(), stop.clone());
+    std::thread::sleep(Duration::from_millis(500));
+    let started = std::time::Instant::now();
+    home.ok(&["gateway", "start"]);
+    let took = started.elapsed();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (attempts, failed, longest) = probe.join().unwrap();
+    eprintln!("upgrade from the previous release: `gateway start` {took:?}; {failed} of {attempts} connection attempts failed; longest connect {longest:?}");
+
+    // Everything carried over: the gateway now runs in the host network, the tenant's data and
+    // password, the other tenant's access flag.
+    assert_eq!(common::docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "pgs-gateway"]).trim(), "host");
+    let (ok, out, err) = psql(&url, "SELECT v FROM kept");
+    assert!(ok && out == "made by the previous release", "{err}");
+    let url_off = home.json(&["info", &off, "--json", "--show-password"])["url"].as_str().unwrap().to_string();
+    let (ok, _, err) = psql(&url_off, "SELECT 1");
+    assert!(!ok && err.contains("does not accept external connections"), "{err}");
+    assert_eq!(home.json(&["gateway", "status", "--json"])["controller"], "running");
+    home.ok(&["gateway", "stop"]);
+}

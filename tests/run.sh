@@ -3,7 +3,8 @@
 # Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME, a Kerberos KDC for
 # gssencmode, HAProxy as the TLS front of the S3 test server), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000), pg8000's own test suite
-# (from its source distribution, for tests/driver_suite.rs) and cargo-nextest.
+# (from its source distribution, for tests/driver_suite.rs), cargo-nextest, and the previous
+# release of pgs (tests/previous-release.sh, for the upgrade test).
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,5 +43,7 @@ command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pi
 tests/clients/pg8000_suite/fetch.sh "${CARGO_TARGET_DIR:-target}/pg8000-suite"
 
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+# The previous release, for the upgrade test.
+tests/previous-release.sh
 
 exec cargo nextest run --no-fail-fast "$@"

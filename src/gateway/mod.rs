@@ -181,7 +181,7 @@ async fn listeners(
     generation: u64,
 ) -> Result<(std::net::TcpListener, std::net::TcpListener, Option<handover::Taken>)> {
     let bind_health = |addr| async move {
-        bind(addr, Duration::ZERO)
+        bind(addr, opts.bind_retry)
             .await
             .with_context(|| format!("cannot listen on {addr} for health checks (choose another with --health-listen)"))
     };
