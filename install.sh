@@ -31,7 +31,7 @@ install -Dm644 completions/pgs.fish "$PREFIX/share/fish/vendor_completions.d/pgs
 echo "installed $PREFIX/bin/pgs and completions for bash, zsh and fish"
 
 if [ "$with_systemd" = 1 ]; then
-  for unit in templates/*.service templates/*.timer; do
+  for unit in templates/*.service templates/*.socket templates/*.timer; do
     [ -e "$unit" ] || continue
     sed "s#@PGS@#$PREFIX/bin/pgs#g" "$unit" > "/etc/systemd/system/$(basename "$unit")"
     echo "installed /etc/systemd/system/$(basename "$unit")"

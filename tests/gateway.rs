@@ -594,3 +594,59 @@ fn a_new_gateway_takes_over_refusing_no_one_while_the_old_one_drains() {
     assert!(log.contains("cancel_passed_to_other_generation"), "{log}");
     assert!(psql(&url, "SELECT 1").0, "the new gateway serves");
 }
+
+#[test]
+fn socket_activated_gateway_replaces_itself_on_sigusr2_and_tells_systemd() {
+    let home = Home::new();
+    let (port, health) = (common::free_port(), common::free_port());
+    home.ok(&["setup", "--yes", "--no-gateway", "--gateway-port", &port.to_string()]);
+    let id = unique("usr2");
+    let url = home.create(&id)["url"].as_str().unwrap().to_string();
+    // systemd's part, played by systemd-socket-activate: the sockets, and a notify socket.
+    let notify_path = home.path().join("notify.sock");
+    let notify = std::os::unix::net::UnixDatagram::bind(&notify_path).unwrap();
+    notify.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let log = std::fs::File::create(home.path().join("gateway.log")).unwrap();
+    let mut first = std::process::Command::new("systemd-socket-activate")
+        .args(["-l", &format!("127.0.0.1:{port}"), "-l", &format!("127.0.0.1:{health}")])
+        .args(["-E", &format!("PGS_HOME={}", home.path().display()), "-E", &format!("NOTIFY_SOCKET={}", notify_path.display())])
+        .arg(common::pgs_bin())
+        .args(["gateway", "run", "--listen", &format!("127.0.0.1:{port}"), "--health-listen", "127.0.0.1:1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let next_notice = || {
+        let mut buf = [0u8; 512];
+        let n = notify.recv(&mut buf).unwrap_or_else(|e| panic!("no notification ({e}):\n{}", home.gateway_log()));
+        let text = String::from_utf8_lossy(&buf[..n]).to_string();
+        let pid: u32 = text.lines().find_map(|l| l.strip_prefix("MAINPID=")).and_then(|p| p.parse().ok()).expect("MAINPID");
+        assert!(text.contains("READY=1"), "{text}");
+        pid
+    };
+    // The first connection makes systemd-socket-activate start the gateway on its sockets.
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    assert!(ok, "{err}\n{}", home.gateway_log());
+    let main = next_notice();
+    assert_eq!(main, first.id(), "the socket-activated process is the main process");
+    assert!(home.gateway_log().contains("socket activation"), "{}", home.gateway_log());
+
+    // `systemctl reload`: SIGUSR2 starts the binary again; the new process takes over, becomes
+    // the main process, and the old one drains and exits.
+    let init = std::process::Command::new("pgbench").args(["-i", "-q", &url]).output().unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let load = pgbench(&url, &["-S", "-C", "-c", "2", "-T", "4"]);
+    std::thread::sleep(Duration::from_millis(1000));
+    std::process::Command::new("kill").args(["-USR2", &main.to_string()]).status().unwrap();
+    let successor = next_notice();
+    assert_ne!(successor, main);
+    let exited = Instant::now();
+    while first.try_wait().unwrap().is_none() {
+        assert!(exited.elapsed() < Duration::from_secs(10), "the old process did not exit: {}", home.gateway_log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pgbench_clean(load, "a connection per transaction across the reload");
+    let (ok, _, err) = psql(&url, "SELECT 1");
+    std::process::Command::new("kill").arg(successor.to_string()).status().unwrap();
+    assert!(ok, "{err}\n{}", home.gateway_log());
+}

@@ -152,6 +152,35 @@ enum Exit {
     HandedOver(Duration),
 }
 
+/// SIGUSR2: starts this program again, from its path on disk (an upgraded binary, say), with the
+/// same arguments; the new process takes the listeners over and this one drains (`systemctl
+/// reload` with the unit in `templates/`).
+fn spawn_successor() {
+    let mut args = std::env::args_os();
+    let Some(program) = args.next() else { return };
+    let spawned = tokio::process::Command::new(&program)
+        .args(args)
+        .env_remove("LISTEN_FDS")
+        .env_remove("LISTEN_PID")
+        .env_remove("LISTEN_FDNAMES")
+        .stdin(std::process::Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(mut child) => {
+            tracing::info!(pid = child.id(), "SIGUSR2: started a new gateway process to take over");
+            // Reap it should it fail before this one exits.
+            tokio::spawn(async move {
+                if let Ok(status) = child.wait().await
+                    && !status.success()
+                {
+                    tracing::error!(%status, "the new gateway process failed: this one goes on serving");
+                }
+            });
+        }
+        Err(e) => tracing::error!(program = %program.to_string_lossy(), error = %e, "SIGUSR2: cannot start a new gateway process"),
+    }
+}
+
 /// Binds a TCP listener (SO_REUSEADDR, backlog 1024), retrying for up to `retry` while another
 /// process holds the address.
 async fn bind(addr: SocketAddr, retry: Duration) -> std::io::Result<std::net::TcpListener> {
@@ -185,6 +214,12 @@ async fn listeners(
             .await
             .with_context(|| format!("cannot listen on {addr} for health checks (choose another with --health-listen)"))
     };
+    // A running gateway of this state dir hands its listeners over, and drains once this one
+    // accepts. Under systemd both have the socket unit's listeners anyway: only the drain matters.
+    let taken = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation).await;
+    if let Some(t) = &taken {
+        tracing::info!(from_generation = t.from, "taking over from the running gateway");
+    }
     let mut fds = listenfd::ListenFd::from_env();
     if let Ok(Some(client)) = fds.take_tcp_listener(0) {
         let health = match fds.take_tcp_listener(1) {
@@ -192,16 +227,18 @@ async fn listeners(
             _ => bind_health(opts.health_listen).await?,
         };
         tracing::info!("listening on the sockets systemd passed (socket activation)");
-        return Ok((client, health, None));
+        return Ok((client, health, taken));
     }
-    if let Some(taken) = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation).await {
-        let (from, matches) = (taken.from, taken.client.local_addr().ok() == Some(opts.listen));
-        let client = if matches { taken.client.try_clone()? } else { bind(opts.listen, opts.bind_retry).await? };
+    if let Some(taken) = taken {
+        // The predecessor's sockets as they are: a changed --listen applies on a fresh start.
+        let client = taken.client.try_clone()?;
+        if client.local_addr().ok() != Some(opts.listen) {
+            tracing::warn!(listen = %opts.listen, "kept the running gateway's client socket, which listens elsewhere");
+        }
         let health = match &taken.health {
-            Some(h) if h.local_addr().ok() == Some(opts.health_listen) => h.try_clone()?,
-            _ => bind_health(opts.health_listen).await?,
+            Some(h) => h.try_clone()?,
+            None => bind_health(opts.health_listen).await?,
         };
-        tracing::info!(from_generation = from, "took the listeners over from the running gateway");
         return Ok((client, health, Some(taken)));
     }
     let client = bind(opts.listen, opts.bind_retry).await.with_context(|| {
@@ -267,11 +304,15 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         listen = %opts.listen, health = %opts.health_listen, generation, version = env!("CARGO_PKG_VERSION"),
         "gateway listening"
     );
+    // Under systemd (Type=notify): ready, and this process is the service's main process now
+    // (also when it replaced the previous one on `systemctl reload`).
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::MainPid(std::process::id()), sd_notify::NotifyState::Ready]);
 
     let tracker = TaskTracker::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.max_connections));
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
     let exit = loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -307,6 +348,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
             }
             _ = term.recv() => break Exit::Signal,
             _ = int.recv() => break Exit::Signal,
+            _ = usr2.recv() => spawn_successor(),
             Some(handover::Event::HandedOver { drain, to }) = events.recv() => {
                 tracing::info!(to_generation = to, "the new gateway accepts now: this one stops accepting");
                 break Exit::HandedOver(drain);
