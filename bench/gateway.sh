@@ -10,6 +10,11 @@
 # Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
 # Memory: gateway RSS growth with 1,000 sessions open through it.
 #
+# Replacement: connect-to-first-row latency (bench/connect_probe.py, 4 threads) while a second
+# gateway takes the listeners over from (b), against the same probe without a replacement, and
+# failed transactions of a steady pgbench across it.
+#
+#   PGS_BENCH_ONLY="throughput memory replace" (the default: all three sections; name a subset)
 #   bench/gateway.sh [SECONDS [ROUNDS]]  (default 15 s per measurement, 1 round; with several
 #                                   rounds every target is measured once per round, in turn, and
 #                                   the median is reported, so slow drifts of the machine hit all
@@ -19,6 +24,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
 rounds="${2:-1}"
+only=" ${PGS_BENCH_ONLY:-throughput memory replace} "
+want() { [[ "$only" == *" $1 "* ]]; }
 image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
 pgs="${PGS:-target/release/pgs}"
 [ -x "$pgs" ] || cargo build --release --quiet
@@ -136,6 +143,8 @@ declare -A target=(
   [e]="host=127.0.0.1 port=$haproxy_port user=$tenant dbname=$tenant sslmode=require"
   [f]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_tcp_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
 )
+ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
+if want throughput; then
 tps() {
   local out
   out=$(pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>&1) || { echo "pgbench failed for $1: $(tail -2 <<<"$out")" >&2; echo 0; return; }
@@ -152,7 +161,6 @@ for k in a b f c e; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
 [ "$rounds" -gt 1 ] && for k in a b f c d e; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
 grep -Eq 'backend(=|":)"?unix' "$work/gateway.log" || echo "warning: gateway (b) did not dial the Unix socket" >&2
 
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 echo "pgbench -S -c 16 -j 2, ${secs}s each, median of $rounds round(s) (TPS)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
@@ -166,8 +174,10 @@ printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix so
 printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s\n' "${connect[f]}" "$(ratio "${connect[f]}" "${connect[a]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
 printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${connect[e]}" "$(ratio "${connect[e]}" "${connect[a]}")"
+fi
 
 # Memory: 1,000 idle sessions held open through the gateway.
+if want memory; then
 rss() { awk '/VmRSS/ {print $2}' "/proc/$gw_pid/status"; }
 before=$(rss)
 # pgbench opens its 1,000 connections one by one (TLS + SCRAM each): wait until all are open.
@@ -180,3 +190,36 @@ open=$(sessions)
 during=$(rss)
 wait "$load" || true
 echo "memory with $open sessions open: RSS ${before} kB -> ${during} kB, $(awk -v a="$before" -v b="$during" -v n="$open" 'BEGIN { printf "%.1f", (b - a) / (n ? n : 1) }') kB per session"
+fi
+
+if want replace; then
+  # The same probe twice: once undisturbed, once while a new gateway process (same binary, same
+  # ports) takes the listeners over from (b), 2 s into the window. A steady pgbench runs across
+  # the replacement too; the old gateway drains it (--takeover-drain longer than the run).
+  probe() { python3 bench/connect_probe.py "${target[b]}" "$1" 4; }
+  field_of() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1"; }
+  quiet=$(probe "$secs")
+  pgbench -n -S -c 8 -j 2 -T "$((secs + 2))" "${target[b]}" >"$work/replace-pgbench.log" 2>&1 &
+  steady_pid=$!
+  probe "$secs" >"$work/during.json" &
+  probe_pid=$!
+  sleep 2
+  replaced_at=$(date +%s.%N)
+  "$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" --takeover-drain 10m >"$work/gateway-next.log" 2>&1 &
+  old_pid=$gw_pid
+  gw_pid=$!
+  wait "$probe_pid"
+  during=$(cat "$work/during.json")
+  steady_ok=yes
+  wait "$steady_pid" || steady_ok=no
+  for _ in $(seq 100); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+  old_left=$(awk -v a="$replaced_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  echo "replacement of the gateway (connect to first row, 4 threads, ${secs}s windows)"
+  printf '  without replacement: %5d attempts, %d failed, p50 %6.1f ms, p99 %6.1f ms, longest %6.1f ms\n' \
+    "$(field_of "$quiet" attempts)" "$(field_of "$quiet" failures)" "$(field_of "$quiet" p50_ms)" "$(field_of "$quiet" p99_ms)" "$(field_of "$quiet" max_ms)"
+  printf '  with replacement:    %5d attempts, %d failed, p50 %6.1f ms, p99 %6.1f ms, longest %6.1f ms   longest ratio %s\n' \
+    "$(field_of "$during" attempts)" "$(field_of "$during" failures)" "$(field_of "$during" p50_ms)" "$(field_of "$during" p99_ms)" "$(field_of "$during" max_ms)" \
+    "$(ratio "$(field_of "$during" max_ms)" "$(field_of "$quiet" max_ms)")"
+  echo "  steady pgbench -S -c 8 across it: $(grep -E '^number of failed' "$work/replace-pgbench.log" || echo 'no summary') (exit ok: $steady_ok)"
+  echo "  the old gateway exited ${old_left}s after the new one started (its sessions had ended)"
+fi

@@ -609,19 +609,36 @@ fn socket_activated_gateway_replaces_itself_on_sigusr2_and_tells_systemd() {
     let log = std::fs::File::create(home.path().join("gateway.log")).unwrap();
     let mut first = std::process::Command::new("systemd-socket-activate")
         .args(["-l", &format!("127.0.0.1:{port}"), "-l", &format!("127.0.0.1:{health}")])
-        .args(["-E", &format!("PGS_HOME={}", home.path().display()), "-E", &format!("NOTIFY_SOCKET={}", notify_path.display())])
+        .args([
+            "-E",
+            &format!("PGS_HOME={}", home.path().display()),
+            "-E",
+            &format!("NOTIFY_SOCKET={}", notify_path.display()),
+        ])
         .arg(common::pgs_bin())
         .args(["gateway", "run", "--listen", &format!("127.0.0.1:{port}"), "--health-listen", "127.0.0.1:1"])
         .stdout(std::process::Stdio::null())
         .stderr(log)
         .spawn()
         .unwrap();
+    // Whatever happens, no gateway process outlives the test.
+    struct KillOnDrop(std::sync::Mutex<Vec<u32>>);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            for pid in self.0.lock().unwrap().iter() {
+                let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+            }
+        }
+    }
+    let pids = KillOnDrop(std::sync::Mutex::new(vec![first.id()]));
     let next_notice = || {
         let mut buf = [0u8; 512];
         let n = notify.recv(&mut buf).unwrap_or_else(|e| panic!("no notification ({e}):\n{}", home.gateway_log()));
         let text = String::from_utf8_lossy(&buf[..n]).to_string();
-        let pid: u32 = text.lines().find_map(|l| l.strip_prefix("MAINPID=")).and_then(|p| p.parse().ok()).expect("MAINPID");
+        let pid: u32 =
+            text.lines().find_map(|l| l.strip_prefix("MAINPID=")).and_then(|p| p.parse().ok()).expect("MAINPID");
         assert!(text.contains("READY=1"), "{text}");
+        pids.0.lock().unwrap().push(pid);
         pid
     };
     // The first connection makes systemd-socket-activate start the gateway on its sockets.
@@ -647,6 +664,39 @@ fn socket_activated_gateway_replaces_itself_on_sigusr2_and_tells_systemd() {
     }
     pgbench_clean(load, "a connection per transaction across the reload");
     let (ok, _, err) = psql(&url, "SELECT 1");
-    std::process::Command::new("kill").arg(successor.to_string()).status().unwrap();
     assert!(ok, "{err}\n{}", home.gateway_log());
+}
+
+#[test]
+fn gateways_on_other_ports_of_one_state_dir_are_left_alone() {
+    let home = Home::new();
+    let first = GatewayProc::start(&home, &[]);
+    let (port, health) = (common::free_port(), common::free_port());
+    let log = std::fs::File::create(home.path().join("gateway-other.log")).unwrap();
+    let mut other = home
+        .cmd(&[
+            "gateway",
+            "run",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--health-listen",
+            &format!("127.0.0.1:{health}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let other_log = || std::fs::read_to_string(home.path().join("gateway-other.log")).unwrap_or_default();
+    while !other_log().contains("gateway listening") {
+        assert!(Instant::now() < deadline, "{}", other_log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = other.kill();
+    let _ = other.wait();
+    assert!(!other_log().contains("taking over"), "{}", other_log());
+    let (code, status) = first.http("/status");
+    assert_eq!(code, 200);
+    assert!(status.contains("\"generation\":1"), "{status}");
+    assert!(!home.gateway_log().contains("stops accepting"), "{}", home.gateway_log());
 }

@@ -20,6 +20,7 @@
 
 use std::io::{IoSlice, IoSliceMut};
 use std::mem::MaybeUninit;
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -75,8 +76,10 @@ fn generations(dir: &Path) -> Vec<u64> {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum Request {
-    /// Send me (generation `generation`) your listeners; drain for this long once I accept.
-    Handover { drain_secs: u64, generation: u64 },
+    /// Send me (generation `generation`, to listen on `listen`) your listeners; drain for this
+    /// long once I accept. Declined by a gateway that listens elsewhere (several gateways may
+    /// serve one state dir on different ports).
+    Handover { drain_secs: u64, generation: u64, listen: SocketAddr },
     /// Cancel the query of one of your sessions.
     Cancel { pid: u32, secret: String },
 }
@@ -131,9 +134,9 @@ impl Taken {
 }
 
 /// Asks the newest live gateway of the state dir older than `own` (this gateway's generation)
-/// for its listeners; `None` when none answers. Control sockets of gateways that are gone are
-/// removed on the way.
-pub async fn take_over(dir: &Path, drain: Duration, own: u64) -> Option<Taken> {
+/// that listens on `listen` for its listeners; `None` when none does. Control sockets of
+/// gateways that are gone are removed on the way.
+pub async fn take_over(dir: &Path, drain: Duration, own: u64, listen: SocketAddr) -> Option<Taken> {
     for generation in generations(dir).into_iter().filter(|g| *g < own) {
         let path = socket_path(dir, generation);
         let conn = match UnixStream::connect(&path).await {
@@ -144,7 +147,7 @@ pub async fn take_over(dir: &Path, drain: Duration, own: u64) -> Option<Taken> {
             }
             Err(_) => continue,
         };
-        match tokio::time::timeout(EXCHANGE_TIMEOUT, ask(conn, drain, own)).await {
+        match tokio::time::timeout(EXCHANGE_TIMEOUT, ask(conn, drain, own, listen)).await {
             Ok(Ok(Some(mut taken))) => {
                 taken.from = generation;
                 return Some(taken);
@@ -157,8 +160,8 @@ pub async fn take_over(dir: &Path, drain: Duration, own: u64) -> Option<Taken> {
     None
 }
 
-async fn ask(conn: UnixStream, drain: Duration, own: u64) -> std::io::Result<Option<Taken>> {
-    let request = encode(&Request::Handover { drain_secs: drain.as_secs(), generation: own });
+async fn ask(conn: UnixStream, drain: Duration, own: u64, listen: SocketAddr) -> std::io::Result<Option<Taken>> {
+    let request = encode(&Request::Handover { drain_secs: drain.as_secs(), generation: own, listen });
     let mut conn = conn;
     conn.write_all(&request).await?;
     let mut buf = vec![0u8; MAX_LINE as usize];
@@ -190,7 +193,7 @@ async fn ask(conn: UnixStream, drain: Duration, own: u64) -> std::io::Result<Opt
     let reply: Reply = serde_json::from_slice(buf[..n].trim_ascii_end())
         .map_err(|e| std::io::Error::other(format!("bad handover reply: {e}")))?;
     if !reply.ok {
-        tracing::info!(error = reply.error.as_deref().unwrap_or(""), "a gateway declined the handover");
+        tracing::debug!(error = reply.error.as_deref().unwrap_or(""), "a gateway declined the handover");
         return Ok(None);
     }
     let mut fds = fds.into_iter();
@@ -314,18 +317,29 @@ async fn serve_one(
             };
             conn.write_all(&encode(&Reply { ok, ..Reply::default() })).await
         }
-        Request::Handover { drain_secs, generation: to } => {
-            let fds: Vec<OwnedFd> = {
+        Request::Handover { drain_secs, generation: to, listen } => {
+            let (fds, mine): (Vec<OwnedFd>, Option<SocketAddr>) = {
                 let held = listeners.lock().unwrap_or_else(|e| e.into_inner());
                 match held.as_ref() {
-                    Some(fds) => fds.iter().map(|f| f.try_clone()).collect::<std::io::Result<_>>()?,
-                    None => Vec::new(),
+                    Some(fds) => {
+                        let mine = fds
+                            .first()
+                            .and_then(|f| rustix::net::getsockname(f).ok())
+                            .and_then(|a| SocketAddr::try_from(a).ok());
+                        (fds.iter().map(|f| f.try_clone()).collect::<std::io::Result<_>>()?, mine)
+                    }
+                    None => (Vec::new(), None),
                 }
             };
-            if fds.is_empty() {
-                let reply =
-                    Reply { error: Some("this gateway is stopping and hands over nothing".into()), ..Reply::default() };
-                return conn.write_all(&encode(&reply)).await;
+            let declined = if fds.is_empty() {
+                Some("this gateway is stopping and hands over nothing".to_string())
+            } else if mine != Some(listen) {
+                Some(format!("this gateway listens on {}, not on {listen}", mine.map_or("?".into(), |a| a.to_string())))
+            } else {
+                None
+            };
+            if let Some(error) = declined {
+                return conn.write_all(&encode(&Reply { error: Some(error), ..Reply::default() })).await;
             }
             let reply = encode(&Reply { ok: true, generation, listeners: fds.len(), ..Reply::default() });
             send_with_fds(&conn, &reply, &fds).await?;
@@ -387,8 +401,9 @@ mod tests {
 
     #[test]
     fn requests_are_one_json_line() {
-        let line = encode(&Request::Handover { drain_secs: 5, generation: 2 });
-        assert_eq!(line, b"{\"op\":\"handover\",\"drain_secs\":5,\"generation\":2}\n");
+        let listen = "127.0.0.1:5432".parse().unwrap();
+        let line = encode(&Request::Handover { drain_secs: 5, generation: 2, listen });
+        assert_eq!(line, b"{\"op\":\"handover\",\"drain_secs\":5,\"generation\":2,\"listen\":\"127.0.0.1:5432\"}\n");
         assert!(serde_json::from_slice::<Request>(b"{\"op\":\"cancel\",\"pid\":7,\"secret\":\"01ab\"}").is_ok());
     }
 }

@@ -177,7 +177,9 @@ fn spawn_successor() {
                 }
             });
         }
-        Err(e) => tracing::error!(program = %program.to_string_lossy(), error = %e, "SIGUSR2: cannot start a new gateway process"),
+        Err(e) => {
+            tracing::error!(program = %program.to_string_lossy(), error = %e, "SIGUSR2: cannot start a new gateway process")
+        }
     }
 }
 
@@ -214,27 +216,31 @@ async fn listeners(
             .await
             .with_context(|| format!("cannot listen on {addr} for health checks (choose another with --health-listen)"))
     };
-    // A running gateway of this state dir hands its listeners over, and drains once this one
-    // accepts. Under systemd both have the socket unit's listeners anyway: only the drain matters.
-    let taken = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation).await;
+    let mut fds = listenfd::ListenFd::from_env();
+    let systemd = match fds.take_tcp_listener(0) {
+        Ok(Some(client)) => {
+            let health = match fds.take_tcp_listener(1) {
+                Ok(Some(h)) => h,
+                _ => bind_health(opts.health_listen).await?,
+            };
+            tracing::info!("listening on the sockets systemd passed (socket activation)");
+            Some((client, health))
+        }
+        _ => None,
+    };
+    // A running gateway of this state dir on the same address hands its listeners over, and
+    // drains once this one accepts. Under systemd both have the socket unit's listeners anyway:
+    // only the drain matters.
+    let listen = systemd.as_ref().and_then(|(c, _)| c.local_addr().ok()).unwrap_or(opts.listen);
+    let taken = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation, listen).await;
     if let Some(t) = &taken {
         tracing::info!(from_generation = t.from, "taking over from the running gateway");
     }
-    let mut fds = listenfd::ListenFd::from_env();
-    if let Ok(Some(client)) = fds.take_tcp_listener(0) {
-        let health = match fds.take_tcp_listener(1) {
-            Ok(Some(h)) => h,
-            _ => bind_health(opts.health_listen).await?,
-        };
-        tracing::info!("listening on the sockets systemd passed (socket activation)");
+    if let Some((client, health)) = systemd {
         return Ok((client, health, taken));
     }
     if let Some(taken) = taken {
-        // The predecessor's sockets as they are: a changed --listen applies on a fresh start.
         let client = taken.client.try_clone()?;
-        if client.local_addr().ok() != Some(opts.listen) {
-            tracing::warn!(listen = %opts.listen, "kept the running gateway's client socket, which listens elsewhere");
-        }
         let health = match &taken.health {
             Some(h) => h.try_clone()?,
             None => bind_health(opts.health_listen).await?,
@@ -306,7 +312,8 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     );
     // Under systemd (Type=notify): ready, and this process is the service's main process now
     // (also when it replaced the previous one on `systemctl reload`).
-    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::MainPid(std::process::id()), sd_notify::NotifyState::Ready]);
+    let _ =
+        sd_notify::notify(false, &[sd_notify::NotifyState::MainPid(std::process::id()), sd_notify::NotifyState::Ready]);
 
     let tracker = TaskTracker::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.max_connections));

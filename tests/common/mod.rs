@@ -62,7 +62,8 @@ impl Home {
     /// An installation another program set up in `dir` (the previous release, say): this
     /// fixture manages it from now on and removes its Docker objects at the end.
     pub fn adopt(dir: tempfile::TempDir) -> Self {
-        let config: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
         let instance = config["instance"].as_str().unwrap().to_string();
         Self { dir, instance, image: image() }
     }
