@@ -193,12 +193,15 @@ echo "memory with $open sessions open: RSS ${before} kB -> ${during} kB, $(awk -
 fi
 
 if want replace; then
-  # The same probe twice: once undisturbed, once while a new gateway process (same binary, same
-  # ports) takes the listeners over from (b), 2 s into the window. A steady pgbench runs across
-  # the replacement too; the old gateway drains it (--takeover-drain longer than the run).
+  # The same probe twice, each beside a steady pgbench: once undisturbed, once while a new
+  # gateway process (same binary, same ports) takes the listeners over from (b), 2 s into the
+  # window. The old gateway drains the steady sessions (--takeover-drain longer than the run).
   probe() { python3 bench/connect_probe.py "${target[b]}" "$1" 4; }
   field_of() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['$2'])" "$1"; }
+  pgbench -n -S -c 8 -j 2 -T "$secs" "${target[b]}" >/dev/null 2>&1 &
+  quiet_load=$!
   quiet=$(probe "$secs")
+  wait "$quiet_load" || true
   pgbench -n -S -c 8 -j 2 -T "$((secs + 2))" "${target[b]}" >"$work/replace-pgbench.log" 2>&1 &
   steady_pid=$!
   probe "$secs" >"$work/during.json" &
@@ -214,7 +217,7 @@ if want replace; then
   wait "$steady_pid" || steady_ok=no
   for _ in $(seq 100); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
   old_left=$(awk -v a="$replaced_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-  echo "replacement of the gateway (connect to first row, 4 threads, ${secs}s windows)"
+  echo "replacement of the gateway (connect to first row, 4 threads, ${secs}s windows, beside pgbench -S -c 8)"
   printf '  without replacement: %5d attempts, %d failed, p50 %6.1f ms, p99 %6.1f ms, longest %6.1f ms\n' \
     "$(field_of "$quiet" attempts)" "$(field_of "$quiet" failures)" "$(field_of "$quiet" p50_ms)" "$(field_of "$quiet" p99_ms)" "$(field_of "$quiet" max_ms)"
   printf '  with replacement:    %5d attempts, %d failed, p50 %6.1f ms, p99 %6.1f ms, longest %6.1f ms   longest ratio %s\n' \
