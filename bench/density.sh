@@ -6,15 +6,19 @@
 #   - host CPU busy (from /proc/stat, 30 s) and memory per tenant (its container's cgroup,
 #     as `docker stats` counts it) while every tenant is idle;
 #   - `pgs list` time with N tenants;
+#   - Docker's own floor for the same: `docker network create` plus `docker run` of a bare
+#     container, with 1 tenant present and with N;
 #   - gateway TPS to tenant 1, `pgbench -S -c 8` steady and with -C (a new TLS connection per
-#     transaction), with 1 tenant present and with N (ratio N/1);
-#   - managed gateway restart (`pgs gateway restart` until it serves again);
+#     transaction), with 1 tenant present and with N (ratio N/1; median of ROUNDS runs each);
+#   - managed gateway replacement (`pgs gateway restart`: how long it takes, and failed
+#     connection attempts meanwhile) and a crash (kill -9 of the gateway until it serves again);
 #   - wake latency: connect-to-first-row through the gateway (TLS, verify-full, psql) of a
 #     suspended tenant, p50/p99 over 2 rounds of K tenants, beside the same for a running one.
 #
 #   bench/density.sh [TENANTS [SECONDS]]   (default 50 tenants, 15 s per pgbench run)
 #   PGS_BENCH_CREATE_ARGS  arguments for every `pgs create` (default: --memory 256m)
 #   PGS_BENCH_WAKES        K, suspended tenants woken per round (default 20)
+#   PGS_BENCH_ROUNDS       pgbench runs per TPS figure, median reported (default 3)
 #
 # Needs pgbench (postgresql-contrib) and the test image (tests/image/build.sh). Removes what it
 # made at the end (in bulk: one Docker call per kind of object).
@@ -23,6 +27,7 @@ cd "$(dirname "$0")/.."
 n="${1:-50}"
 secs="${2:-15}"
 wakes="${PGS_BENCH_WAKES:-20}"
+rounds="${PGS_BENCH_ROUNDS:-3}"
 create_args="${PGS_BENCH_CREATE_ARGS:---memory 256m}"
 image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
 pgs="${PGS:-target/release/pgs}"
@@ -60,6 +65,18 @@ conninfo() { # TENANT -> conninfo through the gateway
   pw=$(python3 -c "import json; print(json.load(open('$PGS_HOME/secrets/$1.json'))['password'])")
   echo "host=$1.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$1 dbname=$1 password=$pw sslmode=verify-full sslrootcert=$ca"
 }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+tps_median() { # CONNINFO EXTRA... -> median TPS of $rounds runs
+  for _ in $(seq "$rounds"); do tps "$@"; echo; done | median
+}
+docker_floor() { # -> seconds for `docker network create` + `docker run -d` of a bare container
+  local t0 net="pgs-bench-floor-$RANDOM"
+  t0=$(now)
+  docker network create "$net" >/dev/null
+  docker run -d --rm --name "$net" --network "$net" --entrypoint sleep "$image" 30 >/dev/null
+  sub "$(now)" "$t0"
+  docker rm -f "$net" >/dev/null; docker network rm "$net" >/dev/null
+}
 tps() { # CONNINFO EXTRA... -> TPS
   local c="$1"; shift
   pgbench -n -S -c 8 -j 2 -T "$secs" "$@" "$c" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
@@ -93,7 +110,8 @@ create_times=()
 t0=$(now); "$pgs" create "$(name 1)" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
 first=$(conninfo "$(name 1)")
 pgbench -q -i -s 1 "$first" >/dev/null 2>&1
-base_steady=$(tps "$first"); base_connect=$(tps "$first" -C)
+base_steady=$(tps_median "$first"); base_connect=$(tps_median "$first" -C)
+floor_1=$(docker_floor)
 echo "gateway TPS to tenant 1 with 1 tenant: steady $base_steady, connect-per-transaction $base_connect"
 
 echo "creating tenants 2..$n..."
@@ -117,12 +135,21 @@ for _ in 1 2 3; do t0=$(now); "$pgs" list >/dev/null; list_times+=("$(sub "$(now
 list_t=$(printf '%s\n' "${list_times[@]}" | pct 50)
 statuses=$("$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))')
 
-n_steady=$(tps "$first"); n_connect=$(tps "$first" -C)
+n_steady=$(tps_median "$first"); n_connect=$(tps_median "$first" -C)
+floor_n=$(docker_floor)
 
+python3 bench/connect_probe.py "$first" 8 2 >"$work/replace-probe.json" &
+probe=$!
+sleep 2
 t0=$(now)
-"$pgs" gateway restart >/dev/null 2>&1
-until psql "$first" -XAtqc 'SELECT 1' >/dev/null 2>&1; do sleep 0.05; done
+"$pgs" gateway restart --drain 10s >/dev/null 2>&1
 restart_t=$(sub "$(now)" "$t0")
+wait "$probe"
+replace_probe=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%d of %d connection attempts failed, longest connect %s ms" % (d["failures"], d["attempts"], d["max_ms"]))' "$work/replace-probe.json")
+t0=$(now)
+kill -9 "$(docker inspect -f '{{.State.Pid}}' pgs-gateway)"
+until psql "$first" -XAtqc 'SELECT 1' >/dev/null 2>&1; do sleep 0.02; done
+crash_t=$(sub "$(now)" "$t0")
 
 echo "wake latency: $wakes suspended tenants per round, 2 rounds..."
 k=$(( wakes < n - 1 ? wakes : n - 1 ))
@@ -145,12 +172,14 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | what | figure |
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
+| Docker's floor: network create + run of a bare container, 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
 | host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
 | memory per idle tenant: container cgroup / host's used memory grown by N | ${mem} / ${host_per_tenant} MB |
 | pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |
-| gateway TPS to tenant 1, steady: 1 tenant / $n | $base_steady / $n_steady (ratio $(ratio "$n_steady" "$base_steady")) |
-| gateway TPS to tenant 1, -C: 1 tenant / $n | $base_connect / $n_connect (ratio $(ratio "$n_connect" "$base_connect")) |
-| managed gateway restart until serving | ${restart_t} s |
+| gateway TPS to tenant 1, steady: 1 tenant / $n (median of $rounds) | $base_steady / $n_steady (ratio $(ratio "$n_steady" "$base_steady")) |
+| gateway TPS to tenant 1, -C: 1 tenant / $n (median of $rounds) | $base_connect / $n_connect (ratio $(ratio "$n_connect" "$base_connect")) |
+| managed gateway replacement (pgs gateway restart) | ${restart_t} s; $replace_probe |
+| gateway crash (kill -9) until serving again | ${crash_t} s |
 | connect-to-first-row, suspended tenant: p50 / p99 (${#wake_times[@]} wakes) | ${wake50} s / ${wake99} s |
 | connect-to-first-row, running tenant: p50 | ${warm50} s |
 metrics: $metrics
