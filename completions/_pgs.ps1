@@ -236,9 +236,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
-            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
-            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Replace the managed gateway container by a new one without refusing a connection')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -251,7 +251,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--handshake-timeout', '--handshake-timeout', [CompletionResultType]::ParameterName, 'Seconds a client has to complete TLS and startup')
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Connections open at once, over all tenants')
             [CompletionResult]::new('--max-connections-per-tenant', '--max-connections-per-tenant', [CompletionResultType]::ParameterName, 'Sessions open at once per tenant')
-            [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'Seconds open sessions may finish after SIGTERM')
+            [CompletionResult]::new('--drain-timeout', '--drain-timeout', [CompletionResultType]::ParameterName, 'Seconds open sessions may finish after SIGTERM (then they end with SQLSTATE 57P01)')
+            [CompletionResult]::new('--takeover-drain', '--takeover-drain', [CompletionResultType]::ParameterName, 'When this gateway takes over from a running one: how long that one may serve its open sessions (then they end with SQLSTATE 57P01)')
+            [CompletionResult]::new('--bind-retry', '--bind-retry', [CompletionResultType]::ParameterName, 'How long to retry binding the client port while another process holds it (default: fail at once)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Which tenant address to dial')
             [CompletionResult]::new('--wake-timeout', '--wake-timeout', [CompletionResultType]::ParameterName, 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
@@ -265,6 +267,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;gateway;start' {
+            [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -281,6 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;gateway;restart' {
+            [CompletionResult]::new('--drain', '--drain', [CompletionResultType]::ParameterName, 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -310,9 +314,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         }
         'pgs;gateway;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
-            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
-            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Replace the managed gateway container by a new one without refusing a connection')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -633,9 +637,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         }
         'pgs;help;gateway' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the gateway in the foreground until SIGINT/SIGTERM')
-            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary')
+            [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the managed gateway container (open sessions drain first)')
-            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Restart the managed gateway container')
+            [CompletionResult]::new('restart', 'restart', [CompletionResultType]::ParameterValue, 'Replace the managed gateway container by a new one without refusing a connection')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the managed gateway''s health, version, uptime and open sessions')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print the managed gateway''s log')
             break

@@ -1217,12 +1217,16 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__restart)
-            opts="-h -V --home --help --version"
+            opts="-h -V --drain --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --drain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1235,7 +1239,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__run)
-            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --backend --keep-sessions-on-revoke --wake-timeout --no-controller --home --help --version"
+            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --takeover-drain --bind-retry --backend --keep-sessions-on-revoke --wake-timeout --no-controller --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1269,6 +1273,14 @@ _pgs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --takeover-drain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind-retry)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backend)
                     COMPREPLY=($(compgen -W "auto socket address loopback container" -- "${cur}"))
                     return 0
@@ -1289,12 +1301,16 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__start)
-            opts="-h -V --home --help --version"
+            opts="-h -V --drain --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --drain)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

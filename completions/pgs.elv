@@ -213,9 +213,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
-            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
             cand stop 'Stop the managed gateway container (open sessions drain first)'
-            cand restart 'Restart the managed gateway container'
+            cand restart 'Replace the managed gateway container by a new one without refusing a connection'
             cand status 'Show the managed gateway''s health, version, uptime and open sessions'
             cand logs 'Print the managed gateway''s log'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -227,7 +227,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --handshake-timeout 'Seconds a client has to complete TLS and startup'
             cand --max-connections 'Connections open at once, over all tenants'
             cand --max-connections-per-tenant 'Sessions open at once per tenant'
-            cand --drain-timeout 'Seconds open sessions may finish after SIGTERM'
+            cand --drain-timeout 'Seconds open sessions may finish after SIGTERM (then they end with SQLSTATE 57P01)'
+            cand --takeover-drain 'When this gateway takes over from a running one: how long that one may serve its open sessions (then they end with SQLSTATE 57P01)'
+            cand --bind-retry 'How long to retry binding the client port while another process holds it (default: fail at once)'
             cand --backend 'Which tenant address to dial'
             cand --wake-timeout 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
@@ -240,6 +242,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;gateway;start'= {
+            cand --drain 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -254,6 +257,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;gateway;restart'= {
+            cand --drain 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -280,9 +284,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;gateway;help'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
-            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
             cand stop 'Stop the managed gateway container (open sessions drain first)'
-            cand restart 'Restart the managed gateway container'
+            cand restart 'Replace the managed gateway container by a new one without refusing a connection'
             cand status 'Show the managed gateway''s health, version, uptime and open sessions'
             cand logs 'Print the managed gateway''s log'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -551,9 +555,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;help;gateway'= {
             cand run 'Run the gateway in the foreground until SIGINT/SIGTERM'
-            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+            cand start 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
             cand stop 'Stop the managed gateway container (open sessions drain first)'
-            cand restart 'Restart the managed gateway container'
+            cand restart 'Replace the managed gateway container by a new one without refusing a connection'
             cand status 'Show the managed gateway''s health, version, uptime and open sessions'
             cand logs 'Print the managed gateway''s log'
         }

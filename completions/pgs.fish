@@ -143,9 +143,9 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_sub
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "restart" -d 'Replace the managed gateway container by a new one without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and not __fish_seen_subcommand_from run start stop restart status logs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -156,7 +156,9 @@ json\t'One JSON object per line'"
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l handshake-timeout -d 'Seconds a client has to complete TLS and startup' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections -d 'Connections open at once, over all tenants' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l max-connections-per-tenant -d 'Sessions open at once per tenant' -r
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l drain-timeout -d 'Seconds open sessions may finish after SIGTERM' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l drain-timeout -d 'Seconds open sessions may finish after SIGTERM (then they end with SQLSTATE 57P01)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l takeover-drain -d 'When this gateway takes over from a running one: how long that one may serve its open sessions (then they end with SQLSTATE 57P01)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l bind-retry -d 'How long to retry binding the client port while another process holds it (default: fail at once)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l backend -d 'Which tenant address to dial' -r -f -a "auto\t'The tenant\'s Unix socket, then its address on its network, then the loopback port'
 socket\t'The tenant\'s Unix socket only (in the state dir; tenants created by pgs 0.1 have none)'
 address\t'The container\'s address on its network (the host routes to it directly)'
@@ -169,12 +171,14 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l no-controller -d 'Do not run the controller (which suspends idle tenants and wakes them) in this process'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -l drain -d 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from start" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from stop" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -l drain -d 'How long a replaced gateway may serve its open sessions (then they end with SQLSTATE 57P01, "the gateway is restarting, reconnect")' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from restart" -s V -l version -d 'Print version'
@@ -188,9 +192,9 @@ complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcomm
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from logs" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
-complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Replace the managed gateway container by a new one without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -330,9 +334,9 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcom
 complete -c pgs -n "__fish_pgs_using_subcommand help; and not __fish_seen_subcommand_from setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from controller" -f -a "run" -d 'Run the controller in the foreground'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "run" -d 'Run the gateway in the foreground until SIGINT/SIGTERM'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "start" -d 'Start the managed gateway container (pgs-gateway), building its image from this binary; a running gateway of another pgs version is replaced without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "stop" -d 'Stop the managed gateway container (open sessions drain first)'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "restart" -d 'Restart the managed gateway container'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "restart" -d 'Replace the managed gateway container by a new one without refusing a connection'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "status" -d 'Show the managed gateway\'s health, version, uptime and open sessions'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from gateway" -f -a "logs" -d 'Print the managed gateway\'s log'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from certs" -f -a "issue" -d 'Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01'
