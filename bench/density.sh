@@ -151,11 +151,20 @@ kill -9 "$(docker inspect -f '{{.State.Pid}}' pgs-gateway)"
 until psql "$first" -XAtqc 'SELECT 1' >/dev/null 2>&1; do sleep 0.02; done
 crash_t=$(sub "$(now)" "$t0")
 
+echo "suspending tenants 2..$n (scale to zero), then idle CPU and TPS to tenant 1 again..."
+t0=$(now)
+seq 2 "$n" | xargs -P 4 -I{} sh -c "\"$pgs\" suspend \"\$(printf 't%04d' {})\" >/dev/null 2>&1"
+suspend_t=$(sub "$(now)" "$t0")
+sleep 20
+suspended_cpu=$(cpu_busy 30)
+s_steady=$(tps_median "$first"); s_connect=$(tps_median "$first" -C)
+"$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))' >"$work/suspended-statuses"
+
 echo "wake latency: $wakes suspended tenants per round, 2 rounds..."
 k=$(( wakes < n - 1 ? wakes : n - 1 ))
 wake_times=(); warm_times=()
 for round in 1 2; do
-  for i in $(seq 2 $((k + 1))); do "$pgs" suspend "$(name "$i")" >/dev/null; done
+  for i in $(seq 2 $((k + 1))); do "$pgs" suspend "$(name "$i")" >/dev/null 2>&1 || true; done
   for i in $(seq 2 $((k + 1))); do
     c=$(conninfo "$(name "$i")")
     t0=$(now); psql "$c" -XAtqc 'SELECT 1' >/dev/null; wake_times+=("$(sub "$(now)" "$t0")")
@@ -178,6 +187,9 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |
 | gateway TPS to tenant 1, steady: 1 tenant / $n (median of $rounds) | $base_steady / $n_steady (ratio $(ratio "$n_steady" "$base_steady")) |
 | gateway TPS to tenant 1, -C: 1 tenant / $n (median of $rounds) | $base_connect / $n_connect (ratio $(ratio "$n_connect" "$base_connect")) |
+| all but tenant 1 suspended ($(cat "$work/suspended-statuses"); suspending took ${suspend_t} s): host CPU busy | ${suspended_cpu} % |
+| gateway TPS to tenant 1, steady: 1 tenant / $n present, $((n - 1)) suspended | $base_steady / $s_steady (ratio $(ratio "$s_steady" "$base_steady")) |
+| gateway TPS to tenant 1, -C: 1 tenant / $n present, $((n - 1)) suspended | $base_connect / $s_connect (ratio $(ratio "$s_connect" "$base_connect")) |
 | managed gateway replacement (pgs gateway restart) | ${restart_t} s; $replace_probe |
 | gateway crash (kill -9) until serving again | ${crash_t} s |
 | connect-to-first-row, suspended tenant: p50 / p99 (${#wake_times[@]} wakes) | ${wake50} s / ${wake99} s |

@@ -87,6 +87,10 @@ fn idle_tenants_are_suspended_and_woken_by_their_clients() {
     // and does not disturb the held client.
     home.ok(&["suspend", &t]);
     assert_eq!(home.status(&t), "suspended");
+    // Suspending it again changes nothing (it used to lose the mark, and clients got "not
+    // reachable" instead of a wake).
+    home.ok(&["suspend", &t]);
+    assert_eq!(home.status(&t), "suspended");
     let held = {
         let url = url.clone();
         std::thread::spawn(move || psql(&url, "SELECT 'held'"))

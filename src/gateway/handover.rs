@@ -276,7 +276,15 @@ impl Control {
     /// Serves the control socket until the process ends; events go to `events`.
     pub async fn serve(&self, gw: Arc<Gateway>, events: tokio::sync::mpsc::Sender<Event>) {
         loop {
-            let Ok((conn, _)) = self.listener.accept().await else { continue };
+            let conn = match self.listener.accept().await {
+                Ok((conn, _)) => conn,
+                Err(e) => {
+                    // Out of descriptors, say: do not spin.
+                    tracing::warn!(error = %e, "control socket accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
             let (gw, events, listeners, generation) =
                 (gw.clone(), events.clone(), self.listeners.clone(), self.generation);
             tokio::spawn(async move {

@@ -42,6 +42,11 @@ impl Platform {
     /// Returns `false` (and leaves it running) when a session is open.
     pub async fn suspend(&self, docker: &Docker, id: &TenantId, force: bool) -> Result<bool> {
         let tenant = self.mark_suspended(id, true)?;
+        if tenant.suspended {
+            // Suspended already: its database cannot be asked, and the mark must stay.
+            docker.stop_container(&container_name(id), STOP_GRACE_SECS).await?;
+            return Ok(true);
+        }
         let checked = async {
             if force {
                 return Ok(true);
@@ -161,14 +166,16 @@ impl Platform {
     }
 
     /// Records whether a tenant is suspended (the routes follow); returns the tenant.
+    /// Sets the tenant's suspended mark; returns the tenant as it was before.
     fn mark_suspended(&self, id: &TenantId, on: bool) -> Result<Tenant> {
         self.state.update(|_, tenants, _| -> Result<Tenant> {
             let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             if on && (t.desired != Desired::Running || t.phase != Phase::Ready) {
                 fail!(Invalid, "tenant {id} is not running: only a running tenant can be suspended");
             }
+            let before = t.clone();
             t.suspended = on;
-            Ok(t.clone())
+            Ok(before)
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Crash-safe file writes: write a temporary file beside the target, fsync it, rename it over
 //! the target and fsync the directory. A reader sees either the old or the new content, never
-//! a torn file.
+//! a torn file. Each version gets a modification time to the nanosecond (the kernel's own is
+//! only as fine as its clock tick), so readers that watch (mtime, length, inode) never miss one.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -13,13 +14,9 @@ pub fn write(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = dir.join(format!(".{name}.tmp.{}", std::process::id()));
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
+        let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
         file.write_all(bytes)?;
+        file.set_modified(std::time::SystemTime::now())?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
         File::open(dir)?.sync_all()
