@@ -46,10 +46,10 @@ fn scenario(home: &Home) {
     assert_eq!(out, "from a");
 }
 
-#[test]
-fn new_user_with_the_managed_gateway() {
+/// An installation with the managed gateway (and controller) on free ports.
+fn managed_home() -> Home {
     let (port, health) = (free_port().to_string(), free_port().to_string());
-    let home = Home::with_setup(&[
+    Home::with_setup(&[
         "--domain",
         "pgs.test",
         "--self-signed",
@@ -58,7 +58,12 @@ fn new_user_with_the_managed_gateway() {
         &port,
         "--health-port",
         &health,
-    ]);
+    ])
+}
+
+#[test]
+fn new_user_with_the_managed_gateway() {
+    let home = managed_home();
     let status = home.json(&["gateway", "status", "--json"]);
     assert_eq!(status["status"], "running", "{status}");
     assert_eq!(status["ready"], true, "{status}");
@@ -88,17 +93,7 @@ fn new_user_with_the_managed_gateway() {
 
     // A stopped gateway does not block another installation on this Docker host, and this
     // installation's `gateway stop` then leaves the other's running gateway alone.
-    let (port2, health2) = (free_port().to_string(), free_port().to_string());
-    let other = Home::with_setup(&[
-        "--domain",
-        "pgs.test",
-        "--self-signed",
-        "--yes",
-        "--gateway-port",
-        &port2,
-        "--health-port",
-        &health2,
-    ]);
+    let other = managed_home();
     assert_eq!(other.json(&["gateway", "status", "--json"])["ready"], true);
     let err = home.fails(&["gateway", "stop"]);
     assert!(err.contains("belongs to another pgs installation"), "{err}");
@@ -128,17 +123,7 @@ fn another_build(dir: &std::path::Path) -> std::path::PathBuf {
 
 #[test]
 fn the_managed_gateway_is_replaced_refusing_no_one_and_restarts_after_a_crash() {
-    let (port, health) = (free_port().to_string(), free_port().to_string());
-    let home = Home::with_setup(&[
-        "--domain",
-        "pgs.test",
-        "--self-signed",
-        "--yes",
-        "--gateway-port",
-        &port,
-        "--health-port",
-        &health,
-    ]);
+    let home = managed_home();
     let id = unique("rep");
     let url = home.create(&id)["url"].as_str().unwrap().to_string();
     let init = std::process::Command::new("pgbench").args(["-i", "-s", "1", "-q", &url]).output().unwrap();
@@ -197,7 +182,10 @@ fn the_managed_gateway_is_replaced_refusing_no_one_and_restarts_after_a_crash() 
 }
 
 /// Connects with psql in a loop until `stop`: (attempts, failed attempts, longest connect).
-fn probe_connects(url: String, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<(u32, u32, Duration)> {
+fn probe_connects(
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<(u32, u32, Duration)> {
     std::thread::spawn(move || {
         let (mut attempts, mut failed, mut longest) = (0, 0, Duration::ZERO);
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -219,13 +207,30 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_path_buf();
     let old = |args: &[&str]| {
-        let out = std::process::Command::new(&prev).args(args).env("PGS_HOME", &state).env_remove("DOCKER_HOST").output().unwrap();
+        let out = std::process::Command::new(&prev)
+            .args(args)
+            .env("PGS_HOME", &state)
+            .env_remove("DOCKER_HOST")
+            .output()
+            .unwrap();
         assert!(out.status.success(), "previous release: pgs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let (port, health) = (free_port().to_string(), free_port().to_string());
     let image = common::image();
-    old(&["setup", "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", &port, "--health-port", &health, "--image", &image]);
+    old(&[
+        "setup",
+        "--domain",
+        "pgs.test",
+        "--self-signed",
+        "--yes",
+        "--gateway-port",
+        &port,
+        "--health-port",
+        &health,
+        "--image",
+        &image,
+    ]);
     // From here on the current binary manages the same state dir (and cleans up after the test).
     let home = Home::adopt(dir);
     let (id, off) = (unique("upg"), unique("upg"));
@@ -246,7 +251,9 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     std::thread::sleep(Duration::from_millis(500));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let (attempts, failed, longest) = probe.join().unwrap();
-    eprintln!("upgrade from the previous release: `gateway start` {took:?}; {failed} of {attempts} connection attempts failed; longest connect {longest:?}");
+    eprintln!(
+        "upgrade from the previous release: `gateway start` {took:?}; {failed} of {attempts} connection attempts failed; longest connect {longest:?}"
+    );
 
     // Everything carried over: the gateway now runs in the host network, the tenant's data and
     // password, the other tenant's access flag.

@@ -107,9 +107,7 @@ pub fn parse_first(body: &[u8]) -> Result<FirstPacket, Refusal> {
             let pid = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
             Ok(FirstPacket::Cancel { pid, secret: rest[4..].to_vec() })
         }
-        PROTOCOL_3_0 | PROTOCOL_3_2 => {
-            parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: code, params }))
-        }
+        PROTOCOL_3_0 | PROTOCOL_3_2 => parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: code, params })),
         v if v >> 16 == 3 => {
             // A newer 3.x minor: answer as 3.2 would (the backend negotiates the version down).
             parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: v, params }))

@@ -269,33 +269,37 @@ async fn session(
     }
 
     // What ends the session early, at a message boundary: revoked access, or the drain
-    // deadline of a gateway being replaced.
-    let ending = Arc::new(EndReason::default());
-    let stop: pump::Stop = Box::pin({
-        let (gw, tenant, ending) = (gw.clone(), tenant.clone(), ending.clone());
+    // deadline of a gateway being replaced. The watcher runs beside the pump in this task; the
+    // pump's backend side turns its verdict into the goodbye.
+    let ending = EndReason::default();
+    let watcher = async {
         let mut revoked = gw.route_changes.subscribe();
-        async move {
-            let watch_access = async {
-                loop {
-                    if revoked.changed().await.is_err() {
-                        return std::future::pending::<Refusal>().await;
-                    }
-                    if gw.opts.keep_sessions_on_revoke {
-                        continue;
-                    }
-                    if let Err(r) = gw.routes.load().admit(&tenant, peer.ip()) {
-                        return r;
-                    }
+        let watch_access = async {
+            loop {
+                if revoked.changed().await.is_err() {
+                    return std::future::pending::<Refusal>().await;
                 }
-            };
-            let refusal = tokio::select! {
-                () = gw.shutdown.cancelled() => Refusal::Restarting,
-                r = watch_access => r,
-            };
-            let msg = refusal.to_error_response();
-            let _ = ending.refusal.set(refusal);
-            ending.notify.notify_one();
-            msg
+                if gw.opts.keep_sessions_on_revoke {
+                    continue;
+                }
+                if let Err(r) = gw.routes.load().admit(&tenant, peer.ip()) {
+                    return r;
+                }
+            }
+        };
+        let refusal = tokio::select! {
+            () = gw.shutdown.cancelled() => Refusal::Restarting,
+            r = watch_access => r,
+        };
+        let _ = ending.refusal.set(refusal);
+        ending.token.cancel();
+        std::future::pending::<()>().await
+    };
+    let stop: pump::Stop = Box::pin({
+        let (token, refusal) = (ending.token.clone(), ending.refusal.clone());
+        async move {
+            token.cancelled().await;
+            refusal.get().map(Refusal::to_error_response).unwrap_or_default()
         }
     });
     let mut boundary = pump::Boundary::default();
@@ -321,9 +325,10 @@ async fn session(
         drop(key);
         Ok::<_, std::io::Error>((up + more_up, down + more_down))
     };
-    // A client that does not hang up after the goodbye is cut off a little later.
+    // A client that does not take the goodbye, or does not hang up after it, is cut off a
+    // little later.
     let give_up = async {
-        ending.notify.notified().await;
+        ending.token.cancelled().await;
         tokio::time::sleep(Duration::from_secs(5)).await;
     };
     tokio::select! {
@@ -340,6 +345,7 @@ async fn session(
             Err(_) => out.result = "closed",
         },
         () = give_up => {}
+        () = watcher => {}
     }
     if let Some(r) = ending.refusal.get() {
         out.result = if *r == Refusal::Restarting { "restarting" } else { "revoked" };
@@ -351,8 +357,8 @@ async fn session(
 /// Why the gateway ended a session, once it did.
 #[derive(Default)]
 struct EndReason {
-    refusal: std::sync::OnceLock<Refusal>,
-    notify: tokio::sync::Notify,
+    refusal: Arc<std::sync::OnceLock<Refusal>>,
+    token: tokio_util::sync::CancellationToken,
 }
 
 /// Whether a routed tenant is suspended, or may be.
