@@ -11,6 +11,12 @@ out="$target/previous-release/pgs"
 if [ -x "$out" ] && [ "$(cat "$out.rev" 2>/dev/null)" = "$rev" ]; then
   exit 0
 fi
+# A shallow clone may lack the commit: fetch it (from the clone's origin) before giving up.
+if ! git cat-file -e "$rev^{commit}" 2>/dev/null; then
+  git fetch --quiet origin "$rev" 2>/dev/null || git fetch --quiet --unshallow 2>/dev/null || true
+  git cat-file -e "$rev^{commit}" 2>/dev/null \
+    || { echo "the previous release ($rev) is not in this clone and cannot be fetched: the upgrade test needs it" >&2; exit 1; }
+fi
 src="$target/previous-release/src"
 rm -rf "$src" && mkdir -p "$src"
 git archive "$rev" | tar -x -C "$src"
