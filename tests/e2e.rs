@@ -49,16 +49,12 @@ fn scenario(home: &Home) {
 /// An installation with the managed gateway (and controller) on free ports.
 fn managed_home() -> Home {
     let (port, health) = (free_port().to_string(), free_port().to_string());
-    Home::with_setup(&[
-        "--domain",
-        "pgs.test",
-        "--self-signed",
-        "--yes",
-        "--gateway-port",
-        &port,
-        "--health-port",
-        &health,
-    ])
+    Home::with_setup(&managed_setup(&port, &health)[1..])
+}
+
+/// `pgs setup` with the managed gateway on these ports.
+fn managed_setup<'a>(port: &'a str, health: &'a str) -> [&'a str; 9] {
+    ["setup", "--domain", "pgs.test", "--self-signed", "--yes", "--gateway-port", port, "--health-port", health]
 }
 
 #[test]
@@ -218,19 +214,9 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     };
     let (port, health) = (free_port().to_string(), free_port().to_string());
     let image = common::image();
-    old(&[
-        "setup",
-        "--domain",
-        "pgs.test",
-        "--self-signed",
-        "--yes",
-        "--gateway-port",
-        &port,
-        "--health-port",
-        &health,
-        "--image",
-        &image,
-    ]);
+    let mut setup = managed_setup(&port, &health).to_vec();
+    setup.extend(["--image", &image]);
+    old(&setup);
     // From here on the current binary manages the same state dir (and cleans up after the test).
     let home = Home::adopt(dir);
     let (id, off) = (unique("upg"), unique("upg"));

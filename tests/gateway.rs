@@ -464,7 +464,8 @@ impl Kdc {
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap();
-            kinit.stdin.take().unwrap().write_all(b"alice-pw\n").unwrap();
+            // A kinit that finds no KDC yet exits before reading: try again.
+            let _ = kinit.stdin.take().unwrap().write_all(b"alice-pw\n");
             if kinit.wait().unwrap().success() {
                 return kdc;
             }
