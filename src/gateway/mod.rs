@@ -210,6 +210,7 @@ async fn listeners(
     opts: &Options,
     state: &StateDir,
     generation: u64,
+    ready: bool,
 ) -> Result<(std::net::TcpListener, std::net::TcpListener, Option<handover::Taken>)> {
     let bind_health = |addr| async move {
         bind(addr, opts.bind_retry)
@@ -231,8 +232,15 @@ async fn listeners(
     // A running gateway of this state dir on the same address hands its listeners over, and
     // drains once this one accepts. Under systemd both have the socket unit's listeners anyway:
     // only the drain matters.
+    // Only a gateway that can serve takes over: one without routes or certificate would turn
+    // every client away while its predecessor stopped accepting.
     let listen = systemd.as_ref().and_then(|(c, _)| c.local_addr().ok()).unwrap_or(opts.listen);
-    let taken = handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation, listen).await;
+    let taken = if ready {
+        handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation, listen).await
+    } else {
+        tracing::warn!("routes or certificate not loaded: not taking over from a running gateway");
+        None
+    };
     if let Some(t) = &taken {
         tracing::info!(from_generation = t.from, "taking over from the running gateway");
     }
@@ -283,7 +291,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     let mut reloader = reload::Reloader::new(&state, gw.clone());
     reloader.reload(true);
     tokio::spawn(reloader.run());
-    let (client, health, taken) = listeners(&opts, &state, generation).await?;
+    let (client, health, taken) = listeners(&opts, &state, generation, gw.ready()).await?;
     control.hold(&[&client, &health])?;
     client.set_nonblocking(true)?;
     health.set_nonblocking(true)?;
