@@ -90,11 +90,10 @@ struct Reply {
     ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<String>,
-    /// With a handover: the sender's generation, and which listeners follow (client, health).
+    /// With a handover: the sender's generation (the client listener, then the health
+    /// listener, come with the message).
     #[serde(default)]
     generation: u64,
-    #[serde(default)]
-    listeners: usize,
 }
 
 /// Reads one line of at most [`MAX_LINE`] bytes.
@@ -148,10 +147,7 @@ pub async fn take_over(dir: &Path, drain: Duration, own: u64, listen: SocketAddr
             Err(_) => continue,
         };
         match tokio::time::timeout(EXCHANGE_TIMEOUT, ask(conn, drain, own, listen)).await {
-            Ok(Ok(Some(mut taken))) => {
-                taken.from = generation;
-                return Some(taken);
-            }
+            Ok(Ok(Some(taken))) => return Some(taken),
             Ok(Ok(None)) => continue,
             Ok(Err(e)) => tracing::warn!(generation, error = %e, "the running gateway did not hand over its listeners"),
             Err(_) => tracing::warn!(generation, "the running gateway did not answer the handover request in time"),
@@ -349,7 +345,7 @@ async fn serve_one(
             if let Some(error) = declined {
                 return conn.write_all(&encode(&Reply { error: Some(error), ..Reply::default() })).await;
             }
-            let reply = encode(&Reply { ok: true, generation, listeners: fds.len(), ..Reply::default() });
+            let reply = encode(&Reply { ok: true, generation, ..Reply::default() });
             send_with_fds(&conn, &reply, &fds).await?;
             drop(fds);
             // Keep accepting until the successor says it does.
