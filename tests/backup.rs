@@ -220,8 +220,8 @@ fn the_restore_drill_proves_a_good_repository_and_fails_on_a_damaged_one() {
         let secrets = std::fs::read(home.path().join("secrets").join(format!("{id}.json"))).unwrap();
         let secrets: serde_json::Value = serde_json::from_slice(&secrets).unwrap();
         format!(
-            "host=127.0.0.1 port={} user=postgres password={} dbname=postgres",
-            doc["local_port"],
+            "host={} user=postgres password={} dbname=postgres",
+            doc["socket_dir"].as_str().unwrap(),
             secrets["superuser_password"].as_str().unwrap()
         )
     };

@@ -145,8 +145,8 @@ fn a_database_that_stops_answering_is_unhealthy_within_seconds() {
     let before = docker(&["inspect", "-f", "{{.Id}}", &container]);
     let doc = home.json(&["info", &t, "--json", "--show-password"]);
     let direct = format!(
-        "host=127.0.0.1 port={} user={t} password={} dbname={t}",
-        doc["local_port"],
+        "host={} user={t} password={} dbname={t}",
+        doc["socket_dir"].as_str().unwrap(),
         doc["password"].as_str().unwrap()
     );
     assert!(psql(&direct, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)").0);

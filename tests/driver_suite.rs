@@ -66,7 +66,9 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
             .envs(env);
         cmd
     };
-    let direct_port = direct_doc["local_port"].as_u64().unwrap().to_string();
+    // The tenant listens on no network: pg8000 reaches it over TCP through a relay to its socket.
+    let socket = std::path::Path::new(direct_doc["socket_dir"].as_str().unwrap()).join(".s.PGSQL.5432");
+    let direct_port = common::tcp_relay(socket).to_string();
     let mut direct_run =
         run("direct", vec![("PGPORT", direct_port), ("PGPASSWORD", superuser_password(&home, &direct))]);
     let mut gateway_run = run(

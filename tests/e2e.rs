@@ -225,8 +225,8 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     old(&["disable-access", &off]);
     let url = doc["url"].as_str().unwrap().to_string();
     assert!(psql(&url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('made by the previous release')").0);
-    let legacy = common::docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "pgs-gateway"]);
-    assert_ne!(legacy.trim(), "host", "the previous release's gateway publishes its port through Docker");
+    // The previous release gave each tenant a network of its own and a published port.
+    assert!(common::docker_ok(&["network", "inspect", &format!("pgs-{id}")]));
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probe = probe_connects(url.clone(), stop.clone());
@@ -240,10 +240,20 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     eprintln!(
         "upgrade from the previous release: `gateway start` {took:?}; {failed} of {attempts} connection attempts failed; longest connect {longest:?}"
     );
+    // The previous release's gateway hands its socket over: nobody is refused.
+    assert_eq!(failed, 0, "{failed} of {attempts} connection attempts failed during the upgrade");
 
-    // Everything carried over: the gateway now runs in the host network, the tenant's data and
-    // password, the other tenant's access flag.
+    // Everything carried over: the tenant's data and password, the other tenant's access flag.
     assert_eq!(common::docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "pgs-gateway"]).trim(), "host");
+    let (ok, out, err) = psql(&url, "SELECT v FROM kept");
+    assert!(ok && out == "made by the previous release", "{err}");
+    // Its container made anew, the tenant loses its own network and port, keeps its data,
+    // password and (as it had through its network) connections out.
+    assert!(home.json(&["info", &id, "--json"])["local_port"].is_u64());
+    home.ok(&["recreate", &id]);
+    assert!(!common::docker_ok(&["network", "inspect", &format!("pgs-{id}")]));
+    let info = home.json(&["info", &id, "--json"]);
+    assert!(info.get("local_port").is_none() && info["egress"] == true, "{info}");
     let (ok, out, err) = psql(&url, "SELECT v FROM kept");
     assert!(ok && out == "made by the previous release", "{err}");
     let url_off = home.json(&["info", &off, "--json", "--show-password"])["url"].as_str().unwrap().to_string();

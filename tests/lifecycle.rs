@@ -26,11 +26,12 @@ async fn create_list_info_stop_start_remove_and_adopt() {
     client.batch_execute("CREATE TABLE notes (body text); INSERT INTO notes VALUES ('kept')").await.unwrap();
     drop(client);
 
-    // Published on 127.0.0.1 only, with the labels and restart policy, and no healthcheck process
-    // (status comes from a probe over the socket when asked).
+    // No network and no published port (the socket dir only), the labels and restart policy, and
+    // no healthcheck process (status comes from a probe over the socket when asked).
     let name = format!("pgs-{id}");
+    assert_eq!(docker(&["inspect", &name, "--format", "{{.HostConfig.NetworkMode}}"]).trim(), "none");
     let bindings = docker(&["inspect", &name, "--format", "{{json .HostConfig.PortBindings}}"]);
-    assert!(bindings.contains("\"HostIp\":\"127.0.0.1\""), "{bindings}");
+    assert!(matches!(bindings.trim(), "{}" | "null"), "{bindings}");
     assert_eq!(docker(&["inspect", &name, "--format", "{{.HostConfig.RestartPolicy.Name}}"]).trim(), "unless-stopped");
     assert_eq!(docker(&["inspect", &name, "--format", "{{index .Config.Labels \"io.pgs.tenant\"}}"]).trim(), id);
     assert!(docker(&["inspect", &name, "--format", "{{json .Config.Healthcheck}}"]).contains("NONE"));
@@ -125,8 +126,8 @@ async fn ten_parallel_creates_all_succeed_and_are_recorded() {
     assert_eq!(list.as_array().unwrap().len(), 10);
     let routes = home.state_file("routes.json");
     assert_eq!(routes["tenants"].as_array().unwrap().len(), 10);
-    let ports: std::collections::HashSet<_> = docs.iter().map(|d| d["local_port"].as_u64().unwrap()).collect();
-    assert_eq!(ports.len(), 10, "each tenant has its own port");
+    let sockets: std::collections::HashSet<_> = docs.iter().map(|d| d["socket_dir"].as_str().unwrap()).collect();
+    assert_eq!(sockets.len(), 10, "each tenant has its own socket dir");
     for doc in &docs {
         connect_tenant(doc).await.simple_query("SELECT 1").await.unwrap();
     }
@@ -160,28 +161,42 @@ fn unavailable_image_is_refused_with_a_hint_and_leaves_nothing() {
 }
 
 #[test]
-fn tenants_cannot_reach_each_other() {
+fn tenants_listen_on_no_network_and_connect_out_only_when_asked() {
     let home = Home::new();
     let (a, b) = (unique("iso"), unique("iso"));
     home.create(&a);
-    let doc_b = home.create(&b);
-    let routes = home.state_file("routes.json");
-    let addr = |id: &str| -> String {
-        let r = routes["tenants"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
-        r["backend"]["address"].as_str().unwrap().split(':').next().unwrap().to_string()
+    home.json(&["create", &b, "--egress", "--json"]);
+    let (ca, cb) = (format!("pgs-{a}"), format!("pgs-{b}"));
+    let inspect = |c: &str, f: &str| docker(&["inspect", c, "--format", f]).trim().to_string();
+    assert_eq!(inspect(&ca, "{{.HostConfig.NetworkMode}}"), "none");
+    assert_eq!(inspect(&cb, "{{.HostConfig.NetworkMode}}"), "bridge");
+    // No network of their own, no published port.
+    assert!(!docker_ok(&["network", "inspect", &ca]));
+    for c in [&ca, &cb] {
+        assert!(matches!(inspect(c, "{{json .HostConfig.PortBindings}}").as_str(), "{}" | "null"));
+    }
+    let isready = |from: &str, host: &str| {
+        docker_ok(&["exec", from, "pg_isready", "-h", host, "-p", "5432", "-t", "3"])
     };
-    let isready = |from: &str, host: &str, port: &str| {
-        docker_ok(&["exec", &format!("pgs-{from}"), "pg_isready", "-h", host, "-p", port, "-t", "3"])
+    // PostgreSQL listens on the container's own loopback (the probe works) and nowhere else:
+    // not on the bridge, where other containers with egress are.
+    assert!(isready(&cb, "127.0.0.1"));
+    let bridge_ip = inspect(&cb, "{{.NetworkSettings.Networks.bridge.IPAddress}}");
+    assert!(!bridge_ip.is_empty());
+    assert!(!isready(&cb, &bridge_ip), "{b} listens on its bridge address");
+    assert!(!isready(&ca, &bridge_ip), "{a} reached {b}");
+    // Egress: b connects out to a port on the host, a cannot.
+    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let host = inspect(&cb, "{{.NetworkSettings.Networks.bridge.Gateway}}");
+    let dial = |c: &str| {
+        docker_ok(&["exec", c, "timeout", "5", "bash", "-c", &format!("echo > /dev/tcp/{host}/{port}")])
     };
-    // Sanity: the probe works where a connection is allowed.
-    assert!(isready(&a, &addr(&a), "5432"));
-    // Not by address, not by name, not through the host's published port.
-    assert!(!isready(&a, &addr(&b), "5432"), "tenant {a} reached {b} by address");
-    assert!(!isready(&a, &format!("pgs-{b}"), "5432"), "tenant {a} reached {b} by name");
-    let gw = docker(&["network", "inspect", &format!("pgs-{a}"), "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
-    let gw = if gw.trim().is_empty() { addr(&a).rsplit_once('.').map(|(n, _)| format!("{n}.1")).unwrap() } else { gw.trim().to_string() };
-    let port_b = doc_b["local_port"].to_string();
-    assert!(!isready(&a, &gw, &port_b), "tenant {a} reached {b} through the host");
+    assert!(dial(&cb), "{b} (--egress) cannot connect out");
+    assert!(!dial(&ca), "{a} (no --egress) connected out");
+    let info = home.json(&["info", &b, "--json"]);
+    assert_eq!(info["egress"], true);
+    assert!(info.get("local_port").is_none());
 }
 
 #[test]

@@ -224,6 +224,11 @@ pub struct NewTenantArgs {
     /// (repeatable), e.g. --pg-setting max_connections=200
     #[arg(long = "pg-setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
     pub pg_settings: Vec<(String, String)>,
+    /// Let the tenant's PostgreSQL connect out (postgres_fdw, dblink): its container joins
+    /// Docker's default bridge. Without it the container has no network (nothing connects in
+    /// either way: clients come through the gateway)
+    #[arg(long)]
+    pub egress: bool,
 }
 
 /// `pgs clone`.

@@ -35,7 +35,16 @@ fn print_tenant(t: &TenantInfo) {
         println!("allow:     {}", t.allow.join(", "));
     }
     println!("image:     {}", t.image);
-    println!("local:     127.0.0.1:{} (on this host, bypassing the gateway)", t.local_port);
+    match t.local_port {
+        Some(port) => println!("local:     127.0.0.1:{port} (on this host, bypassing the gateway)"),
+        None => println!(
+            "local:     psql \"host={} user={} dbname={}\" (on this host, bypassing the gateway)",
+            t.socket_dir, t.user, t.database
+        ),
+    }
+    if t.egress {
+        println!("egress:    on (the container may connect out)");
+    }
     println!("volume:    {}", t.volume);
     println!("backups:   {}", if t.backups { "on (`pgs backup list` shows them)" } else { "off" });
     if let Some(a) = &t.archiving {
@@ -225,6 +234,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 clone_of: None,
                 suspend_after: a.options.suspend_after,
                 settings: a.options.pg_settings.into_iter().collect(),
+                egress: a.options.egress,
             };
             let info = platform.create(&docker, req).await?;
             if a.json {

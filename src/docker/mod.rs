@@ -140,58 +140,10 @@ impl Docker {
         self.or_missing(&format!("remove volume {name}"), r, ())
     }
 
-    /// Creates a bridge network with a fixed subnet.
-    pub async fn create_network(
-        &self,
-        name: &str,
-        subnet: &str,
-        labels: &HashMap<String, String>,
-    ) -> Result<(), DockerError> {
-        let opts = bollard::network::CreateNetworkOptions {
-            name: name.to_string(),
-            check_duplicate: true,
-            driver: "bridge".to_string(),
-            ipam: bollard::models::Ipam {
-                config: Some(vec![bollard::models::IpamConfig {
-                    subnet: Some(subnet.to_string()),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            },
-            labels: labels.clone(),
-            ..Default::default()
-        };
-        self.api.create_network(opts).await.map_err(|e| self.err("create network", e))?;
-        Ok(())
-    }
-
-    /// The subnet of network `name`, if it exists (and has one).
-    pub async fn network_subnet(&self, name: &str) -> Result<Option<String>, DockerError> {
-        let r = self.api.inspect_network::<String>(name, None).await.map(|n| {
-            n.ipam.and_then(|i| i.config).and_then(|c| c.into_iter().find_map(|c| c.subnet))
-        });
-        self.or_missing("inspect network", r, None)
-    }
-
     /// Removes a network; a missing one is fine.
     pub async fn remove_network(&self, name: &str) -> Result<(), DockerError> {
         let r = self.api.remove_network(name).await;
         self.or_missing(&format!("remove network {name}"), r, ())
-    }
-
-    /// Subnets (CIDR) of every network the engine knows, to avoid overlaps.
-    pub async fn used_subnets(&self) -> Result<Vec<String>, DockerError> {
-        let nets = self
-            .api
-            .list_networks::<String>(None)
-            .await
-            .map_err(|e| self.err("list networks", e))?;
-        Ok(nets
-            .into_iter()
-            .filter_map(|n| n.ipam.and_then(|i| i.config))
-            .flatten()
-            .filter_map(|c| c.subnet)
-            .collect())
     }
 
     /// Starts a container (already running is fine).

@@ -1,12 +1,11 @@
-//! One tenant's Docker objects: a bridge network with a subnet of its own, a data volume and a
-//! PostgreSQL container published on 127.0.0.1 only.
+//! One tenant's Docker objects: a data volume and a PostgreSQL container that listens on no
+//! network. The gateway reaches it over its Unix socket (a folder of the state dir bind-mounted
+//! into the container); the container has no network at all, or Docker's default bridge for
+//! outgoing connections only (an S3 backup repository, `pgs create --egress`).
 
 use std::collections::HashMap;
 
-use bollard::models::{
-    EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig, Mount, MountTypeEnum, PortBinding,
-    RestartPolicy, RestartPolicyNameEnum,
-};
+use bollard::models::{HealthConfig, HostConfig, Mount, MountTypeEnum, RestartPolicy, RestartPolicyNameEnum};
 
 use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED, LABEL_TENANT};
 
@@ -21,10 +20,8 @@ pub struct TenantContainer {
     pub name: String,
     /// Image reference.
     pub image: String,
-    /// Network name.
-    pub network: String,
-    /// Fixed address on the network.
-    pub address: String,
+    /// Docker's default bridge, for outgoing connections; `false`: no network at all.
+    pub egress: bool,
     /// Volume name.
     pub volume: String,
     /// Where the volume is mounted.
@@ -32,8 +29,6 @@ pub struct TenantContainer {
     /// Host directory mounted as the container's socket dir (where PostgreSQL puts its Unix
     /// socket for the gateway).
     pub socket_dir: String,
-    /// Port on 127.0.0.1 that 5432 is published on.
-    pub local_port: u16,
     /// Memory limit in bytes.
     pub memory: Option<i64>,
     /// CPU limit.
@@ -97,7 +92,7 @@ pub fn labels(instance: &str, tenant: &str) -> HashMap<String, String> {
 }
 
 impl Docker {
-    /// Creates (does not start) a tenant's container on its network with its volume.
+    /// Creates (does not start) a tenant's container with its volume.
     pub async fn create_tenant_container(&self, spec: &TenantContainer) -> Result<(), DockerError> {
         let env: Vec<String> = [
             format!("POSTGRES_PASSWORD={}", spec.bootstrap_password),
@@ -135,18 +130,14 @@ impl Docker {
             .into_iter()
             .chain(extra_mounts)
             .collect()),
-            port_bindings: Some(HashMap::from([(
-                "5432/tcp".to_string(),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".to_string()),
-                    host_port: Some(spec.local_port.to_string()),
-                }]),
-            )])),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
             }),
-            network_mode: Some(spec.network.clone()),
+            // No network of its own: a network per tenant made Docker rewrite its iptables rules at
+            // every create, slower the more tenants there were. Nothing listens on the bridge
+            // either way (PostgreSQL listens on its socket and the container's own loopback).
+            network_mode: Some(if spec.egress { "bridge" } else { "none" }.to_string()),
             // An init as PID 1 reaps orphans: PostgreSQL as PID 1 would take any orphan that exits
             // non-zero (pgBackRest's asynchronous archiver, when the repository fails) for a
             // crashed backend and restart the whole server.
@@ -155,17 +146,12 @@ impl Docker {
             nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
             ..Default::default()
         };
-        let endpoint = EndpointSettings {
-            ipam_config: Some(EndpointIpamConfig { ipv4_address: Some(spec.address.clone()), ..Default::default() }),
-            ..Default::default()
-        };
         let config = bollard::container::Config {
             image: Some(spec.image.clone()),
             env: Some(env),
             cmd: Some(std::iter::once("postgres".to_string()).chain(spec.postgres_args.iter().cloned()).collect()),
             labels: Some(labels(&spec.instance, &spec.tenant)),
             hostname: Some(spec.name.clone()),
-            exposed_ports: Some(HashMap::from([("5432/tcp".to_string(), HashMap::new())])),
             // No Docker healthcheck: one `pg_isready` through `docker exec` every few seconds per
             // tenant is what capped a host at about 120 idle tenants. pgs probes over the
             // tenant's socket when asked (`list`, `info`) and while it waits for a start.
@@ -174,9 +160,6 @@ impl Docker {
             stop_signal: Some("SIGINT".to_string()),
             stop_timeout: Some(30),
             host_config: Some(host_config),
-            networking_config: Some(bollard::container::NetworkingConfig {
-                endpoints_config: HashMap::from([(spec.network.clone(), endpoint)]),
-            }),
             ..Default::default()
         };
         let opts = bollard::container::CreateContainerOptions { name: spec.name.clone(), platform: None };

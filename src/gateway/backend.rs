@@ -2,9 +2,10 @@
 //!
 //! A tenant is reachable over its Unix socket (the socket directory is a folder of the state dir,
 //! bind-mounted into the tenant's container and nowhere else; the fastest hop: no TCP, no bridge,
-//! no netfilter) or over TCP (its address on its own network, its port published on 127.0.0.1, or
-//! its container name for a gateway attached to its network). [`candidates`] lists the ways the
-//! gateway's [`BackendMode`] allows, best first; [`dial`] takes the first that answers.
+//! no netfilter). Tenants made by earlier releases, which have a network of their own, are also
+//! reachable over TCP (their address on that network, their port published on 127.0.0.1, or
+//! their container name for a gateway attached to their network). [`candidates`] lists the ways
+//! the gateway's [`BackendMode`] allows, best first; [`dial`] takes the first that answers.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -51,9 +52,29 @@ impl BackendAddr {
                 s.set_nodelay(true)?;
                 Ok(Either::Left(s))
             }
-            BackendAddr::Unix(path) => Ok(Either::Right(UnixStream::connect(path).await?)),
+            BackendAddr::Unix(path) => Ok(Either::Right(connect_unix(path).await?)),
         }
     }
+}
+
+/// Connects to the Unix socket at `path`, also when the path is longer than a socket address
+/// holds (a deeply nested state dir): then through `/proc/self/fd/N/NAME`, N being its directory
+/// opened for the purpose.
+pub async fn connect_unix(path: &Path) -> std::io::Result<UnixStream> {
+    if path.as_os_str().len() <= MAX_SOCKET_PATH {
+        return UnixStream::connect(path).await;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a socket path"));
+    };
+    use rustix::fs::{Mode, OFlags};
+    let dir = rustix::fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
+    let short = Path::new("/proc/self/fd")
+        .join(std::os::fd::AsRawFd::as_raw_fd(&dir).to_string())
+        .join(name);
+    let stream = UnixStream::connect(&short).await;
+    drop(dir);
+    stream
 }
 
 /// One way to reach a backend, before name resolution.
@@ -66,13 +87,11 @@ enum Candidate<'a> {
 /// The ways `mode` allows to reach `backend`, best first. `state_root` is where this gateway
 /// sees the state dir (socket paths in the routes are relative to it).
 fn candidates<'a>(mode: BackendMode, backend: &'a Backend, state_root: &Path) -> Vec<Candidate<'a>> {
-    let socket = backend
-        .socket
-        .as_deref()
-        .map(|s| state_root.join(s))
-        .filter(|p| p.as_os_str().len() <= MAX_SOCKET_PATH)
-        .map(Candidate::Unix);
-    let tcp = |addrs: &[&'a String]| addrs.iter().map(|a| Candidate::Tcp(a.as_str())).collect::<Vec<_>>();
+    let socket = backend.socket.as_deref().map(|s| Candidate::Unix(state_root.join(s)));
+    // Empty for tenants without a network of their own.
+    let tcp = |addrs: &[&'a String]| {
+        addrs.iter().filter(|a| !a.is_empty()).map(|a| Candidate::Tcp(a.as_str())).collect::<Vec<_>>()
+    };
     match mode {
         BackendMode::Address => tcp(&[&backend.address]),
         BackendMode::Loopback => tcp(&[&backend.loopback]),
@@ -140,9 +159,36 @@ mod tests {
         assert_eq!(candidates(BackendMode::Socket, &b, root), vec![unix.clone()]);
         assert_eq!(candidates(BackendMode::Container, &b, root)[0], unix);
         assert_eq!(candidates(BackendMode::Address, &b, root), vec![Candidate::Tcp("10.213.0.2:5432")]);
-        // Routes written before sockets existed, or a socket path too long for sun_path.
+        // Routes written before sockets existed.
         assert_eq!(candidates(BackendMode::Auto, &backend(None), root).len(), 2);
-        let deep = PathBuf::from("/").join("d".repeat(120));
-        assert_eq!(candidates(BackendMode::Auto, &b, &deep).len(), 2);
+        // A tenant without a network of its own: its socket only.
+        let networkless = Backend {
+            loopback: String::new(),
+            address: String::new(),
+            network: String::new(),
+            container: String::new(),
+            socket: Some("sockets/t1/.s.PGSQL.5432".into()),
+        };
+        assert_eq!(candidates(BackendMode::Auto, &networkless, root), vec![unix.clone()]);
+        assert_eq!(candidates(BackendMode::Container, &networkless, root), vec![unix]);
+    }
+
+    #[tokio::test]
+    async fn a_socket_path_longer_than_a_socket_address_is_reached() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("d".repeat(100)).join("sockets");
+        std::fs::create_dir_all(&deep).unwrap();
+        let path = deep.join(".s.PGSQL.5432");
+        assert!(path.as_os_str().len() > MAX_SOCKET_PATH);
+        // Bound through its directory's descriptor, as a container with a short mount path would.
+        let dir = rustix::fs::open(&deep, rustix::fs::OFlags::PATH, rustix::fs::Mode::empty()).unwrap();
+        let short = format!("/proc/self/fd/{}/.s.PGSQL.5432", std::os::fd::AsRawFd::as_raw_fd(&dir));
+        let listener = std::os::unix::net::UnixListener::bind(short).unwrap();
+        drop(dir);
+        listener.set_nonblocking(true).unwrap();
+        let listener = tokio::net::UnixListener::from_std(listener).unwrap();
+        let (accepted, dialled) = tokio::join!(listener.accept(), connect_unix(&path));
+        accepted.unwrap();
+        dialled.unwrap();
     }
 }

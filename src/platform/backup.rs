@@ -34,6 +34,8 @@ pub(super) struct BackupContainer {
     pub uploads: Vec<(String, Vec<u8>)>,
     /// `postgres` arguments that turn archiving on.
     pub postgres_args: Vec<String>,
+    /// The container must reach the repository over the network (S3).
+    pub egress: bool,
 }
 
 /// How containers reach a tenant's repository.
@@ -186,6 +188,7 @@ impl Platform {
         }
         Ok(BackupContainer {
             image,
+            egress: access.network.is_some(),
             volumes: access.volume.into_iter().collect(),
             env: access.env,
             uploads: access.uploads,

@@ -1,17 +1,14 @@
-//! `pgs create`: a tenant's network, volume, socket dir, credentials and container, ready when
-//! it returns (or rolled back).
+//! `pgs create`: a tenant's volume, socket dir, credentials and container, ready when it returns
+//! (or rolled back).
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use anyhow::Context;
-
-use super::{Error, Platform, Result, TenantInfo, alloc, fail, generate_password, now, ready};
+use super::{Error, Platform, Result, TenantInfo, fail, generate_password, now, ready};
+use crate::docker::Docker;
 use crate::docker::tenant::{Status, TenantContainer};
-use crate::docker::{Docker, DockerError};
 use crate::state::{
-    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name, container_address,
-    container_name, network_name, volume_name,
+    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name, container_name,
+    network_name, volume_name,
 };
 
 /// What `pgs create` was asked to make.
@@ -37,6 +34,8 @@ pub struct CreateRequest {
     pub clone_of: Option<(String, crate::backup::Target)>,
     /// Suspend the tenant after this many idle seconds (scale to zero).
     pub suspend_after: Option<u64>,
+    /// Let the container connect out (Docker's default bridge).
+    pub egress: bool,
     /// PostgreSQL settings that override the derived ones.
     pub settings: std::collections::BTreeMap<String, String>,
 }
@@ -81,19 +80,11 @@ impl Platform {
                 container_name(&id)
             );
         }
-        let used = docker.used_subnets().await?;
         let adopt = req.adopt;
         let (tenant, secrets) = self.state.update(|cfg, tenants, lock| -> Result<_> {
             if tenants.tenants.contains_key(&id) {
                 fail!(Conflict, "tenant {id} already exists");
             }
-            let ports: HashSet<u16> = tenants.tenants.values().map(|t| t.local_port).collect();
-            let port = alloc::pick_port(&ports).context("cannot find a free port on 127.0.0.1")?;
-            let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
-            let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
-                .ok_or_else(|| {
-                    Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool))
-                })?;
             let kept = if adopt { self.state.secrets(&id)? } else { None };
             let secrets = match (kept, &req.password) {
                 (_, Some(p)) if p.is_empty() => fail!(Invalid, "--password must not be empty"),
@@ -114,8 +105,9 @@ impl Platform {
             self.state.save_secrets(lock, &id, &secrets)?;
             let tenant = Tenant {
                 image: image.clone(),
-                local_port: port,
-                subnet,
+                local_port: None,
+                subnet: None,
+                egress: req.egress,
                 data_mount: image_info.data_mount().to_string(),
                 access: !req.no_access,
                 allow: Vec::new(),
@@ -149,7 +141,7 @@ impl Platform {
             };
             let probe = ready::Probe {
                 container: &container_name(&id),
-                port: tenant.local_port,
+                addr: self.host_addr(&id, &tenant),
                 user: id.as_str(),
                 password: &secrets.password,
             };
@@ -162,8 +154,6 @@ impl Platform {
         .await;
         if let Err(e) = provisioned {
             let _ = docker.remove_container(&container_name(&id)).await;
-            let _ = docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await;
-            let _ = docker.remove_network(&network_name(&id)).await;
             if !adopt {
                 let _ = docker.remove_volume(&volume).await;
                 let _ = docker.remove_volume(&backup_volume_name(&id)).await;
@@ -187,9 +177,10 @@ impl Platform {
         self.with_secret(&config, &id, info)
     }
 
-    /// Creates the network, volume (unless it exists) and container of a tenant and starts it.
-    /// `secrets` is `Some` for a new data dir, whose roles the init script then creates. If
-    /// the subnet turns out to be taken by a network created meanwhile, another is chosen.
+    /// Creates the volume (unless it exists) and container of a tenant and starts it. `secrets`
+    /// is `Some` for a new data dir, whose roles the init script then creates. A tenant made by an
+    /// earlier release, with a network of its own, loses that network here (and keeps its
+    /// outgoing connections through Docker's default bridge); the returned record says so.
     pub(super) async fn provision(
         &self,
         docker: &Docker,
@@ -199,40 +190,13 @@ impl Platform {
         secrets: Option<&Secrets>,
     ) -> Result<Tenant> {
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
-        let network = network_name(id);
-        let mut attempts = 0;
-        loop {
-            match docker.create_network(&network, &tenant.subnet, &labels).await {
-                Ok(()) => break,
-                // It exists: keep it if it is what the tenant records (a container recreated on
-                // it, with the managed gateway still attached); otherwise make it anew.
-                Err(e) if e.is_conflict() => {
-                    if docker.network_subnet(&network).await?.as_deref() == Some(tenant.subnet.as_str()) {
-                        break;
-                    }
-                    docker.disconnect_network(&network, crate::docker::gateway::CONTAINER).await?;
-                    docker.remove_network(&network).await?;
-                }
-                Err(DockerError::Api { message, .. }) if message.contains("overlap") && attempts < 8 => {
-                    let used = docker.used_subnets().await?;
-                    tenant.subnet = self.state.update(|cfg, tenants, _| -> Result<String> {
-                        let ours = tenants.tenants.values().map(|t| t.subnet.as_str());
-                        let subnet = alloc::pick_subnet(&cfg.network_pool, used.iter().map(String::as_str).chain(ours))
-                            .ok_or_else(|| {
-                                Error::Conflict(format!("no free subnet left in the network pool {}", cfg.network_pool))
-                            })?;
-                        if let Some(t) = tenants.tenants.get_mut(id) {
-                            t.subnet = subnet.clone();
-                        }
-                        Ok(subnet)
-                    })?;
-                }
-                Err(e) => return Err(e.into()),
-            }
-            attempts += 1;
-            if attempts > 10 {
-                fail!(Conflict, "cannot create network {network}: no free subnet could be reserved");
-            }
+        if tenant.subnet.is_some() {
+            self.drop_own_network(docker, id).await?;
+            tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                (t.subnet, t.local_port, t.egress) = (None, None, true);
+                Ok(Tenant { subnet: None, local_port: None, egress: true, ..tenant })
+            })?;
         }
         let volume = tenant.data_volume(id);
         if !docker.volume_exists(&volume).await? {
@@ -241,28 +205,27 @@ impl Platform {
         let backup =
             if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
         let name = container_name(id);
-        let address = container_address(&tenant.subnet)
-            .ok_or_else(|| anyhow::anyhow!("bad subnet {} in tenants.json", tenant.subnet))?;
         let socket_dir = self.state.create_socket_dir(id)?;
         let spec = TenantContainer {
             tenant: id.to_string(),
             instance: config.instance.clone(),
             name: name.clone(),
             image: backup.as_ref().map_or_else(|| tenant.image.clone(), |b| b.image.clone()),
-            network,
-            address: address.to_string(),
+            // Out to the repository, or as the operator asked.
+            egress: tenant.egress || backup.as_ref().is_some_and(|b| b.egress),
             volume,
             data_mount: tenant.data_mount.clone(),
             socket_dir: socket_dir.to_string_lossy().into_owned(),
-            local_port: tenant.local_port,
             memory: tenant.memory,
             cpus: tenant.cpus,
             bootstrap_password: generate_password(),
             extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
             extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
-            // Derived and operator settings, then backups' archiving (which must stay as set).
+            // Derived and operator settings, then what must stay as pgs sets it: listening on the
+            // container's own loopback only, and backups' archiving.
             postgres_args: super::settings::postgres_args(tenant.memory, &tenant.settings)
                 .into_iter()
+                .chain(["-c".to_string(), "listen_addresses=localhost".to_string()])
                 .chain(backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default())
                 .collect(),
         };
@@ -276,6 +239,20 @@ impl Platform {
         }
         docker.start_container(&name).await?;
         Ok(tenant)
+    }
+
+    /// Removes the network of its own that a tenant made by an earlier release has (with the
+    /// managed gateway of such a release detached from it first); gone already is fine.
+    pub(super) async fn drop_own_network(&self, docker: &Docker, id: &TenantId) -> Result<()> {
+        docker.disconnect_network(&network_name(id), crate::docker::gateway::CONTAINER).await?;
+        docker.remove_network(&network_name(id)).await?;
+        Ok(())
+    }
+
+    /// Where the host reaches a tenant's PostgreSQL (see [`ready::host_addr`]).
+    pub(super) fn host_addr(&self, id: &TenantId, tenant: &Tenant) -> crate::gateway::backend::BackendAddr {
+        let socket = self.state.root().join(crate::state::socket_dir(id)).join(crate::state::POSTGRES_SOCKET);
+        ready::host_addr(socket, tenant.local_port)
     }
 }
 

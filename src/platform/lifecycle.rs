@@ -23,16 +23,17 @@ impl Platform {
                 Ok(t.clone())
             })?;
             let name = container_name(id);
-            if docker.inspect_container(&name).await?.is_none() {
+            let tenant = if docker.inspect_container(&name).await?.is_none() {
                 crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
-                self.provision(docker, &config, id, tenant.clone(), None).await?;
+                self.provision(docker, &config, id, tenant.clone(), None).await?
             } else {
                 docker.start_container(&name).await?;
-            }
+                tenant
+            };
             let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
             let probe = ready::Probe {
                 container: &name,
-                port: tenant.local_port,
+                addr: self.host_addr(id, &tenant),
                 user: id.as_str(),
                 password: &secrets.password,
             };
@@ -96,12 +97,17 @@ impl Platform {
         docker.remove_container(&name).await?;
         let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-        let probe =
-            ready::Probe { container: &name, port: tenant.local_port, user: id.as_str(), password: &secrets.password };
+        let probe = ready::Probe {
+            container: &name,
+            addr: self.host_addr(id, &tenant),
+            user: id.as_str(),
+            password: &secrets.password,
+        };
         ready::wait_ready(docker, &probe, timeout).await
     }
 
-    /// Removes a tenant's container and network; with `purge` also its data volumes (the one in
+    /// Removes a tenant's container (and the network of its own of a tenant made by an earlier
+    /// release); with `purge` also its data volumes (the one in
     /// use and one a restore kept) and secrets; with `purge_backups` too its backup repository.
     pub async fn remove(&self, docker: &Docker, id: &str, purge: bool, purge_backups: bool) -> Result<()> {
         let (_, id, tenant) = self.tenant(id)?;
@@ -113,8 +119,10 @@ impl Platform {
         let result: Result<(), crate::docker::DockerError> = async {
             docker.stop_container(&name, STOP_GRACE_SECS).await?;
             docker.remove_container(&name).await?;
-            docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
-            docker.remove_network(&network_name(&id)).await?;
+            if tenant.subnet.is_some() {
+                docker.disconnect_network(&network_name(&id), crate::docker::gateway::CONTAINER).await?;
+                docker.remove_network(&network_name(&id)).await?;
+            }
             if purge {
                 docker.remove_volume(&tenant.data_volume(&id)).await?;
                 if let Some(previous) = &tenant.previous_data_volume {

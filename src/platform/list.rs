@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use super::{Platform, Result, TenantInfo};
 use crate::docker::Docker;
 use crate::docker::tenant::{ContainerState, Status};
-use crate::gateway::backend::{BackendAddr, MAX_SOCKET_PATH};
+use crate::gateway::backend::BackendAddr;
 use crate::gateway::probe::{self, Answer};
 use crate::state::{POSTGRES_SOCKET, Phase, Tenant, TenantId, socket_dir};
 
@@ -82,14 +82,12 @@ impl Platform {
         self.state.root().join(socket_dir(id)).join(POSTGRES_SOCKET)
     }
 
-    /// Probes a tenant's PostgreSQL: over its socket, or its loopback port for a container
-    /// without one (or a state dir too deep for a socket address).
+    /// Probes a tenant's PostgreSQL: over its socket, or its loopback port for a container of
+    /// an earlier release that mounts no socket dir.
     pub(super) async fn probe(&self, id: &TenantId, tenant: &Tenant, has_socket: bool) -> Answer {
-        let path = self.socket_path(id);
-        let addr = if has_socket && path.as_os_str().len() <= MAX_SOCKET_PATH {
-            BackendAddr::Unix(path)
-        } else {
-            BackendAddr::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], tenant.local_port)))
+        let addr = match tenant.local_port {
+            Some(port) if !has_socket => BackendAddr::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+            _ => BackendAddr::Unix(self.socket_path(id)),
         };
         probe::probe(&addr, id.as_str(), PROBE_TIMEOUT).await
     }

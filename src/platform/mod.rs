@@ -3,12 +3,11 @@
 //! [`setup`] and [`certificates`] (the installation), [`create`], [`list`] (`list`, `info`),
 //! [`backup`] (`backup`, `restore`),
 //! [`lifecycle`] (`start`, `stop`, `remove`), [`access`] (access flags, allowlists), [`url`]
-//! (connection strings), [`gateway`] (the managed gateway); [`alloc`] picks ports and subnets,
-//! [`settings`] sizes PostgreSQL to a tenant's memory, [`ready`] waits for a database. Failures are typed ([`Error`]); progress goes to
-//! [`crate::progress`], never straight to a terminal.
+//! (connection strings), [`gateway`] (the managed gateway), [`suspend`] (scale to zero);
+//! [`settings`] sizes PostgreSQL to a tenant's memory, [`ready`] waits for a database. Failures
+//! are typed ([`Error`]); progress goes to [`crate::progress`], never straight to a terminal.
 
 pub mod access;
-pub mod alloc;
 pub mod backup;
 pub mod certificates;
 pub mod create;
@@ -67,8 +66,14 @@ pub struct TenantInfo {
     pub status: String,
     /// Image.
     pub image: String,
-    /// Port on 127.0.0.1 where the container listens (operator access on the host).
-    pub local_port: u16,
+    /// Host directory of the tenant's PostgreSQL socket: operator access on the host, bypassing
+    /// the gateway (`psql "host=DIR user=ID dbname=ID"`).
+    pub socket_dir: String,
+    /// Port on 127.0.0.1 where the container listens (tenants made by earlier releases only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_port: Option<u16>,
+    /// Whether the container may open connections out (`create --egress`, S3 backups).
+    pub egress: bool,
     /// Container name.
     pub container: String,
     /// Data volume name.
@@ -120,7 +125,9 @@ impl Platform {
             allow: t.allow.clone(),
             status,
             image: t.image.clone(),
+            socket_dir: self.state.root().join(crate::state::socket_dir(id)).to_string_lossy().into_owned(),
             local_port: t.local_port,
+            egress: t.egress,
             container: container_name(id),
             volume: t.data_volume(id),
             backups: t.backups,

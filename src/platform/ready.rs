@@ -1,39 +1,56 @@
 //! Waiting until a tenant's database accepts a real, authenticated connection.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use super::{Result, fail};
 
 use crate::docker::{Docker, tenant::Status};
+use crate::gateway::backend::BackendAddr;
 
 /// How to log in to check readiness.
 pub struct Probe<'a> {
     /// Container name (to check it is still alive and to fetch logs on failure).
     pub container: &'a str,
-    /// Port on 127.0.0.1.
-    pub port: u16,
+    /// Where the tenant's PostgreSQL is reached from the host.
+    pub addr: BackendAddr,
     /// Role and database.
     pub user: &'a str,
     /// Password of the role.
     pub password: &'a str,
 }
 
-/// Tries one authenticated connection and asks whether the server still recovers (after a
-/// restore it accepts connections while it replays WAL, read-only: not ready yet).
-async fn try_connect(probe: &Probe<'_>) -> Result<bool, tokio_postgres::Error> {
+/// Where the host reaches a tenant's PostgreSQL: its socket in the state dir, or, for a tenant
+/// made by an earlier release whose container mounts no socket dir, its loopback port.
+pub fn host_addr(socket: PathBuf, local_port: Option<u16>) -> BackendAddr {
+    match local_port {
+        Some(port) if !socket.exists() => BackendAddr::Tcp(std::net::SocketAddr::from(([127, 0, 0, 1], port))),
+        _ => BackendAddr::Unix(socket),
+    }
+}
+
+/// Logs in to `addr` as `cfg` says (no TLS: a socket, or the host's own loopback); the
+/// connection runs in a task of its own until the client is dropped.
+pub async fn login(addr: &BackendAddr, cfg: &tokio_postgres::Config) -> Result<tokio_postgres::Client, String> {
+    let stream = addr.connect().await.map_err(|e| e.to_string())?;
+    let (client, conn) = cfg.connect_raw(stream, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+    tokio::spawn(conn);
+    Ok(client)
+}
+
+/// Tries one authenticated connection and asks whether the server is the one to stay: not the
+/// image's temporary server that runs the init scripts of a new data dir (it listens on no
+/// address: pgs's servers listen on the container's loopback), and not recovering (after a
+/// restore it accepts connections while it replays WAL, read-only).
+async fn try_connect(probe: &Probe<'_>) -> Result<bool, String> {
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host("127.0.0.1")
-        .port(probe.port)
-        .user(probe.user)
-        .dbname(probe.user)
-        .password(probe.password)
-        .connect_timeout(Duration::from_secs(2));
-    let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
-    let task = tokio::spawn(conn);
-    let result = client.query_one("SELECT pg_is_in_recovery()", &[]).await.map(|row| !row.get::<_, bool>(0));
-    drop(client);
-    let _ = task.await;
-    result
+    cfg.user(probe.user).dbname(probe.user).password(probe.password);
+    let client = login(&probe.addr, &cfg).await?;
+    let row = client
+        .query_one("SELECT pg_is_in_recovery(), current_setting('listen_addresses') <> ''", &[])
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(!row.get::<_, bool>(0) && row.get::<_, bool>(1))
 }
 
 /// Waits until the database accepts `probe`'s login, the container dies, or `timeout` passes.
@@ -44,8 +61,8 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
     let outcome = loop {
         let last_error = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
             Ok(Ok(true)) => break Ok(()),
-            Ok(Ok(false)) => "still recovering".to_string(),
-            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(false)) => "still initialising or recovering".to_string(),
+            Ok(Err(e)) => e,
             Err(_) => "login timed out".to_string(),
         };
         let status = docker.container_status(probe.container).await?;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use super::{Platform, Result, fail, generate_password};
 use crate::certs::{self, CertFiles};
 use crate::state::{
-    CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE, DEFAULT_NETWORK_POOL,
+    CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE,
     SCHEMA_VERSION,
 };
 
@@ -54,7 +54,6 @@ impl Platform {
             gateway_port: DEFAULT_GATEWAY_PORT,
             certificate: CertificateSource::None,
             hostaddr: None,
-            network_pool: DEFAULT_NETWORK_POOL.to_string(),
             health_port: crate::state::DEFAULT_HEALTH_PORT,
             managed_gateway: false,
             backups: None,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use super::{Error, Platform, Result, fail};
 use crate::docker::Docker;
 use crate::gateway::probe::Answer;
-use crate::state::{Desired, Phase, Tenant, TenantId, container_name, socket_dir};
+use crate::state::{Desired, Phase, Tenant, TenantId, container_name};
 
 use super::lifecycle::STOP_GRACE_SECS;
 
@@ -136,24 +136,16 @@ impl Platform {
             ("postgres", secrets.superuser_password.as_str(), "postgres")
         };
         let mut cfg = tokio_postgres::Config::new();
-        cfg.host_path(self.state.root().join(socket_dir(id)))
-            .port(5432)
-            .user(user)
-            .dbname(db)
-            .password(password)
-            .application_name("pgs-controller")
-            .connect_timeout(Duration::from_secs(5));
+        cfg.user(user).dbname(db).password(password).application_name("pgs-controller");
+        let addr = self.host_addr(id, &self.tenant(id.as_str())?.2);
         let work = async {
-            let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
-            let task = tokio::spawn(conn);
-            let rows = client.simple_query(sql).await;
-            drop(client);
-            let _ = task.await;
-            let row = rows?.into_iter().find_map(|m| match m {
+            let client = super::ready::login(&addr, &cfg).await?;
+            let rows = client.simple_query(sql).await.map_err(|e| e.to_string())?;
+            let row = rows.into_iter().find_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
                 _ => None,
             });
-            Ok::<_, tokio_postgres::Error>(
+            Ok::<_, String>(
                 row.map(|r| (0..r.len()).map(|i| r.get(i).unwrap_or_default().to_string()).collect())
                     .unwrap_or_default(),
             )

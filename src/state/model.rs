@@ -15,8 +15,6 @@ pub const DEFAULT_DOMAIN: &str = "pgs.localhost";
 pub const DEFAULT_IMAGE: &str = "postgres:17";
 /// Default port of the gateway, the one port clients connect to.
 pub const DEFAULT_GATEWAY_PORT: u16 = 5432;
-/// Default address range from which each tenant's network gets a small subnet of its own.
-pub const DEFAULT_NETWORK_POOL: &str = "10.213.0.0/16";
 
 /// Where the gateway's TLS certificate comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +48,6 @@ pub struct Config {
     /// Address printed as `hostaddr` in connection strings, for domains without DNS records.
     #[serde(default)]
     pub hostaddr: Option<String>,
-    /// Range (CIDR) from which tenant networks get their subnets.
-    pub network_pool: String,
     /// Host port (on 127.0.0.1) of the managed gateway's health endpoints.
     #[serde(default = "default_health_port")]
     pub health_port: u16,
@@ -152,10 +148,17 @@ pub enum Phase {
 pub struct Tenant {
     /// Image the container runs.
     pub image: String,
-    /// Port on 127.0.0.1 where the container's 5432 is published; stable across restarts.
-    pub local_port: u16,
-    /// Subnet (CIDR) of the tenant's own network.
-    pub subnet: String,
+    /// Port on 127.0.0.1 where the container's 5432 is published: only tenants made by earlier
+    /// releases, which had a network of their own, until their container is made anew.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_port: Option<u16>,
+    /// Subnet (CIDR) of the tenant's own network (earlier releases only, as `local_port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<String>,
+    /// The container may open connections out (Docker's default bridge: postgres_fdw, dblink, an
+    /// S3 backup repository); otherwise it has no network at all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub egress: bool,
     /// Path in the container where the data volume is mounted (depends on the major version).
     pub data_mount: String,
     /// Whether the gateway lets clients in.
@@ -321,16 +324,23 @@ pub struct Route {
     pub backend: Backend,
 }
 
-/// The addresses of a tenant's PostgreSQL, for a gateway on the host or inside Docker.
+/// The addresses of a tenant's PostgreSQL, for a gateway on the host or inside Docker. The TCP
+/// ones are those of tenants made by earlier releases (a network of their own), empty for others; they
+/// are written even when empty, for gateways of earlier releases that read these routes while a
+/// newer one takes over.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Backend {
     /// Published port on the host's loopback (through Docker's port forwarding).
+    #[serde(default)]
     pub loopback: String,
     /// The container's fixed address on its own network (reachable from the host directly).
+    #[serde(default)]
     pub address: String,
     /// Name of the tenant's Docker network.
+    #[serde(default)]
     pub network: String,
     /// `container:5432`, for a gateway attached to the tenant's network.
+    #[serde(default)]
     pub container: String,
     /// The tenant's Unix socket, relative to the state dir (`sockets/TENANT/.s.PGSQL.5432`);
     /// absent for tenants whose container does not mount a socket dir.
@@ -365,7 +375,7 @@ pub fn backup_volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-backup")
 }
 
-/// Name of a tenant's network.
+/// Name of a tenant's own network (tenants made by earlier releases).
 pub fn network_name(id: &TenantId) -> String {
     format!("pgs-{id}")
 }
@@ -403,12 +413,21 @@ impl Routes {
                 running: t.desired == Desired::Running,
                 suspended: t.suspended,
                 wakeable: t.suspend_after.is_some(),
-                backend: Backend {
-                    loopback: format!("127.0.0.1:{}", t.local_port),
-                    address: container_address(&t.subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
-                    network: network_name(id),
-                    container: format!("{}:5432", container_name(id)),
-                    socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                backend: match &t.subnet {
+                    Some(subnet) => Backend {
+                        loopback: t.local_port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default(),
+                        address: container_address(subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
+                        network: network_name(id),
+                        container: format!("{}:5432", container_name(id)),
+                        socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                    },
+                    None => Backend {
+                        loopback: String::new(),
+                        address: String::new(),
+                        network: String::new(),
+                        container: String::new(),
+                        socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                    },
                 },
             })
             .collect();

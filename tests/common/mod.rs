@@ -158,10 +158,10 @@ pub fn docker_ok(args: &[&str]) -> bool {
     Command::new("docker").args(args).output().map(|o| o.status.success()).unwrap_or(false)
 }
 
-/// Connects to a tenant directly on its loopback port as its own role.
-pub async fn connect(port: u16, user: &str, password: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+/// Connects to a tenant directly over its socket (in `socket_dir`) as its own role.
+pub async fn connect(socket_dir: &str, user: &str, password: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host("127.0.0.1").port(port).user(user).dbname(user).password(password);
+    cfg.host_path(socket_dir).port(5432).user(user).dbname(user).password(password);
     cfg.connect_timeout(std::time::Duration::from_secs(5));
     let (client, conn) = cfg.connect(tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
@@ -171,12 +171,40 @@ pub async fn connect(port: u16, user: &str, password: &str) -> Result<tokio_post
 /// Connects using `create --json` / `info --show-password --json` output.
 pub async fn connect_tenant(doc: &serde_json::Value) -> tokio_postgres::Client {
     connect(
-        doc["local_port"].as_u64().unwrap() as u16,
+        doc["socket_dir"].as_str().unwrap(),
         doc["user"].as_str().unwrap(),
         doc["password"].as_str().unwrap(),
     )
     .await
     .expect("connect to tenant")
+}
+
+/// A port on 127.0.0.1 relayed to the Unix socket `socket`: TCP access to a tenant (which
+/// listens on no network) for a client that speaks only TCP. The relay lives as long as the
+/// test process.
+pub fn tcp_relay(socket: PathBuf) -> u16 {
+    use std::io::copy;
+    use std::net::Shutdown;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let socket = socket.clone();
+            std::thread::spawn(move || {
+                let Ok(unix) = std::os::unix::net::UnixStream::connect(&socket) else { return };
+                let (Ok(mut tcp_in), Ok(mut unix_out)) = (tcp.try_clone(), unix.try_clone()) else { return };
+                let up = std::thread::spawn(move || {
+                    let _ = copy(&mut tcp_in, &mut unix_out);
+                    let _ = unix_out.shutdown(Shutdown::Write);
+                });
+                let (mut tcp, mut unix) = (tcp, unix);
+                let _ = copy(&mut unix, &mut tcp);
+                let _ = tcp.shutdown(Shutdown::Write);
+                let _ = up.join();
+            });
+        }
+    });
+    port
 }
 
 /// Path of the built binary.

@@ -1,11 +1,14 @@
 #!/bin/bash
 # Builds the PostgreSQL image the test suite runs tenants on, offline: a Debian root file
 # system from Debian's packages (debootstrap) turned into an image with `docker import`.
-# Usage: tests/image/build.sh [TAG]   (default pgs-test-postgres:15; skips work if present)
+# Usage: tests/image/build.sh [TAG]   (default pgs-test-postgres:15; skips work if an image of
+# the same recipe, this script and the entrypoint, is present)
 set -euo pipefail
 tag="${1:-pgs-test-postgres:15}"
 here="$(cd "$(dirname "$0")" && pwd)"
-if docker image inspect "$tag" >/dev/null 2>&1 && [ -z "${PGS_REBUILD_IMAGE:-}" ]; then
+recipe="$(cat "$here/build.sh" "$here/docker-entrypoint.sh" | sha256sum | cut -c1-16)"
+present="$(docker image inspect -f '{{index .Config.Labels "pgs.test.recipe"}}' "$tag" 2>/dev/null || true)"
+if [ "$present" = "$recipe" ] && [ -z "${PGS_REBUILD_IMAGE:-}" ]; then
   echo "image $tag already present"
   exit 0
 fi
@@ -29,6 +32,7 @@ tar -C "$root" -c . | docker import \
   -c 'ENV LANG=C.UTF-8' \
   -c 'VOLUME /var/lib/postgresql/data' \
   -c 'EXPOSE 5432' \
+  -c "LABEL pgs.test.recipe=$recipe" \
   -c 'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' \
   -c 'CMD ["postgres"]' \
   - "$tag" >/dev/null

@@ -25,7 +25,9 @@ if [ "${1:-}" = "postgres" ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -f "$pwfile"
   printf '\nhost all all all scram-sha-256\n' >> "$PGDATA/pg_hba.conf"
   export PGPASSWORD="$POSTGRES_PASSWORD" PGUSER="$POSTGRES_USER"
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+  # As the official image does: the temporary server gets the container's arguments, then
+  # listens on no address.
+  pg_ctl -D "$PGDATA" -o "$(printf '%q ' "${@:2}") -c listen_addresses='' -p 5432" -w start
   if [ "$POSTGRES_DB" != "postgres" ]; then
     psql -v ON_ERROR_STOP=1 --dbname postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
   fi
