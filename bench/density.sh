@@ -6,8 +6,8 @@
 #   - host CPU busy (from /proc/stat, 30 s) and memory per tenant (its container's cgroup,
 #     as `docker stats` counts it) while every tenant is idle;
 #   - `pgs list` time with N tenants;
-#   - Docker's own floor for the same: `docker network create` plus `docker run` of a bare
-#     container, with 1 tenant present and with N;
+#   - Docker's own floor for the same: `docker run` of a bare container without a network (as
+#     pgs runs tenants), with 1 tenant present and with N;
 #   - gateway TPS to tenant 1, `pgbench -S -c 8` steady and with -C (a new TLS connection per
 #     transaction), with 1 tenant present and with N (ratio N/1; median of ROUNDS runs each);
 #   - managed gateway replacement (`pgs gateway restart`: how long it takes, and failed
@@ -69,13 +69,12 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 tps_median() { # CONNINFO EXTRA... -> median TPS of $rounds runs
   for _ in $(seq "$rounds"); do tps "$@"; echo; done | median
 }
-docker_floor() { # -> seconds for `docker network create` + `docker run -d` of a bare container
-  local t0 net="pgs-bench-floor-$RANDOM"
+docker_floor() { # -> seconds for `docker run -d` of a bare container without a network
+  local t0 name="pgs-bench-floor-$RANDOM"
   t0=$(now)
-  docker network create "$net" >/dev/null
-  docker run -d --rm --name "$net" --network "$net" --entrypoint sleep "$image" 30 >/dev/null
+  docker run -d --rm --name "$name" --network none --entrypoint sleep "$image" 30 >/dev/null
   sub "$(now)" "$t0"
-  docker rm -f "$net" >/dev/null; docker network rm "$net" >/dev/null
+  docker rm -f "$name" >/dev/null
 }
 tps() { # CONNINFO EXTRA... -> TPS
   local c="$1"; shift
@@ -181,7 +180,7 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | what | figure |
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
-| Docker's floor: network create + run of a bare container, 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
+| Docker's floor: run of a bare container without a network, 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
 | host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
 | memory per idle tenant: container cgroup / host's used memory grown by N | ${mem} / ${host_per_tenant} MB |
 | pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |

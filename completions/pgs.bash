@@ -811,7 +811,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__clone)
-            opts="-h -V --at --backup --password --memory --cpus --no-access --suspend-after --pg-setting --timeout --json --home --help --version"
+            opts="-h -V --at --backup --password --memory --cpus --no-access --suspend-after --pg-setting --egress --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -965,7 +965,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__create)
-            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --adopt --timeout --json --home --help --version"
+            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --egress --adopt --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -75,6 +75,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand create" -l pg-setting -d 'A Post
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l timeout -d 'Seconds to wait for the database to accept connections' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l no-access -d 'Create the tenant with access disabled'
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l egress -d 'Let the tenant\'s PostgreSQL connect out (postgres_fdw, dblink): its container joins Docker\'s default bridge. Without it the container has no network (nothing connects in either way: clients come through the gateway)'
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l adopt -d 'Reuse the data volume a `pgs remove` without --purge left behind'
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand create" -s h -l help -d 'Print help'
@@ -304,6 +305,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand clone" -l pg-setting -d 'A Postg
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l timeout -d 'Seconds to wait for the clone to accept connections' -r
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l no-access -d 'Create the tenant with access disabled'
+complete -c pgs -n "__fish_pgs_using_subcommand clone" -l egress -d 'Let the tenant\'s PostgreSQL connect out (postgres_fdw, dblink): its container joins Docker\'s default bridge. Without it the container has no network (nothing connects in either way: clients come through the gateway)'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand clone" -s V -l version -d 'Print version'

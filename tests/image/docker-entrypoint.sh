@@ -27,7 +27,9 @@ if [ "${1:-}" = "postgres" ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   export PGPASSWORD="$POSTGRES_PASSWORD" PGUSER="$POSTGRES_USER"
   # As the official image does: the temporary server gets the container's arguments, then
   # listens on no address.
-  pg_ctl -D "$PGDATA" -o "$(printf '%q ' "${@:2}") -c listen_addresses='' -p 5432" -w start
+  args=""
+  [ $# -gt 1 ] && args="$(printf '%q ' "${@:2}")"
+  pg_ctl -D "$PGDATA" -o "$args -c listen_addresses='' -p 5432" -w start
   if [ "$POSTGRES_DB" != "postgres" ]; then
     psql -v ON_ERROR_STOP=1 --dbname postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
   fi
