@@ -2,11 +2,12 @@
 # Gateway throughput and memory, against baselines measured in the same run:
 #   (a) pgbench over TLS straight to the tenant container's address (the fastest path),
 #   (b) through the pgs gateway with SNI and sslmode=verify-full, dialling the tenant's Unix
-#       socket (the default), and (f) the same gateway dialling the container's address over TCP,
+#       socket (its only way in),
 #   (c) through pgbouncer (session mode, client TLS), what users would otherwise put in front,
-#   (d) for reference, plain TCP through Docker's published loopback port (userland proxy),
 #   (e) for reference, HAProxy in TCP mode relaying the client's TLS unchanged to the container:
 #       the cost of one userspace hop by the best-known relay, which does no TLS work at all.
+# Tenants listen on no network; for (a), (c) and (e) the bench's tenant is made with --egress
+# and listen_addresses=* (Docker's default bridge), which pgs tenants do not have by default.
 # Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
 # Memory: gateway RSS growth with 1,000 sessions open through it.
 #
@@ -40,11 +41,9 @@ export PGS_HOME="$work/home"
 tenant="bench$RANDOM"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 gw_port=$(free_port); health_port=$(free_port); bouncer_port=$(free_port); haproxy_port=$(free_port)
-gw_tcp_port=$(free_port); health_tcp_port=$(free_port)
-gw_pid=""; gw_tcp_pid=""; bouncer_pid=""; haproxy_pid=""
+gw_pid=""; bouncer_pid=""; haproxy_pid=""
 cleanup() {
   [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null
-  [ -n "$gw_tcp_pid" ] && kill "$gw_tcp_pid" 2>/dev/null
   [ -n "$bouncer_pid" ] && kill "$bouncer_pid" 2>/dev/null
   [ -n "$haproxy_pid" ] && kill "$haproxy_pid" 2>/dev/null
   "$pgs" remove "$tenant" --yes --purge >/dev/null 2>&1 || true
@@ -53,35 +52,31 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 "$pgs" setup --yes --no-gateway --domain pgs.test --image "$image" --gateway-port "$gw_port" >/dev/null 2>&1
-"$pgs" create "$tenant" >/dev/null 2>&1
+"$pgs" create "$tenant" --egress --pg-setting 'listen_addresses=*' >/dev/null 2>&1
 info=$("$pgs" info "$tenant" --json --show-password)
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)" <<<"$info"; }
-pw=$(field "['password']"); local_port=$(field "['local_port']")
+pw=$(field "['password']"); socket_dir=$(field "['socket_dir']")
 superpw=$(python3 -c "import json; print(json.load(open('$PGS_HOME/secrets/$tenant.json'))['superuser_password'])")
-addr=$(python3 -c "import json; r=json.load(open('$PGS_HOME/routes.json')); print([t for t in r['tenants'] if t['id']=='$tenant'][0]['backend']['address'].split(':')[0])")
+addr=$(docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' "pgs-$tenant")
 ca="$PGS_HOME/certs/ca.pem"
 
 # Baseline (a) needs TLS on the tenant's own server: give it the same certificate.
 docker cp "$PGS_HOME/certs/cert.pem" "pgs-$tenant:/var/lib/postgresql/server.crt" >/dev/null
 docker cp "$PGS_HOME/certs/key.pem" "pgs-$tenant:/var/lib/postgresql/server.key" >/dev/null
 docker exec "pgs-$tenant" sh -c 'chown postgres /var/lib/postgresql/server.* && chmod 600 /var/lib/postgresql/server.key'
-PGPASSWORD="$superpw" psql -X -q -h 127.0.0.1 -p "$local_port" -U postgres -d postgres \
+PGPASSWORD="$superpw" psql -X -q -h "$socket_dir" -U postgres -d postgres \
   -c "ALTER SYSTEM SET ssl = on" \
   -c "ALTER SYSTEM SET ssl_cert_file = '/var/lib/postgresql/server.crt'" \
   -c "ALTER SYSTEM SET ssl_key_file = '/var/lib/postgresql/server.key'" \
   -c "ALTER SYSTEM SET max_connections = 1200" >/dev/null
 docker restart "pgs-$tenant" >/dev/null
-until PGPASSWORD="$pw" psql -X -q -h 127.0.0.1 -p "$local_port" -U "$tenant" -d "$tenant" -c 'SELECT 1' >/dev/null 2>&1; do sleep 0.3; done
-PGPASSWORD="$pw" pgbench -q -i -s 10 -h 127.0.0.1 -p "$local_port" -U "$tenant" "$tenant" >/dev/null 2>&1
+until PGPASSWORD="$pw" psql -X -q -h "$socket_dir" -U "$tenant" -d "$tenant" -c 'SELECT 1' >/dev/null 2>&1; do sleep 0.3; done
+PGPASSWORD="$pw" pgbench -q -i -s 10 -h "$socket_dir" -U "$tenant" "$tenant" >/dev/null 2>&1
 
-# The gateway (release build, foreground mode): default backend hop (the tenant's Unix socket),
-# and a second one dialling the container's address over TCP.
+# The gateway (release build, foreground mode), dialling the tenant's Unix socket.
 "$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
-"$pgs" gateway run --backend address --listen "127.0.0.1:$gw_tcp_port" --health-listen "127.0.0.1:$health_tcp_port" >"$work/gateway-tcp.log" 2>&1 &
-gw_tcp_pid=$!
 until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
-until curl -fs "127.0.0.1:$health_tcp_port/ready" >/dev/null 2>&1; do sleep 0.1; done
 
 # pgbouncer: session mode, client TLS with the same certificate, plain to the container.
 cat > "$work/pgbouncer.ini" <<INI
@@ -139,9 +134,7 @@ declare -A target=(
   [a]="host=$addr port=5432 user=$tenant dbname=$tenant sslmode=require"
   [b]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
   [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
-  [d]="host=127.0.0.1 port=$local_port user=$tenant dbname=$tenant sslmode=disable"
   [e]="host=127.0.0.1 port=$haproxy_port user=$tenant dbname=$tenant sslmode=require"
-  [f]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_tcp_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
 )
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 if want throughput; then
@@ -153,25 +146,22 @@ tps() {
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A steady connect runs_s runs_c
 for _ in $(seq "$rounds"); do
-  for k in a b f c d e; do runs_s[$k]+="$(tps "${target[$k]}" "") "; done
-  for k in a b f c e; do runs_c[$k]+="$(tps "${target[$k]}" "-C") "; done
+  for k in a b c e; do runs_s[$k]+="$(tps "${target[$k]}" "") "; done
+  for k in a b c e; do runs_c[$k]+="$(tps "${target[$k]}" "-C") "; done
 done
-for k in a b f c d e; do steady[$k]=$(median <<<"${runs_s[$k]}"); done
-for k in a b f c e; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
-[ "$rounds" -gt 1 ] && for k in a b f c d e; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
+for k in a b c e; do steady[$k]=$(median <<<"${runs_s[$k]}"); done
+for k in a b c e; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
+[ "$rounds" -gt 1 ] && for k in a b c e; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
 grep -Eq 'backend(=|":)"?unix' "$work/gateway.log" || echo "warning: gateway (b) did not dial the Unix socket" >&2
 
 echo "pgbench -S -c 16 -j 2, ${secs}s each, median of $rounds round(s) (TPS)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
-printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s   socket vs TCP b/f %s\n' "${steady[f]}" "$(ratio "${steady[f]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[f]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s   gateway vs pgbouncer b/c %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[c]}")"
-printf '  (d) docker-proxy loopback, no TLS:   %10.0f   ratio d/a %s\n' "${steady[d]}" "$(ratio "${steady[d]}" "${steady[a]}")"
 printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s   gateway vs relay b/e %s\n' "${steady[e]}" "$(ratio "${steady[e]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[e]}")"
 echo "the same with -C (new connection per transaction)"
 printf '  (a) direct TLS to the container:     %10.0f\n' "${connect[a]}"
 printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
-printf '  (f) pgs gateway, TCP hop:             %10.0f   ratio f/a %s\n' "${connect[f]}" "$(ratio "${connect[f]}" "${connect[a]}")"
 printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
 printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${connect[e]}" "$(ratio "${connect[e]}" "${connect[a]}")"
 fi

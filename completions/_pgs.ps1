@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
             [CompletionResult]::new('suspend-policy', 'suspend-policy', [CompletionResultType]::ParameterValue, 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)')
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a tenant now (stopped until its next client wakes it)')
+            [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Show or change the pooled endpoint TENANT-pooler (applies while the gateway runs)')
             [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
@@ -195,6 +196,21 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Suspend even with client sessions open (they are closed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;pool' {
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Transaction pooling (a server connection per transaction) or session pooling')
+            [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Server connections per role and database')
+            [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Pooled clients at once for the tenant')
+            [CompletionResult]::new('--queue-timeout', '--queue-timeout', [CompletionResultType]::ParameterName, 'Seconds a client waits for a server connection before it is refused (53300)')
+            [CompletionResult]::new('--server-idle-timeout', '--server-idle-timeout', [CompletionResultType]::ParameterName, 'Seconds an unused server connection is kept')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Back to the settings derived from the tenant''s memory')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -578,6 +594,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('deny', 'deny', [CompletionResultType]::ParameterValue, 'Remove client networks (CIDR) from a tenant''s allowlist')
             [CompletionResult]::new('suspend-policy', 'suspend-policy', [CompletionResultType]::ParameterValue, 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)')
             [CompletionResult]::new('suspend', 'suspend', [CompletionResultType]::ParameterValue, 'Suspend a tenant now (stopped until its next client wakes it)')
+            [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Show or change the pooled endpoint TENANT-pooler (applies while the gateway runs)')
             [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)')
             [CompletionResult]::new('gateway', 'gateway', [CompletionResultType]::ParameterValue, 'The gateway: one TLS port for every tenant')
             [CompletionResult]::new('certs', 'certs', [CompletionResultType]::ParameterValue, 'Certificates for the gateway')
@@ -628,6 +645,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;suspend' {
+            break
+        }
+        'pgs;help;pool' {
             break
         }
         'pgs;help;controller' {

@@ -58,6 +58,9 @@ _pgs() {
             pgs,list)
                 cmd="pgs__subcmd__list"
                 ;;
+            pgs,pool)
+                cmd="pgs__subcmd__pool"
+                ;;
             pgs,recreate)
                 cmd="pgs__subcmd__recreate"
                 ;;
@@ -244,6 +247,9 @@ _pgs() {
             pgs__subcmd__help,list)
                 cmd="pgs__subcmd__help__subcmd__list"
                 ;;
+            pgs__subcmd__help,pool)
+                cmd="pgs__subcmd__help__subcmd__pool"
+                ;;
             pgs__subcmd__help,recreate)
                 cmd="pgs__subcmd__help__subcmd__recreate"
                 ;;
@@ -323,7 +329,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1359,7 +1365,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend controller gateway certs backup restore clone completions help"
+            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1792,6 +1798,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__pool)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__recreate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1929,6 +1949,44 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__pool)
+            opts="-h -V --mode --size --max-clients --queue-timeout --server-idle-timeout --reset --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --mode)
+                    COMPREPLY=($(compgen -W "transaction session" -- "${cur}"))
+                    return 0
+                    ;;
+                --size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-clients)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --queue-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server-idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand suspend-policy 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)'
             cand suspend 'Suspend a tenant now (stopped until its next client wakes it)'
+            cand pool 'Show or change the pooled endpoint TENANT-pooler (applies while the gateway runs)'
             cand controller 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
@@ -178,6 +179,20 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --force 'Suspend even with client sessions open (they are closed)'
             cand -h 'Print help'
             cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;pool'= {
+            cand --mode 'Transaction pooling (a server connection per transaction) or session pooling'
+            cand --size 'Server connections per role and database'
+            cand --max-clients 'Pooled clients at once for the tenant'
+            cand --queue-timeout 'Seconds a client waits for a server connection before it is refused (53300)'
+            cand --server-idle-timeout 'Seconds an unused server connection is kept'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --reset 'Back to the settings derived from the tenant''s memory'
+            cand --json 'Print JSON'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -513,6 +528,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand deny 'Remove client networks (CIDR) from a tenant''s allowlist'
             cand suspend-policy 'Scale to zero: suspend a tenant after a time without clients (--after), or never (--never)'
             cand suspend 'Suspend a tenant now (stopped until its next client wakes it)'
+            cand pool 'Show or change the pooled endpoint TENANT-pooler (applies while the gateway runs)'
             cand controller 'The controller: suspends idle tenants and wakes them for the gateway (the managed gateway''s `pgs-controller` container runs it; `pgs gateway run` runs one inside)'
             cand gateway 'The gateway: one TLS port for every tenant'
             cand certs 'Certificates for the gateway'
@@ -549,6 +565,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;suspend-policy'= {
         }
         &'pgs;help;suspend'= {
+        }
+        &'pgs;help;pool'= {
         }
         &'pgs;help;controller'= {
             cand run 'Run the controller in the foreground'

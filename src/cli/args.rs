@@ -49,6 +49,8 @@ pub enum Command {
     SuspendPolicy(SuspendPolicyArgs),
     /// Suspend a tenant now (stopped until its next client wakes it)
     Suspend(SuspendArgs),
+    /// Show or change the pooled endpoint TENANT-pooler (applies while the gateway runs)
+    Pool(PoolArgs),
     /// The controller: suspends idle tenants and wakes them for the gateway (the managed
     /// gateway's `pgs-controller` container runs it; `pgs gateway run` runs one inside)
     #[command(subcommand)]
@@ -91,6 +93,34 @@ pub struct SuspendPolicyArgs {
     /// Never suspend the tenant
     #[arg(long, conflicts_with = "after")]
     pub never: bool,
+}
+
+/// `pgs pool`.
+#[derive(Debug, Args)]
+pub struct PoolArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Transaction pooling (a server connection per transaction) or session pooling
+    #[arg(long, value_enum)]
+    pub mode: Option<crate::state::PoolMode>,
+    /// Server connections per role and database
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub size: Option<u32>,
+    /// Pooled clients at once for the tenant
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_clients: Option<u32>,
+    /// Seconds a client waits for a server connection before it is refused (53300)
+    #[arg(long, value_name = "SECS")]
+    pub queue_timeout: Option<u64>,
+    /// Seconds an unused server connection is kept
+    #[arg(long, value_name = "SECS")]
+    pub server_idle_timeout: Option<u64>,
+    /// Back to the settings derived from the tenant's memory
+    #[arg(long, conflicts_with_all = ["mode", "size", "max_clients", "queue_timeout", "server_idle_timeout"])]
+    pub reset: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs suspend`.

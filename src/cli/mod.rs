@@ -26,6 +26,15 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 fn print_tenant(t: &TenantInfo) {
     println!("tenant:    {}", t.id);
     println!("host:      {}", t.host);
+    println!(
+        "pooled:    {} ({} mode, {} server connections per role)",
+        t.pooled_host,
+        match t.pool.mode {
+            crate::state::PoolMode::Transaction => "transaction",
+            crate::state::PoolMode::Session => "session",
+        },
+        t.pool.size
+    );
     println!("port:      {}", t.port);
     println!("user:      {}", t.user);
     println!("database:  {}", t.database);
@@ -79,6 +88,9 @@ fn print_tenant(t: &TenantInfo) {
     }
     if let Some(url) = &t.url {
         println!("url:       {url}");
+    }
+    if let Some(url) = &t.pooled_url {
+        println!("pooled url: {url}");
     }
 }
 
@@ -346,6 +358,34 @@ pub async fn run(cli: Cli) -> Result<()> {
             let docker = Docker::connect().await?;
             let ids = platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
             eprintln!("pgs: recreated {} container(s)", ids.len());
+        }
+        Command::Pool(a) => {
+            let change = crate::platform::PoolChange {
+                mode: a.mode,
+                size: a.size,
+                max_clients: a.max_clients,
+                queue_timeout_secs: a.queue_timeout,
+                server_idle_timeout_secs: a.server_idle_timeout,
+                reset: a.reset,
+            };
+            let settings = platform.set_pool(&a.tenant, &change)?;
+            if a.json {
+                print_json(&settings)?;
+            } else {
+                println!(
+                    "{}-pooler: {} mode, {} server connections per role and database, at most {} clients, \
+                     queue timeout {}s, server idle timeout {}s",
+                    a.tenant,
+                    match settings.mode {
+                        crate::state::PoolMode::Transaction => "transaction",
+                        crate::state::PoolMode::Session => "session",
+                    },
+                    settings.size,
+                    settings.max_clients,
+                    settings.queue_timeout_secs,
+                    settings.server_idle_timeout_secs
+                );
+            }
         }
         Command::SuspendPolicy(a) => {
             let after = if a.never { None } else { a.after };

@@ -52,7 +52,15 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
         "/ready" if gw.ready() => ("200 OK", "text/plain", "ready\n".into()),
         "/ready" => ("503 Service Unavailable", "text/plain", "not ready: routes or certificate not loaded\n".into()),
         "/metrics" => {
-            let mut body = super::metrics::with_generation(&gw.metrics.render(), gw.generation);
+            let mut body = gw.metrics.render();
+            let (used, idle) = gw.pools.server_connections();
+            body.push_str(&format!(
+                "# HELP pgs_gateway_pool_server_connections Server connections of pooled endpoints, by state.\n\
+                 # TYPE pgs_gateway_pool_server_connections gauge\n\
+                 pgs_gateway_pool_server_connections{{state=\"used\"}} {used}\n\
+                 pgs_gateway_pool_server_connections{{state=\"idle\"}} {idle}\n"
+            ));
+            let mut body = super::metrics::with_generation(&body, gw.generation);
             if let Ok(tenants) = gw.state.tenants() {
                 body.push_str(&super::metrics::render_tenant_states(&tenants));
                 body.push_str(&super::metrics::render_backups(&tenants));

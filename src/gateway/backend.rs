@@ -101,6 +101,24 @@ fn candidates<'a>(mode: BackendMode, backend: &'a Backend, state_root: &Path) ->
     }
 }
 
+/// The first address of the tenant's PostgreSQL that `mode` allows and that exists (a socket
+/// file that is there, a name that resolves), without connecting: where a pool connects.
+pub async fn address(mode: BackendMode, backend: &Backend, state_root: &Path) -> Option<BackendAddr> {
+    for candidate in candidates(mode, backend, state_root) {
+        match candidate {
+            Candidate::Unix(path) if path.exists() => return Some(BackendAddr::Unix(path)),
+            Candidate::Unix(_) => {}
+            Candidate::Tcp(name) => {
+                let resolved = tokio::time::timeout(DIAL_TIMEOUT, tokio::net::lookup_host(name)).await;
+                if let Some(addr) = resolved.ok().and_then(Result::ok).and_then(|mut a| a.next()) {
+                    return Some(BackendAddr::Tcp(addr));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Connects to the tenant's PostgreSQL the first way that works; returns the stream and the
 /// address it reached (where cancels for the session go).
 pub async fn dial(

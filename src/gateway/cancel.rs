@@ -44,11 +44,17 @@ pub struct Target {
     pub tenant: String,
 }
 
+/// The server connection a pooled client is using right now (none between transactions):
+/// where its cancels go.
+pub type Current = Arc<Mutex<Option<Target>>>;
+
 /// What a CancelRequest's key leads to.
 #[derive(Debug)]
 pub enum Lookup {
     /// A live session of this instance.
     Found(Target),
+    /// A pooled client of tenant (the string) that runs nothing at the moment: nothing to cancel.
+    Idle(String),
     /// A key of the format another gateway instance issues (`instance` is its id).
     OtherInstance(u8),
     /// No live session has this key.
@@ -57,7 +63,15 @@ pub enum Lookup {
 
 struct Entry {
     pid: u32,
-    target: Target,
+    dest: Dest,
+}
+
+/// Where an entry's cancels go.
+enum Dest {
+    /// A direct session: one backend for its lifetime.
+    Fixed(Target),
+    /// A pooled client: whichever server connection serves it at the time.
+    Pooled { tenant: String, current: Current },
 }
 
 /// The map from the secrets clients hold to the backends' keys.
@@ -125,7 +139,25 @@ impl CancelMap {
                 break secret;
             }
         };
-        entries.insert(secret.clone(), Entry { pid, target });
+        entries.insert(secret.clone(), Entry { pid, dest: Dest::Fixed(target) });
+        ClientKey { map: self.clone(), pid, secret }
+    }
+
+    /// Registers a pooled client of `tenant` and returns its key: a process id of the
+    /// gateway's own (no one backend serves the client) and a 4-byte secret. Its cancels go to
+    /// whatever `current` holds when they arrive.
+    pub fn register_pooled(self: &Arc<Self>, tenant: String, current: Current) -> ClientKey {
+        let mut rng = rand::rng();
+        let pid = rng.random_range(1..=i32::MAX as u32);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let secret = loop {
+            let mut secret = vec![self.instance; MIN_SECRET];
+            rng.fill(&mut secret[1..]);
+            if !entries.contains_key(&secret) {
+                break secret;
+            }
+        };
+        entries.insert(secret.clone(), Entry { pid, dest: Dest::Pooled { tenant, current } });
         ClientKey { map: self.clone(), pid, secret }
     }
 
@@ -137,7 +169,15 @@ impl CancelMap {
         }
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         match entries.get(secret) {
-            Some(e) if constant_time_eq(&e.pid.to_be_bytes(), &pid.to_be_bytes()) => Lookup::Found(e.target.clone()),
+            Some(e) if constant_time_eq(&e.pid.to_be_bytes(), &pid.to_be_bytes()) => match &e.dest {
+                Dest::Fixed(target) => Lookup::Found(target.clone()),
+                Dest::Pooled { tenant, current } => {
+                    match current.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                        Some(target) => Lookup::Found(target),
+                        None => Lookup::Idle(tenant.clone()),
+                    }
+                }
+            },
             _ => Lookup::Unknown,
         }
     }

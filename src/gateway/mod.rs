@@ -3,8 +3,9 @@
 //! [`listener`](run) accepts connections and hands each to [`session::serve`], which reads like
 //! the protocol: first packet ([`frame`]) → TLS ([`tls`]) → startup → route ([`route`]) →
 //! backend → pump, with cancel keys mapped in [`cancel`] and every refusal an ErrorResponse
-//! from [`errors`]. [`reload`] keeps the routing table and certificate current; [`admin`]
-//! serves health, readiness and [`metrics`].
+//! from [`errors`]. A tenant's pooled endpoint (`TENANT-pooler`) is served by [`pool`] instead
+//! of the pump, with SCRAM from [`scram`]. [`reload`] keeps the routing table and certificate
+//! current; [`admin`] serves health, readiness and [`metrics`].
 
 pub mod admin;
 pub mod backend;
@@ -13,10 +14,12 @@ pub mod errors;
 pub mod frame;
 pub mod handover;
 pub mod metrics;
+pub mod pool;
 pub mod probe;
 pub mod pump;
 pub mod reload;
 pub mod route;
+pub mod scram;
 pub mod session;
 pub mod tls;
 pub mod wake;
@@ -91,6 +94,8 @@ pub struct Gateway {
     pub routes: ArcSwap<route::Table>,
     /// Current TLS config (`None` until a certificate loads).
     pub tls: ArcSwapOption<rustls::ServerConfig>,
+    /// The current certificate's channel binding data (SCRAM-SHA-256-PLUS of pooled clients).
+    pub tls_binding: ArcSwapOption<Vec<u8>>,
     /// Cancel keys.
     pub cancels: Arc<cancel::CancelMap>,
     /// Counters.
@@ -99,6 +104,8 @@ pub struct Gateway {
     pub route_changes: tokio::sync::watch::Sender<u64>,
     /// Wakes of suspended tenants in flight.
     pub wakes: wake::Wakes,
+    /// The pooled endpoints' server connections.
+    pub pools: Arc<pool::Pools>,
     /// When the gateway started.
     pub started: Instant,
     /// This gateway's generation in the state dir (see [`handover`]).
@@ -277,10 +284,12 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         opts: opts.clone(),
         routes: ArcSwap::from_pointee(route::Table::default()),
         tls: ArcSwapOption::empty(),
+        tls_binding: ArcSwapOption::empty(),
         cancels: Arc::new(cancel::CancelMap::new(handover::instance_of(generation))),
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,
         wakes: wake::Wakes::default(),
+        pools: Arc::default(),
         started: Instant::now(),
         generation,
         shutdown: tokio_util::sync::CancellationToken::new(),
@@ -304,6 +313,13 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         async move { control.serve(gw, events_tx).await }
     });
     tokio::spawn(wake::report_activity(gw.clone()));
+    tokio::spawn({
+        let gw = gw.clone();
+        gw.pools.clone().reap_forever(move |tenant| {
+            let idle = gw.routes.load().tenants.get(tenant).map_or(0, |t| t.route.pool.server_idle_timeout_secs);
+            Duration::from_secs(idle)
+        })
+    });
     if opts.controller {
         spawn_controller(&state, opts.wake_timeout).await;
     }

@@ -77,8 +77,9 @@ impl Reloader {
         if force || cs != self.cert_stamp {
             self.cert_stamp = cs;
             match tls::load(&self.certs.cert(), &self.certs.key()) {
-                Ok(config) => {
+                Ok((config, binding)) => {
                     self.gw.tls.store(Some(config));
+                    self.gw.tls_binding.store(Some(Arc::new(binding)));
                     tracing::info!(cert = %self.certs.cert().display(), "certificate loaded");
                 }
                 Err(e) => tracing::warn!(error = %e, "certificate not loaded; keeping the previous one"),

@@ -3,6 +3,7 @@
 //! Keys, in order: (1) the SNI hostname `TENANT.DOMAIN`; (2) `tenant=TENANT` in the `options`
 //! startup parameter (removed before forwarding); (3) a user name `USER.TENANT` (rewritten to
 //! `USER`); (4) a user name equal to a tenant id. Keys that name different tenants are refused.
+//! Wherever a key names a tenant, `TENANT-pooler` names the same tenant's pooled endpoint.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -36,6 +37,20 @@ impl RouteKey {
             RouteKey::User => "user",
         }
     }
+}
+
+/// What a routing key names after a tenant id: the tenant's pooled endpoint.
+pub const POOLER_SUFFIX: &str = "-pooler";
+
+/// The endpoint a connection chose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    /// Tenant id.
+    pub tenant: String,
+    /// Which key chose it.
+    pub key: RouteKey,
+    /// The pooled endpoint (`TENANT-pooler`) rather than the direct one.
+    pub pooled: bool,
 }
 
 /// A tenant's route with its allowlist parsed.
@@ -82,41 +97,58 @@ impl Table {
         (!label.is_empty() && !label.contains('.')).then(|| label.to_string())
     }
 
+    /// The tenant and endpoint a name (from any key) stands for: a tenant id, or a tenant id
+    /// with [`POOLER_SUFFIX`]; anything else is taken as a tenant id (refused by `admit`).
+    fn endpoint(&self, name: String) -> (String, bool) {
+        if !self.tenants.contains_key(&name)
+            && let Some(base) = name.strip_suffix(POOLER_SUFFIX)
+            && self.tenants.contains_key(base)
+        {
+            return (base.to_string(), true);
+        }
+        (name, false)
+    }
+
     /// Picks the tenant for a connection and rewrites the startup message (strips the
-    /// `tenant=` option and the `.TENANT` user suffix).
-    pub fn choose(&self, sni: Option<&str>, startup: &mut Startup) -> Result<(String, RouteKey), Refusal> {
-        let mut chosen: Option<(String, RouteKey)> = None;
-        fn agree(chosen: &mut Option<(String, RouteKey)>, tenant: String, key: RouteKey) -> Result<(), Refusal> {
-            match chosen {
-                Some((t, _)) if *t != tenant => Err(Refusal::Conflict(t.clone(), tenant)),
-                Some(_) => Ok(()),
+    /// `tenant=` option and the `.TENANT` user suffix). Keys must name the same tenant; one
+    /// that names its pooled endpoint makes the connection pooled.
+    pub fn choose(&self, sni: Option<&str>, startup: &mut Startup) -> Result<Chosen, Refusal> {
+        let mut chosen: Option<Chosen> = None;
+        let mut agree = |name: String, key: RouteKey| -> Result<(), Refusal> {
+            let (tenant, pooled) = self.endpoint(name);
+            match &mut chosen {
+                Some(c) if c.tenant != tenant => Err(Refusal::Conflict(c.tenant.clone(), tenant)),
+                Some(c) => {
+                    c.pooled |= pooled;
+                    Ok(())
+                }
                 None => {
-                    *chosen = Some((tenant, key));
+                    chosen = Some(Chosen { tenant, key, pooled });
                     Ok(())
                 }
             }
-        }
+        };
         if let Some(t) = sni.and_then(|s| self.tenant_from_sni(s)) {
-            agree(&mut chosen, t, RouteKey::Sni)?;
+            agree(t, RouteKey::Sni)?;
         }
         if let Some(options) = startup.get("options").map(str::to_owned) {
             let (tenant, rest) = split_options(&options);
             if let Some(t) = tenant {
-                agree(&mut chosen, t, RouteKey::Options)?;
+                agree(t, RouteKey::Options)?;
                 if rest.is_empty() { startup.remove("options") } else { startup.set("options", rest) }
             }
         }
         let user = startup.get("user").unwrap_or_default().to_string();
         if let Some((name, suffix)) = user.rsplit_once('.') {
-            // Only a known tenant (or the one already chosen) makes the suffix a routing key.
-            let named = chosen.as_ref().is_some_and(|(t, _)| t == suffix) || self.tenants.contains_key(suffix);
-            if named && !name.is_empty() {
-                agree(&mut chosen, suffix.to_string(), RouteKey::UserSuffix)?;
+            // Only a known tenant or endpoint makes the suffix a routing key.
+            let known = self.tenants.contains_key(&self.endpoint(suffix.to_string()).0);
+            if known && !name.is_empty() {
+                agree(suffix.to_string(), RouteKey::UserSuffix)?;
                 startup.set("user", name.to_string());
             }
         }
         if chosen.is_none() && self.tenants.contains_key(&user) {
-            chosen = Some((user, RouteKey::User));
+            chosen = Some(Chosen { tenant: user, key: RouteKey::User, pooled: false });
         }
         chosen.ok_or(Refusal::NoTenant)
     }
@@ -187,6 +219,7 @@ mod tests {
             running,
             suspended: false,
             wakeable: false,
+            pool: Default::default(),
             backend: Backend {
                 loopback: "127.0.0.1:1".into(),
                 address: "10.0.0.2:5432".into(),
@@ -210,6 +243,10 @@ mod tests {
         .unwrap()
     }
 
+    fn c(tenant: &str, key: RouteKey) -> Chosen {
+        Chosen { tenant: tenant.into(), key, pooled: false }
+    }
+
     fn startup(params: &[(&str, &str)]) -> Startup {
         Startup { version: 196608, params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() }
     }
@@ -218,22 +255,22 @@ mod tests {
     fn sni_first_case_insensitive_and_only_one_label() {
         let t = table();
         let mut s = startup(&[("user", "alice")]);
-        assert_eq!(t.choose(Some("T1.PGS.test"), &mut s).unwrap(), ("t1".into(), RouteKey::Sni));
+        assert_eq!(t.choose(Some("T1.PGS.test"), &mut s).unwrap(), c("t1", RouteKey::Sni));
         assert_eq!(t.choose(Some("a.t1.pgs.test"), &mut s), Err(Refusal::NoTenant));
         assert_eq!(t.choose(Some("pgs.test"), &mut s), Err(Refusal::NoTenant));
         assert_eq!(t.choose(Some("t1.other.test"), &mut s), Err(Refusal::NoTenant));
         // An unknown name under the domain is chosen, and refused by admit.
-        assert_eq!(t.choose(Some("nope.pgs.test"), &mut s).unwrap().0, "nope");
+        assert_eq!(t.choose(Some("nope.pgs.test"), &mut s).unwrap().tenant, "nope");
     }
 
     #[test]
     fn options_key_is_removed_and_other_options_kept() {
         let t = table();
         let mut s = startup(&[("user", "alice"), ("options", "-c search_path=a\\ b tenant=t1 -c x=y")]);
-        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::Options));
+        assert_eq!(t.choose(None, &mut s).unwrap(), c("t1", RouteKey::Options));
         assert_eq!(s.get("options"), Some("-c search_path=a\\ b -c x=y"));
         let mut s = startup(&[("user", "alice"), ("options", "--tenant=t1")]);
-        assert_eq!(t.choose(None, &mut s).unwrap().0, "t1");
+        assert_eq!(t.choose(None, &mut s).unwrap().tenant, "t1");
         assert_eq!(s.get("options"), None);
     }
 
@@ -241,10 +278,10 @@ mod tests {
     fn user_suffix_and_plain_user() {
         let t = table();
         let mut s = startup(&[("user", "alice.t1")]);
-        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::UserSuffix));
+        assert_eq!(t.choose(None, &mut s).unwrap(), c("t1", RouteKey::UserSuffix));
         assert_eq!(s.get("user"), Some("alice"));
         let mut s = startup(&[("user", "t1")]);
-        assert_eq!(t.choose(None, &mut s).unwrap(), ("t1".into(), RouteKey::User));
+        assert_eq!(t.choose(None, &mut s).unwrap(), c("t1", RouteKey::User));
         assert_eq!(s.get("user"), Some("t1"));
         // A dot in a role name that is not a tenant stays as it is.
         let mut s = startup(&[("user", "first.last")]);
@@ -261,8 +298,29 @@ mod tests {
         assert!(matches!(t.choose(Some("t1.pgs.test"), &mut s), Err(Refusal::Conflict(..))));
         // Agreeing keys are fine.
         let mut s = startup(&[("user", "alice.t1"), ("options", "tenant=t1")]);
-        assert_eq!(t.choose(Some("t1.pgs.test"), &mut s).unwrap().0, "t1");
+        assert_eq!(t.choose(Some("t1.pgs.test"), &mut s).unwrap().tenant, "t1");
         assert_eq!(s.get("user"), Some("alice"));
+    }
+
+    #[test]
+    fn the_pooler_suffix_names_the_pooled_endpoint_with_every_key() {
+        let t = table();
+        let pooled = |key| Chosen { tenant: "t1".into(), key, pooled: true };
+        let mut s = startup(&[("user", "alice")]);
+        assert_eq!(t.choose(Some("t1-pooler.pgs.test"), &mut s).unwrap(), pooled(RouteKey::Sni));
+        let mut s = startup(&[("user", "alice"), ("options", "tenant=t1-pooler")]);
+        assert_eq!(t.choose(None, &mut s).unwrap(), pooled(RouteKey::Options));
+        let mut s = startup(&[("user", "alice.t1-pooler")]);
+        assert_eq!(t.choose(None, &mut s).unwrap(), pooled(RouteKey::UserSuffix));
+        assert_eq!(s.get("user"), Some("alice"));
+        // The direct and the pooled endpoint of one tenant agree: pooled.
+        let mut s = startup(&[("user", "alice.t1")]);
+        assert_eq!(t.choose(Some("t1-pooler.pgs.test"), &mut s).unwrap(), pooled(RouteKey::Sni));
+        // Another tenant's pooler conflicts; an unknown one is an unknown tenant.
+        let mut s = startup(&[("user", "alice.t2-pooler")]);
+        assert!(matches!(t.choose(Some("t1.pgs.test"), &mut s), Err(Refusal::Conflict(..))));
+        let mut s = startup(&[("user", "alice")]);
+        assert_eq!(t.choose(Some("zz-pooler.pgs.test"), &mut s).unwrap().tenant, "zz-pooler");
     }
 
     #[test]

@@ -17,15 +17,16 @@ use super::cancel::{self, ClientKey, Lookup, Target};
 use super::errors::Refusal;
 use super::frame::{self, FirstPacket, Startup};
 use super::pump;
-use super::route::RouteKey;
+use super::route::{Chosen, RouteKey};
 
 /// The client's side: plain TCP (only with `--allow-plaintext`) or TLS.
 type ClientStream = Either<TcpStream, TlsStream<TcpStream>>;
 
 /// What the pre-startup negotiation produced.
 enum Negotiated {
-    /// A CancelRequest (plaintext or inside TLS).
-    Cancel { pid: u32, secret: Vec<u8> },
+    /// A CancelRequest (plaintext or inside TLS), with the stream it came on (closed cleanly
+    /// once handled: a TLS client expects close_notify, not a bare end of stream).
+    Cancel { pid: u32, secret: Vec<u8>, stream: ClientStream },
     /// A startup message on an established stream.
     Startup { stream: ClientStream, startup: Startup, sni: Option<String> },
 }
@@ -49,6 +50,8 @@ struct Outcome {
     key: Option<RouteKey>,
     /// How the backend was reached: `unix` or `tcp`.
     hop: Option<&'static str>,
+    /// Through the pooled endpoint.
+    pooled: bool,
     result: &'static str,
     reason: Option<String>,
     bytes_in: u64,
@@ -71,7 +74,7 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
             out.result = "refused";
             out.reason = Some(f.refusal.to_string());
         }
-        Ok(Ok(Negotiated::Cancel { pid, secret })) => {
+        Ok(Ok(Negotiated::Cancel { pid, secret, mut stream })) => {
             gw.metrics.cancel_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             out.result = match gw.cancels.lookup(pid, &secret) {
                 Lookup::Found(target) => {
@@ -86,8 +89,13 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
                         "cancel_other_instance"
                     }
                 }
+                Lookup::Idle(tenant) => {
+                    out.tenant = Some(tenant);
+                    "cancel_pooled_client_idle"
+                }
                 Lookup::Unknown => "cancel_unknown_key",
             };
+            let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
         }
         Ok(Ok(Negotiated::Startup { stream, startup, sni })) => {
             session(&gw, stream, startup, sni.as_deref(), peer, &mut out).await;
@@ -98,6 +106,7 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
         client = %peer,
         tenant = out.tenant.as_deref().unwrap_or("-"),
         key = out.key.map_or("-", RouteKey::as_str),
+        pooled = out.pooled,
         backend = out.hop.unwrap_or("-"),
         outcome = out.result,
         reason = out.reason.as_deref().unwrap_or(""),
@@ -173,7 +182,7 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
                 let r = Refusal::Protocol("repeated GSSENC request".into());
                 return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r });
             }
-            FirstPacket::Cancel { pid, secret } => return Ok(Negotiated::Cancel { pid, secret }),
+            FirstPacket::Cancel { pid, secret } => return Ok(Negotiated::Cancel { pid, secret, stream: Either::Left(tcp) }),
             FirstPacket::Startup(startup) => {
                 if !gw.opts.allow_plaintext {
                     return Err(Failure { stream: Some(Either::Left(tcp)), refusal: Refusal::TlsRequired });
@@ -202,7 +211,7 @@ async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Fai
     };
     match packet {
         Ok(FirstPacket::Startup(startup)) => Ok(Negotiated::Startup { stream: Either::Right(tls), startup, sni }),
-        Ok(FirstPacket::Cancel { pid, secret }) => Ok(Negotiated::Cancel { pid, secret }),
+        Ok(FirstPacket::Cancel { pid, secret }) => Ok(Negotiated::Cancel { pid, secret, stream: Either::Right(tls) }),
         Ok(_) => Err(Failure {
             stream: Some(Either::Right(tls)),
             refusal: Refusal::Protocol("encryption request inside TLS".into()),
@@ -223,7 +232,7 @@ async fn session(
     // One `stat`: routes changed by the CLI since the last poll apply to this connection.
     gw.refresh_routes(false);
     let admitted = route(gw, sni, &mut startup, peer, out);
-    let (tenant, backend, route_state) = match admitted {
+    let (tenant, backend, route_state, pool) = match admitted {
         Ok(x) => x,
         Err(r) => {
             if matches!(r, Refusal::NoTenant | Refusal::UnknownTenant(_)) {
@@ -245,6 +254,9 @@ async fn session(
         out.result = "refused";
         out.reason = Some(r.to_string());
         return refuse(gw, Some(client), &r).await;
+    }
+    if out.pooled {
+        return pooled(gw, client, startup, tenant, &backend, route_state, pool, peer, out).await;
     }
     let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
     if dialled.is_err() && route_state.wakeable && !route_state.suspended {
@@ -273,24 +285,7 @@ async fn session(
     // pump's backend side turns its verdict into the goodbye.
     let ending = EndReason::default();
     let watcher = async {
-        let mut revoked = gw.route_changes.subscribe();
-        let watch_access = async {
-            loop {
-                if revoked.changed().await.is_err() {
-                    return std::future::pending::<Refusal>().await;
-                }
-                if gw.opts.keep_sessions_on_revoke {
-                    continue;
-                }
-                if let Err(r) = gw.routes.load().admit(&tenant, peer.ip()) {
-                    return r;
-                }
-            }
-        };
-        let refusal = tokio::select! {
-            () = gw.shutdown.cancelled() => Refusal::Restarting,
-            r = watch_access => r,
-        };
+        let refusal = until_ended(gw, &tenant, peer).await;
         let _ = ending.refusal.set(refusal);
         ending.token.cancel();
         std::future::pending::<()>().await
@@ -354,6 +349,63 @@ async fn session(
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
 }
 
+/// Serves a client of a tenant's pooled endpoint (see [`super::pool`]).
+#[allow(clippy::too_many_arguments)]
+async fn pooled(
+    gw: &Arc<Gateway>,
+    mut client: ClientStream,
+    startup: Startup,
+    tenant: String,
+    backend: &crate::state::Backend,
+    route_state: Suspension,
+    settings: crate::state::PoolSettings,
+    peer: SocketAddr,
+    out: &mut Outcome,
+) {
+    let mut addr = backend::address(gw.opts.backend, backend, gw.state.root()).await;
+    if addr.is_none() && route_state.wakeable && super::wake::wake(gw, &tenant).await.is_ok() {
+        addr = backend::address(gw.opts.backend, backend, gw.state.root()).await;
+    }
+    let Some(addr) = addr else {
+        gw.metrics.backend_dial_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        out.result = "refused";
+        return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
+    };
+    out.hop = Some(addr.kind());
+    let cert_hash = match &client {
+        Either::Right(_) => gw.tls_binding.load_full(),
+        Either::Left(_) => None,
+    };
+    let ended = super::pool::client::serve(gw, &mut client, startup, &tenant, addr, settings, cert_hash, peer).await;
+    out.result = ended.result;
+    out.reason = ended.reason;
+    (out.bytes_in, out.bytes_out) = ended.bytes;
+    gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
+}
+
+/// Resolves when a session of `tenant` from `peer` must end, with why: its access was revoked
+/// (unless the gateway keeps sessions on revoke), or the gateway is being replaced.
+pub(super) async fn until_ended(gw: &Gateway, tenant: &str, peer: SocketAddr) -> Refusal {
+    let mut revoked = gw.route_changes.subscribe();
+    let watch_access = async {
+        loop {
+            if revoked.changed().await.is_err() {
+                return std::future::pending::<Refusal>().await;
+            }
+            if gw.opts.keep_sessions_on_revoke {
+                continue;
+            }
+            if let Err(r) = gw.routes.load().admit(tenant, peer.ip()) {
+                return r;
+            }
+        }
+    };
+    tokio::select! {
+        () = gw.shutdown.cancelled() => Refusal::Restarting,
+        r = watch_access => r,
+    }
+}
+
 /// Why the gateway ended a session, once it did.
 #[derive(Default)]
 struct EndReason {
@@ -375,14 +427,15 @@ fn route(
     startup: &mut Startup,
     peer: SocketAddr,
     out: &mut Outcome,
-) -> Result<(String, crate::state::Backend, Suspension), Refusal> {
+) -> Result<(String, crate::state::Backend, Suspension, crate::state::PoolSettings), Refusal> {
     let table = gw.routes.load();
-    let (tenant, key) = table.choose(sni, startup)?;
+    let Chosen { tenant, key, pooled } = table.choose(sni, startup)?;
     out.tenant = Some(tenant.clone());
     out.key = Some(key);
+    out.pooled = pooled;
     table.admit(&tenant, peer.ip()).map(|r| {
         let s = Suspension { suspended: r.route.suspended, wakeable: r.route.wakeable };
-        (tenant, r.route.backend.clone(), s)
+        (tenant, r.route.backend.clone(), s, r.route.pool)
     })
 }
 
@@ -479,7 +532,7 @@ mod proptests {
         let dir = tempfile::tempdir().unwrap();
         let files = crate::certs::CertFiles::new(dir.path());
         crate::certs::local_ca::issue(&files, "pgs.test").unwrap();
-        let tls = super::super::tls::load(&files.cert(), &files.key()).unwrap();
+        let (tls, _) = super::super::tls::load(&files.cert(), &files.key()).unwrap();
         let opts = super::super::Options {
             listen: "127.0.0.1:0".parse().unwrap(),
             health_listen: "127.0.0.1:0".parse().unwrap(),
@@ -499,10 +552,12 @@ mod proptests {
             opts,
             routes: arc_swap::ArcSwap::from_pointee(super::super::route::Table::default()),
             tls: arc_swap::ArcSwapOption::from(Some(tls)),
+            tls_binding: arc_swap::ArcSwapOption::empty(),
             cancels: Arc::default(),
             metrics: Arc::default(),
             route_changes: tokio::sync::watch::channel(0).0,
             wakes: Default::default(),
+            pools: Arc::default(),
             started: Instant::now(),
             generation: 1,
             shutdown: tokio_util::sync::CancellationToken::new(),

@@ -10,8 +10,9 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 /// ALPN protocol id PostgreSQL uses (required for direct TLS).
 pub const ALPN: &[u8] = b"postgresql";
 
-/// Loads the certificate chain and key and builds a server config.
-pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
+/// Loads the certificate chain and key and builds a server config; returns it with the
+/// certificate's `tls-server-end-point` channel binding data (see [`end_point_hash`]).
+pub fn load(cert: &Path, key: &Path) -> Result<(Arc<ServerConfig>, Vec<u8>), String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
     let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut read(cert)?.as_slice())
         .collect::<Result<_, _>>()
@@ -19,6 +20,7 @@ pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
     if certs.is_empty() {
         return Err(format!("{} holds no certificate", cert.display()));
     }
+    let binding = end_point_hash(&certs[0]);
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut read(key)?.as_slice())
         .map_err(|e| format!("{}: {e}", key.display()))?
         .ok_or_else(|| format!("{} holds no private key", key.display()))?;
@@ -30,5 +32,20 @@ pub fn load(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, String> {
         .with_single_cert(certs, key)
         .map_err(|e| format!("certificate and key do not match or are unusable: {e}"))?;
     config.alpn_protocols = vec![ALPN.to_vec()];
-    Ok(Arc::new(config))
+    Ok((Arc::new(config), binding))
+}
+
+/// The `tls-server-end-point` channel binding data of a certificate (RFC 5929): its hash with
+/// the hash function of its signature algorithm, SHA-256 for MD5, SHA-1 and SHA-256.
+pub fn end_point_hash(cert: &CertificateDer<'_>) -> Vec<u8> {
+    use x509_parser::oid_registry as oids;
+    let algorithm = x509_parser::parse_x509_certificate(cert.as_ref())
+        .ok()
+        .map(|(_, c)| c.signature_algorithm.algorithm.clone());
+    let digest = match algorithm {
+        Some(a) if a == oids::OID_PKCS1_SHA384WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA384 => &ring::digest::SHA384,
+        Some(a) if a == oids::OID_PKCS1_SHA512WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA512 => &ring::digest::SHA512,
+        _ => &ring::digest::SHA256,
+    };
+    ring::digest::digest(digest, cert.as_ref()).as_ref().to_vec()
 }

@@ -1,8 +1,33 @@
-//! `pgs enable-access` / `disable-access` and `pgs allow` / `deny`: what the gateway admits.
+//! `pgs enable-access` / `disable-access`, `pgs allow` / `deny` and `pgs pool`: what the gateway
+//! admits, and how its pooled endpoint shares server connections.
 
-use super::{Error, Platform, Result};
+use super::{Error, Platform, PoolChange, Result};
 
 impl Platform {
+    /// Changes a tenant's pooled endpoint (what `change` sets; nothing: shows it); returns the
+    /// settings in force. The gateway applies them at its next route reload.
+    pub fn set_pool(&self, id: &str, change: &PoolChange) -> Result<crate::state::PoolSettings> {
+        let id = crate::state::TenantId::parse(id)?;
+        self.state.update(|_, tenants, _| -> Result<crate::state::PoolSettings> {
+            let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+            let derived = super::settings::pool(t.memory, &t.settings);
+            if change.reset {
+                t.pool = None;
+                return Ok(derived);
+            }
+            let mut s = t.pool.unwrap_or(derived);
+            s.mode = change.mode.unwrap_or(s.mode);
+            s.size = change.size.unwrap_or(s.size);
+            s.max_clients = change.max_clients.unwrap_or(s.max_clients);
+            s.queue_timeout_secs = change.queue_timeout_secs.unwrap_or(s.queue_timeout_secs);
+            s.server_idle_timeout_secs = change.server_idle_timeout_secs.unwrap_or(s.server_idle_timeout_secs);
+            if s != derived || t.pool.is_some() {
+                t.pool = Some(s);
+            }
+            Ok(s)
+        })
+    }
+
     /// Adds networks to (`add`) or removes them from a tenant's allowlist; returns the new list.
     pub fn set_allow(&self, id: &str, networks: &[String], add: bool) -> Result<Vec<String>> {
         let (_, id, _) = self.tenant(id)?;

@@ -44,6 +44,16 @@ impl Platform {
     /// Creates a tenant and waits until its database accepts connections.
     pub async fn create(&self, docker: &Docker, req: CreateRequest) -> Result<TenantInfo> {
         let id = TenantId::parse(&req.id)?;
+        if id.as_str().ends_with(crate::gateway::route::POOLER_SUFFIX) {
+            fail!(
+                Invalid,
+                "tenant id {id:?} ends with {:?}, which names a tenant's pooled endpoint: choose another",
+                crate::gateway::route::POOLER_SUFFIX
+            );
+        }
+        if req.settings.get("listen_addresses").is_some_and(|v| v.trim().is_empty()) {
+            fail!(Invalid, "listen_addresses must not be empty: pgs waits for the server that listens (its socket always works)");
+        }
         let config = self.state.config()?;
         if self.state.tenants()?.tenants.contains_key(&id) {
             fail!(Conflict, "tenant {id} already exists");
@@ -108,6 +118,7 @@ impl Platform {
                 local_port: None,
                 subnet: None,
                 egress: req.egress,
+                pool: None,
                 data_mount: image_info.data_mount().to_string(),
                 access: !req.no_access,
                 allow: Vec::new(),
@@ -221,11 +232,9 @@ impl Platform {
             bootstrap_password: generate_password(),
             extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
             extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
-            // Derived and operator settings, then what must stay as pgs sets it: listening on the
-            // container's own loopback only, and backups' archiving.
+            // Derived and operator settings, then backups' archiving (which must stay as set).
             postgres_args: super::settings::postgres_args(tenant.memory, &tenant.settings)
                 .into_iter()
-                .chain(["-c".to_string(), "listen_addresses=localhost".to_string()])
                 .chain(backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default())
                 .collect(),
         };

@@ -95,6 +95,30 @@ pub struct TenantInfo {
     /// Connection URL through the gateway, only with the password.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Connection URL of the pooled endpoint (`TENANT-pooler.DOMAIN`), only with the password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pooled_url: Option<String>,
+    /// The pooled endpoint's host name.
+    pub pooled_host: String,
+    /// The pooled endpoint's settings.
+    pub pool: crate::state::PoolSettings,
+}
+
+/// What `pgs pool` changes (`None`: kept).
+#[derive(Debug, Clone, Default)]
+pub struct PoolChange {
+    /// Transaction or session pooling.
+    pub mode: Option<crate::state::PoolMode>,
+    /// Server connections per role and database.
+    pub size: Option<u32>,
+    /// Pooled clients at once.
+    pub max_clients: Option<u32>,
+    /// Seconds a client waits for a server connection.
+    pub queue_timeout_secs: Option<u64>,
+    /// Seconds an unused server connection is kept.
+    pub server_idle_timeout_secs: Option<u64>,
+    /// Back to the derived settings.
+    pub reset: bool,
 }
 
 /// The platform: a state dir plus the operations on it.
@@ -136,6 +160,9 @@ impl Platform {
             last_drill: t.last_drill.clone(),
             password: None,
             url: None,
+            pooled_url: None,
+            pooled_host: format!("{id}{}.{}", crate::gateway::route::POOLER_SUFFIX, config.domain),
+            pool: t.pool.unwrap_or_else(|| settings::pool(t.memory, &t.settings)),
         }
     }
 
@@ -146,6 +173,7 @@ impl Platform {
             .secrets(id)?
             .ok_or_else(|| anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display()))?;
         info.url = Some(self.url(config, id, &secrets.password));
+        info.pooled_url = Some(self.pooled_url(config, id, &secrets.password));
         info.password = Some(secrets.password);
         Ok(info)
     }

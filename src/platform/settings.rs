@@ -47,12 +47,30 @@ pub fn derived(memory: Option<i64>) -> BTreeMap<String, String> {
     s
 }
 
-/// Arguments after `postgres` for a tenant: the derived settings, then the operator's
-/// (which win), as `-c NAME=VALUE`.
+/// Where a tenant's PostgreSQL listens besides its Unix socket: the container's own loopback,
+/// which nothing outside the container reaches (an operator may choose otherwise with
+/// `--pg-setting listen_addresses=...`, reachable then only on Docker's default bridge of a
+/// tenant with `--egress`).
+pub const LISTEN_ADDRESSES: &str = "localhost";
+
+/// Arguments after `postgres` for a tenant: where it listens, the derived settings, then the
+/// operator's (which win), as `-c NAME=VALUE`.
 pub fn postgres_args(memory: Option<i64>, overrides: &BTreeMap<String, String>) -> Vec<String> {
     let mut all = derived(memory);
+    all.insert("listen_addresses".to_string(), LISTEN_ADDRESSES.to_string());
     all.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
     all.into_iter().flat_map(|(k, v)| ["-c".to_string(), format!("{k}={v}")]).collect()
+}
+
+/// The pooled endpoint's settings for a tenant: transaction mode, and a pool of a quarter of its
+/// connection slots (2 to 20) per role and database, which leaves room for direct clients.
+pub fn pool(memory: Option<i64>, overrides: &BTreeMap<String, String>) -> crate::state::PoolSettings {
+    let slots = overrides
+        .get("max_connections")
+        .or(derived(memory).get("max_connections"))
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(100);
+    crate::state::PoolSettings { size: (slots / 4).clamp(2, 20), ..Default::default() }
 }
 
 #[cfg(test)]
@@ -76,6 +94,14 @@ mod tests {
         let args = postgres_args(Some(256 * MB), &BTreeMap::from([("max_connections".into(), "200".into())]));
         assert!(args.windows(2).any(|w| w == ["-c", "max_connections=200"]));
         assert!(!args.iter().any(|a| a == "max_connections=64"));
-        assert_eq!(postgres_args(None, &BTreeMap::new()), Vec::<String>::new());
+        assert_eq!(postgres_args(None, &BTreeMap::new()), ["-c", "listen_addresses=localhost"]);
+    }
+
+    #[test]
+    fn pools_take_a_quarter_of_the_connection_slots() {
+        assert_eq!(pool(Some(256 * MB), &BTreeMap::new()).size, 16);
+        assert_eq!(pool(Some(32 * MB), &BTreeMap::new()).size, 5);
+        assert_eq!(pool(None, &BTreeMap::new()).size, 20);
+        assert_eq!(pool(None, &BTreeMap::from([("max_connections".into(), "8".into())])).size, 2);
     }
 }

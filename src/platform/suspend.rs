@@ -20,7 +20,8 @@ const WAKE_POLL: Duration = Duration::from_millis(20);
 /// What a tenant's own database is doing, for the idleness check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
-    /// Client sessions other than the one asking (through a gateway, `docker exec`, backups).
+    /// Client sessions other than the one asking (through a gateway, `docker exec`, backups);
+    /// a pooled endpoint's idle server connections do not count (its clients do, at the gateway).
     pub sessions: i64,
     /// Current WAL position: it moves when the tenant writes (jobs of its own included).
     pub wal_lsn: String,
@@ -119,7 +120,8 @@ impl Platform {
             .query(
                 id,
                 "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
-                 AND pid <> pg_backend_pid())::text, pg_current_wal_lsn()::text",
+                 AND pid <> pg_backend_pid() \
+                 AND NOT (application_name = 'pgs-pooler' AND state = 'idle'))::text, pg_current_wal_lsn()::text",
             )
             .await?;
         let sessions = row.first().and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -17,6 +17,17 @@ fn url_encode(s: &str) -> String {
 impl Platform {
     /// The connection URL of a tenant through the gateway.
     pub fn url(&self, config: &Config, id: &TenantId, password: &str) -> String {
+        self.endpoint_url(config, id, id.as_str(), password)
+    }
+
+    /// The connection URL of a tenant's pooled endpoint (`TENANT-pooler.DOMAIN`).
+    pub fn pooled_url(&self, config: &Config, id: &TenantId, password: &str) -> String {
+        let host = format!("{id}{}", crate::gateway::route::POOLER_SUFFIX);
+        self.endpoint_url(config, id, &host, password)
+    }
+
+    /// The URL of host label `label` under the domain, for tenant `id`'s role and database.
+    fn endpoint_url(&self, config: &Config, id: &TenantId, label: &str, password: &str) -> String {
         let mut params = Vec::new();
         let ca = CertFiles::new(self.state.root()).ca();
         match config.certificate {
@@ -35,7 +46,7 @@ impl Platform {
             params.push(format!("hostaddr={addr}"));
         }
         format!(
-            "postgresql://{id}:{}@{id}.{}:{}/{id}?{}",
+            "postgresql://{id}:{}@{label}.{}:{}/{id}?{}",
             url_encode(password),
             config.domain,
             config.gateway_port,

@@ -159,6 +159,10 @@ pub struct Tenant {
     /// S3 backup repository); otherwise it has no network at all.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub egress: bool,
+    /// Settings of the pooled endpoint that differ from the ones derived for the tenant
+    /// (`pgs pool`); `None`: derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolSettings>,
     /// Path in the container where the data volume is mounted (depends on the major version).
     pub data_mount: String,
     /// Whether the gateway lets clients in.
@@ -322,6 +326,46 @@ pub struct Route {
     pub wakeable: bool,
     /// Backend addresses.
     pub backend: Backend,
+    /// The pooled endpoint `TENANT-pooler` (absent in routes of earlier releases: defaults).
+    #[serde(default)]
+    pub pool: PoolSettings,
+}
+
+/// How the pooled endpoint `TENANT-pooler` shares server connections among clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum PoolMode {
+    /// A server connection per transaction: many clients share few connections.
+    Transaction,
+    /// A server connection per client for its whole session, reset before the next client.
+    Session,
+}
+
+/// A tenant's pool settings (`pgs pool TENANT ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolSettings {
+    /// Transaction or session pooling.
+    pub mode: PoolMode,
+    /// Server connections per role and database.
+    pub size: u32,
+    /// Pooled clients at once per tenant.
+    pub max_clients: u32,
+    /// How long a client waits for a server connection before it is refused (53300).
+    pub queue_timeout_secs: u64,
+    /// How long an unused server connection is kept.
+    pub server_idle_timeout_secs: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            mode: PoolMode::Transaction,
+            size: 20,
+            max_clients: 1000,
+            queue_timeout_secs: 30,
+            server_idle_timeout_secs: 600,
+        }
+    }
 }
 
 /// The addresses of a tenant's PostgreSQL, for a gateway on the host or inside Docker. The TCP
@@ -413,6 +457,7 @@ impl Routes {
                 running: t.desired == Desired::Running,
                 suspended: t.suspended,
                 wakeable: t.suspend_after.is_some(),
+                pool: t.pool.unwrap_or_else(|| crate::platform::settings::pool(t.memory, &t.settings)),
                 backend: match &t.subnet {
                     Some(subnet) => Backend {
                         loopback: t.local_port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default(),

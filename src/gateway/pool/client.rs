@@ -1,0 +1,455 @@
+//! One pooled client, top to bottom: settings from its startup message → authentication by the
+//! gateway → a server connection's parameters and a key of the gateway's own → then, message by
+//! message, a server connection lent for each transaction (or the whole session) while the
+//! tracker renames statements and keeps the replies in order.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::msg::{self, Message, Reader};
+use super::server::{ServerError, is_setting_name};
+use super::track::{ClientEvent, ClientStatements, Tracker};
+use super::{Key, Lease, Pool, PoolError, auth};
+use crate::gateway::Gateway;
+use crate::gateway::backend::BackendAddr;
+use crate::gateway::errors::{Refusal, error_response};
+use crate::gateway::frame::Startup;
+use crate::state::{PoolMode, PoolSettings};
+
+/// Parameters that are the session's identity or the gateway's business, never SET.
+const NOT_SETTINGS: &[&str] = &["user", "database", "options", "replication", "application_name"];
+
+/// Settings the server reports that a client's startup values override in what it is shown.
+const REPORTED: &[&str] = &["application_name", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone", "search_path"];
+
+/// How a pooled session ended, for its log line.
+pub struct Ended {
+    /// `closed`, `refused`, `revoked`, `restarting`.
+    pub result: &'static str,
+    /// Why, when not closed by the client.
+    pub reason: Option<String>,
+    /// Bytes from and to the client.
+    pub bytes: (u64, u64),
+}
+
+/// A FATAL error for the client (and the session's end).
+struct Fatal {
+    sqlstate: &'static str,
+    message: String,
+    hint: Option<String>,
+}
+
+impl Fatal {
+    fn new(sqlstate: &'static str, message: impl Into<String>) -> Self {
+        Self { sqlstate, message: message.into(), hint: None }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        error_response("FATAL", self.sqlstate, &self.message, self.hint.as_deref())
+    }
+}
+
+/// The settings a client asked for in its startup message (and `-c` in `options`): setting
+/// name to its value as an SQL literal.
+fn wanted_settings(startup: &Startup) -> Result<BTreeMap<String, String>, Fatal> {
+    let mut wanted = BTreeMap::new();
+    for (k, v) in &startup.params {
+        if k == "replication" {
+            return Err(Fatal::new("0A000", "replication connections are not supported on the pooled endpoint"));
+        }
+        if NOT_SETTINGS.contains(&k.as_str()) {
+            continue;
+        }
+        wanted.insert(k.clone(), v.clone());
+    }
+    if let Some(options) = startup.get("options") {
+        let mut tokens = options.split_ascii_whitespace();
+        while let Some(t) = tokens.next() {
+            let setting = match t {
+                "-c" => tokens.next().unwrap_or_default(),
+                t => t.strip_prefix("-c").or_else(|| t.strip_prefix("--")).unwrap_or(""),
+            };
+            let Some((k, v)) = setting.split_once('=') else {
+                return Err(Fatal::new("0A000", format!("unsupported option {t:?} on the pooled endpoint (only -c NAME=VALUE)")));
+            };
+            wanted.insert(k.replace('-', "_"), v.to_string());
+        }
+    }
+    if let Some(bad) = wanted.keys().find(|k| !is_setting_name(k)) {
+        return Err(Fatal::new("42704", format!("invalid setting name {bad:?}")));
+    }
+    Ok(wanted.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), super::server::literal(&v))).collect())
+}
+
+/// Serves a pooled client of `tenant` after routing and admission: authenticates it, then
+/// runs its session. `backend` is the tenant's PostgreSQL.
+#[allow(clippy::too_many_arguments)]
+pub async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
+    gw: &Arc<Gateway>,
+    client: &mut C,
+    startup: Startup,
+    tenant: &str,
+    backend: BackendAddr,
+    settings: PoolSettings,
+    cert_hash: Option<Arc<Vec<u8>>>,
+    peer: SocketAddr,
+) -> Ended {
+    let mut ended = Ended { result: "closed", reason: None, bytes: (0, 0) };
+    let outcome = run(gw, client, startup, tenant, backend, settings, cert_hash, peer, &mut ended).await;
+    if let Err(fatal) = outcome {
+        if ended.result == "closed" {
+            gw.metrics.refused("pooler");
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            client.write_all(&fatal.encode()).await?;
+            client.shutdown().await
+        })
+        .await;
+        if ended.result == "closed" {
+            ended.result = "refused";
+        }
+        ended.reason.get_or_insert(fatal.message);
+    }
+    ended
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run<C: AsyncRead + AsyncWrite + Unpin>(
+    gw: &Arc<Gateway>,
+    client: &mut C,
+    startup: Startup,
+    tenant: &str,
+    backend: BackendAddr,
+    settings: PoolSettings,
+    cert_hash: Option<Arc<Vec<u8>>>,
+    peer: SocketAddr,
+    ended: &mut Ended,
+) -> Result<(), Fatal> {
+    let user = startup.get("user").filter(|u| !u.is_empty()).ok_or_else(|| Fatal::new("28000", "no user name given"))?;
+    let database = startup.get("database").filter(|d| !d.is_empty()).unwrap_or(user).to_string();
+    let user = user.to_string();
+    let wanted = wanted_settings(&startup)?;
+    let _slot = gw.pools.admit_client(tenant, settings.max_clients).ok_or_else(|| {
+        Fatal::new("53300", format!("too many pooled clients for tenant {tenant} (at most {})", settings.max_clients))
+    })?;
+
+    // Authentication: the client proves its password to the gateway.
+    let mut reader = Reader::new(4096);
+    let verifier = gw.pools.verifiers.lookup(&gw.state, tenant, &backend, &user).await.map_err(|e| {
+        tracing::warn!(tenant, error = %e, "cannot look up a pooled client's role");
+        Fatal::new("08006", format!("tenant {tenant} cannot authenticate pooled clients right now"))
+    })?;
+    let auth = tokio::time::timeout(
+        auth::AUTH_TIMEOUT,
+        auth::authenticate(client, &mut reader, &user, verifier, cert_hash.as_deref().map(Vec::as_slice)),
+    )
+    .await
+    .map_err(|_| Fatal::new("08006", "authentication timed out"))?;
+    let (client_key, verifier) = auth.map_err(|e| match e {
+        auth::AuthError::Failed(_) => Fatal::new("28P01", e.to_string()),
+        e => Fatal::new("08P01", e.to_string()),
+    })?;
+    reader.set_max(msg::MAX_CLIENT_MESSAGE);
+
+    let pool = gw.pools.get(&Key { tenant: tenant.to_string(), user: user.clone(), database: database.clone() });
+    pool.set_login(client_key, verifier);
+    let current: crate::gateway::cancel::Current = Arc::new(Mutex::new(None));
+    let key = gw.cancels.register_pooled(tenant.to_string(), current.clone());
+
+    // The first client of a pool logs a server connection in to learn the parameters (and
+    // that the role may reach the database).
+    let mut held: Option<Lease> = None;
+    if pool.params().is_none() || settings.mode == PoolMode::Session {
+        held = Some(acquire(&pool, &backend, &settings, &wanted).await?);
+    }
+    let mut hello = Vec::new();
+    msg::authentication(0, &[], &mut hello);
+    for (name, value) in pool.params().unwrap_or_default() {
+        let shown = if REPORTED.contains(&name.as_str()) { startup.get(&name).unwrap_or(&value) } else { &value };
+        msg::parameter_status(&name, shown, &mut hello);
+    }
+    hello.extend(key.backend_key_data());
+    msg::ready_for_query(b'I', &mut hello);
+    write(client, &hello, ended).await?;
+    if settings.mode == PoolMode::Transaction
+        && let Some(lease) = held.take()
+    {
+        lease.release(true);
+    }
+
+    let direct: Arc<str> = format!("{tenant}.{}", gw.routes.load().domain).into();
+    let mut session = Session {
+        tracker: Tracker::new(settings.mode == PoolMode::Transaction, direct, wanted),
+        statements: ClientStatements::default(),
+        current,
+    };
+    let ending = crate::gateway::session::until_ended(gw, tenant, peer);
+    tokio::pin!(ending);
+    let result = session.run(client, &mut reader, &pool, &backend, &settings, &mut held, &mut ending, ended).await;
+    // A connection in a transaction, or owed replies, is closed rather than shared.
+    if let Some(mut lease) = held.take() {
+        *session.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let clean = session.tracker.settled() && session.tracker.status() == b'I' && result.is_ok();
+        let clean = clean && (settings.mode == PoolMode::Transaction || lease.conn().discard().await.is_ok());
+        lease.release(clean);
+    }
+    drop(key);
+    result
+}
+
+/// A server connection for the client, with its settings applied.
+async fn acquire(
+    pool: &Arc<Pool>,
+    backend: &BackendAddr,
+    settings: &PoolSettings,
+    wanted: &BTreeMap<String, String>,
+) -> Result<Lease, Fatal> {
+    let mut lease = pool.acquire(backend, settings).await.map_err(|e| match e {
+        PoolError::Exhausted(..) => Fatal::new("53300", e.to_string()),
+        PoolError::Server(ServerError::Refused(m)) => {
+            // The server's own reason (a database that does not exist, a role that may not log in).
+            let text = super::server::message_text(&m.body);
+            Fatal::new(super::server::sqlstate(&m.body).map_or("08006", sqlstate_static), text)
+        }
+        PoolError::Server(ServerError::Stale) => {
+            Fatal::new("28P01", "the role's password changed since this client logged in: reconnect")
+        }
+        e => {
+            tracing::warn!(error = %e, "pooled server connection failed");
+            Fatal::new("08006", "cannot reach the tenant's database")
+        }
+    })?;
+    if let Err(e) = lease.conn().apply(wanted).await {
+        lease.release(false);
+        return Err(match e {
+            ServerError::Refused(m) => Fatal::new("22023", super::server::message_text(&m.body)),
+            _ => Fatal::new("08006", "the tenant's database failed while applying the client's settings"),
+        });
+    }
+    Ok(lease)
+}
+
+/// SQLSTATEs the pooler passes on from a server's login error.
+fn sqlstate_static(code: String) -> &'static str {
+    match code.as_str() {
+        "3D000" => "3D000",
+        "28000" => "28000",
+        "42501" => "42501",
+        "53300" => "53300",
+        "57P03" => "57P03",
+        _ => "08006",
+    }
+}
+
+async fn write<C: AsyncWrite + Unpin>(client: &mut C, bytes: &[u8], ended: &mut Ended) -> Result<(), Fatal> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let sent = async {
+        client.write_all(bytes).await?;
+        client.flush().await
+    };
+    sent.await.map_err(|_| Fatal::new("08006", "client connection lost"))?;
+    ended.bytes.1 += bytes.len() as u64;
+    Ok(())
+}
+
+/// The goodbye for a session the gateway ends (revoked access, a replacement's deadline).
+fn goodbye(refusal: Refusal, ended: &mut Ended) -> Fatal {
+    ended.result = if refusal == Refusal::Restarting { "restarting" } else { "revoked" };
+    Fatal::new(refusal.sqlstate(), refusal.to_string())
+}
+
+/// A pooled client's session after login.
+struct Session {
+    tracker: Tracker,
+    statements: ClientStatements,
+    current: crate::gateway::cancel::Current,
+}
+
+/// What ended the inner loop of a lease.
+enum Step {
+    /// The transaction is over: the connection may go back.
+    Settled,
+    /// The client said goodbye.
+    Terminate,
+}
+
+impl Session {
+    #[allow(clippy::too_many_arguments)]
+    async fn run<C: AsyncRead + AsyncWrite + Unpin, E: Future<Output = Refusal>>(
+        &mut self,
+        client: &mut C,
+        reader: &mut Reader,
+        pool: &Arc<Pool>,
+        backend: &BackendAddr,
+        settings: &PoolSettings,
+        held: &mut Option<Lease>,
+        ending: &mut Pin<&mut E>,
+        ended: &mut Ended,
+    ) -> Result<(), Fatal> {
+        let mut to_client = Vec::new();
+        loop {
+            // Between transactions: wait for the client, holding no server connection (in
+            // transaction mode).
+            let m = tokio::select! {
+                m = self.next_client(client, reader, ended) => match m? {
+                    Some(m) => m,
+                    None => return Ok(()),
+                },
+                refusal = ending.as_mut() => return Err(goodbye(refusal, ended)),
+            };
+            if m.tag == b'X' {
+                return Ok(());
+            }
+            if held.is_none() && !self.tracker.needs_server(&m) {
+                let mut discard = Vec::new();
+                let mut none = super::track::ServerSession::default();
+                self.client(m, &mut none, &mut discard, &mut to_client)?;
+                write(client, &to_client, ended).await?;
+                to_client.clear();
+                continue;
+            }
+            if held.is_none() {
+                *held = Some(acquire(pool, backend, settings, self.tracker.settings()).await?);
+            }
+            let lease = held.as_mut().expect("acquired above");
+            *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease.conn().target.clone());
+            let step = self.transaction(client, reader, lease, m, ending, ended).await?;
+            match step {
+                Step::Terminate => return Ok(()),
+                Step::Settled if settings.mode == PoolMode::Transaction => {
+                    *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                    if let Some(lease) = held.take() {
+                        lease.release(true);
+                    }
+                }
+                Step::Settled => {}
+            }
+        }
+    }
+
+    /// The client's next message; `None` when it hung up.
+    async fn next_client<C: AsyncRead + Unpin>(
+        &mut self,
+        client: &mut C,
+        reader: &mut Reader,
+        ended: &mut Ended,
+    ) -> Result<Option<Message>, Fatal> {
+        match reader.next(client).await {
+            Ok(Some(m)) => {
+                ended.bytes.0 += 5 + m.body.len() as u64;
+                Ok(Some(m))
+            }
+            Ok(None) | Err(msg::ReadError::Io(_)) => Ok(None),
+            Err(e) => Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
+        }
+    }
+
+    fn client(
+        &mut self,
+        m: Message,
+        server: &mut super::track::ServerSession,
+        to_server: &mut Vec<u8>,
+        to_client: &mut Vec<u8>,
+    ) -> Result<ClientEvent, Fatal> {
+        self.tracker.client_message(m, &mut self.statements, server, to_server, to_client).map_err(|e| match e {
+            super::track::TrackError::TooManyStatements => Fatal::new("54000", e.to_string()),
+            e => Fatal::new("08P01", e.to_string()),
+        })
+    }
+
+    /// Runs the client's messages from `first` on the leased connection until the replies are
+    /// settled at ReadyForQuery outside a transaction (or the client leaves).
+    async fn transaction<C: AsyncRead + AsyncWrite + Unpin, E: Future<Output = Refusal>>(
+        &mut self,
+        client: &mut C,
+        reader: &mut Reader,
+        lease: &mut Lease,
+        first: Message,
+        ending: &mut Pin<&mut E>,
+        ended: &mut Ended,
+    ) -> Result<Step, Fatal> {
+        let lost = || Fatal::new("08006", "the tenant's database closed the connection");
+        let (mut to_server, mut to_client) = (Vec::new(), Vec::new());
+        let mut pending = Some(first);
+        let mut terminate = false;
+        loop {
+            // Everything the client has sent so far goes out in one write.
+            let conn = lease.conn();
+            while let Some(m) = pending.take() {
+                if self.client(m, &mut conn.session, &mut to_server, &mut to_client)? == ClientEvent::Terminate {
+                    terminate = true;
+                    break;
+                }
+                match reader.buffered() {
+                    Ok(Some(next)) => {
+                        ended.bytes.0 += 5 + next.body.len() as u64;
+                        pending = Some(next);
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
+                }
+            }
+            if !to_server.is_empty() {
+                conn.stream.write_all(&to_server).await.map_err(|_| lost())?;
+                to_server.clear();
+            }
+            write(client, &to_client, ended).await?;
+            to_client.clear();
+            if terminate {
+                return Ok(Step::Terminate);
+            }
+            if self.tracker.settled() && self.tracker.status() == b'I' {
+                return Ok(Step::Settled);
+            }
+            tokio::select! {
+                // Between messages: the goodbye goes out whole, after what was written.
+                refusal = ending.as_mut() => return Err(goodbye(refusal, ended)),
+                more = conn.reader.fill(&mut conn.stream) => {
+                    if !matches!(more, Ok(true)) {
+                        self.tracker.reset();
+                        return Err(lost());
+                    }
+                    let mut ready = None;
+                    loop {
+                        match conn.reader.buffered() {
+                            Ok(Some(m)) => {
+                                if let Some(status) = self.tracker.server_message(m, &mut conn.session, &mut to_client) {
+                                    ready = Some(status);
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) => return Err(lost()),
+                        }
+                    }
+                    write(client, &to_client, ended).await?;
+                    to_client.clear();
+                    if ready == Some(b'I') && self.tracker.settled() {
+                        return Ok(Step::Settled);
+                    }
+                }
+                more = reader.fill(client) => {
+                    match more {
+                        Ok(true) => {}
+                        // The client left mid-transaction: the connection is not shared again.
+                        _ => return Ok(Step::Terminate),
+                    }
+                    match reader.buffered() {
+                        Ok(Some(m)) => {
+                            ended.bytes.0 += 5 + m.body.len() as u64;
+                            pending = Some(m);
+                        }
+                        Ok(None) => {}
+                        Err(e) => return Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! What transaction pooling cannot do. A pooled client's statements run on whichever server
+//! connection is free, so whatever outlives a transaction on the server would reach other
+//! clients or be lost: LISTEN, session-level advisory locks, `WITH HOLD` cursors, temporary
+//! objects that outlive the transaction, SQL-level PREPARE, SET ROLE. Such statements get a
+//! clear error instead of silent misbehaviour.
+//!
+//! A session `SET name = value` (or `RESET`) on its own, outside a transaction block, is not
+//! refused but carried: [`session_command`] reads it, and the pooler applies it to every server
+//! connection that serves the client afterwards, as it does the startup parameters (drivers
+//! send such SETs when they connect: pgJDBC's `SET extra_float_digits = 3`).
+//!
+//! The check reads the first words of each statement in the text (outside quotes and
+//! comments); it is a syntax check, not a parser, and errs on the side of refusing.
+
+/// The statement kinds of `text` (a simple Query's or a Parse's), `None` if all can be pooled;
+/// otherwise what is refused, for the error message.
+pub fn refused(text: &[u8]) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    if contains(&lower, b"pg_advisory_lock") || contains(&lower, b"pg_try_advisory_lock") {
+        return Some("a session-level advisory lock (use pg_advisory_xact_lock)");
+    }
+    let parts: Vec<&[u8]> = statements(&lower).filter(|s| words(s).next().is_some()).collect();
+    let carried = parts.len() == 1 && session_command(text).is_some();
+    for statement in parts {
+        let words: Vec<&[u8]> = words(statement).take(4).collect();
+        let refusal = match words.as_slice() {
+            [b"listen", ..] => Some("LISTEN"),
+            [b"set", b"local" | b"transaction" | b"constraints", ..] => None,
+            [b"set", b"session", b"characteristics", ..] => Some("SET SESSION CHARACTERISTICS"),
+            [b"set" | b"reset", b"role", ..] | [b"set" | b"reset", b"session", b"authorization", ..] => {
+                Some("SET ROLE and SET SESSION AUTHORIZATION")
+            }
+            [b"set" | b"reset", ..] if !carried => {
+                Some("SET or RESET of a session setting together with other statements (send it on its own)")
+            }
+            [b"declare", ..] if contains(statement, b"with hold") => Some("a WITH HOLD cursor"),
+            [b"create", b"temp" | b"temporary", ..] | [b"create", b"local" | b"global", b"temp" | b"temporary", ..]
+                if !contains(statement, b"on commit drop") =>
+            {
+                Some("a temporary table that outlives its transaction (use ON COMMIT DROP)")
+            }
+            [b"prepare", b"transaction", ..] => None,
+            [b"prepare", ..] => Some("SQL PREPARE (protocol-level prepared statements work)"),
+            _ => None,
+        };
+        if refusal.is_some() {
+            return refusal;
+        }
+    }
+    None
+}
+
+/// A session-level SET or RESET that the pooler carries from connection to connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCommand {
+    /// `SET name = value` (`value` as SQL text, as the client wrote it).
+    Set {
+        /// Setting name, lowercase.
+        name: String,
+        /// The value, as SQL.
+        value: String,
+    },
+    /// `RESET name` (or `SET name = DEFAULT`).
+    Reset(String),
+    /// `RESET ALL`.
+    ResetAll,
+}
+
+/// The session SET or RESET that `text` is, if it is one statement of that kind and of a form
+/// the pooler can carry: `SET [SESSION] name {=|TO} value`, `SET TIME ZONE`, `SET NAMES`,
+/// `SET SCHEMA`, `RESET name`, `RESET ALL`. `SET LOCAL`, `SET TRANSACTION` and the like are
+/// not session commands.
+pub fn session_command(text: &[u8]) -> Option<SessionCommand> {
+    let parts: Vec<&[u8]> = statements(text).filter(|s| words(s).next().is_some()).collect();
+    let [statement] = parts.as_slice() else { return None };
+    let is = |w: &[u8], k: &str| w.eq_ignore_ascii_case(k.as_bytes());
+    let (first, rest) = word_at(statement)?;
+    let (mut second, mut rest) = word_at(rest)?;
+    if is(first, "reset") {
+        if is(second, "all") {
+            return word_at(rest).is_none().then_some(SessionCommand::ResetAll);
+        }
+        let (name, rest) = setting_name(second, rest)?;
+        return word_at(rest).is_none().then_some(SessionCommand::Reset(name));
+    }
+    if !is(first, "set") {
+        return None;
+    }
+    if is(second, "session") {
+        (second, rest) = word_at(rest)?;
+    }
+    let (name, value) = if is(second, "time") {
+        let (zone, rest) = word_at(rest)?;
+        is(zone, "zone").then_some(("timezone".to_string(), rest))?
+    } else if is(second, "names") {
+        ("client_encoding".to_string(), rest)
+    } else if is(second, "schema") {
+        ("search_path".to_string(), rest)
+    } else {
+        if ["local", "transaction", "constraints", "role", "session", "characteristics"].iter().any(|k| is(second, k)) {
+            return None;
+        }
+        let (name, rest) = setting_name(second, rest)?;
+        let (op, value) = word_at(rest)?;
+        if !(op == b"=" || is(op, "to")) {
+            return None;
+        }
+        (name, value)
+    };
+    let value = std::str::from_utf8(value).ok()?.trim().trim_end_matches(';').trim();
+    if value.is_empty() || value.contains('\0') {
+        return None;
+    }
+    if value.eq_ignore_ascii_case("default") {
+        return Some(SessionCommand::Reset(name));
+    }
+    Some(SessionCommand::Set { name, value: value.to_string() })
+}
+
+/// A setting name starting with `first` (`a` or `a.b`), lowercase, and what follows it.
+fn setting_name<'a>(first: &'a [u8], rest: &'a [u8]) -> Option<(String, &'a [u8])> {
+    let mut name = String::from_utf8(first.to_ascii_lowercase()).ok()?;
+    let mut rest = rest;
+    if let Some(after_dot) = rest.strip_prefix(b".") {
+        let (second, tail) = word_at(after_dot)?;
+        name.push('.');
+        name.push_str(std::str::from_utf8(&second.to_ascii_lowercase()).ok()?);
+        rest = tail;
+    }
+    let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+    (plain && !name.is_empty() && name.len() < 64).then_some((name, rest))
+}
+
+/// Whether a simple Query's text makes the server forget its prepared statements
+/// (`DEALLOCATE ALL`, `DISCARD ALL`).
+pub fn drops_statements(query_body: &[u8]) -> bool {
+    let text = query_body.split(|&b| b == 0).next().unwrap_or_default().to_ascii_lowercase();
+    statements(&text).any(|s| {
+        let w: Vec<&[u8]> = words(s).take(3).collect();
+        matches!(w.as_slice(), [b"deallocate", b"all", ..] | [b"deallocate", b"prepare", b"all", ..] | [b"discard", b"all", ..])
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The statements of a text, split at semicolons outside quotes, dollar quotes and comments;
+/// comments are blanked out.
+fn statements(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut parts = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    while i < text.len() {
+        match text[i] {
+            b'\'' | b'"' => {
+                let q = text[i];
+                i += 1;
+                while i < text.len() && text[i] != q {
+                    i += 1;
+                }
+            }
+            b'-' if text.get(i + 1) == Some(&b'-') => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if text.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < text.len() && !(text[i] == b'*' && text[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' => {
+                // $tag$ ... $tag$
+                let tag_end = text[i + 1..].iter().position(|&b| b == b'$').map(|p| i + 1 + p);
+                if let Some(end) = tag_end.filter(|&e| text[i + 1..e].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')) {
+                    let tag = &text[i..=end];
+                    let close = text[end + 1..].windows(tag.len()).position(|w| w == tag);
+                    i = close.map_or(text.len(), |p| end + 1 + p + tag.len() - 1);
+                }
+            }
+            b';' => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    parts.push(&text[start.min(text.len())..]);
+    parts.into_iter()
+}
+
+/// The first word of `text` (comments and white space skipped; a word is a run of letters,
+/// digits and `_`, or one other character) and what follows it.
+fn word_at(text: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut rest = text;
+    loop {
+        rest = rest.trim_ascii_start();
+        if rest.starts_with(b"--") {
+            rest = rest.iter().position(|&b| b == b'\n').map_or(&[][..], |p| &rest[p..]);
+        } else if rest.starts_with(b"/*") {
+            rest = rest.windows(2).position(|w| w == b"*/").map_or(&[][..], |p| &rest[p + 2..]);
+        } else {
+            break;
+        }
+    }
+    if rest.is_empty() {
+        return None;
+    }
+    let end = rest.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_')).unwrap_or(rest.len()).max(1);
+    Some(rest.split_at(end))
+}
+
+/// The words of a statement, comments skipped.
+fn words(statement: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = statement;
+    std::iter::from_fn(move || {
+        let (word, tail) = word_at(rest)?;
+        rest = tail;
+        Some(word)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> Option<&'static str> {
+        refused(s.as_bytes())
+    }
+
+    #[test]
+    fn what_outlives_a_transaction_is_refused() {
+        assert_eq!(r("LISTEN jobs"), Some("LISTEN"));
+        assert_eq!(r("  /* hi */ -- x\n listen \"Jobs\""), Some("LISTEN"));
+        assert!(r("SELECT 1; LISTEN jobs").is_some());
+        assert!(r("SET ROLE admin").is_some());
+        assert!(r("SET SESSION AUTHORIZATION admin").is_some());
+        assert!(r("SET search_path = a; SELECT 1").is_some(), "a SET among other statements");
+        assert!(r("SELECT pg_advisory_lock(1)").is_some());
+        assert!(r("select pg_try_advisory_lock($1)").is_some());
+        assert!(r("DECLARE c CURSOR WITH HOLD FOR SELECT 1").is_some());
+        assert!(r("CREATE TEMP TABLE t (x int)").is_some());
+        assert!(r("create local temporary table t (x int)").is_some());
+        assert!(r("PREPARE p AS SELECT 1").is_some());
+    }
+
+    #[test]
+    fn what_ends_with_the_transaction_passes() {
+        for ok in [
+            "SELECT 1",
+            "SET LOCAL statement_timeout = 5",
+            "set search_path = a",
+            "SET SESSION statement_timeout = 5",
+            "RESET ALL",
+            "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+            "SELECT pg_advisory_xact_lock(1)",
+            "DECLARE c CURSOR FOR SELECT 1",
+            "CREATE TEMP TABLE t (x int) ON COMMIT DROP",
+            "SELECT 'LISTEN x; SET y'",
+            "SELECT $$; listen x$$",
+            "SELECT $f$ ; reset all $f$, 1",
+            "-- listen\nSELECT 1",
+            "UNLISTEN *",
+            "PREPARE TRANSACTION 'x'",
+            "INSERT INTO settings VALUES (1)",
+            "",
+        ] {
+            assert_eq!(r(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn session_commands_are_read_as_written() {
+        let set = |n: &str, v: &str| Some(SessionCommand::Set { name: n.into(), value: v.into() });
+        let c = |s: &str| session_command(s.as_bytes());
+        assert_eq!(c("SET extra_float_digits = 3"), set("extra_float_digits", "3"));
+        assert_eq!(c("set Search_Path TO 'My Schema', public;"), set("search_path", "'My Schema', public"));
+        assert_eq!(c("SET SESSION myapp.user_id = '42'"), set("myapp.user_id", "'42'"));
+        assert_eq!(c("SET TIME ZONE 'Europe/Berlin'"), set("timezone", "'Europe/Berlin'"));
+        assert_eq!(c("SET NAMES 'UTF8'"), set("client_encoding", "'UTF8'"));
+        assert_eq!(c("SET work_mem TO DEFAULT"), Some(SessionCommand::Reset("work_mem".into())));
+        assert_eq!(c("RESET work_mem"), Some(SessionCommand::Reset("work_mem".into())));
+        assert_eq!(c("RESET ALL"), Some(SessionCommand::ResetAll));
+        for not in ["SET LOCAL work_mem = 1", "SET TRANSACTION READ ONLY", "SET ROLE x", "SELECT 1", "SET a = 1; SET b = 2", "SET x ="] {
+            assert_eq!(c(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn statement_drops_are_seen() {
+        assert!(drops_statements(b"DEALLOCATE ALL\0"));
+        assert!(drops_statements(b"discard all\0"));
+        assert!(!drops_statements(b"DEALLOCATE s1\0"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_an_answer_not_a_panic(text in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = refused(&text);
+            let _ = drops_statements(&text);
+            let _ = session_command(&text);
+        }
+    }
+}

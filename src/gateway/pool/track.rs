@@ -1,0 +1,699 @@
+//! What the pooler tracks between a client and the server connection serving it: named
+//! prepared statements, renamed so that any server connection can serve them, and the replies
+//! still owed to the client, in order.
+//!
+//! A client's `Parse` of statement `s1` becomes a `Parse` of `pgs_HASH` (a hash of the query
+//! text and parameter types, so equal statements of different clients share one server-side
+//! statement). A server connection that already has `pgs_HASH` is not asked again: the client
+//! gets a ParseComplete of the pooler's own, in its place among the replies. A `Bind` or
+//! `Describe` of `s1` on a server connection that lacks it first gets the `Parse` injected (and
+//! its ParseComplete swallowed). `Close` of `s1` forgets the name for this client only. Every
+//! message the client sends that the server answers is queued as an [`Op`]; server replies
+//! complete them in order, and the pooler's own replies are sent when their turn comes.
+//!
+//! All input is untrusted: malformed messages are errors, sizes are bounded.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::guard;
+use super::msg::{self, Fields, Message};
+
+/// Named statements one client may hold at once.
+pub const MAX_CLIENT_STATEMENTS: usize = 1000;
+/// Bytes of statement text one client may hold at once.
+pub const MAX_CLIENT_STATEMENT_BYTES: usize = 8 * 1024 * 1024;
+/// Statements a server connection may hold; past that it is closed instead of returned.
+pub const MAX_SERVER_STATEMENTS: usize = 2000;
+
+/// A client's prepared statement.
+#[derive(Debug)]
+struct Statement {
+    /// The name on server connections.
+    server_name: Arc<str>,
+    /// The Parse body after the name: query text and parameter types.
+    rest: Bytes,
+}
+
+/// The statements a client prepared, by the client's names.
+#[derive(Debug, Default)]
+pub struct ClientStatements {
+    by_name: HashMap<Vec<u8>, Arc<Statement>>,
+    bytes: usize,
+}
+
+/// What one server connection holds beyond a fresh login: statements prepared on it (by
+/// server-side name) and settings applied to it (name to SQL value).
+#[derive(Debug, Default)]
+pub struct ServerSession {
+    names: HashSet<Arc<str>>,
+    /// Settings SET on the connection (by the pooler for a client, or by a client).
+    pub applied: BTreeMap<String, String>,
+}
+
+impl ServerSession {
+    /// Too many to keep the connection: close it rather than return it to the pool.
+    pub fn full(&self) -> bool {
+        self.names.len() > MAX_SERVER_STATEMENTS
+    }
+
+    /// Forgets everything (after `DISCARD ALL`).
+    pub fn clear(&mut self) {
+        self.names.clear();
+        self.applied.clear();
+    }
+}
+
+/// A reply the client is owed.
+#[derive(Debug)]
+enum Op {
+    /// A server reply that completes one client message.
+    Expect {
+        kind: Kind,
+        /// Send it on to the client (false: the pooler's own injected Parse).
+        forward: bool,
+        /// A Parse of this server-side statement: known prepared once it completes.
+        prepares: Option<Arc<str>>,
+    },
+    /// The pooler's own reply, sent when all before it are.
+    Own(Vec<u8>),
+}
+
+/// Which client message an [`Op::Expect`] stands for, by what completes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// ParseComplete.
+    Parse,
+    /// BindComplete.
+    Bind,
+    /// CloseComplete.
+    Close,
+    /// RowDescription or NoData.
+    Describe,
+    /// CommandComplete, EmptyQueryResponse or PortalSuspended.
+    Execute,
+    /// ReadyForQuery after Sync (an error skips to it).
+    Sync,
+    /// ReadyForQuery after a simple Query or FunctionCall (errors do not skip).
+    Simple,
+}
+
+/// Why a client message cannot be served.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TrackError {
+    /// Not a message a client sends at this point, or malformed.
+    #[error("invalid message from the client: {0}")]
+    Protocol(&'static str),
+    /// Too many prepared statements (or too much text) for one pooled client.
+    #[error("too many prepared statements for one pooled client (at most {MAX_CLIENT_STATEMENTS}): close some")]
+    TooManyStatements,
+}
+
+/// What the client sends that the tracker does not forward.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// Forwarded or answered: carry on.
+    Continue,
+    /// Terminate: the client is leaving.
+    Terminate,
+}
+
+/// The replies owed to one client and the state needed to produce them.
+#[derive(Debug)]
+pub struct Tracker {
+    ops: VecDeque<Op>,
+    /// After a refused Parse, client messages are dropped until Sync (as PostgreSQL does after
+    /// an error).
+    skipping: bool,
+    /// Transaction status of the last ReadyForQuery.
+    status: u8,
+    /// Refuse what transaction pooling cannot do (false in session mode).
+    guarded: bool,
+    /// The direct endpoint, named in refusals.
+    direct: Arc<str>,
+    /// The client's settings (name to SQL value): its startup parameters, then what it SET.
+    settings: BTreeMap<String, String>,
+    /// Its startup parameters (what RESET ALL goes back to).
+    startup: BTreeMap<String, String>,
+    /// A SET or RESET sent to the server, recorded once the server confirms it.
+    pending: Option<guard::SessionCommand>,
+}
+
+impl Tracker {
+    /// A tracker for a client; `guarded` in transaction mode; `direct` is the host name of the
+    /// tenant's direct endpoint; `startup` the settings of its startup message (name to SQL value).
+    pub fn new(guarded: bool, direct: Arc<str>, startup: BTreeMap<String, String>) -> Self {
+        Self {
+            ops: VecDeque::new(),
+            skipping: false,
+            status: b'I',
+            guarded,
+            direct,
+            settings: startup.clone(),
+            startup,
+            pending: None,
+        }
+    }
+
+    /// The settings a server connection must have for this client.
+    pub fn settings(&self) -> &BTreeMap<String, String> {
+        &self.settings
+    }
+
+    /// Nothing owed: the server connection may go back to the pool (if `status` is idle).
+    pub fn settled(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// Transaction status of the last ReadyForQuery (`I`, `T`, `E`).
+    pub fn status(&self) -> u8 {
+        self.status
+    }
+
+    /// Whether a message needs a server connection (or is answered by the pooler alone).
+    pub fn needs_server(&self, m: &Message) -> bool {
+        let refused_here = self.guarded && m.tag == b'Q' && self.refusal(&m.body).is_some();
+        m.tag != b'X' && !refused_here
+    }
+
+    fn refusal(&self, query_body: &[u8]) -> Option<&'static str> {
+        let text = query_body.split(|&b| b == 0).next().unwrap_or_default();
+        self.refusal_of(text)
+    }
+
+    /// What transaction pooling refuses of `text`: [`guard::refused`], and a session SET inside a
+    /// transaction block (it would outlive the transaction on a shared connection).
+    fn refusal_of(&self, text: &[u8]) -> Option<&'static str> {
+        guard::refused(text).or_else(|| {
+            (self.status != b'I' && guard::session_command(text).is_some())
+                .then_some("SET or RESET of a session setting inside a transaction block (use SET LOCAL, or SET outside the transaction)")
+        })
+    }
+
+    /// Notes a SET or RESET the client sends, to record once the server confirms it.
+    fn watch(&mut self, text: &[u8]) {
+        if self.guarded && let Some(cmd) = guard::session_command(text) {
+            self.pending = Some(cmd);
+        }
+    }
+
+    fn refusal_message(&self, what: &str) -> Vec<u8> {
+        let message = format!("{what} is not supported on the pooled endpoint in transaction mode");
+        let hint = format!(
+            "Connect to the direct endpoint {} for it, or switch the pool to session mode (pgs pool TENANT --mode session).",
+            self.direct
+        );
+        crate::gateway::errors::error_response("ERROR", "0A000", &message, Some(&hint))
+    }
+
+    fn push_own(&mut self, reply: Vec<u8>, to_client: &mut Vec<u8>) {
+        self.ops.push_back(Op::Own(reply));
+        self.flush_own(to_client);
+    }
+
+    /// Sends the pooler's own replies that are next in line.
+    fn flush_own(&mut self, to_client: &mut Vec<u8>) {
+        while let Some(Op::Own(_)) = self.ops.front() {
+            if let Some(Op::Own(reply)) = self.ops.pop_front() {
+                to_client.extend_from_slice(&reply);
+            }
+        }
+    }
+
+    fn expect(&mut self, kind: Kind) {
+        self.ops.push_back(Op::Expect { kind, forward: true, prepares: None });
+    }
+
+    /// Makes sure `stmt` is prepared on the server connection, injecting its Parse if not.
+    fn ensure(&mut self, stmt: &Statement, server: &mut ServerSession, to_server: &mut Vec<u8>) {
+        if server.names.insert(stmt.server_name.clone()) {
+            msg::encode(b'P', &msg::with_name(stmt.server_name.as_bytes(), &stmt.rest), to_server);
+            self.ops.push_back(Op::Expect { kind: Kind::Parse, forward: false, prepares: Some(stmt.server_name.clone()) });
+        }
+    }
+
+    /// Handles one client message: what goes to the server is appended to `to_server`, replies
+    /// of the pooler's own that are due to `to_client`.
+    pub fn client_message(
+        &mut self,
+        m: Message,
+        stmts: &mut ClientStatements,
+        server: &mut ServerSession,
+        to_server: &mut Vec<u8>,
+        to_client: &mut Vec<u8>,
+    ) -> Result<ClientEvent, TrackError> {
+        if self.skipping && !matches!(m.tag, b'S' | b'X') {
+            return Ok(ClientEvent::Continue);
+        }
+        match m.tag {
+            b'X' => return Ok(ClientEvent::Terminate),
+            b'Q' => {
+                if self.guarded && let Some(what) = self.refusal(&m.body) {
+                    let mut reply = self.refusal_message(what);
+                    msg::ready_for_query(if self.status == b'I' { b'I' } else { b'E' }, &mut reply);
+                    self.push_own(reply, to_client);
+                    return Ok(ClientEvent::Continue);
+                }
+                if guard::drops_statements(&m.body) {
+                    // DEALLOCATE ALL or DISCARD ALL: the server forgets every statement.
+                    server.clear();
+                }
+                self.watch(m.body.split(|&b| b == 0).next().unwrap_or_default());
+                m.encode_into(to_server);
+                self.expect(Kind::Simple);
+            }
+            b'F' => {
+                m.encode_into(to_server);
+                self.expect(Kind::Simple);
+            }
+            b'P' => {
+                let mut f = Fields::new(&m.body);
+                let name = f.cstr().ok_or(TrackError::Protocol("Parse without a name"))?;
+                let rest = &m.body[name.len() + 1..];
+                let query = Fields::new(rest).cstr().ok_or(TrackError::Protocol("Parse without a query"))?;
+                if self.guarded && let Some(what) = self.refusal_of(query) {
+                    let reply = self.refusal_message(what);
+                    self.push_own(reply, to_client);
+                    self.skipping = true;
+                    return Ok(ClientEvent::Continue);
+                }
+                self.watch(query);
+                if name.is_empty() {
+                    m.encode_into(to_server);
+                    self.expect(Kind::Parse);
+                    return Ok(ClientEvent::Continue);
+                }
+                let stmt = Arc::new(Statement { server_name: server_name(rest).into(), rest: m.body.slice(name.len() + 1..) });
+                stmts.insert(name.to_vec(), stmt.clone())?;
+                if server.names.contains(&stmt.server_name) {
+                    let mut reply = Vec::new();
+                    msg::encode(b'1', &[], &mut reply);
+                    self.push_own(reply, to_client);
+                } else {
+                    server.names.insert(stmt.server_name.clone());
+                    msg::encode(b'P', &msg::with_name(stmt.server_name.as_bytes(), &stmt.rest), to_server);
+                    self.ops.push_back(Op::Expect { kind: Kind::Parse, forward: true, prepares: Some(stmt.server_name.clone()) });
+                }
+            }
+            b'B' => {
+                let mut f = Fields::new(&m.body);
+                let portal = f.cstr().ok_or(TrackError::Protocol("Bind without a portal"))?;
+                let name = f.cstr().ok_or(TrackError::Protocol("Bind without a statement"))?;
+                match stmts.get(name) {
+                    Some(stmt) => {
+                        self.ensure(&stmt, server, to_server);
+                        let mut body = msg::with_name(portal, stmt.server_name.as_bytes());
+                        body.push(0);
+                        body.extend_from_slice(f.rest());
+                        msg::encode(b'B', &body, to_server);
+                    }
+                    // Unnamed, or unknown (the server says it does not exist, by the client's name).
+                    None => m.encode_into(to_server),
+                }
+                self.expect(Kind::Bind);
+            }
+            b'D' => {
+                let mut f = Fields::new(&m.body);
+                let kind = f.byte().ok_or(TrackError::Protocol("Describe without a kind"))?;
+                let name = f.cstr().ok_or(TrackError::Protocol("Describe without a name"))?;
+                match (kind, stmts.get(name)) {
+                    (b'S', Some(stmt)) => {
+                        self.ensure(&stmt, server, to_server);
+                        let mut body = vec![b'S'];
+                        body.extend_from_slice(stmt.server_name.as_bytes());
+                        body.push(0);
+                        msg::encode(b'D', &body, to_server);
+                    }
+                    _ => m.encode_into(to_server),
+                }
+                self.expect(Kind::Describe);
+            }
+            b'C' => {
+                let mut f = Fields::new(&m.body);
+                let kind = f.byte().ok_or(TrackError::Protocol("Close without a kind"))?;
+                let name = f.cstr().ok_or(TrackError::Protocol("Close without a name"))?;
+                if kind == b'S' && !name.is_empty() {
+                    // Forgotten for this client; the server keeps it for others.
+                    stmts.remove(name);
+                    let mut reply = Vec::new();
+                    msg::encode(b'3', &[], &mut reply);
+                    self.push_own(reply, to_client);
+                } else {
+                    m.encode_into(to_server);
+                    self.expect(Kind::Close);
+                }
+            }
+            b'E' => {
+                m.encode_into(to_server);
+                self.expect(Kind::Execute);
+            }
+            b'S' => {
+                self.skipping = false;
+                m.encode_into(to_server);
+                self.expect(Kind::Sync);
+            }
+            // Flush, and COPY data from the client: no reply of their own.
+            b'H' | b'd' | b'c' | b'f' => m.encode_into(to_server),
+            _ => return Err(TrackError::Protocol("unexpected message type")),
+        }
+        Ok(ClientEvent::Continue)
+    }
+
+    /// Handles one server message, appending what the client gets to `to_client`. Returns the
+    /// transaction status of a ReadyForQuery.
+    pub fn server_message(&mut self, m: Message, server: &mut ServerSession, to_client: &mut Vec<u8>) -> Option<u8> {
+        let mut forward = true;
+        let mut ready = None;
+        let completes = |kind: Kind| match m.tag {
+            b'1' => kind == Kind::Parse,
+            b'2' => kind == Kind::Bind,
+            b'3' => kind == Kind::Close,
+            b'T' | b'n' => kind == Kind::Describe,
+            b'C' | b'I' | b's' => kind == Kind::Execute,
+            b'Z' => matches!(kind, Kind::Sync | Kind::Simple),
+            _ => false,
+        };
+        match self.ops.front() {
+            Some(Op::Expect { kind, .. }) if completes(*kind) => {
+                if let Some(Op::Expect { forward: f, .. }) = self.ops.pop_front() {
+                    forward = f;
+                }
+            }
+            Some(Op::Expect { kind, .. }) if m.tag == b'E' && *kind != Kind::Simple => {
+                // An error in the extended protocol: the server skips to Sync, and so do the
+                // replies owed (statements whose Parse was skipped are not prepared).
+                while let Some(op) = self.ops.front() {
+                    if matches!(op, Op::Expect { kind: Kind::Sync, .. }) {
+                        break;
+                    }
+                    if let Some(Op::Expect { prepares: Some(name), .. }) = self.ops.pop_front() {
+                        server.names.remove(&name);
+                    }
+                }
+            }
+            _ => {}
+        }
+        match m.tag {
+            // The server confirms a SET or RESET: from now on it is the client's setting.
+            b'C' if m.body.starts_with(b"SET\0") || m.body.starts_with(b"RESET\0") => {
+                if let Some(cmd) = self.pending.take() {
+                    self.record(cmd, server);
+                }
+            }
+            b'E' => self.pending = None,
+            b'Z' => {
+                let status = m.body.first().copied().unwrap_or(b'I');
+                self.status = status;
+                self.pending = None;
+                ready = Some(status);
+            }
+            _ => {}
+        }
+        if forward {
+            m.encode_into(to_client);
+        }
+        self.flush_own(to_client);
+        ready
+    }
+
+    /// Records a confirmed SET or RESET as the client's, and as the connection's.
+    fn record(&mut self, cmd: guard::SessionCommand, server: &mut ServerSession) {
+        match cmd {
+            guard::SessionCommand::Set { name, value } => {
+                self.settings.insert(name.clone(), value.clone());
+                server.applied.insert(name, value);
+            }
+            guard::SessionCommand::Reset(name) => {
+                // Back to the startup value, which the connection no longer has.
+                self.settings.remove(&name);
+                if let Some(v) = self.startup.get(&name) {
+                    self.settings.insert(name.clone(), v.clone());
+                }
+                server.applied.remove(&name);
+            }
+            guard::SessionCommand::ResetAll => {
+                self.settings = self.startup.clone();
+                server.applied.clear();
+            }
+        }
+    }
+
+    /// The server connection failed: what the client is owed can no longer come.
+    pub fn reset(&mut self) {
+        self.ops.clear();
+        self.skipping = false;
+    }
+}
+
+impl ClientStatements {
+    fn insert(&mut self, name: Vec<u8>, stmt: Arc<Statement>) -> Result<(), TrackError> {
+        let size = name.len() + stmt.rest.len();
+        if let Some(old) = self.by_name.get(&name) {
+            self.bytes -= name.len() + old.rest.len();
+        } else if self.by_name.len() >= MAX_CLIENT_STATEMENTS {
+            return Err(TrackError::TooManyStatements);
+        }
+        if self.bytes + size > MAX_CLIENT_STATEMENT_BYTES {
+            return Err(TrackError::TooManyStatements);
+        }
+        self.bytes += size;
+        self.by_name.insert(name, stmt);
+        Ok(())
+    }
+
+    fn get(&self, name: &[u8]) -> Option<Arc<Statement>> {
+        if name.is_empty() { None } else { self.by_name.get(name).cloned() }
+    }
+
+    fn remove(&mut self, name: &[u8]) {
+        if let Some(old) = self.by_name.remove(name) {
+            self.bytes -= name.len() + old.rest.len();
+        }
+    }
+}
+
+/// The server-side name of a statement: `pgs_` and 128 bits of SHA-256 of its text and
+/// parameter types.
+fn server_name(rest: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, rest);
+    let mut name = String::with_capacity(36);
+    name.push_str("pgs_");
+    for b in &digest.as_ref()[..16] {
+        name.push_str(&format!("{b:02x}"));
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(tag: u8, body: &[u8]) -> Message {
+        Message { tag, body: Bytes::copy_from_slice(body) }
+    }
+
+    fn parse(name: &str, query: &str) -> Message {
+        let mut body = msg::with_name(name.as_bytes(), query.as_bytes());
+        body.extend([0, 0, 0]);
+        m(b'P', &body)
+    }
+
+    fn bind(stmt: &str) -> Message {
+        let mut body = vec![0];
+        body.extend(stmt.as_bytes());
+        body.extend([0, 0, 0, 0, 0, 0, 0]);
+        m(b'B', &body)
+    }
+
+    /// The messages in a buffer, as (tag, body).
+    fn split(mut buf: &[u8]) -> Vec<(u8, Vec<u8>)> {
+        let mut out = Vec::new();
+        while buf.len() >= 5 {
+            let len = u32::from_be_bytes(buf[1..5].try_into().unwrap()) as usize;
+            out.push((buf[0], buf[5..1 + len].to_vec()));
+            buf = &buf[1 + len..];
+        }
+        out
+    }
+
+    fn tags(buf: &[u8]) -> String {
+        split(buf).iter().map(|(t, _)| *t as char).collect()
+    }
+
+    struct Client {
+        t: Tracker,
+        stmts: ClientStatements,
+    }
+
+    impl Client {
+        fn new() -> Self {
+            Self { t: Tracker::new(true, "t1.pgs.test".into(), BTreeMap::new()), stmts: ClientStatements::default() }
+        }
+
+        /// Sends `msgs`; returns (to server, to client).
+        fn send(&mut self, server: &mut ServerSession, msgs: Vec<Message>) -> (Vec<u8>, Vec<u8>) {
+            let (mut up, mut down) = (Vec::new(), Vec::new());
+            for msg in msgs {
+                self.t.client_message(msg, &mut self.stmts, server, &mut up, &mut down).unwrap();
+            }
+            (up, down)
+        }
+
+        /// The server answers `tags` (bodies empty but Z's 'I').
+        fn answer(&mut self, server: &mut ServerSession, replies: &str) -> Vec<u8> {
+            let mut down = Vec::new();
+            for tag in replies.bytes() {
+                let body: &[u8] = if tag == b'Z' { b"I" } else { b"" };
+                self.t.server_message(m(tag, body), server, &mut down);
+            }
+            down
+        }
+    }
+
+    #[test]
+    fn a_statement_is_prepared_once_per_server_connection_and_renamed() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        let (up, down) = a.send(&mut server, vec![parse("s1", "SELECT 1"), bind("s1"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "PBES");
+        let sent = split(&up);
+        assert!(sent[0].1.starts_with(b"pgs_"), "renamed");
+        assert_eq!(&sent[1].1[1..37], &sent[0].1[..36], "Bind names the renamed statement");
+        assert!(down.is_empty());
+        assert_eq!(tags(&a.answer(&mut server, "12DCZ")), "12DCZ");
+        assert!(a.t.settled());
+
+        // Another client, same text, same server connection: no Parse reaches the server, the
+        // client still gets its ParseComplete in order.
+        let mut b = Client::new();
+        let (up, down) = b.send(&mut server, vec![parse("other", "SELECT 1"), bind("other"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "BES");
+        assert_eq!(tags(&down), "1");
+        assert_eq!(tags(&b.answer(&mut server, "2CZ")), "2CZ");
+
+        // The first client on a fresh server connection: its Bind gets the Parse injected, and
+        // the injected ParseComplete is not passed on.
+        let mut fresh = ServerSession::default();
+        let (up, _) = a.send(&mut fresh, vec![bind("s1"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "PBES");
+        assert_eq!(tags(&a.answer(&mut fresh, "12CZ")), "2CZ");
+        assert!(a.t.settled());
+    }
+
+    #[test]
+    fn own_replies_wait_for_their_turn() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        a.send(&mut server, vec![parse("s1", "SELECT 1"), m(b'S', b"")]);
+        a.answer(&mut server, "1Z");
+        // Bind (to the server), then Parse of a known statement (answered by us): our
+        // ParseComplete must come after the server's BindComplete.
+        let (up, down) = a.send(&mut server, vec![bind("s1"), parse("s2", "SELECT 1"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "BS");
+        assert!(down.is_empty());
+        assert_eq!(tags(&a.answer(&mut server, "2Z")), "21Z");
+        // Close of a named statement is answered by us; the server keeps it.
+        let (up, down) = a.send(&mut server, vec![m(b'C', b"Ss1\0"), m(b'S', b"")]);
+        assert_eq!((tags(&up), tags(&down)), ("S".into(), "3".into()));
+        assert!(server.names.len() == 1);
+    }
+
+    #[test]
+    fn an_error_skips_to_sync_and_unprepares_what_failed() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        let (up, _) = a.send(&mut server, vec![parse("bad", "SELEC 1"), bind("bad"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "PBS");
+        assert_eq!(tags(&a.answer(&mut server, "EZ")), "EZ");
+        assert!(server.names.is_empty(), "a failed Parse leaves nothing prepared");
+        assert!(a.t.settled());
+        // The name is still the client's (PostgreSQL would not have it); the next Bind
+        // injects the Parse again.
+        let (up, _) = a.send(&mut server, vec![bind("bad"), m(b'S', b"")]);
+        assert_eq!(tags(&up), "PBS");
+    }
+
+    #[test]
+    fn refused_statements_get_a_clear_error_in_order() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        let (up, down) = a.send(&mut server, vec![m(b'Q', b"LISTEN jobs\0")]);
+        assert!(up.is_empty());
+        let replies = split(&down);
+        assert_eq!(tags(&down), "EZ");
+        let text = String::from_utf8_lossy(&replies[0].1);
+        assert!(text.contains("C0A000") && text.contains("LISTEN") && text.contains("t1.pgs.test"), "{text}");
+        // Extended protocol: the error, then nothing until Sync, whose ReadyForQuery comes from
+        // the server.
+        let (up, down) = a.send(&mut server, vec![parse("", "LISTEN jobs"), bind(""), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        assert_eq!((tags(&up), tags(&down)), ("S".into(), "E".into()));
+        assert_eq!(tags(&a.answer(&mut server, "Z")), "Z");
+        // In session mode nothing is refused.
+        let mut s = Client::new();
+        s.t.guarded = false;
+        let (up, _) = s.send(&mut server, vec![m(b'Q', b"LISTEN jobs\0")]);
+        assert_eq!(tags(&up), "Q");
+    }
+
+    #[test]
+    fn a_session_set_becomes_the_clients_setting_once_the_server_confirms_it() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        let (up, _) = a.send(&mut server, vec![m(b'Q', b"SET extra_float_digits = 3\0")]);
+        assert_eq!(tags(&up), "Q");
+        let mut down = Vec::new();
+        a.t.server_message(m(b'C', b"SET\0"), &mut server, &mut down);
+        a.t.server_message(m(b'Z', b"I"), &mut server, &mut down);
+        assert_eq!(a.t.settings().get("extra_float_digits").map(String::as_str), Some("3"));
+        assert_eq!(server.applied.get("extra_float_digits").map(String::as_str), Some("3"));
+        // A failed SET records nothing.
+        a.send(&mut server, vec![m(b'Q', b"SET work_mem = 'lots'\0")]);
+        a.t.server_message(m(b'E', b""), &mut server, &mut down);
+        a.t.server_message(m(b'Z', b"I"), &mut server, &mut down);
+        assert!(!a.t.settings().contains_key("work_mem"));
+        // RESET goes back to nothing (no startup value).
+        a.send(&mut server, vec![m(b'Q', b"RESET extra_float_digits\0")]);
+        a.t.server_message(m(b'C', b"RESET\0"), &mut server, &mut down);
+        assert!(a.t.settings().is_empty() && server.applied.is_empty());
+        // Inside a transaction block it is refused: it would outlive the transaction.
+        a.t.server_message(m(b'Z', b"T"), &mut server, &mut down);
+        let (up, down) = a.send(&mut server, vec![m(b'Q', b"SET work_mem = '8MB'\0")]);
+        assert!(up.is_empty());
+        assert_eq!(tags(&down), "EZ");
+    }
+
+    #[test]
+    fn statements_per_client_are_bounded() {
+        let mut server = ServerSession::default();
+        let mut a = Client::new();
+        let (mut up, mut down) = (Vec::new(), Vec::new());
+        for i in 0..MAX_CLIENT_STATEMENTS {
+            a.t.client_message(parse(&format!("s{i}"), "SELECT 1"), &mut a.stmts, &mut server, &mut up, &mut down).unwrap();
+        }
+        let more = a.t.client_message(parse("one-more", "SELECT 1"), &mut a.stmts, &mut server, &mut up, &mut down);
+        assert_eq!(more, Err(TrackError::TooManyStatements));
+        // Redefining a name is not one more.
+        a.t.client_message(parse("s1", "SELECT 2"), &mut a.stmts, &mut server, &mut up, &mut down).unwrap();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_messages_either_way_never_panic(
+            client in proptest::collection::vec((proptest::sample::select(b"QFPBDCESHdcfX?".to_vec()), proptest::collection::vec(proptest::num::u8::ANY, 0..40)), 0..30),
+            server in proptest::collection::vec((proptest::sample::select(b"123TnCIsZEtDN".to_vec()), proptest::collection::vec(proptest::num::u8::ANY, 0..8)), 0..30),
+        ) {
+            let mut statements = ServerSession::default();
+            let mut a = Client::new();
+            let (mut up, mut down) = (Vec::new(), Vec::new());
+            for (tag, body) in client {
+                let _ = a.t.client_message(m(tag, &body), &mut a.stmts, &mut statements, &mut up, &mut down);
+            }
+            for (tag, body) in server {
+                a.t.server_message(m(tag, &body), &mut statements, &mut down);
+            }
+            proptest::prop_assert!(a.stmts.by_name.len() <= MAX_CLIENT_STATEMENTS);
+        }
+    }
+}

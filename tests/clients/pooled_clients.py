@@ -1,0 +1,196 @@
+"""Real clients through a tenant's pooled endpoint (TENANT-pooler), the ways that break poolers.
+Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info --show-password`
+(host TENANT-pooler.DOMAIN, hostaddr, sslrootcert). Prints one line; exits non-zero on failure.
+
+  psycopg THREADS N   THREADS threads, a connection each, N rounds of named prepared statements
+                      (prepare_threshold=0), in and out of transactions
+  asyncpg CLIENTS N   CLIENTS connections at once (asyncpg prepares every query under a name),
+                      N rounds each, explicit conn.prepare() reused across transactions
+  refusals            LISTEN, a session advisory lock, SET ROLE and a SET inside a transaction
+                      block get the clear error; a session SET is carried and does not leak
+                      (run it on a pool of one)
+  cancel              in a pool of one: a cancel from an idle client cancels nothing, the
+                      running client's own cancel cancels its query
+  many CLIENTS        CLIENTS connections at once, each runs a transaction, all complete
+  held SECS           connects, runs a query, holds the connection idle for SECS, runs another
+                      (prints the pids it got: a restart between is survived)
+"""
+import asyncio
+import ssl
+import sys
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+
+check, url, *args = sys.argv[1:]
+
+
+def asyncpg_params():
+    """asyncpg connects by IP (no SNI): the tenant goes in the user name, USER.TENANT-pooler."""
+    u = urlparse(url)
+    q = {k: v[0] for k, v in parse_qs(u.query).items()}
+    context = ssl.create_default_context(cafile=q["sslrootcert"])
+    context.check_hostname = False
+    endpoint = u.hostname.split(".")[0]
+    return dict(host=q["hostaddr"], port=u.port, user=f"{u.username}.{endpoint}", password=u.password,
+                database=u.path.lstrip("/"), ssl=context, timeout=30)
+
+
+def with_psycopg(threads, rounds):
+    errors = []
+
+    def work(n):
+        try:
+            with psycopg.connect(url, prepare_threshold=0, autocommit=True, connect_timeout=30) as conn:
+                for i in range(rounds):
+                    assert conn.execute("SELECT %s::int + %s::int", [n, i]).fetchone()[0] == n + i
+                    with conn.transaction():
+                        conn.execute("CREATE TEMP TABLE IF NOT EXISTS scratch (v int) ON COMMIT DROP")
+                        assert conn.execute("SELECT %s::text || 'x'", [str(i)]).fetchone()[0] == f"{i}x"
+                    assert conn.execute("SELECT count(*) FROM generate_series(1, %s)", [i + 1]).fetchone()[0] == i + 1
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(f"thread {n}: {e!r}")
+
+    ts = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        sys.exit("; ".join(errors[:5]))
+    return f"psycopg {psycopg.__version__} prepare_threshold=0: {threads} threads x {rounds} rounds ok"
+
+
+async def with_asyncpg(clients, rounds):
+    import asyncpg
+
+    params = asyncpg_params()
+
+    async def work(n):
+        conn = await asyncpg.connect(**params)
+        try:
+            stmt = await conn.prepare("SELECT $1::int * 2")
+            for i in range(rounds):
+                assert await conn.fetchval("SELECT $1::int + 1", i) == i + 1
+                async with conn.transaction():
+                    assert await stmt.fetchval(n) == 2 * n
+                    rows = await conn.fetch("SELECT g FROM generate_series(1, $1) g", 3)
+                    assert [r["g"] for r in rows] == [1, 2, 3]
+                assert await stmt.fetchval(i) == 2 * i
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(work(n) for n in range(clients)))
+    return f"asyncpg {asyncpg.__version__}: {clients} connections x {rounds} rounds of named statements ok"
+
+
+def refusals():
+    with psycopg.connect(url, autocommit=True, connect_timeout=30) as conn, \
+            psycopg.connect(url, autocommit=True, connect_timeout=30) as other:
+        seen = []
+        for sql in ["LISTEN jobs", "SELECT pg_advisory_lock(1)", "SET ROLE postgres"]:
+            try:
+                conn.execute(sql)
+                sys.exit(f"{sql!r} was not refused")
+            except psycopg.errors.FeatureNotSupported as e:
+                text = f"{e} {e.diag.message_hint or ''}"
+                assert "pooled endpoint" in text and "direct endpoint" in text, text
+                seen.append(" ".join(sql.split()[:2]))
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+        # Inside a transaction, what ends with it works; a session SET does not.
+        with conn.transaction():
+            conn.execute("SET LOCAL statement_timeout = '5s'")
+            assert conn.execute("SELECT pg_advisory_xact_lock(1)") is not None
+            try:
+                conn.execute("SET work_mem = '8MB'")
+                sys.exit("a session SET inside a transaction block was not refused")
+            except psycopg.errors.FeatureNotSupported:
+                seen.append("SET in a transaction")
+                raise psycopg.Rollback()
+        # A session SET outside a transaction is carried: it stays the client's on every server
+        # connection that serves it, and never reaches another client (a pool of one: both
+        # clients use the same server connection).
+        conn.execute("SET statement_timeout = '1234ms'")
+        for _ in range(3):
+            assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1234ms"
+            assert other.execute("SHOW statement_timeout").fetchone()[0] == "0", "a SET leaked to another client"
+        conn.execute("RESET statement_timeout")
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "0"
+        return "refused with the clear error: " + ", ".join(seen) + "; SET LOCAL and xact locks work; session SET carried, not leaked"
+
+
+def cancel():
+    running = psycopg.connect(url, autocommit=True, connect_timeout=30)
+    idle = psycopg.connect(url, autocommit=True, connect_timeout=30)
+    result = {}
+
+    def sleep(seconds, key):
+        started = time.monotonic()
+        try:
+            running.execute(f"SELECT pg_sleep({seconds})")
+            result[key] = ("done", time.monotonic() - started)
+        except psycopg.errors.QueryCanceled:
+            result[key] = ("cancelled", time.monotonic() - started)
+
+    t = threading.Thread(target=sleep, args=(2, "first"))
+    t.start()
+    time.sleep(0.5)
+    idle.cancel_safe()  # the idle client's key: must not reach the running query
+    t.join()
+    assert result["first"][0] == "done", f"the idle client's cancel hit another client: {result}"
+    t = threading.Thread(target=sleep, args=(30, "second"))
+    t.start()
+    time.sleep(0.5)
+    running.cancel_safe()
+    t.join()
+    assert result["second"][0] == "cancelled" and result["second"][1] < 5, result
+    assert idle.execute("SELECT 7").fetchone()[0] == 7
+    running.close()
+    idle.close()
+    return f"cancel: idle client's cancel touched nothing, own cancel took {result['second'][1]:.2f}s"
+
+
+async def many(clients):
+    import asyncpg
+
+    params = asyncpg_params()
+    started = time.monotonic()
+
+    async def one(n):
+        conn = await asyncpg.connect(**params)
+        try:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_sleep(0.01)")
+                return await conn.fetchval("SELECT $1::int", n)
+        finally:
+            await conn.close()
+
+    got = await asyncio.gather(*(one(n) for n in range(clients)))
+    assert sorted(got) == list(range(clients))
+    return f"{clients} clients completed in {time.monotonic() - started:.2f}s"
+
+
+def held(seconds):
+    with psycopg.connect(url, autocommit=True, connect_timeout=30) as conn:
+        a = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        time.sleep(float(seconds))
+        b = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        return f"pids {a} {b}"
+
+
+if check == "psycopg":
+    print(with_psycopg(int(args[0]), int(args[1])))
+elif check == "asyncpg":
+    print(asyncio.run(with_asyncpg(int(args[0]), int(args[1]))))
+elif check == "refusals":
+    print(refusals())
+elif check == "cancel":
+    print(cancel())
+elif check == "many":
+    print(asyncio.run(many(int(args[0]))))
+elif check == "held":
+    print(held(args[0]))
+else:
+    sys.exit(f"unknown check {check}")
