@@ -7,7 +7,9 @@
 #     as `docker stats` counts it) while every tenant is idle;
 #   - `pgs list` time with N tenants;
 #   - Docker's own floor for the same: `docker run` of a bare container without a network (as
-#     pgs runs tenants), with 1 tenant present and with N;
+#     pgs runs tenants), with 1 tenant present and with N; and PostgreSQL's: `docker run` of the
+#     tenant image until its server accepts a login over its socket (initdb and start, what
+#     `pgs create` waits for), with 1 and with N;
 #   - gateway TPS to tenant 1, `pgbench -S -c 8` steady and with -C (a new TLS connection per
 #     transaction), with 1 tenant present and with N (ratio N/1; median of ROUNDS runs each);
 #   - managed gateway replacement (`pgs gateway restart`: how long it takes, and failed
@@ -76,6 +78,17 @@ docker_floor() { # -> seconds for `docker run -d` of a bare container without a 
   sub "$(now)" "$t0"
   docker rm -f "$name" >/dev/null
 }
+ready_floor() { # -> seconds for `docker run` of the tenant image until its server (not the init one) accepts a login
+  local t0 name="pgs-bench-ready-$RANDOM" dir
+  dir=$(mktemp -d); chmod 777 "$dir"
+  t0=$(now)
+  docker run -d --rm --name "$name" --network none --memory 256m -v "$dir:/var/run/postgresql" \
+    -e POSTGRES_PASSWORD=bench -e 'POSTGRES_INITDB_ARGS=--auth-local=scram-sha-256' -e TZ=Etc/UTC \
+    "$image" postgres -c listen_addresses=localhost >/dev/null
+  until [ "$(PGPASSWORD=bench psql -h "$dir" -U postgres -d postgres -XAtqc "SELECT current_setting('listen_addresses') <> ''" 2>/dev/null)" = t ]; do sleep 0.02; done
+  sub "$(now)" "$t0"
+  docker rm -f "$name" >/dev/null; rm -rf "$dir"
+}
 tps() { # CONNINFO EXTRA... -> TPS
   local c="$1"; shift
   pgbench -n -S -c 8 -j 2 -T "$secs" "$@" "$c" 2>/dev/null | awk '/^tps/ {printf "%.0f", $3; exit}'
@@ -110,7 +123,8 @@ t0=$(now); "$pgs" create "$(name 1)" $create_args >/dev/null 2>&1; create_times+
 first=$(conninfo "$(name 1)")
 pgbench -q -i -s 1 "$first" >/dev/null 2>&1
 base_steady=$(tps_median "$first"); base_connect=$(tps_median "$first" -C)
-floor_1=$(docker_floor)
+floor_1=$(for _ in 1 2 3; do docker_floor; echo; done | median)
+ready_1=$(for _ in 1 2 3; do ready_floor; echo; done | median)
 echo "gateway TPS to tenant 1 with 1 tenant: steady $base_steady, connect-per-transaction $base_connect"
 
 echo "creating tenants 2..$n..."
@@ -135,7 +149,8 @@ list_t=$(printf '%s\n' "${list_times[@]}" | pct 50)
 statuses=$("$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))')
 
 n_steady=$(tps_median "$first"); n_connect=$(tps_median "$first" -C)
-floor_n=$(docker_floor)
+floor_n=$(for _ in 1 2 3; do docker_floor; echo; done | median)
+ready_n=$(for _ in 1 2 3; do ready_floor; echo; done | median)
 
 python3 bench/connect_probe.py "$first" 8 2 >"$work/replace-probe.json" &
 probe=$!
@@ -180,7 +195,8 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | what | figure |
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
-| Docker's floor: run of a bare container without a network, 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
+| Docker's floor: run of a bare container without a network (median of 3), 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
+| PostgreSQL's floor: run of the tenant image until it accepts a login (initdb, start; median of 3), 1 tenant / $n | ${ready_1} s / ${ready_n} s (ratio $(ratio "$ready_n" "$ready_1")) |
 | host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
 | memory per idle tenant: container cgroup / host's used memory grown by N | ${mem} / ${host_per_tenant} MB |
 | pgs list ($n tenants, median of 3) | ${list_t} s; statuses $statuses |
