@@ -14,6 +14,7 @@
 #
 #   bench/pool.sh [SECONDS]   (default 15 s per measurement; needs pgbench and pgbouncer:
 #                              apt-get install postgresql-contrib pgbouncer)
+#   PGS_BENCH_ONLY=connect     the -C section alone
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
@@ -76,7 +77,8 @@ unix_socket_dir =
 INI
 printf '"%s" "%s"\n' "$tenant" "$verifier" > "$work/userlist.txt"
 if [ "$(id -u)" = 0 ]; then
-  chmod 755 "$work"
+  # pgbouncer runs as postgres: let it through the bench's state dir to the tenant's socket.
+  chmod 755 "$work"; chmod 711 "$PGS_HOME" "$PGS_HOME/sockets"
   chown postgres "$work/pgbouncer.ini" "$work/userlist.txt" "$work/cert.pem" "$work/key.pem"
   runuser -u postgres -- "$PGBOUNCER" "$work/pgbouncer.ini" >"$work/pgbouncer.log" 2>&1 &
 else
@@ -95,7 +97,7 @@ bouncer="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=r
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }                    # utime + stime, clock ticks
 cgroup_ns() { cat "/sys/fs/cgroup/cpuacct/docker/$container/cpuacct.usage" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
-# run NAME PROXY_PID CONNINFO PGBENCH_ARGS... -> "tps cpu_ms_per_transaction"
+# run NAME PROXY_PID CONNINFO PGBENCH_ARGS... -> "tps cpu_ms_per_transaction proxy_ms container_ms"
 run() {
   local proxy=$2 conninfo=$3; shift 3
   local t0 c0 out tps txns t1 c1
@@ -103,28 +105,29 @@ run() {
   out=$(pgbench -n -S -j 2 -T "$secs" "$@" "$conninfo" 2>&1) || true
   t1=$(ticks "$proxy"); c1=$(cgroup_ns)
   tps=$(awk '/^tps/ {print $3; exit}' <<<"$out"); txns=$(awk '/^number of transactions actually processed/ {print $NF; exit}' <<<"$out")
-  [ -n "$tps" ] || { echo "pgbench failed on $conninfo: $(tail -3 <<<"$out")" >&2; echo "0 0"; return; }
+  [ -n "$tps" ] || { echo "pgbench failed on $conninfo: $(tail -3 <<<"$out")" >&2; echo "0 0 0 0"; return; }
   awk -v tps="$tps" -v n="${txns%%/*}" -v dt="$((t1 - t0))" -v dc="$((c1 - c0))" -v hz="$hz" \
-    'BEGIN { printf "%.0f %.3f\n", tps, (dt * 1000 / hz + dc / 1e6) / (n > 0 ? n : 1) }'
+    'BEGIN { n = (n > 0 ? n : 1); printf "%.0f %.3f %.3f %.3f\n", tps, (dt * 1000 / hz + dc / 1e6) / n, dt * 1000 / hz / n, dc / 1e6 / n }'
 }
 
 "$pgs" pool "$tenant" --size 8 >/dev/null
 sleep 0.5
 echo "pgbench -S -C -c 8 (a new TLS connection per transaction), ${secs}s each"
-read -r d_tps d_cpu < <(run direct "$gw_pid" "$direct" -C -c 8)
-read -r p_tps p_cpu < <(run pooled "$gw_pid" "$pooled" -C -c 8)
-read -r b_tps b_cpu < <(run bouncer "$bouncer_proc" "$bouncer" -C -c 8)
-printf '  %-34s %8s TPS   %7s ms server CPU per connection\n' "" "" ""
-printf '  %-34s %8.0f TPS   %7.3f ms\n' "gateway, direct endpoint" "$d_tps" "$d_cpu"
-printf '  %-34s %8.0f TPS   %7.3f ms   TPS ratio to direct %s, CPU ratio %s\n' "gateway, pooled endpoint" "$p_tps" "$p_cpu" "$(ratio "$p_tps" "$d_tps")" "$(ratio "$p_cpu" "$d_cpu")"
-printf '  %-34s %8.0f TPS   %7.3f ms   pooled/pgbouncer TPS %s, CPU %s\n' "pgbouncer $bouncer_version transaction mode" "$b_tps" "$b_cpu" "$(ratio "$p_tps" "$b_tps")" "$(ratio "$p_cpu" "$b_cpu")"
+read -r d_tps d_cpu d_proxy d_pg < <(run direct "$gw_pid" "$direct" -C -c 8)
+read -r p_tps p_cpu p_proxy p_pg < <(run pooled "$gw_pid" "$pooled" -C -c 8)
+read -r b_tps b_cpu b_proxy b_pg < <(run bouncer "$bouncer_proc" "$bouncer" -C -c 8)
+printf '  %-34s %8s       server CPU per connection: all (proxy + PostgreSQL)\n' "" ""
+printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)\n' "gateway, direct endpoint" "$d_tps" "$d_cpu" "$d_proxy" "$d_pg"
+printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   TPS ratio to direct %s, CPU ratio %s\n' "gateway, pooled endpoint" "$p_tps" "$p_cpu" "$p_proxy" "$p_pg" "$(ratio "$p_tps" "$d_tps")" "$(ratio "$p_cpu" "$d_cpu")"
+printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   pooled/pgbouncer TPS %s, CPU %s\n' "pgbouncer $bouncer_version transaction mode" "$b_tps" "$b_cpu" "$b_proxy" "$b_pg" "$(ratio "$p_tps" "$b_tps")" "$(ratio "$p_cpu" "$b_cpu")"
 
+[ "${PGS_BENCH_ONLY:-}" = connect ] && exit 0
 echo "pgbench -S -c 64 on a pool of 8, ${secs}s each"
-read -r pp_tps _ < <(run pooled "$gw_pid" "$pooled" -M prepared -c 64)
-read -r ps_tps _ < <(run pooled "$gw_pid" "$pooled" -M simple -c 64)
+read -r pp_tps _ _ _ < <(run pooled "$gw_pid" "$pooled" -M prepared -c 64)
+read -r ps_tps _ _ _ < <(run pooled "$gw_pid" "$pooled" -M simple -c 64)
 bouncer_mode=simple
 if awk -v v="$bouncer_version" 'BEGIN { split(v, a, "."); exit !(a[1] > 1 || a[2] >= 21) }'; then bouncer_mode=prepared; fi
-read -r bp_tps _ < <(run bouncer "$bouncer_proc" "$bouncer" -M "$bouncer_mode" -c 64)
+read -r bp_tps _ _ _ < <(run bouncer "$bouncer_proc" "$bouncer" -M "$bouncer_mode" -c 64)
 printf '  %-34s %8.0f TPS (-M prepared), %8.0f TPS (-M simple)\n' "gateway, pooled endpoint" "$pp_tps" "$ps_tps"
 printf '  %-34s %8.0f TPS (-M %s%s)   pooled prepared / pgbouncer %s\n' "pgbouncer $bouncer_version transaction mode" "$bp_tps" "$bouncer_mode" \
   "$([ "$bouncer_mode" = simple ] && echo ': no prepared statement support before 1.21')" "$(ratio "$pp_tps" "$bp_tps")"
@@ -143,7 +146,7 @@ open=$(sessions); during=$(rss)
 wait "$load" || true
 pooled_result=$(grep -E '^number of (transactions actually processed|failed transactions)' "$work/pooled-1000.log" | tr '\n' ' ')
 pgbench -n -S -c 1000 -j 2 -T 5 "$direct" >"$work/direct-1000.log" 2>&1 || true
-direct_result=$(grep -m1 -Eo 'too many clients already|sorry, too many clients|number of transactions actually processed: [0-9]+' "$work/direct-1000.log" || tail -1 "$work/direct-1000.log")
+direct_result=$(grep -m1 -Eo 'too many clients already|sorry, too many clients|too many connections[^"]*|number of transactions actually processed: [0-9]+' "$work/direct-1000.log" || tail -3 "$work/direct-1000.log" | tr '\n' ' ')
 echo "  pooled: $open sessions open at once; $pooled_result"
 echo "  direct: $direct_result"
 echo "  memory per idle pooled client: RSS ${before} kB -> ${during} kB with $open open: $(awk -v a="$before" -v b="$during" -v n="$open" 'BEGIN { printf "%.1f", (b - a) / (n ? n : 1) }') kB each"

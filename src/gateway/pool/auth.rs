@@ -1,8 +1,10 @@
 //! Authentication of pooled clients: the gateway is their server. It looks up the role's SCRAM
 //! verifier in the tenant's own `pg_authid` (as pgbouncer's `auth_query` does), over one
-//! connection per tenant as its superuser, which pgs created and whose password it keeps; a
-//! changed password therefore applies at the next login. The exchange offers
-//! SCRAM-SHA-256-PLUS (channel binding to the gateway's certificate) over TLS.
+//! connection per tenant as its superuser, which pgs created and whose password it keeps. A
+//! verifier found is reused for [`VERIFIER_TTL`] (a burst of logins costs the tenant one lookup)
+//! and forgotten when a login fails, so a changed password applies at the next login after
+//! that, or at the retry of one that failed. The exchange offers SCRAM-SHA-256-PLUS (channel
+//! binding to the gateway's certificate) over TLS.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +19,11 @@ use crate::state::{StateDir, TenantId};
 
 /// How long a lookup connection is kept unused.
 const LOOKUP_IDLE: Duration = Duration::from_secs(60);
+/// How long a verifier looked up is reused.
+pub const VERIFIER_TTL: Duration = Duration::from_millis(500);
+/// Verifiers kept at most (all are dropped past that).
+const MAX_CACHED: usize = 10_000;
+
 /// How long one lookup may take.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a client may take to authenticate.
@@ -31,10 +38,12 @@ const VERIFIER_QUERY: &str = "SELECT rolpassword FROM pg_catalog.pg_authid WHERE
 #[derive(Default)]
 pub struct Verifiers {
     conns: std::sync::Mutex<HashMap<String, Arc<Slot>>>,
+    /// Recent answers, by tenant and role.
+    recent: std::sync::Mutex<HashMap<(String, String), (Option<Verifier>, Instant)>>,
 }
 
-/// A tenant's lookup connection and when it was last used.
-type Slot = tokio::sync::Mutex<Option<(tokio_postgres::Client, Instant)>>;
+/// A tenant's lookup connection, its prepared lookup, and when it was last used.
+type Slot = tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio_postgres::Statement, Instant)>>;
 
 /// Why a verifier could not be looked up.
 #[derive(Debug, thiserror::Error)]
@@ -57,18 +66,52 @@ impl Verifiers {
         addr: &BackendAddr,
         role: &str,
     ) -> Result<Option<Verifier>, LookupError> {
+        let key = (tenant.to_string(), role.to_string());
+        if let Some((verifier, at)) = self.recent.lock().unwrap_or_else(|e| e.into_inner()).get(&key)
+            && at.elapsed() < VERIFIER_TTL
+        {
+            return Ok(verifier.clone());
+        }
+        let found = self.query(state, tenant, addr, role).await?;
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() >= MAX_CACHED {
+            recent.clear();
+        }
+        recent.insert(key, (found.clone(), Instant::now()));
+        Ok(found)
+    }
+
+    /// Forgets what was looked up for `role` of `tenant` (its login failed: the password may
+    /// have changed).
+    pub fn forget(&self, tenant: &str, role: &str) {
+        self.recent.lock().unwrap_or_else(|e| e.into_inner()).remove(&(tenant.to_string(), role.to_string()));
+    }
+
+    async fn query(
+        &self,
+        state: &StateDir,
+        tenant: &str,
+        addr: &BackendAddr,
+        role: &str,
+    ) -> Result<Option<Verifier>, LookupError> {
         let slot = self.conns.lock().unwrap_or_else(|e| e.into_inner()).entry(tenant.to_string()).or_default().clone();
         let mut conn = slot.lock().await;
         let now = Instant::now();
-        if conn.as_ref().is_none_or(|(c, _)| c.is_closed()) {
-            let client = tokio::time::timeout(LOOKUP_TIMEOUT, open(state, tenant, addr))
-                .await
-                .map_err(|_| LookupError::Database("timed out".into()))??;
-            *conn = Some((client, now));
+        if conn.as_ref().is_none_or(|(c, _, _)| c.is_closed()) {
+            let opened = tokio::time::timeout(LOOKUP_TIMEOUT, async {
+                let client = open(state, tenant, addr).await?;
+                // Prepared once per connection: a login costs the tenant one execution.
+                let statement =
+                    client.prepare(VERIFIER_QUERY).await.map_err(|e| LookupError::Database(e.to_string()))?;
+                Ok::<_, LookupError>((client, statement))
+            })
+            .await
+            .map_err(|_| LookupError::Database("timed out".into()))??;
+            *conn = Some((opened.0, opened.1, now));
         }
-        let Some((client, used)) = conn.as_mut() else { unreachable!("opened above") };
+        let Some((client, statement, used)) = conn.as_mut() else { unreachable!("opened above") };
         *used = now;
-        let rows = tokio::time::timeout(LOOKUP_TIMEOUT, client.query(VERIFIER_QUERY, &[&role]))
+        let rows = tokio::time::timeout(LOOKUP_TIMEOUT, client.query(&*statement, &[&role]))
             .await
             .map_err(|_| LookupError::Database("timed out".into()))
             .and_then(|r| r.map_err(|e| LookupError::Database(e.to_string())));
@@ -84,10 +127,11 @@ impl Verifiers {
     /// Closes lookup connections unused for a while (called by the gateway's one pool timer).
     pub fn close_idle(&self) {
         let now = Instant::now();
+        self.recent.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, (_, at)| at.elapsed() < VERIFIER_TTL);
         let mut conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
         conns.retain(|_, slot| match slot.try_lock() {
             Ok(mut conn) => {
-                if conn.as_ref().is_some_and(|(c, used)| c.is_closed() || now.duration_since(*used) >= LOOKUP_IDLE) {
+                if conn.as_ref().is_some_and(|(c, _, used)| c.is_closed() || now.duration_since(*used) >= LOOKUP_IDLE) {
                     *conn = None;
                 }
                 conn.is_some()

@@ -140,18 +140,22 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
 
     // Authentication: the client proves its password to the gateway.
     let mut reader = Reader::new(4096);
-    let verifier = gw.pools.verifiers.lookup(&gw.state, tenant, &backend, &user).await.map_err(|e| {
+    // The login's futures are boxed: they are big and done with before the session idles.
+    let verifier = Box::pin(gw.pools.verifiers.lookup(&gw.state, tenant, &backend, &user)).await.map_err(|e| {
         tracing::warn!(tenant, error = %e, "cannot look up a pooled client's role");
         Fatal::new("08006", format!("tenant {tenant} cannot authenticate pooled clients right now"))
     })?;
     let auth = tokio::time::timeout(
         auth::AUTH_TIMEOUT,
-        auth::authenticate(client, &mut reader, &user, verifier, cert_hash.as_deref().map(Vec::as_slice)),
+        Box::pin(auth::authenticate(client, &mut reader, &user, verifier, cert_hash.as_deref().map(Vec::as_slice))),
     )
     .await
     .map_err(|_| Fatal::new("08006", "authentication timed out"))?;
     let (client_key, verifier) = auth.map_err(|e| match e {
-        auth::AuthError::Failed(_) => Fatal::new("28P01", e.to_string()),
+        auth::AuthError::Failed(_) => {
+            gw.pools.verifiers.forget(tenant, &user);
+            Fatal::new("28P01", e.to_string())
+        }
         e => Fatal::new("08P01", e.to_string()),
     })?;
     reader.set_max(msg::MAX_CLIENT_MESSAGE);
@@ -165,7 +169,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     // that the role may reach the database).
     let mut held: Option<Lease> = None;
     if pool.params().is_none() || settings.mode == PoolMode::Session {
-        held = Some(acquire(&pool, &backend, &settings, &wanted).await?);
+        held = Some(Box::pin(acquire(&pool, &backend, &settings, &wanted)).await?);
     }
     let mut hello = Vec::new();
     msg::authentication(0, &[], &mut hello);
@@ -316,11 +320,12 @@ impl Session {
                 continue;
             }
             if held.is_none() {
-                *held = Some(acquire(pool, backend, settings, self.tracker.settings()).await?);
+                *held = Some(Box::pin(acquire(pool, backend, settings, self.tracker.settings())).await?);
             }
             let lease = held.as_mut().expect("acquired above");
             *self.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(lease.conn().target.clone());
-            let step = self.transaction(client, reader, lease, m, ending, ended).await?;
+            // Boxed: an idle client holds only what waiting for its next message needs.
+            let step = Box::pin(self.transaction(client, reader, lease, m, ending, ended)).await?;
             match step {
                 Step::Terminate => return Ok(()),
                 Step::Settled if settings.mode == PoolMode::Transaction => {
