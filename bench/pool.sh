@@ -146,7 +146,7 @@ open=$(sessions); during=$(rss)
 wait "$load" || true
 pooled_result=$(grep -E '^number of (transactions actually processed|failed transactions)' "$work/pooled-1000.log" | tr '\n' ' ')
 pgbench -n -S -c 1000 -j 2 -T 5 "$direct" >"$work/direct-1000.log" 2>&1 || true
-direct_result=$(grep -m1 -Eo 'too many clients already|sorry, too many clients|too many connections[^"]*|number of transactions actually processed: [0-9]+' "$work/direct-1000.log" || tail -3 "$work/direct-1000.log" | tr '\n' ' ')
+direct_result=$(grep -m1 -Eo 'remaining connection slots are reserved[^"]*|too many clients already|sorry, too many clients|too many connections[^"]*|number of transactions actually processed: [0-9]+' "$work/direct-1000.log" || tail -3 "$work/direct-1000.log" | tr '\n' ' ')
 echo "  pooled: $open sessions open at once; $pooled_result"
 echo "  direct: $direct_result"
 echo "  memory per idle pooled client: RSS ${before} kB -> ${during} kB with $open open: $(awk -v a="$before" -v b="$during" -v n="$open" 'BEGIN { printf "%.1f", (b - a) / (n ? n : 1) }') kB each"
