@@ -236,7 +236,7 @@ async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Fai
 /// Routes, admits, connects and pumps one session.
 async fn session(
     gw: &Arc<Gateway>,
-    mut client: ClientStream,
+    client: ClientStream,
     mut startup: Startup,
     sni: Option<&str>,
     peer: SocketAddr,
@@ -405,7 +405,8 @@ async fn pooled(
         Either::Right(_) => gw.tls_binding.load_full(),
         Either::Left(_) => None,
     };
-    let ended = Box::pin(super::pool::client::serve(gw, &mut client, startup, &tenant, addr, settings, cert_hash, peer)).await;
+    let endpoint = super::pool::client::Endpoint { tenant: tenant.clone(), backend: addr, settings, cert_hash, peer };
+    let ended = Box::pin(super::pool::client::serve(gw, &mut client, startup, &endpoint)).await;
     out.result = ended.result;
     out.reason = ended.reason;
     (out.bytes_in, out.bytes_out) = ended.bytes;
@@ -708,7 +709,9 @@ mod task_size {
         let pooled = super::pooled(&gw, tokio_util::either::Either::Left(tcp), startup(), "t".into(), &backend, state, Default::default(), peer, &mut out2);
         let (mut tcp, _) = accept().await;
         let to = super::backend::BackendAddr::Tcp(addr);
-        let client = crate::gateway::pool::client::serve(&gw, &mut tcp, startup(), "t", to, Default::default(), None, peer);
+        let endpoint =
+            crate::gateway::pool::client::Endpoint { tenant: "t".into(), backend: to, settings: Default::default(), cert_hash: None, peer };
+        let client = crate::gateway::pool::client::serve(&gw, &mut tcp, startup(), &endpoint);
         let sizes = [size_of_val(&serve), size_of_val(&session), size_of_val(&pooled), size_of_val(&client)];
         // Measured at 656, 768, 696 and 2,736 bytes (debug build); a pooled idle client's target is 16 kB in all.
         assert!(sizes[..3].iter().all(|&s| s <= 1536) && sizes[3] <= 4096, "{sizes:?}");

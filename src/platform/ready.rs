@@ -8,6 +8,9 @@ use super::{Result, fail};
 use crate::docker::{Docker, tenant::Status};
 use crate::gateway::backend::BackendAddr;
 
+/// How often a wait asks Docker whether the container still runs.
+const INSPECT_EVERY: Duration = Duration::from_millis(500);
+
 /// How to log in to check readiness.
 pub struct Probe<'a> {
     /// Container name (to check it is still alive and to fetch logs on failure).
@@ -58,6 +61,7 @@ async fn try_connect(probe: &Probe<'_>) -> Result<bool, String> {
 pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -> Result<()> {
     let spinner = crate::progress::step(&format!("waiting for {} to accept connections", probe.user));
     let started = Instant::now();
+    let mut last_inspect = started;
     let outcome = loop {
         let last_error = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
             Ok(Ok(true)) => break Ok(()),
@@ -65,9 +69,14 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
             Ok(Err(e)) => e,
             Err(_) => "login timed out".to_string(),
         };
-        let status = docker.container_status(probe.container).await?;
-        if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) {
-            break Err(format!("container {} is {status}", probe.container));
+        // Whether the container died: asked of Docker at most every half second (one inspect
+        // per try made create slower as Docker's state grew with the tenant count).
+        if last_inspect.elapsed() >= INSPECT_EVERY {
+            last_inspect = Instant::now();
+            let status = docker.container_status(probe.container).await?;
+            if matches!(status, Status::Stopped | Status::Missing | Status::Restarting) {
+                break Err(format!("container {} is {status}", probe.container));
+            }
         }
         if started.elapsed() > timeout {
             break Err(format!("no successful login within {}s ({last_error})", timeout.as_secs()));

@@ -39,8 +39,11 @@ const VERIFIER_QUERY: &str = "SELECT rolpassword FROM pg_catalog.pg_authid WHERE
 pub struct Verifiers {
     conns: std::sync::Mutex<HashMap<String, Arc<Slot>>>,
     /// Recent answers, by tenant and role.
-    recent: std::sync::Mutex<HashMap<(String, String), (Option<Verifier>, Instant)>>,
+    recent: std::sync::Mutex<HashMap<(String, String), Answer>>,
 }
+
+/// A verifier looked up (`None`: no such login role) and when.
+type Answer = (Option<Verifier>, Instant);
 
 /// A tenant's lookup connection, its prepared lookup, and when it was last used.
 type Slot = tokio::sync::Mutex<Option<(tokio_postgres::Client, tokio_postgres::Statement, Instant)>>;
@@ -72,7 +75,39 @@ impl Verifiers {
         {
             return Ok(verifier.clone());
         }
-        let found = self.query(state, tenant, addr, role).await?;
+        let found = async {
+            let slot = self.conns.lock().unwrap_or_else(|e| e.into_inner()).entry(tenant.to_string()).or_default().clone();
+            let mut conn = slot.lock().await;
+            let now = Instant::now();
+            if conn.as_ref().is_none_or(|(c, _, _)| c.is_closed()) {
+                let opened = tokio::time::timeout(LOOKUP_TIMEOUT, async {
+                    let client = open(state, tenant, addr).await?;
+                    // Prepared once per connection: a login costs the tenant one execution.
+                    let statement =
+                        client.prepare(VERIFIER_QUERY).await.map_err(|e| LookupError::Database(e.to_string()))?;
+                    Ok::<_, LookupError>((client, statement))
+                })
+                .await
+                .map_err(|_| LookupError::Database("timed out".into()))??;
+                *conn = Some((opened.0, opened.1, now));
+            }
+            let Some((client, statement, used)) = conn.as_mut() else {
+                return Err(LookupError::Database("no lookup connection".into()));
+            };
+            *used = now;
+            let rows = tokio::time::timeout(LOOKUP_TIMEOUT, client.query(&*statement, &[&role]))
+                .await
+                .map_err(|_| LookupError::Database("timed out".into()))
+                .and_then(|r| r.map_err(|e| LookupError::Database(e.to_string())));
+            match rows {
+                Ok(rows) => Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)).and_then(|v| Verifier::parse(&v))),
+                Err(e) => {
+                    *conn = None;
+                    Err(e)
+                }
+            }
+        }
+        .await?;
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.len() >= MAX_CACHED {
             recent.clear();
@@ -85,43 +120,6 @@ impl Verifiers {
     /// have changed).
     pub fn forget(&self, tenant: &str, role: &str) {
         self.recent.lock().unwrap_or_else(|e| e.into_inner()).remove(&(tenant.to_string(), role.to_string()));
-    }
-
-    async fn query(
-        &self,
-        state: &StateDir,
-        tenant: &str,
-        addr: &BackendAddr,
-        role: &str,
-    ) -> Result<Option<Verifier>, LookupError> {
-        let slot = self.conns.lock().unwrap_or_else(|e| e.into_inner()).entry(tenant.to_string()).or_default().clone();
-        let mut conn = slot.lock().await;
-        let now = Instant::now();
-        if conn.as_ref().is_none_or(|(c, _, _)| c.is_closed()) {
-            let opened = tokio::time::timeout(LOOKUP_TIMEOUT, async {
-                let client = open(state, tenant, addr).await?;
-                // Prepared once per connection: a login costs the tenant one execution.
-                let statement =
-                    client.prepare(VERIFIER_QUERY).await.map_err(|e| LookupError::Database(e.to_string()))?;
-                Ok::<_, LookupError>((client, statement))
-            })
-            .await
-            .map_err(|_| LookupError::Database("timed out".into()))??;
-            *conn = Some((opened.0, opened.1, now));
-        }
-        let Some((client, statement, used)) = conn.as_mut() else { unreachable!("opened above") };
-        *used = now;
-        let rows = tokio::time::timeout(LOOKUP_TIMEOUT, client.query(&*statement, &[&role]))
-            .await
-            .map_err(|_| LookupError::Database("timed out".into()))
-            .and_then(|r| r.map_err(|e| LookupError::Database(e.to_string())));
-        match rows {
-            Ok(rows) => Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)).and_then(|v| Verifier::parse(&v))),
-            Err(e) => {
-                *conn = None;
-                Err(e)
-            }
-        }
     }
 
     /// Closes lookup connections unused for a while (called by the gateway's one pool timer).

@@ -86,21 +86,30 @@ fn wanted_settings(startup: &Startup) -> Result<BTreeMap<String, String>, Fatal>
     Ok(wanted.into_iter().map(|(k, v)| (k.to_ascii_lowercase(), super::server::literal(&v))).collect())
 }
 
-/// Serves a pooled client of `tenant` after routing and admission: authenticates it, then
-/// runs its session. `backend` is the tenant's PostgreSQL.
-#[allow(clippy::too_many_arguments)]
+/// Where a routed and admitted pooled client goes.
+pub struct Endpoint {
+    /// Tenant id.
+    pub tenant: String,
+    /// The tenant's PostgreSQL.
+    pub backend: BackendAddr,
+    /// Its pool's settings.
+    pub settings: PoolSettings,
+    /// The gateway certificate's channel binding data, for a client over TLS.
+    pub cert_hash: Option<Arc<Vec<u8>>>,
+    /// The client's address.
+    pub peer: SocketAddr,
+}
+
+/// Serves a pooled client after routing and admission: authenticates it, then runs its
+/// session.
 pub async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
     gw: &Arc<Gateway>,
     client: &mut C,
     startup: Startup,
-    tenant: &str,
-    backend: BackendAddr,
-    settings: PoolSettings,
-    cert_hash: Option<Arc<Vec<u8>>>,
-    peer: SocketAddr,
+    endpoint: &Endpoint,
 ) -> Ended {
     let mut ended = Ended { result: "closed", reason: None, bytes: (0, 0) };
-    let outcome = run(gw, client, startup, tenant, backend, settings, cert_hash, peer, &mut ended).await;
+    let outcome = run(gw, client, startup, endpoint, &mut ended).await;
     if let Err(fatal) = outcome {
         if ended.result == "closed" {
             gw.metrics.refused("pooler");
@@ -118,18 +127,15 @@ pub async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
     ended
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     gw: &Arc<Gateway>,
     client: &mut C,
     startup: Startup,
-    tenant: &str,
-    backend: BackendAddr,
-    settings: PoolSettings,
-    cert_hash: Option<Arc<Vec<u8>>>,
-    peer: SocketAddr,
+    endpoint: &Endpoint,
     ended: &mut Ended,
 ) -> Result<(), Fatal> {
+    let Endpoint { tenant, backend, settings, cert_hash, peer } = endpoint;
+    let (tenant, settings, peer) = (tenant.as_str(), *settings, *peer);
     let user = startup.get("user").filter(|u| !u.is_empty()).ok_or_else(|| Fatal::new("28000", "no user name given"))?;
     let database = startup.get("database").filter(|d| !d.is_empty()).unwrap_or(user).to_string();
     let user = user.to_string();
@@ -141,7 +147,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     // Authentication: the client proves its password to the gateway.
     let mut reader = Reader::new(4096);
     // The login's futures are boxed: they are big and done with before the session idles.
-    let verifier = Box::pin(gw.pools.verifiers.lookup(&gw.state, tenant, &backend, &user)).await.map_err(|e| {
+    let verifier = Box::pin(gw.pools.verifiers.lookup(&gw.state, tenant, backend, &user)).await.map_err(|e| {
         tracing::warn!(tenant, error = %e, "cannot look up a pooled client's role");
         Fatal::new("08006", format!("tenant {tenant} cannot authenticate pooled clients right now"))
     })?;
@@ -169,7 +175,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     // that the role may reach the database).
     let mut held: Option<Lease> = None;
     if pool.params().is_none() || settings.mode == PoolMode::Session {
-        held = Some(Box::pin(acquire(&pool, &backend, &settings, &wanted)).await?);
+        held = Some(Box::pin(acquire(&pool, backend, &settings, &wanted)).await?);
     }
     let mut hello = Vec::new();
     msg::authentication(0, &[], &mut hello);
@@ -194,7 +200,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     };
     let ending = crate::gateway::session::until_ended(gw, tenant, peer);
     tokio::pin!(ending);
-    let result = session.run(client, &mut reader, &pool, &backend, &settings, &mut held, &mut ending, ended).await;
+    let result = session.run(client, &mut reader, &pool, backend, &settings, &mut held, &mut ending, ended).await;
     // A connection in a transaction, or owed replies, is closed rather than shared.
     if let Some(mut lease) = held.take() {
         *session.current.lock().unwrap_or_else(|e| e.into_inner()) = None;

@@ -214,8 +214,7 @@ impl Pool {
             Some(c) => c,
             None => {
                 let (key, verifier) = self.login.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or(PoolError::NoLogin)?;
-                let (conn, params) =
-                    server::connect(addr, &self.key.tenant, &self.key.user, &self.key.database, key, &verifier).await?;
+                let (conn, params) = server::connect(addr, &self.key, key, &verifier).await?;
                 *self.params.lock().unwrap_or_else(|e| e.into_inner()) = Some(params);
                 conn
             }

@@ -63,35 +63,30 @@ pub struct ServerConn {
 /// What a login reports besides the connection: the server's ParameterStatus values.
 pub type Parameters = Vec<(String, String)>;
 
-/// Opens a connection to `addr` and logs in as `user` to `database` with `client_key`, the
-/// ClientKey of `verifier`.
+/// Opens a connection to `addr` and logs in as the pool's role to its database with
+/// `client_key`, the ClientKey of `verifier`.
 pub async fn connect(
     addr: &BackendAddr,
-    tenant: &str,
-    user: &str,
-    database: &str,
+    pool: &super::Key,
     client_key: [u8; 32],
     verifier: &Verifier,
 ) -> Result<(ServerConn, Parameters), ServerError> {
-    tokio::time::timeout(LOGIN_TIMEOUT, login(addr, tenant, user, database, client_key, verifier))
-        .await
-        .map_err(|_| ServerError::Timeout)?
+    tokio::time::timeout(LOGIN_TIMEOUT, login(addr, pool, client_key, verifier)).await.map_err(|_| ServerError::Timeout)?
 }
 
 async fn login(
     addr: &BackendAddr,
-    tenant: &str,
-    user: &str,
-    database: &str,
+    pool: &super::Key,
     client_key: [u8; 32],
     verifier: &Verifier,
 ) -> Result<(ServerConn, Parameters), ServerError> {
+    let super::Key { tenant, user, database } = pool;
     let mut stream = addr.connect().await?;
     let startup = crate::gateway::frame::Startup {
         version: crate::gateway::frame::PROTOCOL_3_0,
         params: vec![
-            ("user".into(), user.into()),
-            ("database".into(), database.into()),
+            ("user".into(), user.clone()),
+            ("database".into(), database.clone()),
             ("application_name".into(), "pgs-pooler".into()),
         ],
     };
@@ -160,7 +155,7 @@ async fn login(
         }
     }
     let (pid, secret) = key.ok_or(ServerError::Protocol("no BackendKeyData"))?;
-    let target = Target { backend: addr.clone(), pid, secret, tenant: tenant.to_string() };
+    let target = Target { backend: addr.clone(), pid, secret, tenant: tenant.clone() };
     let conn = ServerConn {
         stream,
         reader,
