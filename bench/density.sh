@@ -2,7 +2,8 @@
 # Density: N idle tenants on one host, with the managed gateway and its controller.
 #
 # Creates N tenants one after another and reports, with baselines measured in the same run:
-#   - `pgs create` time of the first and of the last ten tenants (ratio last/first);
+#   - `pgs create` time of the first and of the last ten tenants (ratio last/first), and of ten
+#     more made with N present once the host has settled;
 #   - host CPU busy (from /proc/stat, 30 s) and memory per tenant (its container's cgroup,
 #     as `docker stats` counts it) while every tenant is idle;
 #   - `pgs list` time with N tenants;
@@ -149,6 +150,15 @@ list_t=$(printf '%s\n' "${list_times[@]}" | pct 50)
 statuses=$("$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))')
 
 n_steady=$(tps_median "$first"); n_connect=$(tps_median "$first" -C)
+# Ten more creates with N present, after the host settled (as the floors are measured): the
+# last ten of the loop above also wait on the writeback of the tenants just made before them.
+settled_times=()
+for i in $(seq $((n + 1)) $((n + 10))); do
+  t0=$(now); "$pgs" create "$(name "$i")" $create_args >/dev/null 2>&1; settled_times+=("$(sub "$(now)" "$t0")")
+  "$pgs" remove "$(name "$i")" --yes --purge >/dev/null 2>&1
+  sleep 2
+done
+settled10=$(printf '%s\n' "${settled_times[@]}" | mean)
 floor_n=$(for _ in 1 2 3; do docker_floor; echo; done | median)
 ready_n=$(for _ in 1 2 3; do ready_floor; echo; done | median)
 
@@ -195,6 +205,7 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | what | figure |
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
+| pgs create with $n present after the host settled (10, each removed again) / first 10 | ${settled10} s (ratio $(ratio "$settled10" "$first10")) |
 | Docker's floor: run of a bare container without a network (median of 3), 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
 | PostgreSQL's floor: run of the tenant image until it accepts a login (initdb, start; median of 3), 1 tenant / $n | ${ready_1} s / ${ready_n} s (ratio $(ratio "$ready_n" "$ready_1")) |
 | host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
