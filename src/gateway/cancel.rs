@@ -128,9 +128,23 @@ impl CancelMap {
     /// Registers a backend key and returns the client's key for it: the same pid, a secret of
     /// the gateway's own as long as the backend's (at least 4 bytes).
     pub fn register(self: &Arc<Self>, target: Target) -> ClientKey {
-        let mut rng = rand::rng();
         let len = target.secret.len().max(MIN_SECRET);
         let pid = target.pid;
+        self.insert(pid, len, Dest::Fixed(target))
+    }
+
+    /// Registers a pooled client of `tenant` and returns its key: a process id of the
+    /// gateway's own (no one backend serves the client) and a 4-byte secret. Its cancels go to
+    /// whatever `current` holds when they arrive.
+    pub fn register_pooled(self: &Arc<Self>, tenant: String, current: Current) -> ClientKey {
+        let pid = rand::rng().random_range(1..=i32::MAX as u32);
+        self.insert(pid, MIN_SECRET, Dest::Pooled { tenant, current })
+    }
+
+    /// Files `dest` under `pid` and a fresh secret of `len` bytes (instance id first) that no
+    /// live key has.
+    fn insert(self: &Arc<Self>, pid: u32, len: usize, dest: Dest) -> ClientKey {
+        let mut rng = rand::rng();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let secret = loop {
             let mut secret = vec![self.instance; len];
@@ -139,25 +153,7 @@ impl CancelMap {
                 break secret;
             }
         };
-        entries.insert(secret.clone(), Entry { pid, dest: Dest::Fixed(target) });
-        ClientKey { map: self.clone(), pid, secret }
-    }
-
-    /// Registers a pooled client of `tenant` and returns its key: a process id of the
-    /// gateway's own (no one backend serves the client) and a 4-byte secret. Its cancels go to
-    /// whatever `current` holds when they arrive.
-    pub fn register_pooled(self: &Arc<Self>, tenant: String, current: Current) -> ClientKey {
-        let mut rng = rand::rng();
-        let pid = rng.random_range(1..=i32::MAX as u32);
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let secret = loop {
-            let mut secret = vec![self.instance; MIN_SECRET];
-            rng.fill(&mut secret[1..]);
-            if !entries.contains_key(&secret) {
-                break secret;
-            }
-        };
-        entries.insert(secret.clone(), Entry { pid, dest: Dest::Pooled { tenant, current } });
+        entries.insert(secret.clone(), Entry { pid, dest });
         ClientKey { map: self.clone(), pid, secret }
     }
 

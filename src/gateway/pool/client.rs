@@ -269,6 +269,18 @@ async fn write<C: AsyncWrite + Unpin>(client: &mut C, bytes: &[u8], ended: &mut 
     Ok(())
 }
 
+/// The client's next message if it is already buffered, counted in its bytes.
+fn buffered(reader: &mut Reader, ended: &mut Ended) -> Result<Option<Message>, Fatal> {
+    match reader.buffered() {
+        Ok(Some(m)) => {
+            ended.bytes.0 += 5 + m.body.len() as u64;
+            Ok(Some(m))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
+    }
+}
+
 /// The goodbye for a session the gateway ends (revoked access, a replacement's deadline).
 fn goodbye(refusal: Refusal, ended: &mut Ended) -> Fatal {
     ended.result = if refusal == Refusal::Restarting { "restarting" } else { "revoked" };
@@ -398,14 +410,7 @@ impl Session {
                     terminate = true;
                     break;
                 }
-                match reader.buffered() {
-                    Ok(Some(next)) => {
-                        ended.bytes.0 += 5 + next.body.len() as u64;
-                        pending = Some(next);
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
-                }
+                pending = buffered(reader, ended)?;
             }
             if !to_server.is_empty() {
                 conn.stream.write_all(&to_server).await.map_err(|_| lost())?;
@@ -451,14 +456,7 @@ impl Session {
                         // The client left mid-transaction: the connection is not shared again.
                         _ => return Ok(Step::Terminate),
                     }
-                    match reader.buffered() {
-                        Ok(Some(m)) => {
-                            ended.bytes.0 += 5 + m.body.len() as u64;
-                            pending = Some(m);
-                        }
-                        Ok(None) => {}
-                        Err(e) => return Err(Fatal::new("08P01", format!("invalid message from the client: {e}"))),
-                    }
+                    pending = buffered(reader, ended)?;
                 }
             }
         }
