@@ -223,10 +223,9 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     let doc: serde_json::Value = serde_json::from_str(&old(&["create", &id, "--json"])).unwrap();
     old(&["create", &off]);
     old(&["disable-access", &off]);
+    old(&["pool", &id, "--size", "3"]);
     let url = doc["url"].as_str().unwrap().to_string();
     assert!(psql(&url, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('made by the previous release')").0);
-    // The previous release gave each tenant a network of its own and a published port.
-    assert!(common::docker_ok(&["network", "inspect", &format!("pgs-{id}")]));
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let probe = probe_connects(url.clone(), stop.clone());
@@ -247,13 +246,11 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     assert_eq!(common::docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", "pgs-gateway"]).trim(), "host");
     let (ok, out, err) = psql(&url, "SELECT v FROM kept");
     assert!(ok && out == "made by the previous release", "{err}");
-    // Its container made anew, the tenant loses its own network and port, keeps its data,
-    // password and (as it had through its network) connections out.
-    assert!(home.json(&["info", &id, "--json"])["local_port"].is_u64());
+    // Its container made anew by the current binary, the tenant keeps its data, password and
+    // pool settings.
     home.ok(&["recreate", &id]);
-    assert!(!common::docker_ok(&["network", "inspect", &format!("pgs-{id}")]));
     let info = home.json(&["info", &id, "--json"]);
-    assert!(info.get("local_port").is_none() && info["egress"] == true, "{info}");
+    assert!(info.get("local_port").is_none() && info["pool"]["size"] == 3, "{info}");
     let (ok, out, err) = psql(&url, "SELECT v FROM kept");
     assert!(ok && out == "made by the previous release", "{err}");
     let url_off = home.json(&["info", &off, "--json", "--show-password"])["url"].as_str().unwrap().to_string();
