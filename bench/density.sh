@@ -3,7 +3,9 @@
 #
 # Creates N tenants one after another and reports, with baselines measured in the same run:
 #   - `pgs create` time of the first and of the last ten tenants (ratio last/first), and of ten
-#     more made with N present once the host has settled;
+#     more made with N present once the host has settled; and each step of those creates
+#     (`PGS_LOG=pgs=debug`: checks, state, volume, container, start, ready), first ten
+#     against the settled ten, so that a step that grows with N shows;
 #   - host CPU busy (from /proc/stat, 30 s) and memory per tenant (its container's cgroup,
 #     as `docker stats` counts it) while every tenant is idle;
 #   - `pgs list` time with N tenants;
@@ -13,6 +15,8 @@
 #     `pgs create` waits for), with 1 and with N;
 #   - gateway TPS to tenant 1, `pgbench -S -c 8` steady and with -C (a new TLS connection per
 #     transaction), with 1 tenant present and with N (ratio N/1; median of ROUNDS runs each);
+#     and Docker's floor for it: the same with N-1 bare containers (`sleep`, no network) in
+#     place of the other tenants, which are suspended then;
 #   - managed gateway replacement (`pgs gateway restart`: how long it takes, and failed
 #     connection attempts meanwhile) and a crash (kill -9 of the gateway until it serves again);
 #   - wake latency: connect-to-first-row through the gateway (TLS, verify-full, psql) of a
@@ -59,6 +63,29 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 mean() { awk '{s+=$1} END {printf "%.2f", s/NR}'; }
 pct() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int((NR-1)*p/100+0.5)+1; printf "%.3f", a[i]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+create_tenant() { # NAME STEPS_FILE -> seconds; the create's step times are appended to STEPS_FILE
+  local t0; t0=$(now)
+  PGS_LOG=pgs=debug "$pgs" create "$1" $create_args 2>>"$2" >/dev/null
+  sub "$(now)" "$t0"
+}
+steps_compared() { # STEPS_FILE STEPS_FILE -> "step mean-ms-in-first->mean-ms-in-second, ..."
+  python3 - "$1" "$2" <<'PY'
+import collections, re, sys
+def load(path):
+    acc = collections.defaultdict(list)
+    for line in open(path):
+        m = re.search(r"steps: (.*)", line)
+        if not m:
+            continue
+        seen = collections.Counter()
+        for k, v in re.findall(r"(\w+)=(\d+)ms", m.group(1)):
+            seen[k] += 1
+            acc[k if seen[k] == 1 else f"{k}{seen[k]}"].append(int(v))
+    return {k: sum(v) / len(v) for k, v in acc.items()}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+print(", ".join(f"{k} {a[k]:.0f}→{b.get(k, 0):.0f}" for k in a) + " ms")
+PY
+}
 
 "$pgs" setup --yes --domain pgs.test --image "$image" --gateway-port "$gw_port" --health-port "$health_port" >/dev/null 2>&1
 instance=$(python3 -c "import json; print(json.load(open('$PGS_HOME/config.json'))['instance'])")
@@ -120,7 +147,7 @@ echo "host CPU busy before any tenant (the managed gateway and controller runnin
 empty_cpu=$(cpu_busy 30)
 echo "creating tenant 1 and a pgbench table in it..."
 create_times=()
-t0=$(now); "$pgs" create "$(name 1)" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
+create_times+=("$(create_tenant "$(name 1)" "$work/steps-first")")
 first=$(conninfo "$(name 1)")
 pgbench -q -i -s 1 "$first" >/dev/null 2>&1
 base_steady=$(tps_median "$first"); base_connect=$(tps_median "$first" -C)
@@ -130,7 +157,10 @@ echo "gateway TPS to tenant 1 with 1 tenant: steady $base_steady, connect-per-tr
 
 echo "creating tenants 2..$n..."
 for i in $(seq 2 "$n"); do
-  t0=$(now); "$pgs" create "$(name "$i")" $create_args >/dev/null 2>&1; create_times+=("$(sub "$(now)" "$t0")")
+  steps=/dev/null
+  [ "$i" -le 10 ] && steps="$work/steps-first"
+  [ "$i" -gt $((n - 10)) ] && steps="$work/steps-last"
+  create_times+=("$(create_tenant "$(name "$i")" "$steps")")
   [ $((i % 50)) -eq 0 ] && echo "  $i tenants, last create $(printf '%s' "${create_times[-1]}")s, load $(cut -d' ' -f1 /proc/loadavg)"
 done
 first10=$(printf '%s\n' "${create_times[@]}" | head -10 | mean)
@@ -154,7 +184,7 @@ n_steady=$(tps_median "$first"); n_connect=$(tps_median "$first" -C)
 # last ten of the loop above also wait on the writeback of the tenants just made before them.
 settled_times=()
 for i in $(seq $((n + 1)) $((n + 10))); do
-  t0=$(now); "$pgs" create "$(name "$i")" $create_args >/dev/null 2>&1; settled_times+=("$(sub "$(now)" "$t0")")
+  settled_times+=("$(create_tenant "$(name "$i")" "$work/steps-settled")")
   "$pgs" remove "$(name "$i")" --yes --purge >/dev/null 2>&1
   sleep 2
 done
@@ -184,6 +214,16 @@ suspended_cpu=$(cpu_busy 30)
 s_steady=$(tps_median "$first"); s_connect=$(tps_median "$first" -C)
 "$pgs" list --json | python3 -c 'import json,sys,collections; print(dict(collections.Counter(t["status"] for t in json.load(sys.stdin))))' >"$work/suspended-statuses"
 
+echo "Docker's floor: $((n - 1)) bare containers beside tenant 1, then TPS to tenant 1 again..."
+for i in $(seq 2 "$n"); do
+  docker run -d --name "pgs-bench-bare-$i" --label "io.pgs.instance=$instance" --network none \
+    --entrypoint sleep "$image" infinity >/dev/null
+done
+sleep 20
+bare_cpu=$(cpu_busy 30)
+b_steady=$(tps_median "$first"); b_connect=$(tps_median "$first" -C)
+docker ps -aq --filter "name=pgs-bench-bare-" | xargs -r docker rm -f >/dev/null
+
 echo "wake latency: $wakes suspended tenants per round, 2 rounds..."
 k=$(( wakes < n - 1 ? wakes : n - 1 ))
 wake_times=(); warm_times=()
@@ -206,6 +246,8 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 |---|---|
 | pgs create, mean of first 10 / last 10 | ${first10} s / ${last10} s (ratio $(ratio "$last10" "$first10")) |
 | pgs create with $n present after the host settled (10, each removed again) / first 10 | ${settled10} s (ratio $(ratio "$settled10" "$first10")) |
+| create's steps, mean of first 10 → last 10 | $(steps_compared "$work/steps-first" "$work/steps-last") |
+| create's steps, mean of first 10 → settled 10 | $(steps_compared "$work/steps-first" "$work/steps-settled") |
 | Docker's floor: run of a bare container without a network (median of 3), 1 tenant / $n | ${floor_1} s / ${floor_n} s (ratio $(ratio "$floor_n" "$floor_1")) |
 | PostgreSQL's floor: run of the tenant image until it accepts a login (initdb, start; median of 3), 1 tenant / $n | ${ready_1} s / ${ready_n} s (ratio $(ratio "$ready_n" "$ready_1")) |
 | host CPU busy (2 CPUs = 100 %): no tenant / all $n idle (30 s) | ${empty_cpu} % / ${idle_cpu} % (load average $load) |
@@ -216,6 +258,8 @@ density, $n tenants ($create_args), $(nproc) CPUs, $(free -g | awk '/^Mem:/ {pri
 | all but tenant 1 suspended ($(cat "$work/suspended-statuses"); suspending took ${suspend_t} s): host CPU busy | ${suspended_cpu} % |
 | gateway TPS to tenant 1, steady: 1 tenant / $n present, $((n - 1)) suspended | $base_steady / $s_steady (ratio $(ratio "$s_steady" "$base_steady")) |
 | gateway TPS to tenant 1, -C: 1 tenant / $n present, $((n - 1)) suspended | $base_connect / $s_connect (ratio $(ratio "$s_connect" "$base_connect")) |
+| Docker's floor: $((n - 1)) bare containers (sleep, no network) beside tenant 1, others suspended: host CPU busy | ${bare_cpu} % |
+| gateway TPS to tenant 1, steady / -C: 1 tenant / with $((n - 1)) bare containers | $base_steady / $b_steady (ratio $(ratio "$b_steady" "$base_steady")); $base_connect / $b_connect (ratio $(ratio "$b_connect" "$base_connect")) |
 | managed gateway replacement (pgs gateway restart) | ${restart_t} s; $replace_probe |
 | gateway crash (kill -9) until serving again | ${crash_t} s |
 | connect-to-first-row, suspended tenant: p50 / p99 (${#wake_times[@]} wakes) | ${wake50} s / ${wake99} s |

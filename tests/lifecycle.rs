@@ -112,7 +112,13 @@ async fn ten_parallel_creates_all_succeed_and_are_recorded() {
     let ids: Vec<String> = (0..10).map(|_| unique("par")).collect();
     let children: Vec<_> = ids
         .iter()
-        .map(|id| home.cmd(&["create", id, "--json"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap())
+        .map(|id| {
+            home.cmd(&["create", id, "--json"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
     let docs: Vec<serde_json::Value> = children
         .into_iter()
@@ -170,14 +176,18 @@ fn tenants_listen_on_no_network_and_connect_out_only_when_asked() {
     let inspect = |c: &str, f: &str| docker(&["inspect", c, "--format", f]).trim().to_string();
     assert_eq!(inspect(&ca, "{{.HostConfig.NetworkMode}}"), "none");
     assert_eq!(inspect(&cb, "{{.HostConfig.NetworkMode}}"), "bridge");
+    // The init script that made the tenant's role reached it through a read-only mount, and
+    // keeps nothing once the tenant is ready.
+    let script = home.path().join("init").join(&a).join("10-pgs-tenant.sql");
+    assert_eq!(std::fs::metadata(&script).unwrap().len(), 0, "{} is not emptied", script.display());
+    assert!(inspect(&ca, "{{json .Mounts}}").contains("/docker-entrypoint-initdb.d/10-pgs-tenant.sql"));
     // No network of their own, no published port.
     assert!(!docker_ok(&["network", "inspect", &ca]));
     for c in [&ca, &cb] {
         assert!(matches!(inspect(c, "{{json .HostConfig.PortBindings}}").as_str(), "{}" | "null"));
     }
-    let isready = |from: &str, host: &str| {
-        docker_ok(&["exec", from, "pg_isready", "-h", host, "-p", "5432", "-t", "3"])
-    };
+    let isready =
+        |from: &str, host: &str| docker_ok(&["exec", from, "pg_isready", "-h", host, "-p", "5432", "-t", "3"]);
     // PostgreSQL listens on the container's own loopback (the probe works) and nowhere else:
     // not on the bridge, where other containers with egress are.
     assert!(isready(&cb, "127.0.0.1"));
@@ -189,9 +199,8 @@ fn tenants_listen_on_no_network_and_connect_out_only_when_asked() {
     let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let host = inspect(&cb, "{{.NetworkSettings.Networks.bridge.Gateway}}");
-    let dial = |c: &str| {
-        docker_ok(&["exec", c, "timeout", "5", "bash", "-c", &format!("echo > /dev/tcp/{host}/{port}")])
-    };
+    let dial =
+        |c: &str| docker_ok(&["exec", c, "timeout", "5", "bash", "-c", &format!("echo > /dev/tcp/{host}/{port}")]);
     assert!(dial(&cb), "{b} (--egress) cannot connect out");
     assert!(!dial(&ca), "{a} (no --egress) connected out");
     let info = home.json(&["info", &b, "--json"]);

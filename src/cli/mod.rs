@@ -122,7 +122,9 @@ fn interactive() -> bool {
 fn s3_request(a: &args::SetupArgs) -> Result<Option<crate::platform::setup::S3Request>> {
     let (Some(endpoint), Some(bucket)) = (&a.s3_endpoint, &a.s3_bucket) else { return Ok(None) };
     let (host, port) = match endpoint.rsplit_once(':') {
-        Some((h, p)) => (h.to_string(), p.parse().with_context(|| format!("invalid port in --s3-endpoint {endpoint}"))?),
+        Some((h, p)) => {
+            (h.to_string(), p.parse().with_context(|| format!("invalid port in --s3-endpoint {endpoint}"))?)
+        }
         None => (endpoint.clone(), 443),
     };
     let key = |name: &str| {
@@ -206,6 +208,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         None => StateDir::default_root().context("cannot find a home directory for the state dir; pass --home")?,
     };
     let platform = Platform::new(StateDir::new(home));
+    // The servers set up their own logging; other verbs log only when asked (`PGS_LOG=pgs=debug`
+    // shows, for one, how long each step of a `create` took).
+    let serves = matches!(
+        cli.command,
+        Command::Gateway(args::GatewayCommand::Run(_)) | Command::Controller(args::ControllerCommand::Run(_))
+    );
+    if !serves && std::env::var_os("PGS_LOG").is_some() {
+        init_logging(args::LogFormat::Text);
+    }
     match cli.command {
         Command::Setup(a) => {
             let req = setup_request(&a)?;
@@ -297,7 +308,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             confirm(&question, a.yes)?;
             if a.purge_backups {
                 // A question of its own: the backups are the last copy of the tenant's data.
-                confirm(&format!("Also DELETE every backup of {}? Nothing could restore it afterwards.", a.tenant), a.yes)?;
+                confirm(
+                    &format!("Also DELETE every backup of {}? Nothing could restore it afterwards.", a.tenant),
+                    a.yes,
+                )?;
             }
             platform.remove(&docker, &a.tenant, a.purge, a.purge_backups).await?;
             if a.purge_backups {
@@ -356,7 +370,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Recreate(a) => {
             let docker = Docker::connect().await?;
-            let ids = platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
+            let ids =
+                platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
             eprintln!("pgs: recreated {} container(s)", ids.len());
         }
         Command::Pool(a) => {

@@ -29,6 +29,8 @@ pub struct TenantContainer {
     /// Host directory mounted as the container's socket dir (where PostgreSQL puts its Unix
     /// socket for the gateway).
     pub socket_dir: String,
+    /// A host file bind-mounted read-only into the container: (host path, container path).
+    pub init_file: Option<(String, String)>,
     /// Memory limit in bytes.
     pub memory: Option<i64>,
     /// CPU limit.
@@ -106,30 +108,42 @@ impl Docker {
         .into_iter()
         .chain(spec.extra_env.iter().cloned())
         .collect();
-        let extra_mounts = spec.extra_volumes.iter().map(|(volume, target)| Mount {
-            target: Some(target.clone()),
-            source: Some(volume.clone()),
-            typ: Some(MountTypeEnum::VOLUME),
-            ..Default::default()
-        });
+        let extra_mounts = spec
+            .extra_volumes
+            .iter()
+            .map(|(volume, target)| Mount {
+                target: Some(target.clone()),
+                source: Some(volume.clone()),
+                typ: Some(MountTypeEnum::VOLUME),
+                ..Default::default()
+            })
+            .chain(spec.init_file.iter().map(|(source, target)| Mount {
+                target: Some(target.clone()),
+                source: Some(source.clone()),
+                typ: Some(MountTypeEnum::BIND),
+                read_only: Some(true),
+                ..Default::default()
+            }));
         let host_config = HostConfig {
-            mounts: Some(vec![
-                Mount {
-                    target: Some(spec.data_mount.clone()),
-                    source: Some(spec.volume.clone()),
-                    typ: Some(MountTypeEnum::VOLUME),
-                    ..Default::default()
-                },
-                Mount {
-                    target: Some(crate::state::CONTAINER_SOCKET_DIR.to_string()),
-                    source: Some(spec.socket_dir.clone()),
-                    typ: Some(MountTypeEnum::BIND),
-                    ..Default::default()
-                },
-            ]
-            .into_iter()
-            .chain(extra_mounts)
-            .collect()),
+            mounts: Some(
+                vec![
+                    Mount {
+                        target: Some(spec.data_mount.clone()),
+                        source: Some(spec.volume.clone()),
+                        typ: Some(MountTypeEnum::VOLUME),
+                        ..Default::default()
+                    },
+                    Mount {
+                        target: Some(crate::state::CONTAINER_SOCKET_DIR.to_string()),
+                        source: Some(spec.socket_dir.clone()),
+                        typ: Some(MountTypeEnum::BIND),
+                        ..Default::default()
+                    },
+                ]
+                .into_iter()
+                .chain(extra_mounts)
+                .collect(),
+            ),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
@@ -196,9 +210,11 @@ impl Docker {
                     return None;
                 }
                 let state = c.state.as_deref().unwrap_or("");
-                let has_socket = c.mounts.iter().flatten().any(|m| {
-                    m.destination.as_deref() == Some(crate::state::CONTAINER_SOCKET_DIR)
-                });
+                let has_socket = c
+                    .mounts
+                    .iter()
+                    .flatten()
+                    .any(|m| m.destination.as_deref() == Some(crate::state::CONTAINER_SOCKET_DIR));
                 // A paused container runs as far as pgs is concerned: its probe finds it unhealthy.
                 let running = matches!(state, "running" | "paused");
                 Some((tenant, ContainerState { running, restarting: state == "restarting", has_socket }))

@@ -43,6 +43,7 @@ pub struct CreateRequest {
 impl Platform {
     /// Creates a tenant and waits until its database accepts connections.
     pub async fn create(&self, docker: &Docker, req: CreateRequest) -> Result<TenantInfo> {
+        let mut steps = super::Steps::new();
         let id = TenantId::parse(&req.id)?;
         if id.as_str().ends_with(crate::gateway::route::POOLER_SUFFIX) {
             fail!(
@@ -52,7 +53,10 @@ impl Platform {
             );
         }
         if req.settings.get("listen_addresses").is_some_and(|v| v.trim().is_empty()) {
-            fail!(Invalid, "listen_addresses must not be empty: pgs waits for the server that listens (its socket always works)");
+            fail!(
+                Invalid,
+                "listen_addresses must not be empty: pgs waits for the server that listens (its socket always works)"
+            );
         }
         let config = self.state.config()?;
         if self.state.tenants()?.tenants.contains_key(&id) {
@@ -90,6 +94,7 @@ impl Platform {
                 container_name(&id)
             );
         }
+        steps.mark("checks");
         let adopt = req.adopt;
         let (tenant, secrets) = self.state.update(|cfg, tenants, lock| -> Result<_> {
             if tenants.tenants.contains_key(&id) {
@@ -141,14 +146,15 @@ impl Platform {
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))
         })?;
+        steps.mark("state");
 
         let provisioned = async {
             let tenant = match &req.clone_of {
                 Some((source, target)) => {
                     self.fill_from_backup(docker, &config, &id, &tenant, &secrets, source, target).await?;
-                    self.provision(docker, &config, &id, tenant, None).await?
+                    self.provision(docker, &config, &id, tenant, None, &mut steps).await?
                 }
-                None => self.provision(docker, &config, &id, tenant, Some(&secrets)).await?,
+                None => self.provision(docker, &config, &id, tenant, Some(&secrets), &mut steps).await?,
             };
             let probe = ready::Probe {
                 container: &container_name(&id),
@@ -157,8 +163,11 @@ impl Platform {
                 password: &secrets.password,
             };
             ready::wait_ready(docker, &probe, req.timeout).await?;
+            steps.mark("ready");
+            self.state.clear_init_file(&id, INIT_SCRIPT)?;
             if tenant.backups {
                 self.init_backups(docker, &id).await?;
+                steps.mark("backups");
             }
             Ok(())
         }
@@ -169,7 +178,7 @@ impl Platform {
                 let _ = docker.remove_volume(&volume).await;
                 let _ = docker.remove_volume(&backup_volume_name(&id)).await;
             }
-            let _ = self.state.remove_socket_dir(&id);
+            let _ = self.state.remove_host_dirs(&id);
             let _ = self.state.update(|_, tenants, lock| -> Result<()> {
                 tenants.tenants.remove(&id);
                 if !adopt {
@@ -184,6 +193,8 @@ impl Platform {
             t.phase = Phase::Ready;
             Ok(t.clone())
         })?;
+        steps.mark("state");
+        steps.log(&format!("create {id}"));
         let info = self.info_of(&config, &id, &tenant, Status::Running.to_string());
         self.with_secret(&config, &id, info)
     }
@@ -199,6 +210,7 @@ impl Platform {
         id: &TenantId,
         mut tenant: Tenant,
         secrets: Option<&Secrets>,
+        steps: &mut super::Steps,
     ) -> Result<Tenant> {
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         if tenant.subnet.is_some() {
@@ -213,10 +225,18 @@ impl Platform {
         if !docker.volume_exists(&volume).await? {
             docker.create_volume(&volume, &labels).await?;
         }
+        steps.mark("volume");
         let backup =
             if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
         let name = container_name(id);
         let socket_dir = self.state.create_socket_dir(id)?;
+        // The script that makes the tenant's role and database, mounted rather than uploaded:
+        // an upload into a container that has not run mounts its file system once more (a tenth
+        // of a `create` on fuse-overlayfs).
+        let init_file = match secrets.filter(|s| !s.superuser_password.is_empty()) {
+            Some(secrets) => Some(self.state.write_init_file(id, INIT_SCRIPT, &init_script(id, secrets))?),
+            None => None,
+        };
         let spec = TenantContainer {
             tenant: id.to_string(),
             instance: config.instance.clone(),
@@ -227,6 +247,7 @@ impl Platform {
             volume,
             data_mount: tenant.data_mount.clone(),
             socket_dir: socket_dir.to_string_lossy().into_owned(),
+            init_file: init_file.map(|f| (f.to_string_lossy().into_owned(), format!("{INIT_DIR}/{INIT_SCRIPT}"))),
             memory: tenant.memory,
             cpus: tenant.cpus,
             bootstrap_password: generate_password(),
@@ -240,13 +261,15 @@ impl Platform {
         };
         let backup_uploads = backup.map(|b| b.uploads).unwrap_or_default();
         docker.create_tenant_container(&spec).await?;
-        for (dir, tar) in backup_uploads {
-            docker.upload(&name, &dir, tar).await?;
-        }
-        if let Some(secrets) = secrets.filter(|s| !s.superuser_password.is_empty()) {
-            docker.upload(&name, "/docker-entrypoint-initdb.d", init_archive(id, secrets)?).await?;
+        steps.mark("container");
+        if !backup_uploads.is_empty() {
+            for (dir, tar) in backup_uploads {
+                docker.upload(&name, &dir, tar).await?;
+            }
+            steps.mark("upload");
         }
         docker.start_container(&name).await?;
+        steps.mark("start");
         Ok(tenant)
     }
 
@@ -270,11 +293,17 @@ fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-/// The init script, as a tar archive for `/docker-entrypoint-initdb.d`: creates the tenant's
+/// Where images run init scripts of a new data dir (the official image's convention).
+const INIT_DIR: &str = "/docker-entrypoint-initdb.d";
+
+/// File name of pgs's init script there.
+const INIT_SCRIPT: &str = "10-pgs-tenant.sql";
+
+/// The init script (for [`INIT_DIR`]): creates the tenant's
 /// role (not a superuser) and database, then sets the superuser's real password. Passwords go
 /// in as SCRAM verifiers, so no clear-text secret enters the container.
-fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
-    let sql = format!(
+fn init_script(id: &TenantId, secrets: &Secrets) -> String {
+    format!(
         "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB PASSWORD '{tenant}';\n\
          CREATE DATABASE {role} OWNER {role};\n\
          REVOKE ALL ON DATABASE {role} FROM PUBLIC;\n\
@@ -282,8 +311,7 @@ fn init_archive(id: &TenantId, secrets: &Secrets) -> Result<Vec<u8>> {
         role = ident(id.as_str()),
         tenant = verifier(&secrets.password),
         superuser = verifier(&secrets.superuser_password),
-    );
-    file_archive("10-pgs-tenant.sql", &sql, 0o644)
+    )
 }
 
 /// A SCRAM-SHA-256 verifier for `password`: what PostgreSQL stores, never the password itself.
@@ -329,8 +357,7 @@ mod tests {
         let id = TenantId::parse("t1").unwrap();
         let s =
             Secrets { schema_version: 1, password: "clear-text-1".into(), superuser_password: "clear-text-2".into() };
-        let tar = init_archive(&id, &s).unwrap();
-        let text = String::from_utf8_lossy(&tar);
+        let text = init_script(&id, &s);
         assert!(text.contains("CREATE ROLE \"t1\" LOGIN NOSUPERUSER"));
         assert!(text.contains("SCRAM-SHA-256$4096:"));
         assert!(!text.contains("clear-text"));

@@ -25,7 +25,7 @@ impl Platform {
             let name = container_name(id);
             let tenant = if docker.inspect_container(&name).await?.is_none() {
                 crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
-                self.provision(docker, &config, id, tenant.clone(), None).await?
+                self.provision(docker, &config, id, tenant.clone(), None, &mut super::Steps::new()).await?
             } else {
                 docker.start_container(&name).await?;
                 tenant
@@ -66,7 +66,12 @@ impl Platform {
     /// dir, an init, settings) applies to tenants created by an earlier one. Data, credentials
     /// and access stay; each tenant is down for its restart. Stopped and suspended tenants are
     /// left stopped.
-    pub async fn recreate_containers(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
+    pub async fn recreate_containers(
+        &self,
+        docker: &Docker,
+        id: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Vec<TenantId>> {
         let ids = self.ids(id)?;
         let config = self.state.config()?;
         for id in &ids {
@@ -95,7 +100,7 @@ impl Platform {
         let name = container_name(id);
         docker.stop_container(&name, STOP_GRACE_SECS).await?;
         docker.remove_container(&name).await?;
-        let tenant = self.provision(docker, config, id, tenant.clone(), None).await?;
+        let tenant = self.provision(docker, config, id, tenant.clone(), None, &mut super::Steps::new()).await?;
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
         let probe = ready::Probe {
             container: &name,
@@ -139,7 +144,7 @@ impl Platform {
         result?;
         // Empty after a clean shutdown; what a crashed server left may belong to the container's
         // user. Either way it is not worth failing the removal for.
-        if let Err(e) = self.state.remove_socket_dir(&id) {
+        if let Err(e) = self.state.remove_host_dirs(&id) {
             crate::progress::note(&format!("{e}: remove it by hand"));
         }
         self.state.update(|_, tenants, lock| -> Result<()> {

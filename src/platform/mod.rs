@@ -36,6 +36,34 @@ pub const DEFAULT_DRAIN: std::time::Duration = std::time::Duration::from_secs(36
 
 use crate::state::{Config, Phase, StateDir, Tenant, TenantId, container_name};
 
+/// The wall time of an operation's steps, logged at debug level when it ends
+/// (`PGS_LOG=pgs=debug pgs create ...`): which step grows with the tenant count is then plain
+/// (bench/density.sh reads it).
+pub(crate) struct Steps {
+    last: std::time::Instant,
+    done: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Steps {
+    /// Starts timing.
+    pub(crate) fn new() -> Self {
+        Self { last: std::time::Instant::now(), done: Vec::new() }
+    }
+
+    /// Ends step `name` now.
+    pub(crate) fn mark(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        self.done.push((name, now - self.last));
+        self.last = now;
+    }
+
+    /// Logs the steps of `what`, as `what steps: a=12ms b=3ms`.
+    pub(crate) fn log(&self, what: &str) {
+        let steps: Vec<String> = self.done.iter().map(|(n, d)| format!("{n}={}ms", d.as_millis())).collect();
+        tracing::debug!("{what} steps: {}", steps.join(" "));
+    }
+}
+
 /// A random password of 32 letters and digits (about 190 bits).
 pub fn generate_password() -> String {
     rand::rng().sample_iter(&rand::distr::Alphanumeric).take(32).map(char::from).collect()

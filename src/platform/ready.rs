@@ -11,6 +11,14 @@ use crate::gateway::backend::BackendAddr;
 /// How often a wait asks Docker whether the container still runs.
 const INSPECT_EVERY: Duration = Duration::from_millis(500);
 
+/// The pause after a try that found no server (no socket yet): such a try costs next to
+/// nothing, and a shorter pause returns sooner once the server is up.
+const RETRY_SOON: Duration = Duration::from_millis(20);
+
+/// The pause after a try that a server answered (the image's temporary one, one starting or
+/// recovering): each such try costs the tenant a backend and a SCRAM exchange.
+const RETRY_LATER: Duration = Duration::from_millis(100);
+
 /// How to log in to check readiness.
 pub struct Probe<'a> {
     /// Container name (to check it is still alive and to fetch logs on failure).
@@ -44,15 +52,19 @@ pub async fn login(addr: &BackendAddr, cfg: &tokio_postgres::Config) -> Result<t
 /// Tries one authenticated connection and asks whether the server is the one to stay: not the
 /// image's temporary server that runs the init scripts of a new data dir (it listens on no
 /// address: pgs's servers listen on the container's loopback), and not recovering (after a
-/// restore it accepts connections while it replays WAL, read-only).
-async fn try_connect(probe: &Probe<'_>) -> Result<bool, String> {
+/// restore it accepts connections while it replays WAL, read-only). A failure comes with the
+/// pause before the next try: short when nothing answered, longer when a server did.
+async fn try_connect(probe: &Probe<'_>) -> Result<bool, (String, Duration)> {
     let mut cfg = tokio_postgres::Config::new();
     cfg.user(probe.user).dbname(probe.user).password(probe.password);
-    let client = login(&probe.addr, &cfg).await?;
+    let stream = probe.addr.connect().await.map_err(|e| (e.to_string(), RETRY_SOON))?;
+    let (client, conn) =
+        cfg.connect_raw(stream, tokio_postgres::NoTls).await.map_err(|e| (e.to_string(), RETRY_LATER))?;
+    tokio::spawn(conn);
     let row = client
         .query_one("SELECT pg_is_in_recovery(), current_setting('listen_addresses') <> ''", &[])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| (e.to_string(), RETRY_LATER))?;
     Ok(!row.get::<_, bool>(0) && row.get::<_, bool>(1))
 }
 
@@ -63,11 +75,11 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
     let started = Instant::now();
     let mut last_inspect = started;
     let outcome = loop {
-        let last_error = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
+        let (last_error, pause) = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
             Ok(Ok(true)) => break Ok(()),
-            Ok(Ok(false)) => "still initialising or recovering".to_string(),
-            Ok(Err(e)) => e,
-            Err(_) => "login timed out".to_string(),
+            Ok(Ok(false)) => ("still initialising or recovering".to_string(), RETRY_LATER),
+            Ok(Err(failed)) => failed,
+            Err(_) => ("login timed out".to_string(), RETRY_SOON),
         };
         // Whether the container died: asked of Docker at most every half second (one inspect
         // per try made create slower as Docker's state grew with the tenant count).
@@ -81,7 +93,7 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
         if started.elapsed() > timeout {
             break Err(format!("no successful login within {}s ({last_error})", timeout.as_secs()));
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(pause).await;
     };
     drop(spinner);
     if let Err(why) = outcome {

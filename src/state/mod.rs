@@ -18,7 +18,7 @@ mod tenant_id;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 pub use model::*;
@@ -113,11 +113,44 @@ impl StateDir {
         fs::canonicalize(&dir).map_err(io_err(&dir))
     }
 
-    /// Removes a tenant's socket dir (what PostgreSQL left in it included).
-    pub fn remove_socket_dir(&self, id: &TenantId) -> Result<()> {
-        let dir = self.socket_dir_path(id);
-        match fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&dir)(e)),
+    /// Removes a tenant's socket dir (what PostgreSQL left in it included) and init dir.
+    pub fn remove_host_dirs(&self, id: &TenantId) -> Result<()> {
+        for dir in [self.socket_dir_path(id), self.root.join(init_dir(id))] {
+            match fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&dir)(e)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes file `name` of a tenant's init dir ([`init_dir`]) and returns its absolute path.
+    /// The file is readable by the container's `postgres` user; the state dir (0700) and
+    /// `init/` (0700) keep others out.
+    pub fn write_init_file(&self, id: &TenantId, name: &str, content: &str) -> Result<PathBuf> {
+        let parent = self.root.join("init");
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(&parent).map_err(io_err(&parent))?;
+        let dir = self.root.join(init_dir(id));
+        fs::DirBuilder::new().recursive(true).mode(0o755).create(&dir).map_err(io_err(&dir))?;
+        let path = dir.join(name);
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        io::Write::write_all(&mut f, content.as_bytes()).map_err(io_err(&path))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).map_err(io_err(&path))?;
+        fs::canonicalize(&path).map_err(io_err(&path))
+    }
+
+    /// Empties file `name` of a tenant's init dir in place (it stays, as the bind mount of the
+    /// tenant's container needs it), so that what it held is kept no longer than needed.
+    pub fn clear_init_file(&self, id: &TenantId, name: &str) -> Result<()> {
+        let path = self.root.join(init_dir(id)).join(name);
+        match fs::OpenOptions::new().write(true).truncate(true).open(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&path)(e)),
             _ => Ok(()),
         }
     }
@@ -137,12 +170,7 @@ impl StateDir {
         if !self.root.exists() {
             return Err(StateError::NotSetUp(self.root.clone()));
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(io_err(&path))?;
+        let file = OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io_err(&path))?;
         file.lock().map_err(io_err(&path))?;
         Ok(StateLock { _file: file })
     }

@@ -414,6 +414,13 @@ pub fn socket_dir(id: &TenantId) -> String {
     format!("sockets/{id}")
 }
 
+/// A tenant's init dir, relative to the state dir: it holds the script that makes the tenant's
+/// role and database in a new data dir, bind-mounted (as one file) into the image's
+/// `/docker-entrypoint-initdb.d`. Emptied once the tenant is ready.
+pub fn init_dir(id: &TenantId) -> String {
+    format!("init/{id}")
+}
+
 /// Name of a tenant's backup repository volume.
 pub fn backup_volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-backup")
