@@ -47,6 +47,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)')
             [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
+            [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
+            [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -571,6 +573,96 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;swarm' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;swarm;init' {
+            [CompletionResult]::new('--advertise-addr', '--advertise-addr', [CompletionResultType]::ParameterName, 'The address other hosts reach this one on (default: Docker''s choice, which fails on a host with more than one address)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;swarm;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;swarm;help;init' {
+            break
+        }
+        'pgs;swarm;help;help' {
+            break
+        }
+        'pgs;node' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;node;add' {
+            [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'The node''s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link')
+            [CompletionResult]::new('--address', '--address', [CompletionResultType]::ParameterName, 'The address the node advertises to the swarm (default: Docker''s choice)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;node;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;node;remove' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;node;help' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;node;help;add' {
+            break
+        }
+        'pgs;node;help;list' {
+            break
+        }
+        'pgs;node;help;remove' {
+            break
+        }
+        'pgs;node;help;help' {
+            break
+        }
         'pgs;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -601,6 +693,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Backups (pgBackRest): turn them on, take one, list them')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)')
             [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
+            [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
+            [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -730,6 +824,28 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;clone' {
+            break
+        }
+        'pgs;help;swarm' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays')
+            break
+        }
+        'pgs;help;swarm;init' {
+            break
+        }
+        'pgs;help;node' {
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
+            [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            break
+        }
+        'pgs;help;node;add' {
+            break
+        }
+        'pgs;help;node;list' {
+            break
+        }
+        'pgs;help;node;remove' {
             break
         }
         'pgs;help;completions' {

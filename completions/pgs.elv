@@ -44,6 +44,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
             cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
             cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
+            cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
+            cand node 'The hosts of a swarm: add one, list them, remove one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -506,6 +508,82 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;swarm'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;swarm;init'= {
+            cand --advertise-addr 'The address other hosts reach this one on (default: Docker''s choice, which fails on a host with more than one address)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;swarm;help'= {
+            cand init 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;swarm;help;init'= {
+        }
+        &'pgs;swarm;help;help'= {
+        }
+        &'pgs;node'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
+            cand list 'List the nodes: state in the swarm, tenants, memory'
+            cand remove 'Remove a node without tenants: it leaves the swarm'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;node;add'= {
+            cand --docker-host 'The node''s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link'
+            cand --address 'The address the node advertises to the swarm (default: Docker''s choice)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;node;list'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;node;remove'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;node;help'= {
+            cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
+            cand list 'List the nodes: state in the swarm, tenants, memory'
+            cand remove 'Remove a node without tenants: it leaves the swarm'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;node;help;add'= {
+        }
+        &'pgs;node;help;list'= {
+        }
+        &'pgs;node;help;remove'= {
+        }
+        &'pgs;node;help;help'= {
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -535,6 +613,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand backup 'Backups (pgBackRest): turn them on, take one, list them'
             cand restore 'Restore a tenant to a point in time, its latest state or a backup (keeps the current data)'
             cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
+            cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
+            cand node 'The hosts of a swarm: add one, list them, remove one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -627,6 +707,22 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;restore'= {
         }
         &'pgs;help;clone'= {
+        }
+        &'pgs;help;swarm'= {
+            cand init 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays'
+        }
+        &'pgs;help;swarm;init'= {
+        }
+        &'pgs;help;node'= {
+            cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
+            cand list 'List the nodes: state in the swarm, tenants, memory'
+            cand remove 'Remove a node without tenants: it leaves the swarm'
+        }
+        &'pgs;help;node;add'= {
+        }
+        &'pgs;help;node;list'= {
+        }
+        &'pgs;help;node;remove'= {
         }
         &'pgs;help;completions'= {
         }

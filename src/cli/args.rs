@@ -68,6 +68,12 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Create a tenant from another tenant's backups (its latest state, or --at / --backup); the source keeps running
     Clone(CloneArgs),
+    /// More than one host: make this host's engine a Docker Swarm manager and the first pgs node
+    #[command(subcommand)]
+    Swarm(SwarmCommand),
+    /// The hosts of a swarm: add one, list them, remove one
+    #[command(subcommand)]
+    Node(NodeCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -480,6 +486,61 @@ pub struct ImportArgs {
     /// Its private key (PEM)
     #[arg(long, value_name = "PEM")]
     pub key: PathBuf,
+}
+
+/// `pgs swarm ...`.
+#[derive(Debug, Subcommand)]
+pub enum SwarmCommand {
+    /// Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host
+    /// becomes node "local", where the state dir stays
+    Init(SwarmInitArgs),
+}
+
+/// `pgs swarm init`.
+#[derive(Debug, Args)]
+pub struct SwarmInitArgs {
+    /// The address other hosts reach this one on (default: Docker's choice, which fails on a
+    /// host with more than one address)
+    #[arg(long, value_name = "ADDR")]
+    pub advertise_addr: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs node ...`.
+#[derive(Debug, Subcommand)]
+pub enum NodeCommand {
+    /// Adopt another host's Docker engine as node NAME: it joins the swarm (unless it is in it)
+    /// and gets the tenant image
+    Add(NodeAddArgs),
+    /// List the nodes: state in the swarm, tenants, memory
+    List(JsonArg),
+    /// Remove a node without tenants: it leaves the swarm
+    Remove(NodeRemoveArgs),
+}
+
+/// `pgs node add`.
+#[derive(Debug, Args)]
+pub struct NodeAddArgs {
+    /// The name pgs knows the node by (letters, digits, hyphens)
+    pub name: String,
+    /// The node's Docker API: unix:///PATH, or tcp://HOST:PORT over a private link
+    #[arg(long, value_name = "URL")]
+    pub docker_host: String,
+    /// The address the node advertises to the swarm (default: Docker's choice)
+    #[arg(long, value_name = "ADDR")]
+    pub address: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs node remove`.
+#[derive(Debug, Args)]
+pub struct NodeRemoveArgs {
+    /// Node name
+    pub name: String,
 }
 
 /// `--json`.

@@ -374,6 +374,57 @@ pub async fn run(cli: Cli) -> Result<()> {
                 platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
             eprintln!("pgs: recreated {} container(s)", ids.len());
         }
+        Command::Swarm(args::SwarmCommand::Init(a)) => {
+            let docker = Docker::connect().await?;
+            let swarm = platform.swarm_init(&docker, a.advertise_addr.as_deref()).await?;
+            if a.json {
+                print_json(&swarm)?;
+            } else {
+                println!(
+                    "swarm manager {} at {}; this host is node \"{}\"; next: `pgs node add NAME --docker-host URL`",
+                    swarm.manager_id,
+                    swarm.advertise_addr,
+                    crate::state::MANAGER_NODE
+                );
+            }
+        }
+        Command::Node(args::NodeCommand::Add(a)) => {
+            let docker = Docker::connect().await?;
+            let node = platform.node_add(&docker, &a.name, &a.docker_host, a.address.as_deref()).await?;
+            if a.json {
+                print_json(&node)?;
+            } else {
+                println!("node {} ({}) joined at {}", node.name, node.swarm_id, node.address);
+            }
+        }
+        Command::Node(args::NodeCommand::List(a)) => {
+            let docker = Docker::connect().await?;
+            let nodes = platform.node_list(&docker).await?;
+            if a.json {
+                print_json(&nodes)?;
+            } else {
+                println!(
+                    "{:<16} {:<10} {:<8} {:<16} {:>7} {:>12}",
+                    "NODE", "STATE", "AVAIL", "ADDRESS", "TENANTS", "MEMORY FREE"
+                );
+                for n in &nodes {
+                    println!(
+                        "{:<16} {:<10} {:<8} {:<16} {:>7} {:>9} MB",
+                        n.name,
+                        n.state,
+                        n.availability,
+                        n.address,
+                        n.tenants,
+                        n.memory_free >> 20
+                    );
+                }
+            }
+        }
+        Command::Node(args::NodeCommand::Remove(a)) => {
+            let docker = Docker::connect().await?;
+            platform.node_remove(&docker, &a.name).await?;
+            eprintln!("pgs: node {} left the swarm", a.name);
+        }
         Command::Pool(a) => {
             let change = crate::platform::PoolChange {
                 mode: a.mode,

@@ -4,6 +4,7 @@
 pub mod gateway;
 pub mod image;
 pub mod run;
+pub mod swarm;
 pub mod tenant;
 
 use std::collections::HashMap;
@@ -55,6 +56,28 @@ impl DockerError {
 pub struct Docker {
     api: bollard::Docker,
     endpoint: String,
+    address: Address,
+}
+
+/// Where an engine's API is, for requests bollard does not make ([`swarm`]).
+#[derive(Debug, Clone)]
+enum Address {
+    /// A Unix socket.
+    Unix(std::path::PathBuf),
+    /// `HOST:PORT` over plain HTTP.
+    Tcp(String),
+}
+
+impl Address {
+    /// Parses `unix:///path`, `tcp://host:port` or `http://host:port`.
+    fn parse(endpoint: &str) -> Option<Self> {
+        if let Some(path) = endpoint.strip_prefix("unix://") {
+            return Some(Address::Unix(path.into()));
+        }
+        let rest = endpoint.strip_prefix("tcp://").or_else(|| endpoint.strip_prefix("http://"))?;
+        let hostport = rest.trim_end_matches('/');
+        (!hostport.is_empty()).then(|| Address::Tcp(hostport.to_string()))
+    }
 }
 
 fn endpoint_from_env() -> String {
@@ -69,14 +92,30 @@ impl Docker {
     /// Connects to the engine named by `DOCKER_HOST` (default the local socket), negotiates the
     /// API version and checks that it answers.
     pub async fn connect() -> Result<Self, DockerError> {
-        let endpoint = display_endpoint(&endpoint_from_env());
-        let unreachable = || DockerError::Unreachable { endpoint: endpoint.clone() };
-        let api = bollard::Docker::connect_with_defaults().map_err(|_| unreachable())?;
+        Self::connect_to(&endpoint_from_env()).await
+    }
+
+    /// Connects to the engine at `endpoint` (`unix:///path`, or `tcp://HOST:PORT` without TLS,
+    /// for an engine reached over a private link), negotiates the API version and checks that
+    /// it answers.
+    pub async fn connect_to(endpoint: &str) -> Result<Self, DockerError> {
+        let shown = display_endpoint(endpoint);
+        let unreachable = || DockerError::Unreachable { endpoint: shown.clone() };
+        let address = Address::parse(endpoint).ok_or_else(unreachable)?;
+        let api = match &address {
+            Address::Unix(path) => {
+                bollard::Docker::connect_with_unix(&path.to_string_lossy(), 120, bollard::API_DEFAULT_VERSION)
+            }
+            Address::Tcp(hostport) => {
+                bollard::Docker::connect_with_http(&format!("tcp://{hostport}"), 120, bollard::API_DEFAULT_VERSION)
+            }
+        }
+        .map_err(|_| unreachable())?;
         let api = tokio::time::timeout(std::time::Duration::from_secs(10), api.negotiate_version())
             .await
             .map_err(|_| unreachable())?
             .map_err(|_| unreachable())?;
-        let docker = Self { api, endpoint };
+        let docker = Self { api, endpoint: shown, address };
         docker.api.ping().await.map_err(|e| docker.err("answer a ping", e))?;
         Ok(docker)
     }
@@ -89,11 +128,9 @@ impl Docker {
     /// Converts a bollard error into a [`DockerError`] that says what pgs was doing.
     pub(crate) fn err(&self, action: &str, e: BollardError) -> DockerError {
         match e {
-            BollardError::DockerResponseServerError { status_code, message } => DockerError::Api {
-                action: action.to_string(),
-                status: status_code,
-                message,
-            },
+            BollardError::DockerResponseServerError { status_code, message } => {
+                DockerError::Api { action: action.to_string(), status: status_code, message }
+            }
             BollardError::DockerStreamError { error } => {
                 DockerError::Api { action: action.to_string(), status: 500, message: error }
             }
@@ -200,5 +237,21 @@ impl Docker {
             .upload_to_container(name, Some(opts), tar.into())
             .await
             .map_err(|e| self.err("copy files into the container", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_engine_addresses() {
+        assert!(
+            matches!(Address::parse("unix:///run/a/docker.sock"), Some(Address::Unix(p)) if p.to_str() == Some("/run/a/docker.sock"))
+        );
+        assert!(matches!(Address::parse("tcp://10.0.0.2:2375"), Some(Address::Tcp(h)) if h == "10.0.0.2:2375"));
+        assert!(matches!(Address::parse("http://node2:2375/"), Some(Address::Tcp(h)) if h == "node2:2375"));
+        assert!(Address::parse("ssh://node2").is_none());
+        assert!(Address::parse("tcp://").is_none());
     }
 }

@@ -142,6 +142,7 @@ impl Platform {
                 suspend_after: req.suspend_after,
                 suspended: false,
                 settings: req.settings.clone(),
+                node: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))

@@ -15,6 +15,7 @@ mod error;
 pub mod gateway;
 pub mod lifecycle;
 pub mod list;
+pub mod nodes;
 pub mod ready;
 pub mod settings;
 pub mod setup;

@@ -57,6 +57,7 @@ impl Platform {
             health_port: crate::state::DEFAULT_HEALTH_PORT,
             managed_gateway: false,
             backups: None,
+            swarm: None,
         });
         if let Some(domain) = &req.domain {
             let domain = domain.trim_end_matches('.').to_ascii_lowercase();

@@ -57,6 +57,38 @@ pub struct Config {
     /// Backups, once `pgs setup --backups` chose where they go; new tenants get them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backups: Option<BackupSettings>,
+    /// The swarm this installation spans, once `pgs swarm init` made one (see
+    /// `docs/scale-out.md`); none: one host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm: Option<SwarmSettings>,
+}
+
+/// Name of the node pgs and its state dir run on, once there is a swarm.
+pub const MANAGER_NODE: &str = "local";
+
+/// The swarm of an installation on more than one host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SwarmSettings {
+    /// The manager's Swarm node id.
+    pub manager_id: String,
+    /// The address the manager advertises to the swarm (and other nodes reach it on).
+    pub advertise_addr: String,
+    /// The nodes besides the manager ([`MANAGER_NODE`]), by name.
+    #[serde(default)]
+    pub nodes: BTreeMap<String, NodeRecord>,
+}
+
+/// A node that `pgs node add` adopted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRecord {
+    /// Its engine's API (`unix:///path`, `tcp://HOST:PORT`).
+    pub docker_host: String,
+    /// Its Swarm node id.
+    pub swarm_id: String,
+    /// The address it advertises to the swarm (and gateways reach it on).
+    pub address: String,
+    /// Seconds since the epoch when it was added.
+    pub added_at: u64,
 }
 
 /// Where backups go.
@@ -216,6 +248,10 @@ pub struct Tenant {
     /// ones pgs derives from the memory limit.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub settings: BTreeMap<String, String>,
+    /// The node the tenant lives on (its volume is there); none: the manager's
+    /// ([`MANAGER_NODE`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// One backup attempt.

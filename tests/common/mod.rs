@@ -29,6 +29,8 @@ pub fn unique(prefix: &str) -> String {
 /// A pgs installation in a temporary state dir.
 pub struct Home {
     dir: tempfile::TempDir,
+    /// The engine pgs talks to (`DOCKER_HOST`; none: the default one).
+    docker_host: Option<String>,
     /// The installation id from `config.json` (labels its Docker objects).
     pub instance: String,
     /// The test image.
@@ -43,9 +45,16 @@ impl Home {
 
     /// Runs `pgs setup ARGS --image TEST_IMAGE` in a new temporary state dir.
     pub fn with_setup(args: &[&str]) -> Self {
+        Self::with_setup_on(None, args)
+    }
+
+    /// As [`Home::with_setup`], with pgs talking to the engine at `docker_host` (which must have
+    /// the test image) instead of the default one.
+    pub fn with_setup_on(docker_host: Option<&str>, args: &[&str]) -> Self {
         let image = image();
         let dir = tempfile::tempdir().unwrap();
-        let mut home = Self { dir, instance: String::new(), image: image.clone() };
+        let docker_host = docker_host.map(str::to_owned);
+        let mut home = Self { dir, docker_host, instance: String::new(), image: image.clone() };
         let mut setup = vec!["setup"];
         setup.extend(args);
         setup.extend(["--image", &image]);
@@ -65,7 +74,7 @@ impl Home {
         let config: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.path().join("config.json")).unwrap()).unwrap();
         let instance = config["instance"].as_str().unwrap().to_string();
-        Self { dir, instance, image: image() }
+        Self { dir, docker_host: None, instance, image: image() }
     }
 
     /// The state dir.
@@ -77,6 +86,9 @@ impl Home {
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pgs"));
         c.args(args).env("PGS_HOME", self.path()).env_remove("DOCKER_HOST");
+        if let Some(host) = &self.docker_host {
+            c.env("DOCKER_HOST", host);
+        }
         c
     }
 
@@ -159,7 +171,11 @@ pub fn docker_ok(args: &[&str]) -> bool {
 }
 
 /// Connects to a tenant directly over its socket (in `socket_dir`) as its own role.
-pub async fn connect(socket_dir: &str, user: &str, password: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+pub async fn connect(
+    socket_dir: &str,
+    user: &str,
+    password: &str,
+) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
     let mut cfg = tokio_postgres::Config::new();
     cfg.host_path(socket_dir).port(5432).user(user).dbname(user).password(password);
     cfg.connect_timeout(std::time::Duration::from_secs(5));
@@ -170,13 +186,9 @@ pub async fn connect(socket_dir: &str, user: &str, password: &str) -> Result<tok
 
 /// Connects using `create --json` / `info --show-password --json` output.
 pub async fn connect_tenant(doc: &serde_json::Value) -> tokio_postgres::Client {
-    connect(
-        doc["socket_dir"].as_str().unwrap(),
-        doc["user"].as_str().unwrap(),
-        doc["password"].as_str().unwrap(),
-    )
-    .await
-    .expect("connect to tenant")
+    connect(doc["socket_dir"].as_str().unwrap(), doc["user"].as_str().unwrap(), doc["password"].as_str().unwrap())
+        .await
+        .expect("connect to tenant")
 }
 
 /// A port on 127.0.0.1 relayed to the Unix socket `socket`: TCP access to a tenant (which

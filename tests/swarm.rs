@@ -1,0 +1,108 @@
+//! More than one host (docs/scale-out.md): two Docker engines in network namespaces of their own
+//! stand in for two hosts (tests/swarm/node.sh), so that the test never puts the machine's own
+//! engine into a swarm.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::Home;
+
+/// The manager's engine and the second node's.
+const S1: &str = "unix:///run/pgs-s1/docker.sock";
+const S2: &str = "unix:///run/pgs-s2/docker.sock";
+
+fn node_sh(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/swarm/node.sh");
+    let out = Command::new(script).args(args).output().unwrap();
+    assert!(out.status.success(), "node.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn docker_on(host: &str, args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).env("DOCKER_HOST", host).output().unwrap();
+    assert!(out.status.success(), "docker {args:?} on {host}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Two engines: `pgs-s1` at 10.250.0.2 (with the test image) and `pgs-s2` at 10.250.0.3 (with
+/// no image), destroyed again at the end.
+struct TwoHosts;
+
+impl TwoHosts {
+    fn start(image: &str) -> Self {
+        // What a run that crashed may have left.
+        node_sh(&["destroy", "pgs-s2"]);
+        node_sh(&["destroy", "pgs-s1"]);
+        node_sh(&["start", "pgs-s1", "2"]);
+        node_sh(&["start", "pgs-s2", "3"]);
+        let load = format!("docker save {image} | DOCKER_HOST={S1} docker load -q");
+        let out = Command::new("sh").args(["-c", &load]).output().unwrap();
+        assert!(out.status.success(), "{load}: {}", String::from_utf8_lossy(&out.stderr));
+        TwoHosts
+    }
+}
+
+impl Drop for TwoHosts {
+    fn drop(&mut self) {
+        node_sh(&["destroy", "pgs-s2"]);
+        node_sh(&["destroy", "pgs-s1"]);
+    }
+}
+
+fn node<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    list.as_array().unwrap().iter().find(|n| n["name"] == name).unwrap_or_else(|| panic!("no node {name}: {list}"))
+}
+
+#[test]
+fn a_second_host_joins_is_listed_and_is_reported_down_when_its_engine_stops() {
+    let image = common::image();
+    let _hosts = TwoHosts::start(&image);
+    let home = Home::with_setup_on(Some(S1), &["--yes", "--no-gateway", "--domain", "pgs.test"]);
+    let err = home.fails(&["node", "list"]);
+    assert!(err.contains("pgs swarm init"), "{err}");
+
+    let swarm = home.json(&["swarm", "init", "--advertise-addr", "10.250.0.2", "--json"]);
+    assert_eq!(swarm["advertise_addr"], "10.250.0.2", "{swarm}");
+    // The swarm's overlay pool is not Docker's default 10.0.0.0/8, which would shadow private
+    // networks the host is on.
+    let pool = docker_on(S1, &["info", "--format", "{{.Swarm.Cluster.DefaultAddrPool}}"]);
+    assert!(pool.contains("10.251.0.0/16"), "{pool}");
+
+    let started = Instant::now();
+    let added = home.json(&["node", "add", "n2", "--docker-host", S2, "--address", "10.250.0.3", "--json"]);
+    eprintln!("node add (join, and the tenant image copied through the engines' APIs): {:?}", started.elapsed());
+    assert_eq!((added["state"].as_str(), added["address"].as_str()), (Some("ready"), Some("10.250.0.3")), "{added}");
+    // No registry: the tenant image reached n2 through the two engines' APIs.
+    docker_on(S2, &["image", "inspect", &image]);
+    // The swarm knows each node by the name pgs gave it (both engines report the same host name).
+    let id = added["swarm_id"].as_str().unwrap();
+    assert_eq!(docker_on(S1, &["node", "inspect", id, "--format", "{{index .Spec.Labels \"io.pgs.node\"}}"]), "n2");
+    let err = home.fails(&["node", "add", "again", "--docker-host", S2]);
+    assert!(err.contains("already has the engine"), "{err}");
+
+    let list = home.json(&["node", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    let local = node(&list, "local");
+    assert!(local["manager"] == true && local["state"] == "ready" && local["memory_free"].as_i64() > Some(0), "{list}");
+    assert_eq!(node(&list, "n2")["state"], "ready", "{list}");
+
+    // The second host's engine stops: the swarm, and so `pgs node list`, says it is down.
+    node_sh(&["stop", "pgs-s2"]);
+    let stopped = Instant::now();
+    let down = loop {
+        let list = home.json(&["node", "list", "--json"]);
+        if node(&list, "n2")["state"] == "down" {
+            assert_eq!(node(&list, "local")["state"], "ready");
+            break stopped.elapsed();
+        }
+        assert!(stopped.elapsed() < Duration::from_secs(60), "n2 is not reported down: {list}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    eprintln!("a stopped node is reported down after {down:?}");
+
+    // A node whose engine is gone can still be removed.
+    home.ok(&["node", "remove", "n2"]);
+    let list = home.json(&["node", "list", "--json"]);
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+}
