@@ -92,24 +92,51 @@ impl Pools {
     }
 
     /// Closes server connections unused for longer than their pool's idle timeout, drops pools
-    /// nobody uses, and closes idle lookup connections: the gateway's one pool timer.
+    /// and client counters nobody uses, and closes idle lookup connections: the gateway's one
+    /// pool timer.
     pub async fn reap_forever(self: Arc<Self>, timeout_of: impl Fn(&str) -> Duration) {
         let mut tick = tokio::time::interval(REAP_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let now = Instant::now();
-            {
-                let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-                pools.retain(|key, pool| {
-                    let timeout = timeout_of(&key.tenant);
-                    let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
-                    idle.retain(|c| now.duration_since(c.idle_since) < timeout);
-                    !idle.is_empty() || pool.in_use.load(Ordering::Relaxed) > 0 || Arc::strong_count(pool) > 1
-                });
-            }
+            self.reap(&timeout_of);
             self.verifiers.close_idle();
         }
+    }
+
+    /// One round of [`Pools::reap_forever`], but for the lookup connections.
+    fn reap(&self, timeout_of: &impl Fn(&str) -> Duration) {
+        let now = Instant::now();
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        pools.retain(|key, pool| {
+            let timeout = timeout_of(&key.tenant);
+            let mut idle = pool.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.retain(|c| now.duration_since(c.idle_since) < timeout);
+            !idle.is_empty() || pool.in_use.load(Ordering::Relaxed) > 0 || Arc::strong_count(pool) > 1
+        });
+        // A tenant's client counter with no client holding it (a removed tenant, say).
+        self.clients.lock().unwrap_or_else(|e| e.into_inner()).retain(|_, count| Arc::strong_count(count) > 1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_counters_go_with_their_last_client() {
+        let pools = Pools::default();
+        let a = pools.admit_client("a", 1).unwrap();
+        assert!(pools.admit_client("a", 1).is_none(), "over the limit");
+        let b = pools.admit_client("b", 5).unwrap();
+        drop(b);
+        pools.reap(&|_| Duration::from_secs(60));
+        let left: Vec<String> = pools.clients.lock().unwrap().keys().cloned().collect();
+        assert_eq!(left, ["a"]);
+        drop(a);
+        pools.reap(&|_| Duration::from_secs(60));
+        assert!(pools.clients.lock().unwrap().is_empty());
+        assert!(pools.admit_client("a", 1).is_some());
     }
 }
 
@@ -213,7 +240,8 @@ impl Pool {
         let conn = match reused {
             Some(c) => c,
             None => {
-                let (key, verifier) = self.login.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or(PoolError::NoLogin)?;
+                let (key, verifier) =
+                    self.login.lock().unwrap_or_else(|e| e.into_inner()).clone().ok_or(PoolError::NoLogin)?;
                 let (conn, params) = server::connect(addr, &self.key, key, &verifier).await?;
                 *self.params.lock().unwrap_or_else(|e| e.into_inner()) = Some(params);
                 conn
