@@ -82,6 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
             [CompletionResult]::new('--suspend-after', '--suspend-after', [CompletionResultType]::ParameterName, 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it')
             [CompletionResult]::new('--pg-setting', '--pg-setting', [CompletionResultType]::ParameterName, 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The node to make it on, with a swarm (default: the one with the most memory free)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
@@ -619,6 +620,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;node;add' {
             [CompletionResult]::new('--docker-host', '--docker-host', [CompletionResultType]::ParameterName, 'The node''s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link')
             [CompletionResult]::new('--address', '--address', [CompletionResultType]::ParameterName, 'The address the node advertises to the swarm (default: Docker''s choice)')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The node''s dir on its host, for its tenants'' sockets and its gateway''s state (default: /var/lib/pgs/INSTANCE/NAME)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -1031,7 +1031,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__create)
-            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --egress --adopt --timeout --json --home --help --version"
+            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --egress --adopt --node --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,6 +1058,10 @@ _pgs() {
                     return 0
                     ;;
                 --pg-setting)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2123,7 +2127,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node__subcmd__add)
-            opts="-h -V --docker-host --address --json --home --help --version"
+            opts="-h -V --docker-host --address --data-dir --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2134,6 +2138,10 @@ _pgs() {
                     return 0
                     ;;
                 --address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -77,6 +77,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --cpus 'CPU limit, e.g. 1.5'
             cand --suspend-after 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it'
             cand --pg-setting 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200'
+            cand --node 'The node to make it on, with a swarm (default: the one with the most memory free)'
             cand --timeout 'Seconds to wait for the database to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --no-access 'Create the tenant with access disabled'
@@ -548,6 +549,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;node;add'= {
             cand --docker-host 'The node''s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link'
             cand --address 'The address the node advertises to the swarm (default: Docker''s choice)'
+            cand --data-dir 'The node''s dir on its host, for its tenants'' sockets and its gateway''s state (default: /var/lib/pgs/INSTANCE/NAME)'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --json 'Print one JSON document on stdout'
             cand -h 'Print help'

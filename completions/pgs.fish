@@ -75,6 +75,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand create" -l memory -d 'Memory lim
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l cpus -d 'CPU limit, e.g. 1.5' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l suspend-after -d 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l pg-setting -d 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200' -r
+complete -c pgs -n "__fish_pgs_using_subcommand create" -l node -d 'The node to make it on, with a swarm (default: the one with the most memory free)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l timeout -d 'Seconds to wait for the database to accept connections' -r
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand create" -l no-access -d 'Create the tenant with access disabled'
@@ -344,6 +345,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcom
 complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l docker-host -d 'The node\'s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link' -r
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l address -d 'The address the node advertises to the swarm (default: Docker\'s choice)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l data-dir -d 'The node\'s dir on its host, for its tenants\' sockets and its gateway\'s state (default: /var/lib/pgs/INSTANCE/NAME)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l json -d 'Print one JSON document on stdout'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'

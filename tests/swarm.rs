@@ -55,7 +55,7 @@ fn node<'a>(list: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 }
 
 #[test]
-fn a_second_host_joins_is_listed_and_is_reported_down_when_its_engine_stops() {
+fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     let image = common::image();
     let _hosts = TwoHosts::start(&image);
     let home = Home::with_setup_on(Some(S1), &["--yes", "--no-gateway", "--domain", "pgs.test"]);
@@ -86,6 +86,60 @@ fn a_second_host_joins_is_listed_and_is_reported_down_when_its_engine_stops() {
     let local = node(&list, "local");
     assert!(local["manager"] == true && local["state"] == "ready" && local["memory_free"].as_i64() > Some(0), "{list}");
     assert_eq!(node(&list, "n2")["state"], "ready", "{list}");
+    // n2's gateway runs there, on n2's own dir (none of the manager's files are mounted).
+    let mounts = docker_on(S2, &["inspect", "pgs-gateway", "--format", "{{json .Mounts}}"]);
+    assert!(!mounts.contains(home.path().to_str().unwrap()), "{mounts}");
+
+    // One tenant on each node: `--node local`, then placement picks n2 (more memory free).
+    let (t1, t2) = (common::unique("sw"), common::unique("sw"));
+    let a = home.json(&["create", &t1, "--node", "local", "--json"]);
+    assert!(a.get("node").is_none(), "{a}");
+    let b = home.json(&["create", &t2, "--json"]);
+    assert_eq!((b["node"].as_str(), b["status"].as_str()), (Some("n2"), Some("running")), "{b}");
+    // Its container and data live on n2 only.
+    docker_on(S2, &["volume", "inspect", &format!("pgs-{t2}-data")]);
+    assert!(docker_on(S1, &["ps", "-aq", "--filter", &format!("name=pgs-{t2}")]).is_empty());
+    assert_eq!(docker_on(S2, &["inspect", &format!("pgs-{t2}"), "--format", "{{.HostConfig.NetworkMode}}"]), "none");
+
+    // A client reaches it through n2's gateway, with the installation's certificate.
+    let ca = home.path().join("certs/ca.pem");
+    let conninfo = format!(
+        "host={t2}.pgs.test hostaddr=10.250.0.3 port=5432 user={t2} dbname={t2} password={} sslmode=verify-full sslrootcert={}",
+        b["password"].as_str().unwrap(),
+        ca.display()
+    );
+    let (ok, _, err) = common::psql(&conninfo, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('on n2')");
+    assert!(ok, "{err}");
+    let (ok, out, err) = common::psql(&conninfo, "SELECT v FROM kept");
+    assert!(ok && out == "on n2", "{out:?} {err}");
+    let statuses: std::collections::HashMap<String, String> = home
+        .json(&["list", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap().to_string(), t["status"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!((statuses[&t1].as_str(), statuses[&t2].as_str()), ("running", "running"), "{statuses:?}");
+
+    // Access switched off on the manager: n2's gateway refuses within a second.
+    home.ok(&["disable-access", &t2]);
+    let switched = Instant::now();
+    loop {
+        let (ok, _, err) = common::psql(&conninfo, "SELECT 1");
+        if !ok && err.contains("does not accept external connections") {
+            break;
+        }
+        assert!(switched.elapsed() < Duration::from_secs(1), "n2's gateway still admits {t2}: {err}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    home.ok(&["enable-access", &t2]);
+    let (ok, _, err) = common::psql(&conninfo, "SELECT v FROM kept");
+    assert!(ok, "{err}");
+    // Verbs that do not reach other nodes yet say so.
+    let err = home.fails(&["stop", &t2]);
+    assert!(err.contains("lives on node n2"), "{err}");
+    let err = home.fails(&["node", "remove", "n2"]);
+    assert!(err.contains("still has tenants"), "{err}");
 
     // The second host's engine stops: the swarm, and so `pgs node list`, says it is down.
     node_sh(&["stop", "pgs-s2"]);
@@ -100,9 +154,8 @@ fn a_second_host_joins_is_listed_and_is_reported_down_when_its_engine_stops() {
         std::thread::sleep(Duration::from_millis(500));
     };
     eprintln!("a stopped node is reported down after {down:?}");
-
-    // A node whose engine is gone can still be removed.
-    home.ok(&["node", "remove", "n2"]);
-    let list = home.json(&["node", "list", "--json"]);
-    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // Its tenant is `node down`, not `missing`; the manager's tenant is unaffected.
+    let list = home.json(&["list", "--json"]);
+    let status = |id: &str| list.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["status"].clone();
+    assert_eq!((status(&t1), status(&t2)), ("running".into(), "node down".into()), "{list}");
 }

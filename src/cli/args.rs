@@ -531,6 +531,10 @@ pub struct NodeAddArgs {
     /// The address the node advertises to the swarm (default: Docker's choice)
     #[arg(long, value_name = "ADDR")]
     pub address: Option<String>,
+    /// The node's dir on its host, for its tenants' sockets and its gateway's state (default:
+    /// /var/lib/pgs/INSTANCE/NAME)
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<String>,
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,
@@ -633,6 +637,9 @@ pub struct CreateArgs {
     /// Reuse the data volume a `pgs remove` without --purge left behind
     #[arg(long)]
     pub adopt: bool,
+    /// The node to make it on, with a swarm (default: the one with the most memory free)
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
     /// Seconds to wait for the database to accept connections
     #[arg(long, value_name = "SECS", default_value_t = 180)]
     pub timeout: u64,

@@ -161,6 +161,7 @@ pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
         clone_of: Some((a.source.clone(), target)),
         suspend_after: a.tenant.suspend_after,
         settings: a.tenant.pg_settings.into_iter().collect(),
+        node: None,
         egress: a.tenant.egress,
     };
     let info = platform.create(&docker, req).await?;

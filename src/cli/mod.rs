@@ -257,6 +257,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 clone_of: None,
                 suspend_after: a.options.suspend_after,
                 settings: a.options.pg_settings.into_iter().collect(),
+                node: a.node,
                 egress: a.options.egress,
             };
             let info = platform.create(&docker, req).await?;
@@ -327,18 +328,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::EnableAccess(a) => {
             platform.set_access(&a.tenant, true)?;
+            platform.sync_tenant_node(&a.tenant).await?;
             eprintln!("pgs: access to {} enabled", a.tenant);
         }
         Command::DisableAccess(a) => {
             platform.set_access(&a.tenant, false)?;
+            platform.sync_tenant_node(&a.tenant).await?;
             eprintln!("pgs: access to {} disabled", a.tenant);
         }
         Command::Allow(a) => {
             let list = platform.set_allow(&a.tenant, &a.cidrs, true)?;
+            platform.sync_tenant_node(&a.tenant).await?;
             eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
         }
         Command::Deny(a) => {
             let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
+            platform.sync_tenant_node(&a.tenant).await?;
             if list.is_empty() {
                 eprintln!(
                     "pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)",
@@ -390,7 +395,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Node(args::NodeCommand::Add(a)) => {
             let docker = Docker::connect().await?;
-            let node = platform.node_add(&docker, &a.name, &a.docker_host, a.address.as_deref()).await?;
+            let node = platform
+                .node_add(&docker, &a.name, &a.docker_host, a.address.as_deref(), a.data_dir.as_deref())
+                .await?;
             if a.json {
                 print_json(&node)?;
             } else {
@@ -435,6 +442,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 reset: a.reset,
             };
             let settings = platform.set_pool(&a.tenant, &change)?;
+            platform.sync_tenant_node(&a.tenant).await?;
             if a.json {
                 print_json(&settings)?;
             } else {

@@ -163,24 +163,38 @@ impl Docker {
     /// port of every interface and the health port of 127.0.0.1, running as the owner of the
     /// state dir.
     pub async fn create_gateway_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
+        let control_dir = crate::gateway::handover::dir(&spec.state_dir);
+        let mounts = vec![
+            bind(&spec.state_dir, STATE_MOUNT, true),
+            // Its control socket (listener handover, cancels between generations).
+            bind(&control_dir, &format!("{STATE_MOUNT}/{}", crate::gateway::handover::DIR), false),
+        ];
+        self.create_gateway(spec, HostConfig { mounts: Some(mounts), ..Default::default() }, owner(&spec.state_dir))
+            .await
+    }
+
+    /// Creates (does not start) the gateway container of another node of a swarm: its state
+    /// is the node's own dir `node_dir` on that host (made by the engine if missing), which the
+    /// manager fills through this engine's API; it runs as root there, the owner of that dir.
+    pub async fn create_node_gateway_container(&self, spec: &GatewaySpec, node_dir: &str) -> Result<(), DockerError> {
+        let binds = vec![format!("{node_dir}:{STATE_MOUNT}")];
+        self.create_gateway(spec, HostConfig { binds: Some(binds), ..Default::default() }, "0:0".to_string()).await
+    }
+
+    /// Creates the gateway container with `storage` (its mounts) running as `user`.
+    async fn create_gateway(&self, spec: &GatewaySpec, storage: HostConfig, user: String) -> Result<(), DockerError> {
         let labels = HashMap::from([
             (LABEL_MANAGED.to_string(), "true".to_string()),
             (LABEL_INSTANCE.to_string(), spec.instance.clone()),
             ("io.pgs.role".to_string(), "gateway".to_string()),
         ]);
-        let control_dir = crate::gateway::handover::dir(&spec.state_dir);
         let host_config = HostConfig {
-            mounts: Some(vec![
-                bind(&spec.state_dir, STATE_MOUNT, true),
-                // Its control socket (listener handover, cancels between generations).
-                bind(&control_dir, &format!("{STATE_MOUNT}/{}", crate::gateway::handover::DIR), false),
-            ]),
             network_mode: Some("host".to_string()),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
             }),
-            ..Default::default()
+            ..storage
         };
         let cmd = [
             "gateway",
@@ -208,7 +222,7 @@ impl Docker {
             image: Some(spec.image.clone()),
             cmd: Some(cmd),
             env: Some(vec![format!("PGS_HOME={STATE_MOUNT}")]),
-            user: Some(owner(&spec.state_dir)),
+            user: Some(user),
             labels: Some(labels),
             stop_signal: Some("SIGTERM".to_string()),
             stop_timeout: Some(35),

@@ -29,6 +29,9 @@ pub struct TenantContainer {
     /// Host directory mounted as the container's socket dir (where PostgreSQL puts its Unix
     /// socket for the gateway).
     pub socket_dir: String,
+    /// The socket dir is a path on another node's host, which the engine makes if it is
+    /// missing, rather than one pgs made on this host.
+    pub socket_dir_on_node: bool,
     /// A host file bind-mounted read-only into the container: (host path, container path).
     pub init_file: Option<(String, String)>,
     /// Memory limit in bytes.
@@ -64,6 +67,10 @@ pub enum Status {
     Suspended,
     /// The container does not exist.
     Missing,
+    /// The tenant's node is down or its engine cannot be reached (its other tenants' nodes are
+    /// not affected).
+    #[serde(rename = "node down")]
+    NodeDown,
 }
 
 /// A tenant container's state, as one listing of all containers gives it.
@@ -126,24 +133,26 @@ impl Docker {
             }));
         let host_config = HostConfig {
             mounts: Some(
-                vec![
-                    Mount {
-                        target: Some(spec.data_mount.clone()),
-                        source: Some(spec.volume.clone()),
-                        typ: Some(MountTypeEnum::VOLUME),
-                        ..Default::default()
-                    },
-                    Mount {
-                        target: Some(crate::state::CONTAINER_SOCKET_DIR.to_string()),
-                        source: Some(spec.socket_dir.clone()),
-                        typ: Some(MountTypeEnum::BIND),
-                        ..Default::default()
-                    },
-                ]
-                .into_iter()
+                std::iter::once(Mount {
+                    target: Some(spec.data_mount.clone()),
+                    source: Some(spec.volume.clone()),
+                    typ: Some(MountTypeEnum::VOLUME),
+                    ..Default::default()
+                })
+                .chain((!spec.socket_dir_on_node).then(|| Mount {
+                    target: Some(crate::state::CONTAINER_SOCKET_DIR.to_string()),
+                    source: Some(spec.socket_dir.clone()),
+                    typ: Some(MountTypeEnum::BIND),
+                    ..Default::default()
+                }))
                 .chain(extra_mounts)
                 .collect(),
             ),
+            // On another node the socket dir is made by that engine (a `Binds` source that is
+            // missing is made; a `Mounts` one is an error).
+            binds: spec
+                .socket_dir_on_node
+                .then(|| vec![format!("{}:{}", spec.socket_dir, crate::state::CONTAINER_SOCKET_DIR)]),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,

@@ -38,6 +38,8 @@ pub struct CreateRequest {
     pub egress: bool,
     /// PostgreSQL settings that override the derived ones.
     pub settings: std::collections::BTreeMap<String, String>,
+    /// The node to make it on (with a swarm; default: placed by free memory).
+    pub node: Option<String>,
 }
 
 impl Platform {
@@ -62,6 +64,28 @@ impl Platform {
         if self.state.tenants()?.tenants.contains_key(&id) {
             fail!(Conflict, "tenant {id} already exists");
         }
+        // The node it lives on, and that node's engine from here on (the manager's engine
+        // builds the gateway image and tells the node's gateway about the new tenant).
+        let node = self.place(docker, req.node.as_deref()).await?;
+        let manager = docker;
+        let engine = match &node {
+            Some(name) if req.clone_of.is_some() => {
+                fail!(Invalid, "a clone on another node ({name}) is not supported yet: clone onto this host")
+            }
+            Some(name) if req.suspend_after.is_some() => {
+                fail!(
+                    Invalid,
+                    "scale to zero of tenants on other nodes ({name}) is not supported yet: leave out --suspend-after"
+                )
+            }
+            Some(name) if config.backups.is_some() => fail!(
+                Invalid,
+                "backups of tenants on other nodes ({name}) are not supported yet: this installation backs every tenant up"
+            ),
+            Some(name) => super::nodes::node_engine(&config, name).await?,
+            None => docker.clone(),
+        };
+        let docker = &engine;
         let source = match &req.clone_of {
             Some((source, _)) => Some(self.backed_up(source)?.2),
             None => None,
@@ -142,7 +166,7 @@ impl Platform {
                 suspend_after: req.suspend_after,
                 suspended: false,
                 settings: req.settings.clone(),
-                node: None,
+                node: node.clone(),
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             Ok((tenant, secrets))
@@ -159,7 +183,7 @@ impl Platform {
             };
             let probe = ready::Probe {
                 container: &container_name(&id),
-                addr: self.host_addr(&id, &tenant),
+                addr: tenant.node.is_none().then(|| self.host_addr(&id, &tenant)),
                 user: id.as_str(),
                 password: &secrets.password,
             };
@@ -195,6 +219,10 @@ impl Platform {
             Ok(t.clone())
         })?;
         steps.mark("state");
+        if let Some(node) = &node {
+            self.sync_node(manager, node).await?;
+            steps.mark("node");
+        }
         steps.log(&format!("create {id}"));
         let info = self.info_of(&config, &id, &tenant, Status::Running.to_string());
         self.with_secret(&config, &id, info)
@@ -230,13 +258,26 @@ impl Platform {
         let backup =
             if tenant.backups { Some(self.backup_settings(docker, id, &tenant, &labels).await?) } else { None };
         let name = container_name(id);
-        let socket_dir = self.state.create_socket_dir(id)?;
-        // The script that makes the tenant's role and database, mounted rather than uploaded:
-        // an upload into a container that has not run mounts its file system once more (a tenth
-        // of a `create` on fuse-overlayfs).
-        let init_file = match secrets.filter(|s| !s.superuser_password.is_empty()) {
-            Some(secrets) => Some(self.state.write_init_file(id, INIT_SCRIPT, &init_script(id, secrets))?),
+        let init = secrets.filter(|s| !s.superuser_password.is_empty()).map(|s| init_script(id, s));
+        // On another node: a socket dir in the node's dir, made there by its engine, and the
+        // init script uploaded (pgs cannot write files on that host).
+        let on_node = match &tenant.node {
+            Some(node) => Some(super::nodes::node_record(config, node)?.data_dir),
             None => None,
+        };
+        let (socket_dir, init_file, init_upload) = match &on_node {
+            Some(dir) => (format!("{dir}/sockets/{id}"), None, init),
+            None => {
+                let socket_dir = self.state.create_socket_dir(id)?.to_string_lossy().into_owned();
+                // Here the script is mounted rather than uploaded: an upload into a container
+                // that has not run mounts its file system once more (a tenth of a `create` on
+                // fuse-overlayfs).
+                let init_file = match init {
+                    Some(script) => Some(self.state.write_init_file(id, INIT_SCRIPT, &script)?),
+                    None => None,
+                };
+                (socket_dir, init_file, None)
+            }
         };
         let spec = TenantContainer {
             tenant: id.to_string(),
@@ -247,7 +288,8 @@ impl Platform {
             egress: tenant.egress || backup.as_ref().is_some_and(|b| b.egress),
             volume,
             data_mount: tenant.data_mount.clone(),
-            socket_dir: socket_dir.to_string_lossy().into_owned(),
+            socket_dir,
+            socket_dir_on_node: on_node.is_some(),
             init_file: init_file.map(|f| (f.to_string_lossy().into_owned(), format!("{INIT_DIR}/{INIT_SCRIPT}"))),
             memory: tenant.memory,
             cpus: tenant.cpus,
@@ -260,11 +302,14 @@ impl Platform {
                 .chain(backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default())
                 .collect(),
         };
-        let backup_uploads = backup.map(|b| b.uploads).unwrap_or_default();
+        let mut uploads = backup.map(|b| b.uploads).unwrap_or_default();
+        if let Some(script) = init_upload {
+            uploads.push((INIT_DIR.to_string(), file_archive(INIT_SCRIPT, &script, 0o644)?));
+        }
         docker.create_tenant_container(&spec).await?;
         steps.mark("container");
-        if !backup_uploads.is_empty() {
-            for (dir, tar) in backup_uploads {
+        if !uploads.is_empty() {
+            for (dir, tar) in uploads {
                 docker.upload(&name, &dir, tar).await?;
             }
             steps.mark("upload");

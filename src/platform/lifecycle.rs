@@ -33,7 +33,7 @@ impl Platform {
             let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
             let probe = ready::Probe {
                 container: &name,
-                addr: self.host_addr(id, &tenant),
+                addr: Some(self.host_addr(id, &tenant)),
                 user: id.as_str(),
                 password: &secrets.password,
             };
@@ -104,7 +104,7 @@ impl Platform {
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
         let probe = ready::Probe {
             container: &name,
-            addr: self.host_addr(id, &tenant),
+            addr: Some(self.host_addr(id, &tenant)),
             user: id.as_str(),
             password: &secrets.password,
         };
@@ -115,10 +115,18 @@ impl Platform {
     /// release); with `purge` also its data volumes (the one in
     /// use and one a restore kept) and secrets; with `purge_backups` too its backup repository.
     pub async fn remove(&self, docker: &Docker, id: &str, purge: bool, purge_backups: bool) -> Result<()> {
-        let (_, id, tenant) = self.tenant(id)?;
+        let (config, id, tenant) = self.tenant(id)?;
         if purge_backups && !purge {
             fail!(Invalid, "--purge-backups deletes the backups of a tenant whose data is deleted: add --purge");
         }
+        // A tenant on another node goes from that node's engine (its socket dir, empty, stays
+        // in the node's dir), and that node's gateway forgets it.
+        let manager = docker;
+        let engine = match &tenant.node {
+            Some(node) => super::nodes::node_engine(&config, node).await?,
+            None => docker.clone(),
+        };
+        let docker = &engine;
         let name = container_name(&id);
         let spinner = crate::progress::step(&format!("removing {id}"));
         let result: Result<(), crate::docker::DockerError> = async {
@@ -153,6 +161,10 @@ impl Platform {
                 self.state.remove_secrets(lock, &id)?;
             }
             Ok(())
-        })
+        })?;
+        if let Some(node) = &tenant.node {
+            self.sync_node(manager, node).await?;
+        }
+        Ok(())
     }
 }

@@ -3,8 +3,11 @@
 //! The status costs one Docker call for all tenants (a listing of this installation's
 //! containers), plus, for each running container, one probe of its PostgreSQL over its socket
 //! ([`crate::gateway::probe`]): no `docker exec`, no healthcheck process, no call per tenant to
-//! Docker. A database that stops answering shows as `unhealthy` at the next `list`.
+//! Docker. A database that stops answering shows as `unhealthy` at the next `list`. Tenants on
+//! other nodes of a swarm cost one request to the swarm manager and one listing per node; a
+//! node that is down shows its tenants as `node down`.
 
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -27,8 +30,17 @@ impl Platform {
         let config = self.state.config()?;
         let tenants = self.state.tenants()?;
         let containers = docker.tenant_containers(&config.instance, None).await?;
+        let nodes: BTreeSet<&str> = tenants.tenants.values().filter_map(|t| t.node.as_deref()).collect();
+        let remote = self.node_containers(docker, &config, &nodes).await?;
         let statuses: Vec<Status> = futures_util::stream::iter(tenants.tenants.iter())
-            .map(|(id, t)| self.status_of(id, t, containers.get(id.as_str())))
+            .map(|(id, t)| async {
+                match t.node.as_deref() {
+                    Some(node) => {
+                        remote_status(t, remote.get(node).and_then(|c| c.as_ref()).map(|c| c.get(id.as_str())))
+                    }
+                    None => self.status_of(id, t, containers.get(id.as_str())).await,
+                }
+            })
             .buffered(PROBES_AT_ONCE)
             .collect()
             .await;
@@ -47,10 +59,17 @@ impl Platform {
     /// runs, how its WAL archiving is doing.
     pub async fn info(&self, docker: &Docker, id: &str, show_password: bool) -> Result<TenantInfo> {
         let (config, id, tenant) = self.tenant(id)?;
-        let containers = docker.tenant_containers(&config.instance, Some(id.as_str())).await?;
-        let status = match tenant.phase {
-            Phase::Provisioning => "creating".to_string(),
-            Phase::Ready => self.status_of(&id, &tenant, containers.get(id.as_str())).await.to_string(),
+        let status = match (tenant.phase, tenant.node.as_deref()) {
+            (Phase::Provisioning, _) => "creating".to_string(),
+            (Phase::Ready, Some(node)) => {
+                let remote = self.node_containers(docker, &config, &BTreeSet::from([node])).await?;
+                remote_status(&tenant, remote.get(node).and_then(|c| c.as_ref()).map(|c| c.get(id.as_str())))
+                    .to_string()
+            }
+            (Phase::Ready, None) => {
+                let containers = docker.tenant_containers(&config.instance, Some(id.as_str())).await?;
+                self.status_of(&id, &tenant, containers.get(id.as_str())).await.to_string()
+            }
         };
         let mut info = self.info_of(&config, &id, &tenant, status);
         if tenant.backups && info.status == "running" {
@@ -77,6 +96,35 @@ impl Platform {
         }
     }
 
+    /// The tenant containers of each of `nodes`: one request to the swarm manager for the
+    /// nodes' states, then one listing per node that is `ready`; `None` for a node that is down
+    /// or whose engine does not answer.
+    async fn node_containers(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        nodes: &BTreeSet<&str>,
+    ) -> Result<HashMap<String, Option<HashMap<String, ContainerState>>>> {
+        if nodes.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let seen = docker.swarm_nodes().await?;
+        let mut out = HashMap::new();
+        for &node in nodes {
+            let record = super::nodes::node_record(config, node)?;
+            let ready = seen.iter().any(|s| s.id == record.swarm_id && s.state == "ready");
+            let containers = match ready {
+                true => match super::nodes::node_engine(config, node).await {
+                    Ok(engine) => engine.tenant_containers(&config.instance, None).await.ok(),
+                    Err(_) => None,
+                },
+                false => None,
+            };
+            out.insert(node.to_string(), containers);
+        }
+        Ok(out)
+    }
+
     /// Host path of a tenant's PostgreSQL socket.
     fn socket_path(&self, id: &TenantId) -> std::path::PathBuf {
         self.state.root().join(socket_dir(id)).join(POSTGRES_SOCKET)
@@ -90,5 +138,19 @@ impl Platform {
             _ => BackendAddr::Unix(self.socket_path(id)),
         };
         probe::probe(&addr, id.as_str(), PROBE_TIMEOUT).await
+    }
+}
+
+/// What pgs reports for a tenant on another node: `container` is `None` when that node is down
+/// or unreachable, `Some(None)` when its engine has no such container. Its PostgreSQL is not
+/// probed from here (its socket is on the node): a running container counts as running.
+fn remote_status(tenant: &Tenant, container: Option<Option<&ContainerState>>) -> Status {
+    match container {
+        None => Status::NodeDown,
+        Some(None) => Status::Missing,
+        Some(Some(c)) if c.restarting => Status::Restarting,
+        Some(Some(c)) if !c.running && tenant.suspended => Status::Suspended,
+        Some(Some(c)) if !c.running => Status::Stopped,
+        Some(Some(_)) => Status::Running,
     }
 }

@@ -131,6 +131,9 @@ pub struct TenantInfo {
     pub pooled_host: String,
     /// The pooled endpoint's settings.
     pub pool: crate::state::PoolSettings,
+    /// The node it lives on (with a swarm; none: this host).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// What `pgs pool` changes (`None`: kept).
@@ -192,6 +195,7 @@ impl Platform {
             pooled_url: None,
             pooled_host: format!("{id}{}.{}", crate::gateway::route::POOLER_SUFFIX, config.domain),
             pool: t.pool.unwrap_or_else(|| settings::pool(t.memory, &t.settings)),
+            node: t.node.clone(),
         }
     }
 
@@ -215,16 +219,23 @@ impl Platform {
         Ok((config, id, tenant))
     }
 
-    /// The tenant named `id`, or every ready tenant.
+    /// The tenant named `id`, or every ready tenant, of this host: the verbs that take them
+    /// (start, stop, recreate, backups) do not reach tenants on other nodes yet, and say so.
     fn ids(&self, id: Option<&str>) -> Result<Vec<TenantId>> {
         match id {
-            Some(id) => Ok(vec![self.tenant(id)?.1]),
+            Some(id) => {
+                let (_, id, tenant) = self.tenant(id)?;
+                if let Some(node) = &tenant.node {
+                    fail!(Invalid, "{id} lives on node {node}: this verb does not reach other nodes yet (docs/scale-out.md)");
+                }
+                Ok(vec![id])
+            }
             None => Ok(self
                 .state
                 .tenants()?
                 .tenants
                 .into_iter()
-                .filter(|(_, t)| t.phase == Phase::Ready)
+                .filter(|(_, t)| t.phase == Phase::Ready && t.node.is_none())
                 .map(|(id, _)| id)
                 .collect()),
         }

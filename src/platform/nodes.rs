@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Platform, Result, fail, now};
 use crate::docker::Docker;
 use crate::docker::swarm::{LABEL_NODE, SwarmNode};
-use crate::state::{MANAGER_NODE, NodeRecord, SwarmSettings, TenantId};
+use crate::state::{Config, MANAGER_NODE, NodeRecord, SwarmSettings, TenantId};
 
 /// Overlay subnets the swarm may hand out, the first that no network of the engine overlaps:
 /// Swarm's default (10.0.0.0/8) would shadow most private networks a host is on.
@@ -19,8 +19,28 @@ const SWARM_POOLS: [&str; 4] = ["10.251.0.0/16", "10.252.0.0/16", "172.30.0.0/16
 /// How long `node add` waits for a joined engine to be `ready` in the swarm.
 const JOIN_WAIT: Duration = Duration::from_secs(60);
 
+/// The node dir pgs gives node `node` of installation `instance` on its host, unless
+/// `node add --data-dir` says otherwise.
+pub fn node_dir(instance: &str, node: &str) -> String {
+    format!("/var/lib/pgs/{instance}/{node}")
+}
+
 /// Memory a tenant without `--memory` is counted with when nodes are compared.
 pub const UNLIMITED_TENANT_MEMORY: i64 = 256 << 20;
+
+/// The record of node `name` (not the manager: it has none).
+pub fn node_record(config: &Config, name: &str) -> Result<NodeRecord> {
+    match config.swarm.as_ref().and_then(|s| s.nodes.get(name)) {
+        Some(record) => Ok(record.clone()),
+        None => fail!(Invalid, "there is no node {name} (`pgs node list`)"),
+    }
+}
+
+/// A connection to the engine of node `name`.
+pub async fn node_engine(config: &Config, name: &str) -> Result<Docker> {
+    let record = node_record(config, name)?;
+    Docker::connect_to(&record.docker_host).await.map_err(|e| anyhow::anyhow!("node {name}: {e}").into())
+}
 
 /// A node as `pgs node list` shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +148,7 @@ impl Platform {
         name: &str,
         docker_host: &str,
         address: Option<&str>,
+        data_dir: Option<&str>,
     ) -> Result<NodeInfo> {
         let name = TenantId::parse(name).map_err(|e| anyhow::anyhow!("invalid node name: {e}"))?.to_string();
         let config = self.state.config()?;
@@ -173,10 +194,15 @@ impl Platform {
             docker.copy_image(&config.image, &node).await?;
             drop(step);
         }
+        let data_dir = data_dir.map_or_else(|| node_dir(&config.instance, &name), str::to_owned);
+        if !data_dir.starts_with('/') {
+            fail!(Invalid, "--data-dir must be an absolute path on the node's host, not {data_dir:?}");
+        }
         let record = NodeRecord {
             docker_host: docker_host.to_string(),
             swarm_id: swarm_id.clone(),
             address: joined.addr.clone(),
+            data_dir,
             added_at: now(),
         };
         let saved = record.clone();
@@ -189,7 +215,85 @@ impl Platform {
             swarm.nodes.insert(node_name, saved);
             Ok(())
         })?;
+        self.sync_node(docker, &name).await?;
         Ok(node_info(&name, Some(&record), Some(&joined), 0, 0))
+    }
+
+    /// Brings the gateway of node `name` up to date: its image (copied from this engine, where
+    /// it is built from the running binary), its state (the config, the routes and secrets of
+    /// the node's own tenants, the certificate), and the container, created and started if
+    /// missing. A running gateway picks up new routes and certificates by itself.
+    pub async fn sync_node(&self, docker: &Docker, name: &str) -> Result<()> {
+        use crate::docker::gateway::{CONTAINER, STATE_MOUNT};
+        let config = self.state.config()?;
+        let record = node_record(&config, name)?;
+        let node = node_engine(&config, name).await?;
+        let files = self.node_files(&config, name)?;
+        if node.inspect_container(CONTAINER).await?.is_some() {
+            node.upload(CONTAINER, STATE_MOUNT, files).await?;
+            return Ok(());
+        }
+        let image = docker.ensure_gateway_image().await?;
+        if !node.has_image(&image).await? {
+            let step = crate::progress::step(&format!("copying the gateway image to {name}"));
+            docker.copy_image(&image, &node).await?;
+            drop(step);
+        }
+        let spec = crate::docker::gateway::GatewaySpec {
+            instance: config.instance.clone(),
+            image,
+            state_dir: record.data_dir.clone().into(),
+            gateway_port: config.gateway_port,
+            health_port: config.health_port,
+            drain: super::DEFAULT_DRAIN,
+        };
+        node.create_node_gateway_container(&spec, &record.data_dir).await?;
+        node.upload(CONTAINER, STATE_MOUNT, files).await?;
+        node.start_container(CONTAINER).await?;
+        Ok(())
+    }
+
+    /// What node `name`'s gateway reads, as a tar archive of its state dir: the config, the
+    /// routes of the node's tenants, their secrets (the pooled endpoint looks up verifiers with
+    /// them), the certificate, and the folder for the tenants' sockets.
+    fn node_files(&self, config: &crate::state::Config, name: &str) -> Result<Vec<u8>> {
+        let tenants = self.state.tenants()?;
+        let generation = self.state.routes()?.map_or(1, |r| r.generation);
+        let routes = crate::state::Routes::build_on(config, &tenants, generation, Some(name));
+        let mut files: Vec<(String, Vec<u8>, u32)> = vec![
+            ("config.json".into(), serde_json::to_vec_pretty(config).map_err(anyhow::Error::from)?, 0o600),
+            ("routes.json".into(), serde_json::to_vec_pretty(&routes).map_err(anyhow::Error::from)?, 0o644),
+        ];
+        let certs = crate::certs::CertFiles::new(self.state.root());
+        for (path, file) in [(certs.cert(), "certs/cert.pem"), (certs.key(), "certs/key.pem")] {
+            let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            files.push((file.into(), bytes, 0o600));
+        }
+        for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.node.as_deref() == Some(name)) {
+            if let Some(secrets) = self.state.secrets(id)? {
+                let bytes = serde_json::to_vec(&secrets).map_err(anyhow::Error::from)?;
+                files.push((format!("secrets/{id}.json"), bytes, 0o600));
+            }
+        }
+        let mut tar = tar::Builder::new(Vec::new());
+        for (dir, mode) in [("certs", 0o700), ("secrets", 0o700), ("sockets", 0o755)] {
+            let mut header = tar::Header::new_gnu();
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_size(0);
+            header.set_mode(mode);
+            header.set_mtime(now());
+            header.set_cksum();
+            tar.append_data(&mut header, dir, std::io::empty())?;
+        }
+        for (path, bytes, mode) in files {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(mode);
+            header.set_mtime(now());
+            header.set_cksum();
+            tar.append_data(&mut header, path, bytes.as_slice())?;
+        }
+        Ok(tar.into_inner()?)
     }
 
     /// Waits until the manager lists swarm node `id` as `ready`.
@@ -208,6 +312,53 @@ impl Platform {
                 _ => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
+    }
+
+    /// The node a new tenant goes to: `requested`, or with a swarm the `ready`, `active` node
+    /// with the most memory not yet promised to tenants, then the fewest tenants. `None` is the
+    /// manager's own host (always, without a swarm).
+    pub async fn place(&self, docker: &Docker, requested: Option<&str>) -> Result<Option<String>> {
+        let config = self.state.config()?;
+        if config.swarm.is_none() {
+            if let Some(node) = requested {
+                fail!(Invalid, "--node {node}: there is no swarm (`pgs swarm init`, then `pgs node add`)");
+            }
+            return Ok(None);
+        }
+        let nodes = self.node_list(docker).await?;
+        let usable = |n: &&NodeInfo| n.state == "ready" && n.availability == "active";
+        let chosen = match requested {
+            Some(name) => {
+                let Some(node) = nodes.iter().find(|n| n.name == name) else {
+                    fail!(Invalid, "there is no node {name} (`pgs node list`)")
+                };
+                if !usable(&node) {
+                    fail!(
+                        Failing,
+                        "node {name} is {} ({}): no tenant can be made there now",
+                        node.state,
+                        node.availability
+                    );
+                }
+                node
+            }
+            None => match nodes.iter().filter(usable).max_by_key(|n| (n.memory_free, std::cmp::Reverse(n.tenants))) {
+                Some(node) => node,
+                None => fail!(Failing, "no node is ready and active (`pgs node list`)"),
+            },
+        };
+        Ok((!chosen.manager).then(|| chosen.name.clone()))
+    }
+
+    /// After a change to tenant `id`'s record (access, allowlist, pool): tells the gateway of
+    /// its node, when it lives on another node (the manager's gateway reads the state dir).
+    pub async fn sync_tenant_node(&self, id: &str) -> Result<()> {
+        let (_, _, tenant) = self.tenant(id)?;
+        if let Some(node) = &tenant.node {
+            let docker = Docker::connect().await?;
+            self.sync_node(&docker, node).await?;
+        }
+        Ok(())
     }
 
     /// Every node, with its state from one request to the swarm manager.

@@ -8,6 +8,10 @@ use super::{Result, fail};
 use crate::docker::{Docker, tenant::Status};
 use crate::gateway::backend::BackendAddr;
 
+/// Whether the server is the one to stay: not recovering, and listening (the image's temporary
+/// init server listens on no address).
+const READY_QUERY: &str = "SELECT pg_is_in_recovery(), current_setting('listen_addresses') <> ''";
+
 /// How often a wait asks Docker whether the container still runs.
 const INSPECT_EVERY: Duration = Duration::from_millis(500);
 
@@ -23,8 +27,9 @@ const RETRY_LATER: Duration = Duration::from_millis(100);
 pub struct Probe<'a> {
     /// Container name (to check it is still alive and to fetch logs on failure).
     pub container: &'a str,
-    /// Where the tenant's PostgreSQL is reached from the host.
-    pub addr: BackendAddr,
+    /// Where the tenant's PostgreSQL is reached from the host; `None` for a tenant on another
+    /// node, whose socket this host cannot reach: it is asked from inside its container.
+    pub addr: Option<BackendAddr>,
     /// Role and database.
     pub user: &'a str,
     /// Password of the role.
@@ -54,18 +59,33 @@ pub async fn login(addr: &BackendAddr, cfg: &tokio_postgres::Config) -> Result<t
 /// address: pgs's servers listen on the container's loopback), and not recovering (after a
 /// restore it accepts connections while it replays WAL, read-only). A failure comes with the
 /// pause before the next try: short when nothing answered, longer when a server did.
-async fn try_connect(probe: &Probe<'_>) -> Result<bool, (String, Duration)> {
+async fn try_connect(docker: &Docker, probe: &Probe<'_>) -> Result<bool, (String, Duration)> {
+    let Some(addr) = &probe.addr else { return try_in_container(docker, probe).await };
     let mut cfg = tokio_postgres::Config::new();
     cfg.user(probe.user).dbname(probe.user).password(probe.password);
-    let stream = probe.addr.connect().await.map_err(|e| (e.to_string(), RETRY_SOON))?;
+    let stream = addr.connect().await.map_err(|e| (e.to_string(), RETRY_SOON))?;
     let (client, conn) =
         cfg.connect_raw(stream, tokio_postgres::NoTls).await.map_err(|e| (e.to_string(), RETRY_LATER))?;
     tokio::spawn(conn);
-    let row = client
-        .query_one("SELECT pg_is_in_recovery(), current_setting('listen_addresses') <> ''", &[])
+    let row = client.query_one(READY_QUERY, &[]).await.map_err(|e| (e.to_string(), RETRY_LATER))?;
+    Ok(!row.get::<_, bool>(0) && row.get::<_, bool>(1))
+}
+
+/// As [`try_connect`], with `psql` inside the tenant's container over its socket: one `docker
+/// exec` per try while a tenant on another node is made, never a recurring one.
+async fn try_in_container(docker: &Docker, probe: &Probe<'_>) -> Result<bool, (String, Duration)> {
+    let cmd =
+        ["psql", "-h", crate::state::CONTAINER_SOCKET_DIR, "-U", probe.user, "-d", probe.user, "-XAtqc", READY_QUERY];
+    let cmd: Vec<String> = cmd.map(String::from).to_vec();
+    let env = [format!("PGPASSWORD={}", probe.password), "PGCONNECT_TIMEOUT=5".to_string()];
+    let out = docker
+        .exec(probe.container, "postgres", &cmd, &env, Duration::from_secs(10))
         .await
         .map_err(|e| (e.to_string(), RETRY_LATER))?;
-    Ok(!row.get::<_, bool>(0) && row.get::<_, bool>(1))
+    if !out.success() {
+        return Err((out.tail(2), RETRY_LATER));
+    }
+    Ok(out.stdout.trim() == "f|t")
 }
 
 /// Waits until the database accepts `probe`'s login, the container dies, or `timeout` passes.
@@ -75,7 +95,8 @@ pub async fn wait_ready(docker: &Docker, probe: &Probe<'_>, timeout: Duration) -
     let started = Instant::now();
     let mut last_inspect = started;
     let outcome = loop {
-        let (last_error, pause) = match tokio::time::timeout(Duration::from_secs(5), try_connect(probe)).await {
+        let (last_error, pause) = match tokio::time::timeout(Duration::from_secs(12), try_connect(docker, probe)).await
+        {
             Ok(Ok(true)) => break Ok(()),
             Ok(Ok(false)) => ("still initialising or recovering".to_string(), RETRY_LATER),
             Ok(Err(failed)) => failed,

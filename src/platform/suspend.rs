@@ -33,6 +33,12 @@ impl Platform {
         let id = TenantId::parse(id)?;
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+            if let Some(node) = t.node.as_ref().filter(|_| after.is_some()) {
+                fail!(
+                    Invalid,
+                    "{id} lives on node {node}: scale to zero does not reach other nodes yet (docs/scale-out.md)"
+                );
+            }
             t.suspend_after = after;
             Ok(())
         })

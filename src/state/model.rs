@@ -87,6 +87,8 @@ pub struct NodeRecord {
     pub swarm_id: String,
     /// The address it advertises to the swarm (and gateways reach it on).
     pub address: String,
+    /// Its node dir on its host: tenants' sockets, its gateway's state.
+    pub data_dir: String,
     /// Seconds since the epoch when it was added.
     pub added_at: u64,
 }
@@ -488,10 +490,15 @@ pub fn parse_cidr(s: &str) -> Option<(std::net::Ipv4Addr, u8)> {
 impl Routes {
     /// Builds the route data from the config and the tenants; provisioning tenants are left out.
     pub fn build(config: &Config, tenants: &Tenants, generation: u64) -> Self {
+        Self::build_on(config, tenants, generation, None)
+    }
+
+    /// The routes of the gateway on `node` (none: the manager's): the tenants that live there.
+    pub fn build_on(config: &Config, tenants: &Tenants, generation: u64, node: Option<&str>) -> Self {
         let routes = tenants
             .tenants
             .iter()
-            .filter(|(_, t)| t.phase == Phase::Ready)
+            .filter(|(_, t)| t.phase == Phase::Ready && t.node.as_deref() == node)
             .map(|(id, t)| Route {
                 id: id.clone(),
                 host: format!("{id}.{}", config.domain),

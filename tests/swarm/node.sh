@@ -74,6 +74,9 @@ destroy)
     ip link del pgs-swbr
     iptables -D FORWARD -i pgs-swbr -o pgs-swbr -j ACCEPT 2>/dev/null || true
   fi
+  # What the engine left mounted (its network namespace handles, container file systems).
+  awk -v a="$run/" -v b="/var/lib/$name/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts \
+    | sort -r | xargs -r -n1 umount -l
   rm -rf "/var/lib/$name" "$run"
   ;;
 *) echo "unknown command $cmd" >&2; exit 2 ;;
