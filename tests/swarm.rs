@@ -135,8 +135,15 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     home.ok(&["enable-access", &t2]);
     let (ok, _, err) = common::psql(&conninfo, "SELECT v FROM kept");
     assert!(ok, "{err}");
+    // Stop and start reach the tenant's node, and its gateway learns of it.
+    home.ok(&["stop", &t2]);
+    assert_eq!(home.json(&["info", &t2, "--json"])["status"], "stopped");
+    assert!(!common::psql(&conninfo, "SELECT 1").0);
+    home.ok(&["start", &t2]);
+    let (ok, out, err) = common::psql(&conninfo, "SELECT v FROM kept");
+    assert!(ok && out == "on n2", "{out:?} {err}");
     // Verbs that do not reach other nodes yet say so.
-    let err = home.fails(&["stop", &t2]);
+    let err = home.fails(&["recreate", &t2]);
     assert!(err.contains("lives on node n2"), "{err}");
     let err = home.fails(&["node", "remove", "n2"]);
     assert!(err.contains("still has tenants"), "{err}");

@@ -304,7 +304,7 @@ impl Platform {
             fail!(Invalid, "backups are not set up: run `pgs setup --backups local` first");
         }
         let mut enabled = Vec::new();
-        for id in self.ids(id)? {
+        for id in self.ids(id, false)? {
             let tenant = self.state.update(|_, tenants, _| -> Result<Option<Tenant>> {
                 let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
                 if t.backups {

@@ -13,8 +13,9 @@ impl Platform {
     /// Starts one tenant or all, recreating a container that was removed behind pgs's back
     /// (its data volume is reused), and waits until each accepts connections.
     pub async fn start(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id)?;
+        let ids = self.ids(id, true)?;
         let config = self.state.config()?;
+        let manager = docker;
         for id in &ids {
             let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
                 let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
@@ -22,6 +23,8 @@ impl Platform {
                 t.suspended = false;
                 Ok(t.clone())
             })?;
+            let engine = self.engine_of(manager, &config, &tenant).await?;
+            let docker = &engine;
             let name = container_name(id);
             let tenant = if docker.inspect_container(&name).await?.is_none() {
                 crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
@@ -33,30 +36,37 @@ impl Platform {
             let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
             let probe = ready::Probe {
                 container: &name,
-                addr: Some(self.host_addr(id, &tenant)),
+                addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
                 user: id.as_str(),
                 password: &secrets.password,
             };
             ready::wait_ready(docker, &probe, timeout).await?;
+            if let Some(node) = &tenant.node {
+                self.sync_node(manager, node).await?;
+            }
         }
         Ok(ids)
     }
 
     /// Stops one tenant or all (clean PostgreSQL shutdown).
     pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id)?;
+        let ids = self.ids(id, true)?;
+        let config = self.state.config()?;
         for id in &ids {
-            self.state.update(|_, tenants, _| -> Result<()> {
-                if let Some(t) = tenants.tenants.get_mut(id) {
-                    t.desired = Desired::Stopped;
-                    t.suspended = false;
-                }
-                Ok(())
+            let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                t.desired = Desired::Stopped;
+                t.suspended = false;
+                Ok(t.clone())
             })?;
+            let engine = self.engine_of(docker, &config, &tenant).await?;
             let spinner = crate::progress::step(&format!("stopping {id}"));
-            let result = docker.stop_container(&container_name(id), STOP_GRACE_SECS).await;
+            let result = engine.stop_container(&container_name(id), STOP_GRACE_SECS).await;
             drop(spinner);
             result?;
+            if let Some(node) = &tenant.node {
+                self.sync_node(docker, node).await?;
+            }
         }
         Ok(ids)
     }
@@ -72,7 +82,7 @@ impl Platform {
         id: Option<&str>,
         timeout: Duration,
     ) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id)?;
+        let ids = self.ids(id, false)?;
         let config = self.state.config()?;
         for id in &ids {
             let (_, _, tenant) = self.tenant(id.as_str())?;

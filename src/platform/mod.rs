@@ -201,10 +201,9 @@ impl Platform {
 
     /// `info` with the tenant's password and connection URL.
     fn with_secret(&self, config: &Config, id: &TenantId, mut info: TenantInfo) -> Result<TenantInfo> {
-        let secrets = self
-            .state
-            .secrets(id)?
-            .ok_or_else(|| anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display()))?;
+        let secrets = self.state.secrets(id)?.ok_or_else(|| {
+            anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display())
+        })?;
         info.url = Some(self.url(config, id, &secrets.password));
         info.pooled_url = Some(self.pooled_url(config, id, &secrets.password));
         info.password = Some(secrets.password);
@@ -219,14 +218,17 @@ impl Platform {
         Ok((config, id, tenant))
     }
 
-    /// The tenant named `id`, or every ready tenant, of this host: the verbs that take them
-    /// (start, stop, recreate, backups) do not reach tenants on other nodes yet, and say so.
-    fn ids(&self, id: Option<&str>) -> Result<Vec<TenantId>> {
+    /// The tenant named `id`, or every ready tenant. Unless `reaches_nodes`, only tenants of
+    /// this host: verbs that do not reach tenants on other nodes yet (recreate, backups) say so.
+    fn ids(&self, id: Option<&str>, reaches_nodes: bool) -> Result<Vec<TenantId>> {
         match id {
             Some(id) => {
                 let (_, id, tenant) = self.tenant(id)?;
-                if let Some(node) = &tenant.node {
-                    fail!(Invalid, "{id} lives on node {node}: this verb does not reach other nodes yet (docs/scale-out.md)");
+                if let Some(node) = tenant.node.as_ref().filter(|_| !reaches_nodes) {
+                    fail!(
+                        Invalid,
+                        "{id} lives on node {node}: this verb does not reach other nodes yet (docs/scale-out.md)"
+                    );
                 }
                 Ok(vec![id])
             }
@@ -235,9 +237,22 @@ impl Platform {
                 .tenants()?
                 .tenants
                 .into_iter()
-                .filter(|(_, t)| t.phase == Phase::Ready && t.node.is_none())
+                .filter(|(_, t)| t.phase == Phase::Ready && (reaches_nodes || t.node.is_none()))
                 .map(|(id, _)| id)
                 .collect()),
+        }
+    }
+
+    /// The engine of the node tenant `t` lives on: `docker` for this host's tenants.
+    async fn engine_of(
+        &self,
+        docker: &crate::docker::Docker,
+        config: &Config,
+        t: &Tenant,
+    ) -> Result<crate::docker::Docker> {
+        match &t.node {
+            Some(node) => nodes::node_engine(config, node).await,
+            None => Ok(docker.clone()),
         }
     }
 }
