@@ -328,22 +328,22 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::EnableAccess(a) => {
             platform.set_access(&a.tenant, true)?;
-            platform.sync_tenant_node(&a.tenant).await?;
+            platform.tell_nodes().await?;
             eprintln!("pgs: access to {} enabled", a.tenant);
         }
         Command::DisableAccess(a) => {
             platform.set_access(&a.tenant, false)?;
-            platform.sync_tenant_node(&a.tenant).await?;
+            platform.tell_nodes().await?;
             eprintln!("pgs: access to {} disabled", a.tenant);
         }
         Command::Allow(a) => {
             let list = platform.set_allow(&a.tenant, &a.cidrs, true)?;
-            platform.sync_tenant_node(&a.tenant).await?;
+            platform.tell_nodes().await?;
             eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
         }
         Command::Deny(a) => {
             let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
-            platform.sync_tenant_node(&a.tenant).await?;
+            platform.tell_nodes().await?;
             if list.is_empty() {
                 eprintln!(
                     "pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)",
@@ -442,7 +442,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 reset: a.reset,
             };
             let settings = platform.set_pool(&a.tenant, &change)?;
-            platform.sync_tenant_node(&a.tenant).await?;
+            platform.tell_nodes().await?;
             if a.json {
                 print_json(&settings)?;
             } else {

@@ -69,9 +69,7 @@ pub async fn connect_unix(path: &Path) -> std::io::Result<UnixStream> {
     };
     use rustix::fs::{Mode, OFlags};
     let dir = rustix::fs::open(dir, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
-    let short = Path::new("/proc/self/fd")
-        .join(std::os::fd::AsRawFd::as_raw_fd(&dir).to_string())
-        .join(name);
+    let short = Path::new("/proc/self/fd").join(std::os::fd::AsRawFd::as_raw_fd(&dir).to_string()).join(name);
     let stream = UnixStream::connect(&short).await;
     drop(dir);
     stream
@@ -162,6 +160,7 @@ mod tests {
             network: "pgs-t1".into(),
             container: "pgs-t1:5432".into(),
             socket: socket.map(str::to_owned),
+            peer: None,
         }
     }
 
@@ -186,6 +185,7 @@ mod tests {
             network: String::new(),
             container: String::new(),
             socket: Some("sockets/t1/.s.PGSQL.5432".into()),
+            peer: None,
         };
         assert_eq!(candidates(BackendMode::Auto, &networkless, root), vec![unix.clone()]);
         assert_eq!(candidates(BackendMode::Container, &networkless, root), vec![unix]);

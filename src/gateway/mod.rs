@@ -14,6 +14,7 @@ pub mod errors;
 pub mod frame;
 pub mod handover;
 pub mod metrics;
+pub mod peer;
 pub mod pool;
 pub mod probe;
 pub mod pump;

@@ -226,6 +226,7 @@ mod tests {
                 network: "n".into(),
                 container: "c:5432".into(),
                 socket: None,
+                peer: None,
             },
         };
         Table::build(&Routes {

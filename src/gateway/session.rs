@@ -193,7 +193,9 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
                 let r = Refusal::Protocol("repeated GSSENC request".into());
                 return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r });
             }
-            FirstPacket::Cancel { pid, secret } => return Ok(Negotiated::Cancel { pid, secret, stream: Either::Left(tcp) }),
+            FirstPacket::Cancel { pid, secret } => {
+                return Ok(Negotiated::Cancel { pid, secret, stream: Either::Left(tcp) });
+            }
             FirstPacket::Startup(startup) => {
                 if !gw.opts.allow_plaintext {
                     return Err(Failure { stream: Some(Either::Left(tcp)), refusal: Refusal::TlsRequired });
@@ -221,7 +223,9 @@ async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Fai
         Err(r) => Err(r),
     };
     match packet {
-        Ok(FirstPacket::Startup(startup)) => Ok(Negotiated::Startup { stream: Either::Right(Box::new(tls)), startup, sni }),
+        Ok(FirstPacket::Startup(startup)) => {
+            Ok(Negotiated::Startup { stream: Either::Right(Box::new(tls)), startup, sni })
+        }
         Ok(FirstPacket::Cancel { pid, secret }) => {
             Ok(Negotiated::Cancel { pid, secret, stream: Either::Right(Box::new(tls)) })
         }
@@ -268,7 +272,8 @@ async fn session(
         out.reason = Some(r.to_string());
         return refuse(gw, Some(client), &r).await;
     }
-    if out.pooled {
+    // A tenant on another node: its gateway pools, this one relays (in `direct`).
+    if out.pooled && backend.peer.is_none() {
         // Boxed, like the direct path below: an idle pooled client does not carry the pump's state.
         return Box::pin(pooled(gw, client, startup, tenant, &backend, route_state, pool, peer, out)).await;
     }
@@ -287,13 +292,20 @@ async fn direct(
     peer: SocketAddr,
     out: &mut Outcome,
 ) {
-    let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
-    if dialled.is_err() && route_state.wakeable && !route_state.suspended {
-        // Suspended by a controller whose route change this gateway has not seen yet.
-        if super::wake::wake(gw, &tenant).await.is_ok() {
-            dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
+    let dialled = match &backend.peer {
+        // A tenant on another node: that node's gateway, for the endpoint the client asked for.
+        Some(peer) => dial_peer(gw, peer, &tenant, out.pooled).await.map(|(s, a)| (Either::Right(s), a)),
+        None => {
+            let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
+            if dialled.is_err() && route_state.wakeable && !route_state.suspended {
+                // Suspended by a controller whose route change this gateway has not seen yet.
+                if super::wake::wake(gw, &tenant).await.is_ok() {
+                    dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
+                }
+            }
+            dialled.map(|(s, a)| (Either::Left(s), a))
         }
-    }
+    };
     let (mut server, addr) = match dialled {
         Ok(s) => s,
         Err(e) => {
@@ -376,6 +388,20 @@ async fn direct(
         out.reason = Some(r.to_string());
     }
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
+}
+
+/// Connects to the gateway of the node `tenant` lives on, at `peer`, for its pooled endpoint
+/// or its direct one (see [`super::peer`]).
+async fn dial_peer(
+    gw: &Gateway,
+    peer: &str,
+    tenant: &str,
+    pooled: bool,
+) -> std::io::Result<(super::peer::PeerStream, backend::BackendAddr)> {
+    let pinned = gw.tls_binding.load_full().ok_or_else(|| std::io::Error::other("no certificate loaded"))?;
+    let suffix = if pooled { super::route::POOLER_SUFFIX } else { "" };
+    let name = format!("{tenant}{suffix}.{}", gw.routes.load().domain);
+    super::peer::dial(peer, &name, pinned).await
 }
 
 /// Serves a client of a tenant's pooled endpoint (see [`super::pool`]).
@@ -703,14 +729,30 @@ mod task_size {
             network: String::new(),
             container: String::new(),
             socket: None,
+            peer: None,
         };
         let mut out2 = super::Outcome::default();
         let state = super::Suspension { suspended: false, wakeable: false };
-        let pooled = super::pooled(&gw, tokio_util::either::Either::Left(tcp), startup(), "t".into(), &backend, state, Default::default(), peer, &mut out2);
+        let pooled = super::pooled(
+            &gw,
+            tokio_util::either::Either::Left(tcp),
+            startup(),
+            "t".into(),
+            &backend,
+            state,
+            Default::default(),
+            peer,
+            &mut out2,
+        );
         let (mut tcp, _) = accept().await;
         let to = super::backend::BackendAddr::Tcp(addr);
-        let endpoint =
-            crate::gateway::pool::client::Endpoint { tenant: "t".into(), backend: to, settings: Default::default(), cert_hash: None, peer };
+        let endpoint = crate::gateway::pool::client::Endpoint {
+            tenant: "t".into(),
+            backend: to,
+            settings: Default::default(),
+            cert_hash: None,
+            peer,
+        };
         let client = crate::gateway::pool::client::serve(&gw, &mut tcp, startup(), &endpoint);
         let sizes = [size_of_val(&serve), size_of_val(&session), size_of_val(&pooled), size_of_val(&client)];
         // Measured at 656, 768, 696 and 2,736 bytes (debug build); a pooled idle client's target is 16 kB in all.

@@ -219,9 +219,9 @@ impl Platform {
             Ok(t.clone())
         })?;
         steps.mark("state");
-        if let Some(node) = &node {
-            self.sync_node(manager, node).await?;
-            steps.mark("node");
+        if config.swarm.is_some() {
+            self.sync_nodes(manager).await;
+            steps.mark("nodes");
         }
         steps.log(&format!("create {id}"));
         let info = self.info_of(&config, &id, &tenant, Status::Running.to_string());

@@ -41,9 +41,7 @@ impl Platform {
                 password: &secrets.password,
             };
             ready::wait_ready(docker, &probe, timeout).await?;
-            if let Some(node) = &tenant.node {
-                self.sync_node(manager, node).await?;
-            }
+            self.sync_nodes(manager).await;
         }
         Ok(ids)
     }
@@ -64,9 +62,7 @@ impl Platform {
             let result = engine.stop_container(&container_name(id), STOP_GRACE_SECS).await;
             drop(spinner);
             result?;
-            if let Some(node) = &tenant.node {
-                self.sync_node(docker, node).await?;
-            }
+            self.sync_nodes(docker).await;
         }
         Ok(ids)
     }
@@ -172,9 +168,7 @@ impl Platform {
             }
             Ok(())
         })?;
-        if let Some(node) = &tenant.node {
-            self.sync_node(manager, node).await?;
-        }
+        self.sync_nodes(manager).await;
         Ok(())
     }
 }

@@ -350,15 +350,32 @@ impl Platform {
         Ok((!chosen.manager).then(|| chosen.name.clone()))
     }
 
-    /// After a change to tenant `id`'s record (access, allowlist, pool): tells the gateway of
-    /// its node, when it lives on another node (the manager's gateway reads the state dir).
-    pub async fn sync_tenant_node(&self, id: &str) -> Result<()> {
-        let (_, _, tenant) = self.tenant(id)?;
-        if let Some(node) = &tenant.node {
-            let docker = Docker::connect().await?;
-            self.sync_node(&docker, node).await?;
+    /// After a change to the tenants (access, allowlist, pool): tells the gateways of the other
+    /// nodes, if there is a swarm (the manager's gateway reads the state dir itself).
+    pub async fn tell_nodes(&self) -> Result<()> {
+        if self.state.config()?.swarm.is_some_and(|s| !s.nodes.is_empty()) {
+            self.sync_nodes(&Docker::connect().await?).await;
         }
         Ok(())
+    }
+
+    /// Brings every other node's gateway up to date ([`Platform::sync_node`]): every gateway
+    /// routes every tenant, its own to their sockets and the others to their nodes. A node
+    /// that cannot be reached keeps serving its previous routes; the failure is shown, not
+    /// returned, so that a node that is down does not stop changes on the others.
+    pub async fn sync_nodes(&self, docker: &Docker) {
+        let names: Vec<String> = match self.state.config() {
+            Ok(config) => config.swarm.map(|s| s.nodes.into_keys().collect()).unwrap_or_default(),
+            Err(_) => return,
+        };
+        let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name).await) });
+        for (name, result) in futures_util::future::join_all(syncs).await {
+            if let Err(e) = result {
+                crate::progress::note(&format!(
+                    "node {name} was not told of the change ({e}): it serves its previous routes until the next change"
+                ));
+            }
+        }
     }
 
     /// Every node, with its state from one request to the swarm manager.

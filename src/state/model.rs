@@ -428,6 +428,10 @@ pub struct Backend {
     /// absent for tenants whose container does not mount a socket dir.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub socket: Option<String>,
+    /// For a tenant on another node of a swarm: that node's gateway (`IP:PORT`), which this
+    /// one relays its clients to (then none of the fields above is set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 /// Name of a tenant's container.
@@ -494,34 +498,58 @@ impl Routes {
     }
 
     /// The routes of the gateway on `node` (none: the manager's): the tenants that live there.
+    /// Tenants of other nodes are routed to those nodes' gateways.
     pub fn build_on(config: &Config, tenants: &Tenants, generation: u64, node: Option<&str>) -> Self {
+        // The gateway of the node a tenant lives on, if that is not `node`.
+        let peer = |t: &Tenant| -> Option<String> {
+            let swarm = config.swarm.as_ref()?;
+            if t.node.as_deref() == node {
+                return None;
+            }
+            let address = match &t.node {
+                Some(other) => &swarm.nodes.get(other)?.address,
+                None => &swarm.advertise_addr,
+            };
+            Some(format!("{address}:{}", config.gateway_port))
+        };
         let routes = tenants
             .tenants
             .iter()
-            .filter(|(_, t)| t.phase == Phase::Ready && t.node.as_deref() == node)
+            .filter(|(_, t)| t.phase == Phase::Ready && (t.node.as_deref() == node || peer(t).is_some()))
             .map(|(id, t)| Route {
                 id: id.clone(),
                 host: format!("{id}.{}", config.domain),
                 access: t.access,
                 allow: t.allow.clone(),
                 running: t.desired == Desired::Running,
-                suspended: t.suspended,
-                wakeable: t.suspend_after.is_some(),
+                // The owning node's gateway holds the clients of a suspended tenant.
+                suspended: t.suspended && peer(t).is_none(),
+                wakeable: t.suspend_after.is_some() && peer(t).is_none(),
                 pool: t.pool.unwrap_or_else(|| crate::platform::settings::pool(t.memory, &t.settings)),
-                backend: match &t.subnet {
-                    Some(subnet) => Backend {
+                backend: match (&t.subnet, peer(t)) {
+                    (_, Some(peer)) => Backend {
+                        loopback: String::new(),
+                        address: String::new(),
+                        network: String::new(),
+                        container: String::new(),
+                        socket: None,
+                        peer: Some(peer),
+                    },
+                    (Some(subnet), None) => Backend {
                         loopback: t.local_port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default(),
                         address: container_address(subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
                         network: network_name(id),
                         container: format!("{}:5432", container_name(id)),
                         socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                        peer: None,
                     },
-                    None => Backend {
+                    (None, None) => Backend {
                         loopback: String::new(),
                         address: String::new(),
                         network: String::new(),
                         container: String::new(),
                         socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                        peer: None,
                     },
                 },
             })

@@ -1,0 +1,100 @@
+//! The hop to another node's gateway, for a tenant that lives on that node (see
+//! `docs/scale-out.md`). The gateway connects to the owning gateway's public port like a client
+//! that speaks direct TLS, with the server name of the endpoint the client asked for, and
+//! relays the client's startup and everything after it: the owning gateway routes, checks
+//! access and pools as for any client.
+//!
+//! Every gateway of an installation serves the same certificate, so the owning gateway is
+//! recognised by that: the hop accepts only a certificate whose `tls-server-end-point` hash is
+//! the one this gateway serves (no CA, no name check needed). A cancel for such a session goes
+//! to the owning gateway's public port as any cancel would.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+use super::backend::BackendAddr;
+
+/// How long connecting to a peer and the TLS handshake may take.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A connection to another node's gateway.
+pub type PeerStream = Box<TlsStream<TcpStream>>;
+
+/// Accepts the one certificate whose `tls-server-end-point` hash is `pinned`.
+#[derive(Debug)]
+struct Pinned {
+    pinned: Arc<Vec<u8>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if super::tls::end_point_hash(end_entity) == *self.pinned {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Connects to the gateway at `addr` (`IP:PORT`) for `server_name` (the endpoint's host name),
+/// accepting only a gateway that serves the certificate whose hash is `pinned`. Returns the
+/// stream and the address a cancel for the session goes to.
+pub async fn dial(addr: &str, server_name: &str, pinned: Arc<Vec<u8>>) -> std::io::Result<(PeerStream, BackendAddr)> {
+    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
+    let socket: std::net::SocketAddr = addr.parse().map_err(|_| invalid("not a peer address"))?;
+    let name = ServerName::try_from(server_name.to_string()).map_err(|_| invalid("not a server name"))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(std::io::Error::other)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned { pinned, provider }))
+        .with_no_client_auth();
+    // Direct TLS (no SSLRequest round trip), which the gateway accepts with this ALPN.
+    config.alpn_protocols = vec![super::tls::ALPN.to_vec()];
+    let connect = async {
+        let tcp = TcpStream::connect(socket).await?;
+        tcp.set_nodelay(true)?;
+        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await
+    };
+    let tls = tokio::time::timeout(DIAL_TIMEOUT, connect)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the peer gateway did not answer"))??;
+    Ok((Box::new(tls), BackendAddr::Tcp(socket)))
+}
