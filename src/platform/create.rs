@@ -368,13 +368,28 @@ fn verifier(password: &str) -> String {
 /// One file `name` with `content` and `mode` as a tar archive (to upload into a container).
 pub(super) fn file_archive(name: &str, content: &str, mode: u32) -> Result<Vec<u8>> {
     let mut builder = tar::Builder::new(Vec::new());
+    append_entry(&mut builder, name, Some(content.as_bytes()), mode)?;
+    Ok(builder.into_inner()?)
+}
+
+/// Appends to `tar` the file `name` with `content` and `mode`, or, without content, the
+/// directory `name`.
+pub(super) fn append_entry(
+    tar: &mut tar::Builder<Vec<u8>>,
+    name: &str,
+    content: Option<&[u8]>,
+    mode: u32,
+) -> Result<()> {
     let mut header = tar::Header::new_gnu();
-    header.set_size(content.len() as u64);
+    if content.is_none() {
+        header.set_entry_type(tar::EntryType::Directory);
+    }
+    header.set_size(content.map_or(0, |c| c.len() as u64));
     header.set_mode(mode);
     header.set_mtime(now());
     header.set_cksum();
-    builder.append_data(&mut header, name, content.as_bytes())?;
-    Ok(builder.into_inner()?)
+    tar.append_data(&mut header, name, content.unwrap_or_default())?;
+    Ok(())
 }
 
 /// The SQL that makes a restored copy of `source` into tenant `id`, as a tar archive holding

@@ -277,21 +277,10 @@ impl Platform {
         }
         let mut tar = tar::Builder::new(Vec::new());
         for (dir, mode) in [("certs", 0o700), ("secrets", 0o700), ("sockets", 0o755)] {
-            let mut header = tar::Header::new_gnu();
-            header.set_entry_type(tar::EntryType::Directory);
-            header.set_size(0);
-            header.set_mode(mode);
-            header.set_mtime(now());
-            header.set_cksum();
-            tar.append_data(&mut header, dir, std::io::empty())?;
+            super::create::append_entry(&mut tar, dir, None, mode)?;
         }
         for (path, bytes, mode) in files {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(mode);
-            header.set_mtime(now());
-            header.set_cksum();
-            tar.append_data(&mut header, path, bytes.as_slice())?;
+            super::create::append_entry(&mut tar, &path, Some(&bytes), mode)?;
         }
         Ok(tar.into_inner()?)
     }
