@@ -16,33 +16,40 @@ impl Platform {
         let ids = self.ids(id, true)?;
         let config = self.state.config()?;
         let manager = docker;
-        for id in &ids {
-            let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
-                let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-                t.desired = Desired::Running;
-                t.suspended = false;
-                Ok(t.clone())
-            })?;
-            let engine = self.engine_of(manager, &config, &tenant).await?;
-            let docker = &engine;
-            let name = container_name(id);
-            let tenant = if docker.inspect_container(&name).await?.is_none() {
-                crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
-                self.provision(docker, &config, id, tenant.clone(), None, &mut super::Steps::new()).await?
-            } else {
-                docker.start_container(&name).await?;
-                tenant
-            };
-            let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-            let probe = ready::Probe {
-                container: &name,
-                addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
-                user: id.as_str(),
-                password: &secrets.password,
-            };
-            ready::wait_ready(docker, &probe, timeout).await?;
-            self.sync_nodes(manager).await;
+        // The other nodes' gateways are told once, also after a failure (what changed before
+        // it stays).
+        let result: Result<()> = async {
+            for id in &ids {
+                let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                    let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                    t.desired = Desired::Running;
+                    t.suspended = false;
+                    Ok(t.clone())
+                })?;
+                let engine = self.engine_of(manager, &config, &tenant).await?;
+                let docker = &engine;
+                let name = container_name(id);
+                let tenant = if docker.inspect_container(&name).await?.is_none() {
+                    crate::progress::note(&format!("container {name} is missing: recreating it on its data volume"));
+                    self.provision(docker, &config, id, tenant.clone(), None, &mut super::Steps::new()).await?
+                } else {
+                    docker.start_container(&name).await?;
+                    tenant
+                };
+                let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
+                let probe = ready::Probe {
+                    container: &name,
+                    addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
+                    user: id.as_str(),
+                    password: &secrets.password,
+                };
+                ready::wait_ready(docker, &probe, timeout).await?;
+            }
+            Ok(())
         }
+        .await;
+        self.sync_nodes(manager).await;
+        result?;
         Ok(ids)
     }
 
@@ -50,20 +57,25 @@ impl Platform {
     pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
         let ids = self.ids(id, true)?;
         let config = self.state.config()?;
-        for id in &ids {
-            let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
-                let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-                t.desired = Desired::Stopped;
-                t.suspended = false;
-                Ok(t.clone())
-            })?;
-            let engine = self.engine_of(docker, &config, &tenant).await?;
-            let spinner = crate::progress::step(&format!("stopping {id}"));
-            let result = engine.stop_container(&container_name(id), STOP_GRACE_SECS).await;
-            drop(spinner);
-            result?;
-            self.sync_nodes(docker).await;
+        let result: Result<()> = async {
+            for id in &ids {
+                let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
+                    let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+                    t.desired = Desired::Stopped;
+                    t.suspended = false;
+                    Ok(t.clone())
+                })?;
+                let engine = self.engine_of(docker, &config, &tenant).await?;
+                let spinner = crate::progress::step(&format!("stopping {id}"));
+                let result = engine.stop_container(&container_name(id), STOP_GRACE_SECS).await;
+                drop(spinner);
+                result?;
+            }
+            Ok(())
         }
+        .await;
+        self.sync_nodes(docker).await;
+        result?;
         Ok(ids)
     }
 

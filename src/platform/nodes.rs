@@ -39,7 +39,14 @@ pub fn node_record(config: &Config, name: &str) -> Result<NodeRecord> {
 /// A connection to the engine of node `name`.
 pub async fn node_engine(config: &Config, name: &str) -> Result<Docker> {
     let record = node_record(config, name)?;
-    Docker::connect_to(&record.docker_host).await.map_err(|e| anyhow::anyhow!("node {name}: {e}").into())
+    Docker::connect_to(&record.docker_host).await.map_err(|e| match e {
+        crate::docker::DockerError::Unreachable { .. } => anyhow::anyhow!(
+            "cannot reach the Docker engine of node {name} at {}: is the node up (`pgs node list`) and its engine running?",
+            record.docker_host
+        )
+        .into(),
+        other => anyhow::anyhow!("node {name}: {other}").into(),
+    })
 }
 
 /// A node as `pgs node list` shows it.
