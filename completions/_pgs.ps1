@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move a tenant to another node of the swarm with its data (states the downtime first)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -665,6 +666,20 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;node;help;help' {
             break
         }
+        'pgs;move' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The node to move it to (`local` is this host)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database on the new node to accept connections')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--keep-source', '--keep-source', [CompletionResultType]::ParameterName, 'Keep the data volume on the old node (removed by default once the new copy answers)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation of the downtime')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation of the downtime')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -697,6 +712,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('clone', 'clone', [CompletionResultType]::ParameterValue, 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running')
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
+            [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move a tenant to another node of the swarm with its data (states the downtime first)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -848,6 +864,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;node;remove' {
+            break
+        }
+        'pgs;help;move' {
             break
         }
         'pgs;help;completions' {

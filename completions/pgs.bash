@@ -58,6 +58,9 @@ _pgs() {
             pgs,list)
                 cmd="pgs__subcmd__list"
                 ;;
+            pgs,move)
+                cmd="pgs__subcmd__move"
+                ;;
             pgs,node)
                 cmd="pgs__subcmd__node"
                 ;;
@@ -253,6 +256,9 @@ _pgs() {
             pgs__subcmd__help,list)
                 cmd="pgs__subcmd__help__subcmd__list"
                 ;;
+            pgs__subcmd__help,move)
+                cmd="pgs__subcmd__help__subcmd__move"
+                ;;
             pgs__subcmd__help,node)
                 cmd="pgs__subcmd__help__subcmd__node"
                 ;;
@@ -389,7 +395,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1429,7 +1435,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node completions help"
+            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1862,6 +1868,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__move)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__node)
             opts="add list remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2097,6 +2117,32 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__move)
+            opts="-y -h -V --to --keep-source --timeout --yes --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
             cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
             cand node 'The hosts of a swarm: add one, list them, remove one'
+            cand move 'Move a tenant to another node of the swarm with its data (states the downtime first)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -586,6 +587,19 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;node;help;help'= {
         }
+        &'pgs;move'= {
+            cand --to 'The node to move it to (`local` is this host)'
+            cand --timeout 'Seconds to wait for the database on the new node to accept connections'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --keep-source 'Keep the data volume on the old node (removed by default once the new copy answers)'
+            cand -y 'Do not ask for confirmation of the downtime'
+            cand --yes 'Do not ask for confirmation of the downtime'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -617,6 +631,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand clone 'Create a tenant from another tenant''s backups (its latest state, or --at / --backup); the source keeps running'
             cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
             cand node 'The hosts of a swarm: add one, list them, remove one'
+            cand move 'Move a tenant to another node of the swarm with its data (states the downtime first)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -725,6 +740,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;node;list'= {
         }
         &'pgs;help;node;remove'= {
+        }
+        &'pgs;help;move'= {
         }
         &'pgs;help;completions'= {
         }

@@ -280,6 +280,44 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     home.ok(&["start", &t2]);
     let (ok, out, err) = common::psql(&conninfo, "SELECT v FROM kept");
     assert!(ok && out == "on n2", "{out:?} {err}");
+    // `pgs move`: n2's tenant comes to the manager's host with its data, and goes back.
+    let err = home.fails(&["move", &t2, "--to", "n2", "--yes"]);
+    assert!(err.contains("lives on node n2 already"), "{err}");
+    // The downtime is stated up front, and nothing moves without a yes.
+    let err = home.fails(&["move", &t2, "--to", "local"]);
+    assert!(err.contains("refused for about") && err.contains("pass --yes"), "{err}");
+    let moved = home.json(&["move", &t2, "--to", "local", "--keep-source", "--yes", "--json"]);
+    eprintln!("move n2 -> local: {moved}");
+    assert_eq!((moved["from"].as_str(), moved["to"].as_str()), (Some("n2"), Some("local")), "{moved}");
+    assert!(moved["data_bytes"].as_u64() > Some(1_000_000), "{moved}");
+    assert!(home.json(&["info", &t2, "--json"]).get("node").is_none());
+    // Its data, through either gateway (n2's now relays to the manager's).
+    for conninfo in [&t2_via_manager, &conninfo] {
+        until_serving(conninfo);
+        let (ok, out, err) = common::psql(conninfo, "SELECT v FROM kept");
+        assert!(ok && out == "on n2", "{out:?} {err}");
+    }
+    // The container lives on the manager's host now; n2 keeps only the old volume (--keep-source).
+    docker_on(S1, &["volume", "inspect", &format!("pgs-{t2}-data")]);
+    assert!(docker_on(S2, &["ps", "-aq", "--filter", &format!("name=^pgs-{t2}")]).is_empty());
+    docker_on(S2, &["volume", "inspect", &format!("pgs-{t2}-data")]);
+    // Back to n2: refused while the old copy is there, so that nothing is overwritten.
+    let err = home.fails(&["move", &t2, "--to", "n2", "--yes"]);
+    assert!(err.contains("holds a volume"), "{err}");
+    docker_on(S2, &["volume", "rm", &format!("pgs-{t2}-data")]);
+    let (ok, _, err) = common::psql(&t2_via_manager, "INSERT INTO kept VALUES ('on local')");
+    assert!(ok, "{err}");
+    let back = home.json(&["move", &t2, "--to", "n2", "--yes", "--json"]);
+    eprintln!("move local -> n2: {back}");
+    assert_eq!(home.json(&["info", &t2, "--json"])["node"], "n2");
+    for conninfo in [&conninfo, &t2_via_manager] {
+        until_serving(conninfo);
+        let (ok, out, err) = common::psql(conninfo, "SELECT string_agg(v, ',' ORDER BY v) FROM kept");
+        assert!(ok && out == "on local,on n2", "{out:?} {err}");
+    }
+    // Without --keep-source the old copy is gone once the new one answered.
+    assert!(docker_on(S1, &["volume", "ls", "-q", "--filter", &format!("name=pgs-{t2}-data")]).is_empty());
+    assert!(!home.path().join(format!("sockets/{t2}")).exists());
     // Verbs that do not reach other nodes yet say so.
     let err = home.fails(&["recreate", &t2]);
     assert!(err.contains("lives on node n2"), "{err}");

@@ -74,6 +74,8 @@ pub enum Command {
     /// The hosts of a swarm: add one, list them, remove one
     #[command(subcommand)]
     Node(NodeCommand),
+    /// Move a tenant to another node of the swarm with its data (states the downtime first)
+    Move(MoveArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -535,6 +537,28 @@ pub struct NodeAddArgs {
     /// /var/lib/pgs/INSTANCE/NAME)
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs move`.
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// The node to move it to (`local` is this host)
+    #[arg(long, value_name = "NODE")]
+    pub to: String,
+    /// Keep the data volume on the old node (removed by default once the new copy answers)
+    #[arg(long)]
+    pub keep_source: bool,
+    /// Seconds to wait for the database on the new node to accept connections
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    pub timeout: u64,
+    /// Do not ask for confirmation of the downtime
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Print one JSON document on stdout
     #[arg(long)]
     pub json: bool,

@@ -427,6 +427,30 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Move(a) => {
+            let docker = Docker::connect().await?;
+            let plan = platform.plan_move(&docker, &a.tenant, &a.to).await?;
+            confirm(&plan.describe(), a.yes)?;
+            let report = platform.move_tenant(&docker, &plan, a.keep_source, Duration::from_secs(a.timeout)).await?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                println!(
+                    "{} moved from {} to {}: {} MB copied, refused clients for {:.1} s",
+                    report.plan.tenant,
+                    report.plan.from,
+                    report.plan.to,
+                    report.copied_bytes.div_ceil(1_000_000),
+                    report.downtime_secs
+                );
+                if let Some(volume) = &report.kept_volume {
+                    println!(
+                        "its old data volume {volume} stays on {}: remove it there when no longer needed",
+                        report.plan.from
+                    );
+                }
+            }
+        }
         Command::Node(args::NodeCommand::Remove(a)) => {
             let docker = Docker::connect().await?;
             platform.node_remove(&docker, &a.name).await?;

@@ -193,6 +193,81 @@ impl Docker {
         Ok(())
     }
 
+    /// Creates (never starts) a container `name` that only holds `volume` at `mount`: the
+    /// archive endpoints read and write a volume's files through a container, and this one runs
+    /// nothing while they do.
+    pub async fn create_holder(
+        &self,
+        name: &str,
+        image: &str,
+        volume: &str,
+        mount: &str,
+        labels: HashMap<String, String>,
+    ) -> Result<(), DockerError> {
+        let config = bollard::container::Config {
+            image: Some(image.to_string()),
+            entrypoint: Some(vec!["true".to_string()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![Mount {
+                    target: Some(mount.to_string()),
+                    source: Some(volume.to_string()),
+                    typ: Some(MountTypeEnum::VOLUME),
+                    ..Default::default()
+                }]),
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let opts = bollard::container::CreateContainerOptions { name: name.to_string(), platform: None };
+        self.api()
+            .create_container(Some(opts), config)
+            .await
+            .map_err(|e| self.err(&format!("create container {name}"), e))?;
+        Ok(())
+    }
+
+    /// Copies directory `path` of container `from` on this engine into container `into` on
+    /// engine `to`, at the same path, with owners and modes as they are: a `GET archive`
+    /// streamed into a `PUT archive`, so nothing is held in memory and the engines need no link
+    /// to each other. Returns the archive's size in bytes. A read that fails part-way is an
+    /// error (never a silently shorter copy).
+    pub async fn copy_dir(&self, from: &str, path: &str, to: &Docker, into: &str) -> Result<u64, DockerError> {
+        use futures_util::StreamExt;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let parent = match path.trim_end_matches('/').rsplit_once('/') {
+            Some(("", _)) | None => "/".to_string(),
+            Some((parent, _)) => parent.to_string(),
+        };
+        let failed = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let bytes = std::sync::Arc::new(AtomicU64::new(0));
+        let (seen, counted) = (failed.clone(), bytes.clone());
+        let opts = bollard::container::DownloadFromContainerOptions { path: path.to_string() };
+        // The upload gets the download's bytes until the first error, which is kept to report.
+        let download = self.api().download_from_container(from, Some(opts)).scan((), move |_, chunk| {
+            std::future::ready(match chunk {
+                Ok(chunk) => {
+                    counted.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    Some(chunk)
+                }
+                Err(e) => {
+                    *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                    None
+                }
+            })
+        });
+        let opts = bollard::container::UploadToContainerOptions { path: parent, ..Default::default() };
+        let upload = to.api().upload_to_container_streaming(into, Some(opts), download).await;
+        if let Some(e) = failed.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Err(self.err(&format!("read {path} of {from}"), e));
+        }
+        upload.map_err(|e| to.err(&format!("write {path} into {into}"), e))?;
+        Ok(bytes.load(Ordering::Relaxed))
+    }
+
     /// The state of every tenant container of installation `instance` (or of one tenant), by
     /// tenant id: one API call, however many tenants there are.
     pub async fn tenant_containers(

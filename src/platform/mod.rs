@@ -2,7 +2,7 @@
 //! One file per verb or concern, so that a new verb has an obvious place:
 //! [`setup`] and [`certificates`] (the installation), [`create`], [`list`] (`list`, `info`),
 //! [`backup`] (`backup`, `restore`),
-//! [`lifecycle`] (`start`, `stop`, `remove`), [`access`] (access flags, allowlists), [`url`]
+//! [`lifecycle`] (`start`, `stop`, `remove`), [`moves`] (`move`), [`nodes`] (the swarm), [`access`] (access flags, allowlists), [`url`]
 //! (connection strings), [`gateway`] (the managed gateway), [`suspend`] (scale to zero);
 //! [`settings`] sizes PostgreSQL to a tenant's memory, [`ready`] waits for a database. Failures
 //! are typed ([`Error`]); progress goes to [`crate::progress`], never straight to a terminal.
@@ -15,6 +15,7 @@ mod error;
 pub mod gateway;
 pub mod lifecycle;
 pub mod list;
+pub mod moves;
 pub mod nodes;
 pub mod ready;
 pub mod settings;
