@@ -615,6 +615,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -647,10 +648,19 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;node;sync' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;node;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -661,6 +671,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;node;help;remove' {
+            break
+        }
+        'pgs;node;help;sync' {
             break
         }
         'pgs;node;help;help' {
@@ -855,6 +868,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
             break
         }
         'pgs;help;node;add' {
@@ -864,6 +878,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;node;remove' {
+            break
+        }
+        'pgs;help;node;sync' {
             break
         }
         'pgs;help;move' {

@@ -349,6 +349,9 @@ _pgs() {
             pgs__subcmd__help__subcmd__node,remove)
                 cmd="pgs__subcmd__help__subcmd__node__subcmd__remove"
                 ;;
+            pgs__subcmd__help__subcmd__node,sync)
+                cmd="pgs__subcmd__help__subcmd__node__subcmd__sync"
+                ;;
             pgs__subcmd__help__subcmd__swarm,init)
                 cmd="pgs__subcmd__help__subcmd__swarm__subcmd__init"
                 ;;
@@ -364,6 +367,9 @@ _pgs() {
             pgs__subcmd__node,remove)
                 cmd="pgs__subcmd__node__subcmd__remove"
                 ;;
+            pgs__subcmd__node,sync)
+                cmd="pgs__subcmd__node__subcmd__sync"
+                ;;
             pgs__subcmd__node__subcmd__help,add)
                 cmd="pgs__subcmd__node__subcmd__help__subcmd__add"
                 ;;
@@ -375,6 +381,9 @@ _pgs() {
                 ;;
             pgs__subcmd__node__subcmd__help,remove)
                 cmd="pgs__subcmd__node__subcmd__help__subcmd__remove"
+                ;;
+            pgs__subcmd__node__subcmd__help,sync)
+                cmd="pgs__subcmd__node__subcmd__help__subcmd__sync"
                 ;;
             pgs__subcmd__swarm,help)
                 cmd="pgs__subcmd__swarm__subcmd__help"
@@ -1883,7 +1892,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__node)
-            opts="add list remove"
+            opts="add list remove sync"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1925,6 +1934,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__node__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__node__subcmd__sync)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2155,7 +2178,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node)
-            opts="-h -V --home --help --version add list remove help"
+            opts="-h -V --home --help --version add list remove sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2203,7 +2226,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node__subcmd__help)
-            opts="add list remove help"
+            opts="add list remove sync help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2272,6 +2295,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__node__subcmd__help__subcmd__sync)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__node__subcmd__list)
             opts="-h -V --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2291,6 +2328,24 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node__subcmd__remove)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__node__subcmd__sync)
             opts="-h -V --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

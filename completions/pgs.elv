@@ -545,6 +545,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
+            cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;node;add'= {
@@ -573,10 +574,18 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;node;sync'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;node;help'= {
             cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
+            cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;node;help;add'= {
@@ -584,6 +593,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;node;help;list'= {
         }
         &'pgs;node;help;remove'= {
+        }
+        &'pgs;node;help;sync'= {
         }
         &'pgs;node;help;help'= {
         }
@@ -734,12 +745,15 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
+            cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
         }
         &'pgs;help;node;add'= {
         }
         &'pgs;help;node;list'= {
         }
         &'pgs;help;node;remove'= {
+        }
+        &'pgs;help;node;sync'= {
         }
         &'pgs;help;move'= {
         }

@@ -337,13 +337,14 @@ complete -c pgs -n "__fish_pgs_using_subcommand swarm; and __fish_seen_subcomman
 complete -c pgs -n "__fish_pgs_using_subcommand swarm; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand swarm; and __fish_seen_subcommand_from help" -f -a "init" -d 'Make the Docker engine pgs uses a swarm manager (or adopt the swarm it manages); this host becomes node "local", where the state dir stays'
 complete -c pgs -n "__fish_pgs_using_subcommand swarm; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -s h -l help -d 'Print help'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -f -a "add" -d 'Adopt another host\'s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -f -a "list" -d 'List the nodes: state in the swarm, tenants, memory'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -f -a "remove" -d 'Remove a node without tenants: it leaves the swarm'
-complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -f -a "add" -d 'Adopt another host\'s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -f -a "list" -d 'List the nodes: state in the swarm, tenants, memory'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -f -a "remove" -d 'Remove a node without tenants: it leaves the swarm'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -f -a "sync" -d 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and not __fish_seen_subcommand_from add list remove sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l docker-host -d 'The node\'s Docker API: unix:///PATH, or tcp://HOST:PORT over a private link' -r
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l address -d 'The address the node advertises to the swarm (default: Docker\'s choice)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from add" -l data-dir -d 'The node\'s dir on its host, for its tenants\' sockets and its gateway\'s state (default: /var/lib/pgs/INSTANCE/NAME)' -r
@@ -358,9 +359,13 @@ complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from remove" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from sync" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
+complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from sync" -s h -l help -d 'Print help'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from sync" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Adopt another host\'s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the nodes: state in the swarm, tenants, memory'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Remove a node without tenants: it leaves the swarm'
+complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "sync" -d 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
 complete -c pgs -n "__fish_pgs_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand move" -l to -d 'The node to move it to (`local` is this host)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand move" -l timeout -d 'Seconds to wait for the database on the new node to accept connections' -r
@@ -419,3 +424,4 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Adopt another host\'s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "list" -d 'List the nodes: state in the swarm, tenants, memory'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "remove" -d 'Remove a node without tenants: it leaves the swarm'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "sync" -d 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'

@@ -25,6 +25,13 @@ fn docker_on(host: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// What container `name` on the engine at `host` logged (the gateway logs to stderr).
+fn logs_on(host: &str, name: &str) -> String {
+    let out = Command::new("docker").args(["logs", name]).env("DOCKER_HOST", host).output().unwrap();
+    assert!(out.status.success(), "docker logs {name} on {host}: {}", String::from_utf8_lossy(&out.stderr));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
 /// Two engines: `pgs-s1` at 10.250.0.2 (with the test image) and `pgs-s2` at 10.250.0.3 (with
 /// no image), destroyed again at the end.
 struct TwoHosts;
@@ -98,34 +105,46 @@ fn until_serving(conninfo: &str) {
     }
 }
 
+/// A session of `tenant` with tokio-postgres through the gateway at `addr` (verify-full), and
+/// the TLS connector a cancel for it needs.
+async fn connect_through(
+    home: &Home,
+    addr: &str,
+    tenant: &str,
+    password: &str,
+) -> (tokio_postgres::Client, tokio_postgres_rustls::MakeRustlsConnect) {
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(home.path().join("certs/ca.pem")).unwrap();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
+    let mut cfg = tokio_postgres::Config::new();
+    cfg.host(format!("{tenant}.pgs.test"))
+        .hostaddr(addr.parse().unwrap())
+        .port(5432)
+        .user(tenant)
+        .password(password)
+        .dbname(tenant)
+        .ssl_mode(tokio_postgres::config::SslMode::Require)
+        .connect_timeout(Duration::from_secs(10));
+    let (client, conn) = cfg.connect(tls.clone()).await.unwrap();
+    tokio::spawn(conn);
+    (client, tls)
+}
+
 /// Cancels a `pg_sleep(30)` of `tenant` with tokio-postgres through the gateway at `addr`:
 /// the cancel goes to that gateway, which may not be the tenant's.
 fn cancel_through(home: &Home, addr: &str, tenant: &str, password: &str) -> Duration {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut roots = rustls::RootCertStore::empty();
-        let pem = std::fs::read(home.path().join("certs/ca.pem")).unwrap();
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            roots.add(cert.unwrap()).unwrap();
-        }
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
-        let mut cfg = tokio_postgres::Config::new();
-        cfg.host(format!("{tenant}.pgs.test"))
-            .hostaddr(addr.parse().unwrap())
-            .port(5432)
-            .user(tenant)
-            .password(password)
-            .dbname(tenant)
-            .ssl_mode(tokio_postgres::config::SslMode::Require)
-            .connect_timeout(Duration::from_secs(10));
-        let (client, conn) = cfg.connect(tls.clone()).await.unwrap();
-        tokio::spawn(conn);
+        let (client, tls) = connect_through(home, addr, tenant, password).await;
         let token = client.cancel_token();
         let canceller = tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -235,6 +254,15 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     let pooled = through(&home, "10.250.0.2", &format!("{t2}-pooler"), &t2, p2);
     let (ok, out, err) = common::psql(&pooled, "SELECT v FROM kept");
     assert!(ok && out == "on n2", "{out:?} {err}");
+    // An allowlist holds across the hop: the manager's gateway names the client to n2's (a
+    // peer hello with the installation's key), so n2's admits it by its own address (the
+    // host's on the bridge), not by the relaying gateway's, and logs both.
+    home.ok(&["allow", &t2, "10.250.0.1/32"]);
+    let (ok, out, err) = common::psql(&t2_via_manager, "SELECT v FROM kept");
+    assert!(ok && out == "on n2", "{out:?} {err}");
+    let logs = logs_on(S2, "pgs-gateway");
+    assert!(logs.contains("\"client\":\"10.250.0.1:") && logs.contains("\"via\":\"10.250.0.2:"), "{logs}");
+    home.ok(&["deny", &t2, "10.250.0.1/32"]);
     // What the relay costs (printed for the record; the figures live in docs/scale-out.md).
     for (what, conninfo) in [("n2's own gateway", &conninfo), ("the manager's gateway, relayed", &t2_via_manager)] {
         eprintln!(
@@ -323,6 +351,44 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     assert!(err.contains("lives on node n2"), "{err}");
     let err = home.fails(&["node", "remove", "n2"]);
     assert!(err.contains("still has tenants"), "{err}");
+
+    // A new pgs binary: `node sync` replaces n2's gateway without ending the sessions on it
+    // (the new one takes the listening socket over; the old one serves its sessions out).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (open, _) = rt.block_on(connect_through(&home, "10.250.0.3", &t2, p2));
+    let image_of_gateway = || docker_on(S2, &["inspect", "pgs-gateway", "--format", "{{.Config.Image}}"]);
+    let before = image_of_gateway();
+    let next = home.path().join("pgs-next");
+    let mut binary = std::fs::read(env!("CARGO_BIN_EXE_pgs")).unwrap();
+    binary.push(0);
+    std::fs::write(&next, binary).unwrap();
+    std::fs::set_permissions(&next, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let started = Instant::now();
+    let out = Command::new(&next)
+        .args(["node", "sync", "n2"])
+        .env("PGS_HOME", home.path())
+        .env("DOCKER_HOST", S1)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "node sync: {}", String::from_utf8_lossy(&out.stderr));
+    eprintln!(
+        "node sync with a new binary (gateway image built, copied, n2's gateway replaced): {:?}",
+        started.elapsed()
+    );
+    assert_ne!(image_of_gateway(), before);
+    let all = "SELECT string_agg(v, ',' ORDER BY v) FROM kept";
+    let row = rt.block_on(open.query_one(all, &[])).unwrap();
+    assert_eq!(row.get::<_, String>(0), "on local,on n2");
+    let (ok, out, err) = common::psql(&conninfo, all);
+    assert!(ok && out == "on local,on n2", "{out:?} {err}");
+    let draining = || docker_on(S2, &["ps", "-q", "--filter", "name=pgs-gateway-retired-"]);
+    assert!(!draining().is_empty(), "the old gateway should serve its open session");
+    drop(open);
+    let closed = Instant::now();
+    while !draining().is_empty() {
+        assert!(closed.elapsed() < Duration::from_secs(10), "the old gateway did not exit once its session ended");
+        std::thread::sleep(Duration::from_millis(200));
+    }
 
     // The second host's engine stops: the swarm, and so `pgs node list`, says it is down.
     node_sh(&["stop", "pgs-s2"]);

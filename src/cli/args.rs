@@ -520,6 +520,16 @@ pub enum NodeCommand {
     List(JsonArg),
     /// Remove a node without tenants: it leaves the swarm
     Remove(NodeRemoveArgs),
+    /// Bring the gateways of one node or every node up to date now: their files, and their
+    /// binary (replaced without refusing a connection)
+    Sync(NodeSyncArgs),
+}
+
+/// `pgs node sync`.
+#[derive(Debug, Args)]
+pub struct NodeSyncArgs {
+    /// Node name (default: every node)
+    pub name: Option<String>,
 }
 
 /// `pgs node add`.

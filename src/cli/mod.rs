@@ -451,6 +451,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Node(args::NodeCommand::Sync(a)) => {
+            let docker = Docker::connect().await?;
+            let synced = platform.node_sync(&docker, a.name.as_deref()).await?;
+            eprintln!("pgs: the gateways of {} node(s) are up to date", synced.len());
+        }
         Command::Node(args::NodeCommand::Remove(a)) => {
             let docker = Docker::connect().await?;
             platform.node_remove(&docker, &a.name).await?;

@@ -19,6 +19,9 @@ pub const CANCEL_REQUEST: u32 = 80_877_102;
 pub const PROTOCOL_3_0: u32 = 196_608;
 /// Protocol 3.2 (PostgreSQL 18).
 pub const PROTOCOL_3_2: u32 = 196_610;
+/// pgs's own code (no PostgreSQL client sends it): another gateway of the installation relays
+/// a client and says who it is (see [`super::peer`]).
+pub const PEER_HELLO: u32 = (1234 << 16) | 5699;
 /// Longest cancel secret (protocol 3.2).
 pub const MAX_CANCEL_SECRET: usize = 256;
 
@@ -38,6 +41,13 @@ pub enum FirstPacket {
     },
     /// A startup message.
     Startup(Startup),
+    /// Another gateway relays a client (inside TLS only; the startup follows).
+    PeerHello {
+        /// The installation's peer key, as the relaying gateway knows it.
+        key: Vec<u8>,
+        /// The client's address, as the relaying gateway saw it.
+        client: String,
+    },
 }
 
 /// A startup message: protocol version and parameters in order.
@@ -85,6 +95,18 @@ impl Startup {
     }
 }
 
+/// The packet a relaying gateway sends before the client's startup ([`FirstPacket::PeerHello`]).
+pub fn peer_hello(key: &[u8], client: &str) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(key.len() + client.len() + 10);
+    msg.extend(((key.len() + client.len() + 10) as u32).to_be_bytes());
+    msg.extend(PEER_HELLO.to_be_bytes());
+    for part in [key, client.as_bytes()] {
+        msg.extend(part);
+        msg.push(0);
+    }
+    msg
+}
+
 fn violation(what: &str) -> Refusal {
     Refusal::Protocol(what.to_string())
 }
@@ -107,7 +129,19 @@ pub fn parse_first(body: &[u8]) -> Result<FirstPacket, Refusal> {
             let pid = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
             Ok(FirstPacket::Cancel { pid, secret: rest[4..].to_vec() })
         }
-        PROTOCOL_3_0 | PROTOCOL_3_2 => parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: code, params })),
+        PEER_HELLO => {
+            let mut parts = rest.splitn(3, |&b| b == 0);
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(key), Some(client), Some([])) => Ok(FirstPacket::PeerHello {
+                    key: key.to_vec(),
+                    client: String::from_utf8_lossy(client).into_owned(),
+                }),
+                _ => Err(violation("malformed peer hello")),
+            }
+        }
+        PROTOCOL_3_0 | PROTOCOL_3_2 => {
+            parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: code, params }))
+        }
         v if v >> 16 == 3 => {
             // A newer 3.x minor: answer as 3.2 would (the backend negotiates the version down).
             parse_params(rest).map(|params| FirstPacket::Startup(Startup { version: v, params }))
@@ -186,6 +220,15 @@ mod tests {
             assert_eq!(s.get("user"), Some("alice"));
             assert_eq!(s.encode(), bytes, "encode is the inverse of parse");
         }
+        let hello = peer_hello(b"k3y", "10.0.0.9:40000");
+        assert_eq!(u32::from_be_bytes(hello[..4].try_into().unwrap()) as usize, hello.len());
+        assert_eq!(
+            parse_first(&hello[4..]),
+            Ok(FirstPacket::PeerHello { key: b"k3y".to_vec(), client: "10.0.0.9:40000".into() })
+        );
+        // Anything after the address, or a missing terminator, is refused.
+        assert!(parse_first(&[&hello[4..], b"x\0"].concat()).is_err());
+        assert!(parse_first(&hello[4..hello.len() - 1]).is_err());
     }
 
     #[test]

@@ -97,6 +97,8 @@ pub struct Gateway {
     pub tls: ArcSwapOption<rustls::ServerConfig>,
     /// The current certificate's channel binding data (SCRAM-SHA-256-PLUS of pooled clients).
     pub tls_binding: ArcSwapOption<Vec<u8>>,
+    /// The installation's peer key, once read (see [`peer`]).
+    pub peer_key: ArcSwapOption<Vec<u8>>,
     /// Cancel keys.
     pub cancels: Arc<cancel::CancelMap>,
     /// Counters.
@@ -124,6 +126,21 @@ impl Gateway {
     /// whether new routes are in force. Cheap when nothing changed: one `stat`.
     pub fn refresh_routes(&self, force: bool) -> bool {
         reload::refresh_routes(self, &self.state, &self.routes_stamp, force)
+    }
+
+    /// The installation's peer key, read from the state dir the first time it is there (it
+    /// never changes once made); `None` without a swarm.
+    pub fn peer_key(&self) -> Option<Arc<Vec<u8>>> {
+        if let Some(key) = self.peer_key.load_full() {
+            return Some(key);
+        }
+        let key = std::fs::read_to_string(self.state.root().join(crate::state::PEER_KEY)).ok()?;
+        let key = Arc::new(key.trim().as_bytes().to_vec());
+        if key.is_empty() {
+            return None;
+        }
+        self.peer_key.store(Some(key.clone()));
+        Some(key)
     }
 
     /// Whether the gateway can serve: routes and certificate loaded.
@@ -286,6 +303,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
         routes: ArcSwap::from_pointee(route::Table::default()),
         tls: ArcSwapOption::empty(),
         tls_binding: ArcSwapOption::empty(),
+        peer_key: ArcSwapOption::empty(),
         cancels: Arc::new(cancel::CancelMap::new(handover::instance_of(generation))),
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,

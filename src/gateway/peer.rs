@@ -8,6 +8,11 @@
 //! recognised by that: the hop accepts only a certificate whose `tls-server-end-point` hash is
 //! the one this gateway serves (no CA, no name check needed). A cancel for such a session goes
 //! to the owning gateway's public port as any cancel would.
+//!
+//! Before the client's startup the relaying gateway sends a peer hello (inside that TLS
+//! session, so only the owning gateway reads it): the installation's peer key and the client's
+//! address. The owning gateway then admits, logs and re-checks the session by the client's
+//! address, so allowlists hold across the hop, and never relays it on.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,6 +24,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use super::backend::BackendAddr;
+use super::errors::Refusal;
+use std::net::SocketAddr;
 
 /// How long connecting to a peer and the TLS handshake may take.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
@@ -72,6 +79,15 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
+/// Checks a peer hello: `key` must be the installation's peer key (`expected`: none without a
+/// swarm) and `client` an address. Returns the client's address.
+pub fn check_hello(expected: Option<&[u8]>, key: &[u8], client: &str) -> Result<SocketAddr, Refusal> {
+    if !expected.is_some_and(|e| super::cancel::constant_time_eq(e, key)) {
+        return Err(Refusal::Protocol("peer hello from a gateway of another installation".into()));
+    }
+    client.parse().map_err(|_| Refusal::Protocol("peer hello without a client address".into()))
+}
+
 /// Connects to the gateway at `addr` (`IP:PORT`) for `server_name` (the endpoint's host name),
 /// accepting only a gateway that serves the certificate whose hash is `pinned`. Returns the
 /// stream and the address a cancel for the session goes to.
@@ -97,4 +113,20 @@ pub async fn dial(addr: &str, server_name: &str, pinned: Arc<Vec<u8>>) -> std::i
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "the peer gateway did not answer"))??;
     Ok((Box::new(tls), BackendAddr::Tcp(socket)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_hello_needs_the_installations_key() {
+        let client = "10.0.0.9:40000";
+        assert_eq!(check_hello(Some(b"secret"), b"secret", client), Ok(client.parse().unwrap()));
+        assert!(check_hello(Some(b"secret"), b"secreT", client).is_err());
+        assert!(check_hello(Some(b"secret"), b"", client).is_err());
+        // A gateway without a key (no swarm) takes no hello at all.
+        assert!(check_hello(None, b"", client).is_err());
+        assert!(check_hello(Some(b"secret"), b"secret", "nowhere").is_err());
+    }
 }

@@ -101,11 +101,6 @@ fn sha256(data: &[u8]) -> [u8; 32] {
     digest::digest(&digest::SHA256, data).as_ref().try_into().expect("SHA-256 is 32 bytes")
 }
 
-/// Compares without an early exit (the time taken says nothing about where they differ).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn xor(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     std::array::from_fn(|i| a[i] ^ b[i])
 }
@@ -224,7 +219,7 @@ impl ServerExchange {
         let auth_message = format!("{},{},{without_proof}", self.client_first_bare, self.server_first);
         let client_signature = mac(&self.verifier.stored_key, auth_message.as_bytes());
         let client_key = xor(&proof, &client_signature);
-        if !constant_time_eq(&sha256(&client_key), &self.verifier.stored_key) {
+        if !super::cancel::constant_time_eq(&sha256(&client_key), &self.verifier.stored_key) {
             return Err(ScramError::WrongProof);
         }
         let server_signature = mac(&self.verifier.server_key, auth_message.as_bytes());
@@ -275,7 +270,7 @@ impl ClientKeyLogin {
         let msg = std::str::from_utf8(server_final).map_err(|_| ScramError::Malformed("not UTF-8"))?;
         let signature = msg.strip_prefix("v=").and_then(|v| B64.decode(v).ok()).ok_or(ScramError::ServerSignature)?;
         let expected = mac(&self.server_key, auth_message.as_bytes());
-        if constant_time_eq(&signature, &expected) { Ok(()) } else { Err(ScramError::ServerSignature) }
+        if super::cancel::constant_time_eq(&signature, &expected) { Ok(()) } else { Err(ScramError::ServerSignature) }
     }
 }
 

@@ -28,8 +28,9 @@ enum Negotiated {
     /// A CancelRequest (plaintext or inside TLS), with the stream it came on (closed cleanly
     /// once handled: a TLS client expects close_notify, not a bare end of stream).
     Cancel { pid: u32, secret: Vec<u8>, stream: ClientStream },
-    /// A startup message on an established stream.
-    Startup { stream: ClientStream, startup: Startup, sni: Option<String> },
+    /// A startup message on an established stream; `relayed_for` is the client's address when
+    /// another gateway of the installation relays it.
+    Startup { stream: ClientStream, startup: Startup, sni: Option<String>, relayed_for: Option<SocketAddr> },
 }
 
 /// A refusal, with the stream to send the ErrorResponse on (if one is still usable).
@@ -57,10 +58,12 @@ struct Outcome {
     reason: Option<String>,
     bytes_in: u64,
     bytes_out: u64,
+    /// The gateway that relayed the client (see [`super::peer`]).
+    via: Option<SocketAddr>,
 }
 
 /// Serves one accepted connection to the end, then logs one line about it.
-pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
+pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, mut peer: SocketAddr) {
     let started = Instant::now();
     let _ = tcp.set_nodelay(true);
     let mut out = Outcome::default();
@@ -101,13 +104,16 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, peer: SocketAddr) {
             };
             let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
         }
-        Ok(Ok(Negotiated::Startup { stream, startup, sni })) => {
+        Ok(Ok(Negotiated::Startup { stream, startup, sni, relayed_for })) => {
+            // A relayed client is admitted (allowlists) and logged by its own address.
+            out.via = relayed_for.map(|client| std::mem::replace(&mut peer, client));
             Box::pin(session(&gw, stream, startup, sni.as_deref(), peer, &mut out)).await;
         }
     }
     let ms = started.elapsed().as_millis() as u64;
     tracing::info!(
         client = %peer,
+        via = %out.via.map_or_else(|| "-".to_string(), |v| v.to_string()),
         tenant = out.tenant.as_deref().unwrap_or("-"),
         key = out.key.map_or("-", RouteKey::as_str),
         pooled = out.pooled,
@@ -163,7 +169,7 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
                     refusal: Refusal::Protocol("direct TLS connection without ALPN \"postgresql\"".into()),
                 });
             }
-            return startup_in_tls(tls).await;
+            return startup_in_tls(gw, tls).await;
         }
         let packet = match frame::read_packet(&mut tcp).await.and_then(|body| frame::parse_first(&body)) {
             Ok(p) => p,
@@ -182,7 +188,7 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
                 }
                 tcp.write_all(b"S").await.map_err(|_| Refusal::Protocol("connection closed".into()))?;
                 let tls = accept_tls(gw, tcp).await?;
-                return startup_in_tls(tls).await;
+                return startup_in_tls(gw, tls).await;
             }
             FirstPacket::GssEncRequest if !gss_answered => {
                 gss_answered = true;
@@ -196,11 +202,15 @@ async fn negotiate(gw: &Gateway, mut tcp: TcpStream) -> Result<Negotiated, Failu
             FirstPacket::Cancel { pid, secret } => {
                 return Ok(Negotiated::Cancel { pid, secret, stream: Either::Left(tcp) });
             }
+            FirstPacket::PeerHello { .. } => {
+                let r = Refusal::Protocol("peer hello outside TLS".into());
+                return Err(Failure { stream: Some(Either::Left(tcp)), refusal: r });
+            }
             FirstPacket::Startup(startup) => {
                 if !gw.opts.allow_plaintext {
                     return Err(Failure { stream: Some(Either::Left(tcp)), refusal: Refusal::TlsRequired });
                 }
-                return Ok(Negotiated::Startup { stream: Either::Left(tcp), startup, sni: None });
+                return Ok(Negotiated::Startup { stream: Either::Left(tcp), startup, sni: None, relayed_for: None });
             }
         }
     }
@@ -216,19 +226,40 @@ async fn accept_tls(gw: &Gateway, tcp: TcpStream) -> Result<TlsStream<TcpStream>
     })
 }
 
-async fn startup_in_tls(mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Failure> {
+async fn startup_in_tls(gw: &Gateway, mut tls: TlsStream<TcpStream>) -> Result<Negotiated, Failure> {
     let sni = tls.get_ref().1.server_name().map(str::to_owned);
-    let packet = match frame::read_packet(&mut tls).await {
+    let mut packet = match frame::read_packet(&mut tls).await {
         Ok(body) => frame::parse_first(&body),
         Err(r) => Err(r),
     };
+    // Another gateway of the installation relays a client: it proves it with the peer key and
+    // names the client; the client's own startup follows.
+    let mut relayed_for = None;
+    if let Ok(FirstPacket::PeerHello { key, client }) = &packet {
+        match super::peer::check_hello(gw.peer_key().as_deref().map(Vec::as_slice), key, client) {
+            Ok(client) => relayed_for = Some(client),
+            Err(r) => return Err(Failure { stream: Some(Either::Right(Box::new(tls))), refusal: r }),
+        }
+        packet = match frame::read_packet(&mut tls).await {
+            Ok(body) => frame::parse_first(&body),
+            Err(r) => Err(r),
+        };
+    }
     match packet {
         Ok(FirstPacket::Startup(startup)) => {
-            Ok(Negotiated::Startup { stream: Either::Right(Box::new(tls)), startup, sni })
+            Ok(Negotiated::Startup { stream: Either::Right(Box::new(tls)), startup, sni, relayed_for })
         }
+        Ok(FirstPacket::Cancel { .. }) if relayed_for.is_some() => Err(Failure {
+            stream: Some(Either::Right(Box::new(tls))),
+            refusal: Refusal::Protocol("cancel request after a peer hello".into()),
+        }),
         Ok(FirstPacket::Cancel { pid, secret }) => {
             Ok(Negotiated::Cancel { pid, secret, stream: Either::Right(Box::new(tls)) })
         }
+        Ok(FirstPacket::PeerHello { .. }) => Err(Failure {
+            stream: Some(Either::Right(Box::new(tls))),
+            refusal: Refusal::Protocol("repeated peer hello".into()),
+        }),
         Ok(_) => Err(Failure {
             stream: Some(Either::Right(Box::new(tls))),
             refusal: Refusal::Protocol("encryption request inside TLS".into()),
@@ -271,6 +302,13 @@ async fn session(
         out.result = "refused";
         out.reason = Some(r.to_string());
         return refuse(gw, Some(client), &r).await;
+    }
+    // A client relayed to this gateway is never relayed on: the two gateways' routes disagree
+    // about where the tenant lives (one has not seen a move yet), and the next try will do.
+    if backend.peer.is_some() && out.via.is_some() {
+        out.result = "refused";
+        out.reason = Some("relayed to a node the tenant does not live on".into());
+        return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
     }
     // A tenant on another node: its gateway pools, this one relays (in `direct`).
     if out.pooled && backend.peer.is_none() {
@@ -316,7 +354,12 @@ async fn direct(
         }
     };
     out.hop = Some(addr.kind());
-    if server.write_all(&startup.encode()).await.is_err() {
+    // To another node's gateway: who the client is first (its allowlist checks the client).
+    let hello = match (&backend.peer, gw.peer_key()) {
+        (Some(_), Some(key)) => frame::peer_hello(&key, &peer.to_string()),
+        _ => Vec::new(),
+    };
+    if server.write_all(&[hello, startup.encode()].concat()).await.is_err() {
         out.result = "refused";
         return refuse(gw, Some(client), &Refusal::Unreachable(tenant)).await;
     }
@@ -609,6 +652,7 @@ mod proptests {
             routes: arc_swap::ArcSwap::from_pointee(super::super::route::Table::default()),
             tls: arc_swap::ArcSwapOption::from(Some(tls)),
             tls_binding: arc_swap::ArcSwapOption::empty(),
+            peer_key: arc_swap::ArcSwapOption::empty(),
             cancels: Arc::default(),
             metrics: Arc::default(),
             route_changes: tokio::sync::watch::channel(0).0,

@@ -95,7 +95,10 @@ impl Platform {
             let host_network = c.host_config.as_ref().and_then(|h| h.network_mode.as_deref()) == Some("host");
             let same_image = c.config.as_ref().and_then(|c| c.image.as_deref()) == Some(image.as_str());
             if running && (replace || !same_image || !host_network) {
-                return self.replace_gateway(docker, &spec, &c).await;
+                self.replace_gateway(docker, &spec, &c).await?;
+                // The other nodes' gateways run this binary too (their relays speak the same).
+                self.sync_nodes(docker).await;
+                return Ok(());
             }
             if !running && (!same_image || !host_network) {
                 docker.remove_container(CONTAINER).await?;
@@ -106,7 +109,9 @@ impl Platform {
         }
         docker.start_container(CONTAINER).await?;
         self.set_managed_gateway(true)?;
-        self.wait_ready(docker, &config, None).await
+        self.wait_ready(docker, &config, None).await?;
+        self.sync_nodes(docker).await;
+        Ok(())
     }
 
     /// Replaces the running gateway container `old` by a new one from `spec`:

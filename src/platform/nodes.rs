@@ -19,6 +19,9 @@ const SWARM_POOLS: [&str; 4] = ["10.251.0.0/16", "10.252.0.0/16", "172.30.0.0/16
 /// How long `node add` waits for a joined engine to be `ready` in the swarm.
 const JOIN_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a node's new gateway may take to serve.
+const GATEWAY_WAIT: Duration = Duration::from_secs(30);
+
 /// The node dir pgs gives node `node` of installation `instance` on its host, unless
 /// `node add --data-dir` says otherwise.
 pub fn node_dir(instance: &str, node: &str) -> String {
@@ -109,6 +112,8 @@ impl Platform {
             other => fail!(Invalid, "this engine's swarm is {other}: fix it with `docker swarm` first"),
         };
         docker.label_swarm_node(&manager_id, LABEL_NODE, MANAGER_NODE).await?;
+        // Made now, so that the manager's gateway relays with it from its first relayed client.
+        self.state.peer_key()?;
         let advertised =
             docker.swarm_nodes().await?.into_iter().find(|n| n.id == manager_id).map(|n| n.addr).unwrap_or_default();
         let swarm = SwarmSettings { manager_id, advertise_addr: advertised, nodes: Default::default() };
@@ -226,21 +231,27 @@ impl Platform {
         Ok(node_info(&name, Some(&record), Some(&joined), 0, 0))
     }
 
-    /// Brings the gateway of node `name` up to date: its image (copied from this engine, where
-    /// it is built from the running binary), its state (the config, the routes and secrets of
-    /// the node's own tenants, the certificate), and the container, created and started if
-    /// missing. A running gateway picks up new routes and certificates by itself.
+    /// Brings the gateway of node `name` up to date: its state (the config, the routes and
+    /// secrets of the node's own tenants, the certificate, the peer key), its image (built
+    /// from the running binary on this engine and copied there), and its container, created
+    /// and started if missing, or replaced without refusing a connection if it runs an older
+    /// binary ([`Platform::upgrade_node_gateway`]). A running gateway picks up new routes and
+    /// certificates by itself.
     pub async fn sync_node(&self, docker: &Docker, name: &str) -> Result<()> {
         use crate::docker::gateway::{CONTAINER, STATE_MOUNT};
         let config = self.state.config()?;
         let record = node_record(&config, name)?;
         let node = node_engine(&config, name).await?;
         let files = self.node_files(&config, name)?;
-        if node.inspect_container(CONTAINER).await?.is_some() {
-            node.upload(CONTAINER, STATE_MOUNT, files).await?;
-            return Ok(());
-        }
         let image = docker.ensure_gateway_image().await?;
+        self.reap_retired(&node, &config.instance).await?;
+        let running = node.inspect_container(CONTAINER).await?;
+        if let Some(c) = &running {
+            node.upload(CONTAINER, STATE_MOUNT, files.clone()).await?;
+            if c.config.as_ref().and_then(|c| c.image.as_deref()) == Some(image.as_str()) {
+                return Ok(());
+            }
+        }
         if !node.has_image(&image).await? {
             let step = crate::progress::step(&format!("copying the gateway image to {name}"));
             docker.copy_image(&image, &node).await?;
@@ -254,15 +265,63 @@ impl Platform {
             health_port: config.health_port,
             drain: super::DEFAULT_DRAIN,
         };
+        if let Some(old) = running {
+            return self.upgrade_node_gateway(&node, name, &spec, &old).await;
+        }
         node.create_node_gateway_container(&spec, &record.data_dir).await?;
         node.upload(CONTAINER, STATE_MOUNT, files).await?;
         node.start_container(CONTAINER).await?;
         Ok(())
     }
 
+    /// Replaces node `name`'s running gateway `old` by one from `spec`, as `pgs gateway
+    /// restart` does on this host: `old` is renamed and not restarted by Docker any more, the
+    /// new one takes its listening socket over (both mount the node's dir, where the handover
+    /// socket is) and `old` serves its open sessions until they end or the drain deadline; a
+    /// later sync removes it. A new gateway that does not listen within 30 s is removed and
+    /// `old` put back, having served all along.
+    async fn upgrade_node_gateway(
+        &self,
+        node: &Docker,
+        name: &str,
+        spec: &crate::docker::gateway::GatewaySpec,
+        old: &bollard::models::ContainerInspectResponse,
+    ) -> Result<()> {
+        use crate::docker::gateway::{CONTAINER, RETIRED_PREFIX};
+        use bollard::models::RestartPolicyNameEnum;
+        let id = old.id.clone().unwrap_or_default();
+        let retired = format!("{RETIRED_PREFIX}{}", id.get(..12).unwrap_or(&id));
+        let step = crate::progress::step(&format!("replacing the gateway of {name} (a new pgs binary)"));
+        node.rename_container(CONTAINER, &retired).await?;
+        node.set_restart_policy(&retired, RestartPolicyNameEnum::NO).await?;
+        let started = async {
+            node.create_node_gateway_container(spec, &spec.state_dir.to_string_lossy()).await?;
+            node.start_container(CONTAINER).await?;
+            let waited = Instant::now();
+            // The line a gateway logs once it took the socket over and serves.
+            while !node.logs_tail(CONTAINER, 50).await.contains("gateway listening") {
+                let status = node.container_status(CONTAINER).await?;
+                if status != crate::docker::tenant::Status::Running || waited.elapsed() > GATEWAY_WAIT {
+                    let logs = node.logs_tail(CONTAINER, 15).await;
+                    fail!(Timeout, "the new gateway of {name} did not start serving ({status}):\n{}", logs.trim_end());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(())
+        };
+        let result = started.await;
+        drop(step);
+        if result.is_err() {
+            let _ = node.remove_container(CONTAINER).await;
+            let _ = node.rename_container(&retired, CONTAINER).await;
+            let _ = node.set_restart_policy(CONTAINER, RestartPolicyNameEnum::UNLESS_STOPPED).await;
+        }
+        result
+    }
+
     /// What node `name`'s gateway reads, as a tar archive of its state dir: the config, the
     /// routes of the node's tenants, their secrets (the pooled endpoint looks up verifiers with
-    /// them), the certificate, and the folder for the tenants' sockets.
+    /// them), the certificate, the peer key, and the folder for the tenants' sockets.
     fn node_files(&self, config: &crate::state::Config, name: &str) -> Result<Vec<u8>> {
         let tenants = self.state.tenants()?;
         let generation = self.state.routes()?.map_or(1, |r| r.generation);
@@ -271,6 +330,7 @@ impl Platform {
             ("config.json".into(), serde_json::to_vec_pretty(config).map_err(anyhow::Error::from)?, 0o600),
             ("routes.json".into(), serde_json::to_vec_pretty(&routes).map_err(anyhow::Error::from)?, 0o644),
         ];
+        files.push((crate::state::PEER_KEY.into(), self.state.peer_key()?.into_bytes(), 0o600));
         let certs = crate::certs::CertFiles::new(self.state.root());
         for (path, file) in [(certs.cert(), "certs/cert.pem"), (certs.key(), "certs/key.pem")] {
             let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
@@ -355,6 +415,24 @@ impl Platform {
         Ok(())
     }
 
+    /// Brings the gateway of node `name`, or of every node, up to date now
+    /// ([`Platform::sync_node`]); fails if any node could not be brought up to date. Returns
+    /// the nodes done.
+    pub async fn node_sync(&self, docker: &Docker, name: Option<&str>) -> Result<Vec<String>> {
+        let config = self.state.config()?;
+        let Some(swarm) = &config.swarm else { fail!(Invalid, "there is no swarm: run `pgs swarm init` first") };
+        let names: Vec<String> = match name {
+            Some(name) => vec![node_record(&config, name).map(|_| name.to_string())?],
+            None => swarm.nodes.keys().cloned().collect(),
+        };
+        let failed: Vec<String> =
+            self.sync_all(docker, &names).await.into_iter().map(|(name, e)| format!("node {name}: {e}")).collect();
+        if !failed.is_empty() {
+            fail!(Failing, "{}", failed.join("; "));
+        }
+        Ok(names)
+    }
+
     /// Brings every other node's gateway up to date ([`Platform::sync_node`]): every gateway
     /// routes every tenant, its own to their sockets and the others to their nodes. A node
     /// that cannot be reached keeps serving its previous routes; the failure is shown, not
@@ -364,14 +442,25 @@ impl Platform {
             Ok(config) => config.swarm.map(|s| s.nodes.into_keys().collect()).unwrap_or_default(),
             Err(_) => return,
         };
-        let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name).await) });
-        for (name, result) in futures_util::future::join_all(syncs).await {
-            if let Err(e) = result {
-                crate::progress::note(&format!(
-                    "node {name} was not told of the change ({e}): it serves its previous routes until the next change"
-                ));
-            }
+        for (name, e) in self.sync_all(docker, &names).await {
+            crate::progress::note(&format!(
+                "node {name} was not told of the change ({e}): it serves its previous routes until the next change"
+            ));
         }
+    }
+
+    /// Syncs nodes `names` at once ([`Platform::sync_node`]); returns those that failed, with
+    /// why.
+    async fn sync_all<'a>(&self, docker: &Docker, names: &'a [String]) -> Vec<(&'a String, super::Error)> {
+        if names.is_empty() {
+            return Vec::new();
+        }
+        // Built (if this binary is new) once, before the nodes ask for it at once.
+        if let Err(e) = docker.ensure_gateway_image().await {
+            return names.iter().map(|n| (n, anyhow::anyhow!("{e}").into())).collect();
+        }
+        let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name).await) });
+        futures_util::future::join_all(syncs).await.into_iter().filter_map(|(n, r)| r.err().map(|e| (n, e))).collect()
     }
 
     /// Every node, with its state from one request to the swarm manager.

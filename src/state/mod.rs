@@ -266,6 +266,30 @@ impl StateDir {
         self.write(lock, &self.secrets_path(id), secrets, 0o600)
     }
 
+    /// The installation's peer key: what its gateways prove to each other with when one relays
+    /// a client to another (docs/scale-out.md). Made (random, mode 0600) the first time it is
+    /// asked for; other nodes get a copy with their files.
+    pub fn peer_key(&self) -> Result<String> {
+        let path = self.root.join(PEER_KEY);
+        let read = |path: &Path| match fs::read_to_string(path) {
+            Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(path)(e)),
+        };
+        if let Some(key) = read(&path)? {
+            return Ok(key);
+        }
+        let _lock = self.lock()?;
+        if let Some(key) = read(&path)? {
+            return Ok(key);
+        }
+        use rand::Rng;
+        let key: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(43).map(char::from).collect();
+        atomic::write(&path, key.as_bytes(), 0o600).map_err(io_err(&path))?;
+        Ok(key)
+    }
+
     /// Deletes one tenant's secrets.
     pub fn remove_secrets(&self, _lock: &StateLock, id: &TenantId) -> Result<()> {
         let path = self.secrets_path(id);

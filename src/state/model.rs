@@ -444,6 +444,9 @@ pub fn volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-data")
 }
 
+/// File name of the installation's peer key in a state dir ([`crate::state::StateDir::peer_key`]).
+pub const PEER_KEY: &str = "peer.key";
+
 /// File name of PostgreSQL's socket for port 5432 in its socket directory.
 pub const POSTGRES_SOCKET: &str = ".s.PGSQL.5432";
 
