@@ -92,6 +92,16 @@ fn through(home: &Home, addr: &str, host: &str, tenant: &str, password: &str) ->
     )
 }
 
+/// The certificate (PEM) the gateway at `addr` serves.
+fn served_certificate(addr: &str) -> String {
+    let script = format!(
+        "openssl s_client -connect {addr}:5432 -starttls postgres -servername x.pgs.test </dev/null 2>/dev/null \
+         | openssl x509"
+    );
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 /// Waits (at most 10 s) until `conninfo` answers `SELECT 1`.
 fn until_serving(conninfo: &str) {
     let started = Instant::now();
@@ -263,6 +273,25 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     let logs = logs_on(S2, "pgs-gateway");
     assert!(logs.contains("\"client\":\"10.250.0.1:") && logs.contains("\"via\":\"10.250.0.2:"), "{logs}");
     home.ok(&["deny", &t2, "10.250.0.1/32"]);
+    // A new certificate reaches n2's gateway at once (a renewal from the timer goes the same
+    // way): n2 serves it, and relays, which accept only the installation's certificate, go on.
+    let old = served_certificate("10.250.0.3");
+    assert!(old.starts_with("-----BEGIN CERTIFICATE"), "{old:?}");
+    home.ok(&["certs", "self-signed"]);
+    let installed = std::fs::read_to_string(home.path().join("certs/cert.pem")).unwrap();
+    assert!(!installed.contains(&old));
+    let renewed = Instant::now();
+    loop {
+        let served = served_certificate("10.250.0.3");
+        if served.starts_with("-----BEGIN CERTIFICATE") && installed.contains(&served) {
+            break;
+        }
+        assert!(renewed.elapsed() < Duration::from_secs(2), "n2's gateway still serves the old certificate");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("a new certificate served by n2's gateway after {:?}", renewed.elapsed());
+    until_serving(&t2_via_manager);
+    until_serving(&t1_via_n2);
     // What the relay costs (printed for the record; the figures live in docs/scale-out.md).
     for (what, conninfo) in [("n2's own gateway", &conninfo), ("the manager's gateway, relayed", &t2_via_manager)] {
         eprintln!(

@@ -15,10 +15,15 @@ use crate::state::CertificateSource;
 /// Runs one `pgs certs` subcommand.
 pub async fn run(platform: &Platform, command: CertsCommand) -> Result<()> {
     let config = platform.state().config()?;
-    match command {
-        CertsCommand::Issue(a) => issue(platform, &a).await?,
+    // Whether the certificate changed: the other nodes' gateways then get it at once.
+    let changed = match command {
+        CertsCommand::Issue(a) => {
+            issue(platform, &a).await?;
+            true
+        }
         CertsCommand::Renew(a) => {
             let outcome = platform.renew_certificate(a.force).await?;
+            let renewed = matches!(outcome, acme::Renewal::Renewed { .. });
             if a.json {
                 print_json(&outcome)?;
             } else {
@@ -35,11 +40,13 @@ pub async fn run(platform: &Platform, command: CertsCommand) -> Result<()> {
                     }
                 }
             }
+            renewed
         }
         CertsCommand::SelfSigned => {
             let files = platform.self_signed(&config)?;
             println!("certificate for *.{0} and {0}: {1}", config.domain, files.cert().display());
             println!("clients trust: {}", files.ca().display());
+            true
         }
         CertsCommand::Import(a) => {
             let files = platform.import_certificate(&a.cert, &a.key)?;
@@ -56,6 +63,7 @@ pub async fn run(platform: &Platform, command: CertsCommand) -> Result<()> {
                 files.cert().display(),
                 st.not_after
             );
+            true
         }
         CertsCommand::Status(a) => {
             let files = CertFiles::new(platform.state().root());
@@ -75,7 +83,11 @@ pub async fn run(platform: &Platform, command: CertsCommand) -> Result<()> {
                     println!("clients trust: {ca}");
                 }
             }
+            false
         }
+    };
+    if changed {
+        platform.tell_nodes().await?;
     }
     Ok(())
 }
