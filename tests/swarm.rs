@@ -432,6 +432,13 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
         std::thread::sleep(Duration::from_millis(500));
     };
     eprintln!("a stopped node is reported down after {down:?}");
+    // A change meanwhile succeeds here; n2 missed it, and `node list` says so until a push
+    // reaches it.
+    let out = home.run(&["enable-access", &t1]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.contains("node n2 was not told of the change"), "{err}");
+    let list = home.json(&["node", "list", "--json"]);
+    assert!(node(&list, "n2")["stale_since"].is_u64() && node(&list, "local").get("stale_since").is_none(), "{list}");
     // Its tenant is `node down`, not `missing`; the manager's tenant is unaffected.
     let list = home.json(&["list", "--json"]);
     let status = |id: &str| list.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap()["status"].clone();

@@ -418,7 +418,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     println!(
                         "{:<16} {:<10} {:<8} {:<16} {:>7} {:>9} MB",
                         n.name,
-                        n.state,
+                        if n.stale_since.is_some() { format!("{},stale", n.state) } else { n.state.clone() },
                         n.availability,
                         n.address,
                         n.tenants,

@@ -76,6 +76,10 @@ pub struct NodeInfo {
     /// Its engine's API (other nodes only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub docker_host: Option<String>,
+    /// Its gateway has missed changes since then (seconds since the epoch): serves older
+    /// routes or certificates until a push succeeds (`pgs node sync`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<u64>,
 }
 
 impl Platform {
@@ -216,6 +220,7 @@ impl Platform {
             address: joined.addr.clone(),
             data_dir,
             added_at: now(),
+            stale_since: None,
         };
         let saved = record.clone();
         let node_name = name.clone();
@@ -460,7 +465,33 @@ impl Platform {
             return names.iter().map(|n| (n, anyhow::anyhow!("{e}").into())).collect();
         }
         let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name).await) });
-        futures_util::future::join_all(syncs).await.into_iter().filter_map(|(n, r)| r.err().map(|e| (n, e))).collect()
+        let failed: Vec<_> = futures_util::future::join_all(syncs)
+            .await
+            .into_iter()
+            .filter_map(|(n, r)| r.err().map(|e| (n, e)))
+            .collect();
+        // Which nodes missed the change, for `pgs node list` (written only when that changes).
+        let stale = |name: &String| failed.iter().any(|(n, _)| *n == name);
+        let changes = match self.state.config() {
+            Ok(config) => config.swarm.is_some_and(|s| {
+                names.iter().any(|n| s.nodes.get(n).is_some_and(|r| r.stale_since.is_some() != stale(n)))
+            }),
+            Err(_) => false,
+        };
+        if changes {
+            let marked = self.update_swarm(|swarm| {
+                for (name, record) in swarm.iter_mut().flat_map(|s| s.nodes.iter_mut()) {
+                    if names.contains(name) {
+                        record.stale_since = if stale(name) { record.stale_since.or(Some(now())) } else { None };
+                    }
+                }
+                Ok(())
+            });
+            if let Err(e) = marked {
+                crate::progress::note(&format!("cannot record which nodes missed the change: {e}"));
+            }
+        }
+        failed
     }
 
     /// Every node, with its state from one request to the swarm manager.
@@ -538,5 +569,6 @@ fn node_info(
         memory,
         memory_free: (memory - promised).max(0),
         docker_host: record.map(|r| r.docker_host.clone()),
+        stale_since: record.and_then(|r| r.stale_since),
     }
 }

@@ -91,6 +91,10 @@ pub struct NodeRecord {
     pub data_dir: String,
     /// Seconds since the epoch when it was added.
     pub added_at: u64,
+    /// Since when (seconds since the epoch) its gateway has missed changes: a push to it failed.
+    /// The next push that succeeds clears it (`pgs node sync` pushes at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_since: Option<u64>,
 }
 
 /// Where backups go.
