@@ -61,6 +61,10 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
             .arg(&suite)
             .args(["--mode", mode, "--junit"])
             .arg(junit(mode))
+            // Some of the suite's tests are pure client CPU (test_max_parameters parses 60,000
+            // placeholders in Python): with both runs and other test binaries sharing two cores
+            // they took over 60 s. A hang in the gateway still ends the run, later.
+            .args(["--test-timeout", "240"])
             .env("PGHOST", "127.0.0.1")
             .env("PGUSER", "postgres")
             .envs(env);

@@ -375,9 +375,40 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     // Without --keep-source the old copy is gone once the new one answered.
     assert!(docker_on(S1, &["volume", "ls", "-q", "--filter", &format!("name=pgs-{t2}-data")]).is_empty());
     assert!(!home.path().join(format!("sockets/{t2}")).exists());
-    // Verbs that do not reach other nodes yet say so.
-    let err = home.fails(&["recreate", &t2]);
-    assert!(err.contains("lives on node n2"), "{err}");
+    // Backups reach tenants on other nodes: the image with pgBackRest is derived on the
+    // manager's engine and copied to n2, where the tenant's repository, backups, restore drill
+    // and restore are; `recreate` reaches it too.
+    let all = "SELECT string_agg(v, ',' ORDER BY v) FROM kept";
+    home.ok(&["setup", "--yes", "--no-gateway", "--backups", "local"]);
+    let started = Instant::now();
+    home.ok(&["backup", "enable", &t2]);
+    eprintln!("backup enable on n2 (image derived and copied, restart, full backup): {:?}", started.elapsed());
+    docker_on(S2, &["volume", "inspect", &format!("pgs-{t2}-backup")]);
+    let drill = home.json(&["backup", "verify", &t2, "--json"]);
+    assert_eq!(drill["ok"], true, "{drill}");
+    let (ok, _, err) = common::psql(&conninfo, "INSERT INTO kept VALUES ('archived')");
+    assert!(ok, "{err}");
+    let (ok, _, err) = common::psql(&conninfo, "DELETE FROM kept WHERE v = 'on local'");
+    assert!(ok, "{err}");
+    let at = home.json(&["info", &t2, "--json"])["archiving"]["last_archived_at"].clone();
+    assert!(at.is_string(), "{at}");
+    home.ok(&["restore", &t2, "--latest", "--yes"]);
+    until_serving(&conninfo);
+    let (ok, out, err) = common::psql(&conninfo, all);
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
+    home.ok(&["recreate", &t2]);
+    let (ok, out, err) = common::psql(&conninfo, all);
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
+    // A tenant with backups moves with its repository, and keeps its backups.
+    home.ok(&["move", &t2, "--to", "local", "--yes"]);
+    assert!(home.json(&["backup", "list", &t2, "--json"])["backups"].as_array().is_some_and(|b| !b.is_empty()));
+    assert!(docker_on(S2, &["volume", "ls", "-q", "--filter", &format!("name=pgs-{t2}-backup")]).is_empty());
+    home.ok(&["move", &t2, "--to", "n2", "--yes"]);
+    let drill = home.json(&["backup", "verify", &t2, "--json"]);
+    assert_eq!(drill["ok"], true, "{drill}");
+    let (ok, out, err) = common::psql(&conninfo, all);
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
+
     let err = home.fails(&["node", "remove", "n2"]);
     assert!(err.contains("still has tenants"), "{err}");
 
@@ -405,11 +436,10 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
         started.elapsed()
     );
     assert_ne!(image_of_gateway(), before);
-    let all = "SELECT string_agg(v, ',' ORDER BY v) FROM kept";
     let row = rt.block_on(open.query_one(all, &[])).unwrap();
-    assert_eq!(row.get::<_, String>(0), "on local,on n2");
+    assert_eq!(row.get::<_, String>(0), "archived,on n2");
     let (ok, out, err) = common::psql(&conninfo, all);
-    assert!(ok && out == "on local,on n2", "{out:?} {err}");
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
     let draining = || docker_on(S2, &["ps", "-q", "--filter", "name=pgs-gateway-retired-"]);
     assert!(!draining().is_empty(), "the old gateway should serve its open session");
     drop(open);

@@ -137,6 +137,29 @@ impl Platform {
         Ok(tag)
     }
 
+    /// Makes sure engine `node` of another node has the image a tenant of image `base` runs with
+    /// backups: derived on `manager`'s engine once, then copied (there is no registry, and the
+    /// node may not reach a package mirror).
+    pub(super) async fn copy_backup_image(&self, manager: &Docker, node: &Docker, base: &str) -> Result<()> {
+        let tag = self.backup_image(manager, base).await?;
+        if !node.has_image(&tag).await? {
+            let step = crate::progress::step(&format!("copying {tag} to the tenant's node"));
+            manager.copy_image(&tag, node).await?;
+            drop(step);
+        }
+        Ok(())
+    }
+
+    /// The repository volume of tenant `id` and where its containers mount it: a local
+    /// repository's (none for S3, or without backups).
+    pub(super) fn repository_volume(&self, id: &TenantId) -> Result<Option<(String, String)>> {
+        let config = self.state.config()?;
+        Ok(config
+            .backups
+            .filter(|b| b.s3.is_none())
+            .map(|_| (backup_volume_name(id), pgbackrest::REPO_MOUNT.to_string())))
+    }
+
     /// How a container of tenant `id` reaches its repository, for the data directory `pgdata`.
     fn repo_access(&self, id: &TenantId, pgdata: &str) -> Result<RepoAccess> {
         let config = self.state.config()?;
@@ -304,7 +327,8 @@ impl Platform {
             fail!(Invalid, "backups are not set up: run `pgs setup --backups local` first");
         }
         let mut enabled = Vec::new();
-        for id in self.ids(id, false)? {
+        let manager = docker;
+        for id in self.ids(id)? {
             let tenant = self.state.update(|_, tenants, _| -> Result<Option<Tenant>> {
                 let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
                 if t.backups {
@@ -314,11 +338,16 @@ impl Platform {
                 Ok(Some(t.clone()))
             })?;
             let Some(tenant) = tenant else { continue };
+            let engine = self.engine_of(manager, &config, &tenant).await?;
+            let docker = &engine;
             crate::progress::note(&format!("restarting {id} with WAL archiving on"));
             let result = async {
+                if tenant.node.is_some() {
+                    self.copy_backup_image(manager, docker, &tenant.image).await?;
+                }
                 self.recreate(docker, &config, &id, &tenant, timeout).await?;
                 self.init_backups(docker, &id).await?;
-                self.backup_run(docker, id.as_str(), Kind::Full).await.map(|_| ())
+                self.backup_run(manager, id.as_str(), Kind::Full).await.map(|_| ())
             }
             .await;
             if let Err(e) = result {
@@ -339,7 +368,7 @@ impl Platform {
     /// Takes a backup now and returns it; the attempt is recorded either way (`pgs info`, the
     /// gateway's metrics).
     pub async fn backup_run(&self, docker: &Docker, id: &str, kind: Kind) -> Result<Backup> {
-        let (_, id, tenant) = self.backed_up(id)?;
+        let (config, id, tenant) = self.backed_up(id)?;
         // A suspended tenant is woken for its backup and suspended again after it (unless a
         // client came meanwhile).
         if tenant.suspended {
@@ -348,7 +377,10 @@ impl Platform {
             // that comes is woken (which marks it awake) and keeps it running.
             self.wake(docker, &id, Duration::from_secs(120)).await?;
         }
-        let result = self.backup_now(docker, &id, kind).await;
+        let result = match self.engine_of(docker, &config, &tenant).await {
+            Ok(engine) => self.backup_now(&engine, &id, kind).await,
+            Err(e) => Err(e),
+        };
         if tenant.suspended && matches!(self.suspend(docker, &id, false).await, Ok(true)) {
             crate::progress::note(&format!("{id} is suspended again"));
         }
@@ -391,12 +423,13 @@ impl Platform {
     /// then the restore drills that are due (weekly, and after each new full backup). A failure
     /// for one tenant is reported in its result and the others still run.
     pub async fn backup_due(&self, docker: &Docker) -> Result<Vec<DueResult>> {
+        let config = self.state.config()?;
         let tenants = self.state.tenants()?;
         let mut results = Vec::new();
         for (id, tenant) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
             let mut result = DueResult { id: id.to_string(), backup: None, drill: None, error: None };
             let backup = async {
-                self.require_archiving(docker, id).await?;
+                self.require_archiving(&self.engine_of(docker, &config, tenant).await?, id).await?;
                 let repo = self.backup_list(docker, id.as_str()).await?;
                 let last =
                     |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
@@ -442,6 +475,13 @@ impl Platform {
         target: &Target,
     ) -> Result<()> {
         let (_, source_id, source) = self.backed_up(source)?;
+        if let Some(node) = &source.node {
+            fail!(
+                Invalid,
+                "{source_id} lives on node {node}: a clone is made on this host from a tenant of this host \
+                 (`pgs move {source_id} --to local` first)"
+            );
+        }
         self.archive_newest(docker, &source_id).await?;
         let repo = self.backup_list(docker, source_id.as_str()).await?;
         check_target(&source_id, &repo, target)?;
@@ -482,6 +522,9 @@ impl Platform {
     pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
+        // Where the tenant and its repository are.
+        let engine = self.engine_of(docker, &config, &tenant).await?;
+        let docker = &engine;
         self.archive_newest(docker, &id).await?;
         let image = self.backup_image(docker, &tenant.image).await?;
         let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
@@ -535,6 +578,8 @@ impl Platform {
     /// Asked of a stopped tenant, it reads the repository in a one-off container.
     pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
         let (config, id, tenant) = self.backed_up(id)?;
+        let engine = self.engine_of(docker, &config, &tenant).await?;
+        let docker = &engine;
         let running = docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running;
         let out = if running {
             self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?
@@ -579,6 +624,8 @@ impl Platform {
     ) -> Result<RestoreReport> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
+        let engine = self.engine_of(docker, &config, &tenant).await?;
+        let docker = &engine;
         let name = container_name(&id);
         self.archive_newest(docker, &id).await?;
         let repo = self.backup_list(docker, id.as_str()).await?;

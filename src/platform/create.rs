@@ -78,10 +78,6 @@ impl Platform {
                     "scale to zero of tenants on other nodes ({name}) is not supported yet: leave out --suspend-after"
                 )
             }
-            Some(name) if config.backups.is_some() => fail!(
-                Invalid,
-                "backups of tenants on other nodes ({name}) are not supported yet: this installation backs every tenant up"
-            ),
             Some(name) => super::nodes::node_engine(&config, name).await?,
             None => docker.clone(),
         };
@@ -99,6 +95,9 @@ impl Platform {
             None => req.image.clone().unwrap_or_else(|| config.image.clone()),
         };
         let image_info = docker.ensure_image(&image).await?;
+        if node.is_some() && config.backups.is_some() {
+            self.copy_backup_image(manager, docker, &image).await?;
+        }
         let volume = volume_name(&id);
         let volume_exists = docker.volume_exists(&volume).await?;
         if volume_exists && !req.adopt {

@@ -13,7 +13,7 @@ impl Platform {
     /// Starts one tenant or all, recreating a container that was removed behind pgs's back
     /// (its data volume is reused), and waits until each accepts connections.
     pub async fn start(&self, docker: &Docker, id: Option<&str>, timeout: Duration) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id, true)?;
+        let ids = self.ids(id)?;
         let config = self.state.config()?;
         let manager = docker;
         // The other nodes' gateways are told once, also after a failure (what changed before
@@ -55,7 +55,7 @@ impl Platform {
 
     /// Stops one tenant or all (clean PostgreSQL shutdown).
     pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id, true)?;
+        let ids = self.ids(id)?;
         let config = self.state.config()?;
         let result: Result<()> = async {
             for id in &ids {
@@ -90,23 +90,25 @@ impl Platform {
         id: Option<&str>,
         timeout: Duration,
     ) -> Result<Vec<TenantId>> {
-        let ids = self.ids(id, false)?;
+        let ids = self.ids(id)?;
         let config = self.state.config()?;
         for id in &ids {
             let (_, _, tenant) = self.tenant(id.as_str())?;
+            let engine = self.engine_of(docker, &config, &tenant).await?;
             let spinner = crate::progress::step(&format!("recreating the container of {id}"));
-            let result = self.recreate(docker, &config, id, &tenant, timeout).await;
+            let result = self.recreate(&engine, &config, id, &tenant, timeout).await;
             drop(spinner);
             result?;
             if tenant.desired == Desired::Stopped || tenant.suspended {
-                docker.stop_container(&container_name(id), STOP_GRACE_SECS).await?;
+                engine.stop_container(&container_name(id), STOP_GRACE_SECS).await?;
             }
         }
         Ok(ids)
     }
 
     /// Replaces a tenant's container with one made from `tenant` as recorded now (same data
-    /// volume unless the record names another) and waits until it accepts logins.
+    /// volume unless the record names another) and waits until it accepts logins. `docker` is
+    /// the engine of the tenant's node.
     pub(super) async fn recreate(
         &self,
         docker: &Docker,
@@ -122,7 +124,7 @@ impl Platform {
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
         let probe = ready::Probe {
             container: &name,
-            addr: Some(self.host_addr(id, &tenant)),
+            addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
             user: id.as_str(),
             password: &secrets.password,
         };

@@ -74,7 +74,9 @@ impl Platform {
         let mut info = self.info_of(&config, &id, &tenant, status);
         if tenant.backups && info.status == "running" {
             // One more Docker call, for this one tenant: `list` stays at a few in all.
-            info.archiving = self.archiving(docker, &id).await.ok();
+            if let Ok(engine) = self.engine_of(docker, &config, &tenant).await {
+                info.archiving = self.archiving(&engine, &id).await.ok();
+            }
         }
         if show_password { self.with_secret(&config, &id, info) } else { Ok(info) }
     }

@@ -219,26 +219,16 @@ impl Platform {
         Ok((config, id, tenant))
     }
 
-    /// The tenant named `id`, or every ready tenant. Unless `reaches_nodes`, only tenants of
-    /// this host: verbs that do not reach tenants on other nodes yet (recreate, backups) say so.
-    fn ids(&self, id: Option<&str>, reaches_nodes: bool) -> Result<Vec<TenantId>> {
+    /// The tenant named `id`, or every ready tenant.
+    fn ids(&self, id: Option<&str>) -> Result<Vec<TenantId>> {
         match id {
-            Some(id) => {
-                let (_, id, tenant) = self.tenant(id)?;
-                if let Some(node) = tenant.node.as_ref().filter(|_| !reaches_nodes) {
-                    fail!(
-                        Invalid,
-                        "{id} lives on node {node}: this verb does not reach other nodes yet (docs/scale-out.md)"
-                    );
-                }
-                Ok(vec![id])
-            }
+            Some(id) => Ok(vec![self.tenant(id)?.1]),
             None => Ok(self
                 .state
                 .tenants()?
                 .tenants
                 .into_iter()
-                .filter(|(_, t)| t.phase == Phase::Ready && (reaches_nodes || t.node.is_none()))
+                .filter(|(_, t)| t.phase == Phase::Ready)
                 .map(|(id, _)| id)
                 .collect()),
         }

@@ -89,19 +89,11 @@ impl Platform {
         if target == tenant.node {
             fail!(Invalid, "{id} lives on node {to} already");
         }
-        if target.is_some() {
-            if tenant.backups {
-                fail!(
-                    Invalid,
-                    "{id} is backed up, and backups of tenants on other nodes are not supported yet: it stays here"
-                );
-            }
-            if tenant.suspend_after.is_some() {
-                fail!(
-                    Invalid,
-                    "scale to zero of tenants on other nodes is not supported yet: `pgs suspend-policy {id} --never` first"
-                );
-            }
+        if target.is_some() && tenant.suspend_after.is_some() {
+            fail!(
+                Invalid,
+                "scale to zero of tenants on other nodes is not supported yet: `pgs suspend-policy {id} --never` first"
+            );
         }
         if tenant.restoring.is_some() {
             fail!(Conflict, "{id} is being restored: move it when the restore has ended");
@@ -146,14 +138,19 @@ impl Platform {
         let engine = self.engine_of(docker, &config, &moved).await?;
         let name = container_name(&id);
         let volume = tenant.data_volume(&id);
-        // Before any downtime: nothing of the tenant's on the target, and its image there.
-        if engine.volume_exists(&volume).await? {
-            fail!(
-                Conflict,
-                "node {} holds a volume {volume} already (kept by an earlier move with --keep-source?): \
-                 remove it there (`docker volume rm {volume}`) if it is not needed, then move again",
-                plan.to
-            );
+        // A local backup repository moves with the data.
+        let repository = if tenant.backups { self.repository_volume(&id)? } else { None };
+        let volumes: Vec<&String> = std::iter::once(&volume).chain(repository.as_ref().map(|(v, _)| v)).collect();
+        // Before any downtime: nothing of the tenant's on the target, and its images there.
+        for &volume in &volumes {
+            if engine.volume_exists(volume).await? {
+                fail!(
+                    Conflict,
+                    "node {} holds a volume {volume} already (kept by an earlier move with --keep-source?): \
+                     remove it there (`docker volume rm {volume}`) if it is not needed, then move again",
+                    plan.to
+                );
+            }
         }
         for container in [name.clone(), holder_name(&id)] {
             if engine.inspect_container(&container).await?.is_some() {
@@ -165,6 +162,9 @@ impl Platform {
             source.copy_image(&tenant.image, &engine).await?;
             drop(step);
         }
+        if tenant.backups && target.is_some() {
+            self.copy_backup_image(docker, &engine, &tenant.image).await?;
+        }
 
         let was_running =
             source.container_status(&name).await? == crate::docker::tenant::Status::Running && !tenant.suspended;
@@ -173,14 +173,16 @@ impl Platform {
         let result = source.stop_container(&name, super::lifecycle::STOP_GRACE_SECS).await;
         drop(step);
         result?;
-        let copied = self.copy_to(&source, &engine, &id, &moved, plan, timeout).await;
+        let copied = self.copy_to(&source, &engine, &id, &moved, repository.as_ref(), plan, timeout).await;
         let copied_bytes = match copied {
             Ok(bytes) => bytes,
             Err(e) => {
                 // Nothing switched: the tenant runs on its old node as before.
                 let _ = engine.remove_container(&name).await;
                 let _ = engine.remove_container(&holder_name(&id)).await;
-                let _ = engine.remove_volume(&volume).await;
+                for &volume in &volumes {
+                    let _ = engine.remove_volume(volume).await;
+                }
                 if was_running && let Err(start) = source.start_container(&name).await {
                     crate::progress::note(&format!("{id} could not be started again on {}: {start}", plan.from));
                 }
@@ -188,6 +190,12 @@ impl Platform {
             }
         };
         let downtime = stopped.elapsed();
+        if let Some(previous) = &tenant.previous_data_volume {
+            crate::progress::note(&format!(
+                "{previous}, the data {id} had before its last restore, stays on {}: remove it there when no longer needed",
+                plan.from
+            ));
+        }
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             t.node = target.clone();
@@ -203,8 +211,10 @@ impl Platform {
         // The old copy goes only now that the new one answered and the routes point to it.
         let step = crate::progress::step(&format!("removing {id}'s old container on {}", plan.from));
         let mut cleanup = source.remove_container(&name).await;
-        if cleanup.is_ok() && !keep_source {
-            cleanup = source.remove_volume(&volume).await;
+        if !keep_source {
+            for &volume in &volumes {
+                cleanup = cleanup.and(source.remove_volume(volume).await);
+            }
         }
         drop(step);
         if let Err(e) = cleanup {
@@ -223,29 +233,34 @@ impl Platform {
         })
     }
 
-    /// Copies the stopped tenant's data dir from `source` into a new volume on `engine`, makes
-    /// its container there (`tenant` is its record with the new node) and waits for a login.
-    /// Returns the bytes copied.
+    /// Copies the stopped tenant's data dir (and its local backup repository, `repository`)
+    /// from `source` into new volumes on `engine`, makes its container there (`tenant` is its
+    /// record with the new node) and waits for a login. Returns the bytes copied.
+    #[allow(clippy::too_many_arguments)]
     async fn copy_to(
         &self,
         source: &Docker,
         engine: &Docker,
         id: &TenantId,
         tenant: &Tenant,
+        repository: Option<&(String, String)>,
         plan: &MovePlan,
         timeout: Duration,
     ) -> Result<u64> {
         let config = self.state.config()?;
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
-        let volume = tenant.data_volume(id);
         let holder = holder_name(id);
-        engine.create_volume(&volume, &labels).await?;
-        engine.create_holder(&holder, &tenant.image, &volume, &tenant.data_mount, labels).await?;
-        let step = crate::progress::step(&format!("copying {id}'s data to {}", plan.to));
-        let copied = source.copy_dir(&container_name(id), &tenant.data_mount, engine, &holder).await;
-        drop(step);
-        engine.remove_container(&holder).await?;
-        let copied = copied?;
+        let mut copied = 0;
+        let data = (tenant.data_volume(id), tenant.data_mount.clone());
+        for (volume, mount) in std::iter::once(&data).chain(repository) {
+            engine.create_volume(volume, &labels).await?;
+            engine.create_holder(&holder, &tenant.image, volume, mount, labels.clone()).await?;
+            let step = crate::progress::step(&format!("copying {id}'s {volume} to {}", plan.to));
+            let done = source.copy_dir(&container_name(id), mount, engine, &holder).await;
+            drop(step);
+            engine.remove_container(&holder).await?;
+            copied += done?;
+        }
         let tenant = self.provision(engine, &config, id, tenant.clone(), None, &mut super::Steps::new()).await?;
         let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
         let probe = ready::Probe {

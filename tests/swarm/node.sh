@@ -7,7 +7,7 @@
 #   tests/swarm/node.sh destroy NAME       # stop, then remove its namespace, link and data
 #
 # Nodes share one bridge on the host (10.250.0.1/24), so they reach each other and the host
-# reaches them. The engine listens on unix:///run/NAME/docker.sock only, keeps its data under /var/lib/NAME,
+# reaches them; they reach further out through the host (NAT), as hosts reach a package mirror. The engine listens on unix:///run/NAME/docker.sock only, keeps its data under /var/lib/NAME,
 # its own containerd namespace and cgroup parent, and the host's storage driver and MTU.
 # `start` prints the engine's socket URL; it is idempotent.
 set -euo pipefail
@@ -40,6 +40,13 @@ start)
   # Docker's FORWARD policy is DROP; bridged traffic passes it when br_netfilter is loaded.
   iptables -C FORWARD -i pgs-swbr -o pgs-swbr -j ACCEPT 2>/dev/null \
     || iptables -I FORWARD -i pgs-swbr -o pgs-swbr -j ACCEPT
+  # Out through the host, as a host reaches a package mirror (the engines build images).
+  iptables -t nat -C POSTROUTING -s 10.250.0.0/24 ! -o pgs-swbr -j MASQUERADE 2>/dev/null \
+    || iptables -t nat -A POSTROUTING -s 10.250.0.0/24 ! -o pgs-swbr -j MASQUERADE
+  iptables -C FORWARD -i pgs-swbr ! -o pgs-swbr -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -i pgs-swbr ! -o pgs-swbr -j ACCEPT
+  iptables -C FORWARD -o pgs-swbr -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null \
+    || iptables -I FORWARD -o pgs-swbr -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
   if ! ip netns list | grep -qw "$name"; then
     ip netns add "$name"
     ip link add "$name-h" type veth peer name "$name-n"
@@ -48,6 +55,7 @@ start)
     ip netns exec "$name" ip addr add "10.250.0.$index/24" dev "$name-n"
     ip netns exec "$name" ip link set "$name-n" up mtu 1400
     ip netns exec "$name" ip link set lo up
+    ip netns exec "$name" ip route add default via 10.250.0.1
   fi
   if ! engine_up; then
     driver=$(docker info --format '{{.Driver}}')
@@ -73,6 +81,9 @@ destroy)
   if ip link show pgs-swbr >/dev/null 2>&1 && [ -z "$(ls /sys/class/net/pgs-swbr/brif 2>/dev/null)" ]; then
     ip link del pgs-swbr
     iptables -D FORWARD -i pgs-swbr -o pgs-swbr -j ACCEPT 2>/dev/null || true
+    iptables -t nat -D POSTROUTING -s 10.250.0.0/24 ! -o pgs-swbr -j MASQUERADE 2>/dev/null || true
+    iptables -D FORWARD -i pgs-swbr ! -o pgs-swbr -j ACCEPT 2>/dev/null || true
+    iptables -D FORWARD -o pgs-swbr -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT 2>/dev/null || true
   fi
   # What the engine left mounted (its network namespace handles, container file systems).
   awk -v a="$run/" -v b="/var/lib/$name/" 'index($2, a) == 1 || index($2, b) == 1 {print $2}' /proc/mounts \
