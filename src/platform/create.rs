@@ -78,7 +78,7 @@ impl Platform {
                     "scale to zero of tenants on other nodes ({name}) is not supported yet: leave out --suspend-after"
                 )
             }
-            Some(name) => super::nodes::node_engine(&config, name).await?,
+            Some(name) => self.node_engine(&config, name).await?,
             None => docker.clone(),
         };
         let docker = &engine;

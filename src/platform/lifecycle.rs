@@ -143,7 +143,7 @@ impl Platform {
         // in the node's dir), and that node's gateway forgets it.
         let manager = docker;
         let engine = match &tenant.node {
-            Some(node) => super::nodes::node_engine(&config, node).await?,
+            Some(node) => self.node_engine(&config, node).await?,
             None => docker.clone(),
         };
         let docker = &engine;

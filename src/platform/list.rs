@@ -116,7 +116,7 @@ impl Platform {
             let record = super::nodes::node_record(config, node)?;
             let ready = seen.iter().any(|s| s.id == record.swarm_id && s.state == "ready");
             let containers = match ready {
-                true => match super::nodes::node_engine(config, node).await {
+                true => match self.node_engine(config, node).await {
                     Ok(engine) => engine.tenant_containers(&config.instance, None).await.ok(),
                     Err(_) => None,
                 },

@@ -157,12 +157,14 @@ pub struct PoolChange {
 /// The platform: a state dir plus the operations on it.
 pub struct Platform {
     state: StateDir,
+    /// Connections to other nodes' engines, by address ([`Platform::node_engine`]).
+    engines: std::sync::Mutex<std::collections::HashMap<String, crate::docker::Docker>>,
 }
 
 impl Platform {
     /// The platform kept in `state`.
     pub fn new(state: StateDir) -> Self {
-        Self { state }
+        Self { state, engines: Default::default() }
     }
 
     /// The state dir.
@@ -242,7 +244,7 @@ impl Platform {
         t: &Tenant,
     ) -> Result<crate::docker::Docker> {
         match &t.node {
-            Some(node) => nodes::node_engine(config, node).await,
+            Some(node) => self.node_engine(config, node).await,
             None => Ok(docker.clone()),
         }
     }

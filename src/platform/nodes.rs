@@ -39,17 +39,25 @@ pub fn node_record(config: &Config, name: &str) -> Result<NodeRecord> {
     }
 }
 
-/// A connection to the engine of node `name`.
-pub async fn node_engine(config: &Config, name: &str) -> Result<Docker> {
-    let record = node_record(config, name)?;
-    Docker::connect_to(&record.docker_host).await.map_err(|e| match e {
-        crate::docker::DockerError::Unreachable { .. } => anyhow::anyhow!(
-            "cannot reach the Docker engine of node {name} at {}: is the node up (`pgs node list`) and its engine running?",
-            record.docker_host
-        )
-        .into(),
-        other => anyhow::anyhow!("node {name}: {other}").into(),
-    })
+impl Platform {
+    /// A connection to the engine of node `name`: made once per `pgs` run and reused, so that a
+    /// verb over many of a node's tenants connects to its engine once.
+    pub async fn node_engine(&self, config: &Config, name: &str) -> Result<Docker> {
+        let record = node_record(config, name)?;
+        let cached = self.engines.lock().unwrap_or_else(|p| p.into_inner()).get(&record.docker_host).cloned();
+        if let Some(engine) = cached {
+            return Ok(engine);
+        }
+        let engine = Docker::connect_to(&record.docker_host).await.map_err(|e| match e {
+            crate::docker::DockerError::Unreachable { .. } => anyhow::anyhow!(
+                "cannot reach the Docker engine of node {name} at {}: is the node up (`pgs node list`) and its engine running?",
+                record.docker_host
+            ),
+            other => anyhow::anyhow!("node {name}: {other}"),
+        })?;
+        self.engines.lock().unwrap_or_else(|p| p.into_inner()).insert(record.docker_host, engine.clone());
+        Ok(engine)
+    }
 }
 
 /// A node as `pgs node list` shows it.
@@ -246,7 +254,7 @@ impl Platform {
         use crate::docker::gateway::{CONTAINER, STATE_MOUNT};
         let config = self.state.config()?;
         let record = node_record(&config, name)?;
-        let node = node_engine(&config, name).await?;
+        let node = self.node_engine(&config, name).await?;
         let files = self.node_files(&config, name)?;
         let image = docker.ensure_gateway_image().await?;
         self.reap_retired(&node, &config.instance).await?;
