@@ -478,4 +478,25 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     assert!(ok, "{err}");
     let (ok, _, err) = common::psql(&t2_via_manager, "SELECT 1");
     assert!(!ok && !err.contains("10.250.0.3"), "{err}");
+
+    // n2 comes back: the controller (in the manager's gateway) pushes what it missed, without
+    // anyone asking. Its gateway then refuses t1's client, whose address the allowlist made
+    // while n2 was down leaves out.
+    home.ok(&["allow", &t1, "10.250.0.99/32"]);
+    node_sh(&["start", "pgs-s2", "3"]);
+    let back = Instant::now();
+    loop {
+        let list = home.json(&["node", "list", "--json"]);
+        if node(&list, "n2").get("stale_since").is_none() {
+            break;
+        }
+        assert!(back.elapsed() < Duration::from_secs(60), "n2 still stale: {list}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("a node that was down caught up {:?} after its engine started", back.elapsed());
+    let (ok, _, err) = common::psql(&t1_via_n2, "SELECT 1");
+    assert!(!ok && err.contains("does not accept connections from this address"), "{err}");
+    // n2's gateway refused it itself (with the routes it caught up on), rather than relaying.
+    let refused = format!("tenant {t1} does not accept connections from this address");
+    assert!(logs_on(S2, "pgs-gateway").contains(&refused), "n2's gateway did not refuse it itself");
 }

@@ -6,7 +6,9 @@
 //!   suspended tenant) and activity reports (which tenants have clients);
 //! - once a second it looks at the tenants that have a suspend policy and, when the gateways
 //!   have been quiet long enough, asks each one's database whether it is idle ([`idle`]), then
-//!   suspends it ([`Platform::suspend`]).
+//!   suspends it ([`Platform::suspend`]);
+//! - with a swarm, every few seconds it pushes again to the nodes that missed a change (marked
+//!   stale: [`Platform::node_sync`]), so a node that was down catches up once it is back.
 //!
 //! It runs inside `pgs gateway run` (foreground) or as the `pgs-controller` container next to the
 //! managed gateway (`pgs controller run`). Only one controller per state dir acts: it holds
@@ -37,6 +39,8 @@ pub const CONTROL_SOCKET: &str = "run/control.sock";
 const LOCK: &str = "run/controller.lock";
 /// How often idleness is looked at.
 const TICK: Duration = Duration::from_secs(1);
+/// How often nodes that missed a change are tried again.
+const STALE_RETRY: Duration = Duration::from_secs(5);
 /// Database checks and suspensions in flight at once.
 const CHECKS_AT_ONCE: usize = 4;
 
@@ -62,6 +66,19 @@ struct Controller {
 }
 
 impl Controller {
+    /// Pushes again to each node marked stale (one that a push missed); a node still out of
+    /// reach stays marked and is tried at the next round.
+    async fn retry_stale_nodes(&self) {
+        let Ok(config) = self.platform.state().config() else { return };
+        let stale = config.swarm.iter().flat_map(|s| &s.nodes).filter(|(_, n)| n.stale_since.is_some());
+        for (name, _) in stale {
+            match self.platform.node_sync(&self.docker, Some(name)).await {
+                Ok(_) => tracing::info!(node = %name, "the node that missed changes is up to date again"),
+                Err(e) => tracing::debug!(node = %name, error = %e, "the node that missed changes is still out of reach"),
+            }
+        }
+    }
+
     fn lock_of(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
         locks.entry(tenant.to_string()).or_default().clone()
@@ -245,6 +262,17 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
             }
         }
     };
+    let retries = {
+        let controller = controller.clone();
+        async move {
+            let mut interval = tokio::time::interval(STALE_RETRY);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                controller.retry_stale_nodes().await;
+            }
+        }
+    };
     let accept = async {
         loop {
             match listener.accept().await {
@@ -258,7 +286,7 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
             }
         }
     };
-    tokio::join!(ticker, accept);
+    tokio::join!(ticker, retries, accept);
     drop(lock);
     Ok(())
 }
