@@ -74,7 +74,9 @@ impl Controller {
         for (name, _) in stale {
             match self.platform.node_sync(&self.docker, Some(name)).await {
                 Ok(_) => tracing::info!(node = %name, "the node that missed changes is up to date again"),
-                Err(e) => tracing::debug!(node = %name, error = %e, "the node that missed changes is still out of reach"),
+                Err(e) => {
+                    tracing::debug!(node = %name, error = %e, "the node that missed changes is still out of reach")
+                }
             }
         }
     }
