@@ -399,6 +399,14 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     home.ok(&["recreate", &t2]);
     let (ok, out, err) = common::psql(&conninfo, all);
     assert!(ok && out == "archived,on n2", "{out:?} {err}");
+    // A clone of n2's tenant is made on n2, where the source's backups are.
+    let t3 = common::unique("sw");
+    let clone = home.json(&["clone", &t2, &t3, "--json"]);
+    assert_eq!(clone["node"], "n2", "{clone}");
+    let t3_via_n2 = through(&home, "10.250.0.3", &t3, &t3, clone["password"].as_str().unwrap());
+    let (ok, out, err) = common::psql(&t3_via_n2, all);
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
+    home.ok(&["remove", &t3, "--purge", "--yes"]);
     // A tenant with backups moves with its repository, and keeps its backups.
     home.ok(&["move", &t2, "--to", "local", "--yes"]);
     assert!(home.json(&["backup", "list", &t2, "--json"])["backups"].as_array().is_some_and(|b| !b.is_empty()));

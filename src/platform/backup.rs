@@ -475,12 +475,8 @@ impl Platform {
         target: &Target,
     ) -> Result<()> {
         let (_, source_id, source) = self.backed_up(source)?;
-        if let Some(node) = &source.node {
-            fail!(
-                Invalid,
-                "{source_id} lives on node {node}: a clone is made on this host from a tenant of this host \
-                 (`pgs move {source_id} --to local` first)"
-            );
+        if source.node != tenant.node {
+            fail!(Invalid, "a clone of {source_id} is made on the node it lives on, where its backups are");
         }
         self.archive_newest(docker, &source_id).await?;
         let repo = self.backup_list(docker, source_id.as_str()).await?;

@@ -7,8 +7,8 @@ use super::{Error, Platform, Result, TenantInfo, fail, generate_password, now, r
 use crate::docker::Docker;
 use crate::docker::tenant::{Status, TenantContainer};
 use crate::state::{
-    Config, Desired, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name, container_name,
-    network_name, volume_name,
+    Config, Desired, MANAGER_NODE, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name,
+    container_name, network_name, volume_name,
 };
 
 /// What `pgs create` was asked to make.
@@ -65,13 +65,17 @@ impl Platform {
             fail!(Conflict, "tenant {id} already exists");
         }
         // The node it lives on, and that node's engine from here on (the manager's engine
-        // builds the gateway image and tells the node's gateway about the new tenant).
-        let node = self.place(docker, req.node.as_deref()).await?;
+        // builds the gateway image and tells the node's gateway about the new tenant). A clone
+        // is made where its source's backups are: on the source's node.
+        let requested = match &req.clone_of {
+            Some((source, _)) if config.swarm.is_some() => {
+                Some(self.tenant(source)?.2.node.unwrap_or_else(|| MANAGER_NODE.to_string()))
+            }
+            _ => req.node.clone(),
+        };
+        let node = self.place(docker, requested.as_deref()).await?;
         let manager = docker;
         let engine = match &node {
-            Some(name) if req.clone_of.is_some() => {
-                fail!(Invalid, "a clone on another node ({name}) is not supported yet: clone onto this host")
-            }
             Some(name) if req.suspend_after.is_some() => {
                 fail!(
                     Invalid,
