@@ -218,6 +218,20 @@ impl Controller {
     }
 }
 
+/// Runs `job` every `period`, each run after the previous one ended, for ever.
+async fn every<F, Fut>(period: Duration, job: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        job().await;
+    }
+}
+
 /// Runs the controller for `state` until the task is dropped: waits for the controller lock,
 /// then serves the control socket and watches idleness.
 pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
@@ -251,30 +265,12 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
         watches: Mutex::default(),
         tenants: Mutex::default(),
     });
-    let ticker = {
-        let controller = controller.clone();
-        async move {
-            let mut interval = tokio::time::interval(TICK);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                if let Err(e) = controller.tick().await {
-                    tracing::warn!(error = %e, "idle check failed");
-                }
-            }
+    let ticker = every(TICK, || async {
+        if let Err(e) = controller.tick().await {
+            tracing::warn!(error = %e, "idle check failed");
         }
-    };
-    let retries = {
-        let controller = controller.clone();
-        async move {
-            let mut interval = tokio::time::interval(STALE_RETRY);
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                interval.tick().await;
-                controller.retry_stale_nodes().await;
-            }
-        }
-    };
+    });
+    let retries = every(STALE_RETRY, || controller.retry_stale_nodes());
     let accept = async {
         loop {
             match listener.accept().await {
