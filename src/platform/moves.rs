@@ -32,7 +32,8 @@ pub struct MovePlan {
     pub from: String,
     /// The node it goes to.
     pub to: String,
-    /// Size of its data dir (a running tenant only: a stopped one is not measured).
+    /// Size of its data dir and local backup repository (a running tenant only: a stopped one
+    /// is not measured).
     pub data_bytes: Option<u64>,
     /// How long its clients are refused, as planned.
     pub expected_downtime_secs: u64,
@@ -111,11 +112,18 @@ impl Platform {
         })
     }
 
-    /// The size of a running tenant's data dir (`du` in its container), if it can be read.
+    /// The size of what a move copies of a running tenant: its data dir and a local backup
+    /// repository (one `du` in its container), if it can be read.
     async fn data_size(&self, engine: &Docker, id: &TenantId, tenant: &Tenant) -> Option<u64> {
-        let cmd = ["du", "-sk", tenant.data_mount.as_str()].map(str::to_string);
+        let repository = if tenant.backups { self.repository_volume(id).ok()? } else { None };
+        let cmd: Vec<String> = ["du", "-skc", tenant.data_mount.as_str()]
+            .into_iter()
+            .chain(repository.as_ref().map(|(_, mount)| mount.as_str()))
+            .map(str::to_string)
+            .collect();
         let out = engine.exec(&container_name(id), "root", &cmd, &[], Duration::from_secs(30)).await.ok()?;
-        let kib: u64 = out.stdout.split_whitespace().next()?.parse().ok()?;
+        // The last line is the total.
+        let kib: u64 = out.stdout.lines().last()?.split_whitespace().next()?.parse().ok()?;
         Some(kib * 1024)
     }
 
