@@ -20,12 +20,7 @@ impl Platform {
         // it stays).
         let result: Result<()> = async {
             for id in &ids {
-                let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
-                    let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-                    t.desired = Desired::Running;
-                    t.suspended = false;
-                    Ok(t.clone())
-                })?;
+                let tenant = self.set_desired(id, Desired::Running)?;
                 let engine = self.engine_of(manager, &config, &tenant).await?;
                 let docker = &engine;
                 let name = container_name(id);
@@ -53,18 +48,24 @@ impl Platform {
         Ok(ids)
     }
 
+    /// Records that tenant `id` should be in state `desired` (and is not suspended); returns its
+    /// record.
+    fn set_desired(&self, id: &TenantId, desired: Desired) -> Result<Tenant> {
+        self.state.update(|_, tenants, _| -> Result<Tenant> {
+            let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+            t.desired = desired;
+            t.suspended = false;
+            Ok(t.clone())
+        })
+    }
+
     /// Stops one tenant or all (clean PostgreSQL shutdown).
     pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
         let ids = self.ids(id)?;
         let config = self.state.config()?;
         let result: Result<()> = async {
             for id in &ids {
-                let tenant = self.state.update(|_, tenants, _| -> Result<Tenant> {
-                    let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-                    t.desired = Desired::Stopped;
-                    t.suspended = false;
-                    Ok(t.clone())
-                })?;
+                let tenant = self.set_desired(id, Desired::Stopped)?;
                 let engine = self.engine_of(docker, &config, &tenant).await?;
                 let spinner = crate::progress::step(&format!("stopping {id}"));
                 let result = engine.stop_container(&container_name(id), STOP_GRACE_SECS).await;

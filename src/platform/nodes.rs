@@ -240,7 +240,8 @@ impl Platform {
             swarm.nodes.insert(node_name, saved);
             Ok(())
         })?;
-        self.sync_node(docker, &name).await?;
+        let image = docker.ensure_gateway_image().await?;
+        self.sync_node(docker, &name, &image).await?;
         Ok(node_info(&name, Some(&record), Some(&joined), 0, 0))
     }
 
@@ -250,13 +251,15 @@ impl Platform {
     /// and started if missing, or replaced without refusing a connection if it runs an older
     /// binary ([`Platform::upgrade_node_gateway`]). A running gateway picks up new routes and
     /// certificates by itself.
-    pub async fn sync_node(&self, docker: &Docker, name: &str) -> Result<()> {
+    /// `image` is the gateway image of the running binary on `docker` (from
+    /// `ensure_gateway_image`, which reads and hashes the binary: once per verb, not per node).
+    pub async fn sync_node(&self, docker: &Docker, name: &str, image: &str) -> Result<()> {
         use crate::docker::gateway::{CONTAINER, STATE_MOUNT};
         let config = self.state.config()?;
         let record = node_record(&config, name)?;
         let node = self.node_engine(&config, name).await?;
         let files = self.node_files(&config, name)?;
-        let image = docker.ensure_gateway_image().await?;
+        let image = image.to_string();
         self.reap_retired(&node, &config.instance).await?;
         let running = node.inspect_container(CONTAINER).await?;
         if let Some(c) = &running {
@@ -468,11 +471,13 @@ impl Platform {
         if names.is_empty() {
             return Vec::new();
         }
-        // Built (if this binary is new) once, before the nodes ask for it at once.
-        if let Err(e) = docker.ensure_gateway_image().await {
-            return names.iter().map(|n| (n, anyhow::anyhow!("{e}").into())).collect();
-        }
-        let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name).await) });
+        // Hashed (and built, if this binary is new) once for all the nodes.
+        let image = match docker.ensure_gateway_image().await {
+            Ok(image) => image,
+            Err(e) => return names.iter().map(|n| (n, anyhow::anyhow!("{e}").into())).collect(),
+        };
+        let image = &image;
+        let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name, image).await) });
         let failed: Vec<_> = futures_util::future::join_all(syncs)
             .await
             .into_iter()
