@@ -28,7 +28,11 @@ impl Drop for Server {
 fn wait_for(what: &str, log: &Path, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !ready() {
-        assert!(Instant::now() < deadline, "{what} did not start: {}", std::fs::read_to_string(log).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start: {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -63,7 +67,9 @@ zone "{ZONE}" {{ type primary; file "{d}/zone"; update-policy {{ grant pgs-acme 
         .unwrap();
         std::fs::write(
             dir.path().join("zone"),
-            format!("$TTL 60\n@ IN SOA ns.{ZONE}. admin.{ZONE}. 1 60 60 600 60\n@ IN NS ns.{ZONE}.\nns IN A 127.0.0.1\n"),
+            format!(
+                "$TTL 60\n@ IN SOA ns.{ZONE}. admin.{ZONE}. 1 60 60 600 60\n@ IN NS ns.{ZONE}.\nns IN A 127.0.0.1\n"
+            ),
         )
         .unwrap();
         let log = dir.path().join("named.log");
@@ -178,8 +184,20 @@ impl Pebble {
 /// `pgs certs issue` arguments for this pebble and the rfc2136 provider on `bind`.
 fn rfc2136_args(pebble: &Pebble, bind: &Bind, key_file: &Path) -> Vec<String> {
     [
-        "certs", "issue", "--yes", "--ca", &pebble.directory(), "--ca-root", pebble.https_ca().to_str().unwrap(),
-        "--email", "ops@pgs.test", "--dns", "rfc2136", "--dns-server", &bind.addr(), "--tsig-secret-file",
+        "certs",
+        "issue",
+        "--yes",
+        "--ca",
+        &pebble.directory(),
+        "--ca-root",
+        pebble.https_ca().to_str().unwrap(),
+        "--email",
+        "ops@pgs.test",
+        "--dns",
+        "rfc2136",
+        "--dns-server",
+        &bind.addr(),
+        "--tsig-secret-file",
         key_file.to_str().unwrap(),
     ]
     .map(String::from)
@@ -277,8 +295,19 @@ fn exec_provider_with_external_account_binding_and_concurrent_renewals_issue_onc
     let home = Home::new();
     let (_script_dir, script) = nsupdate_script(&bind);
     let args: Vec<String> = [
-        "certs", "issue", "--yes", "--ca", &pebble.directory(), "--ca-root", pebble.https_ca().to_str().unwrap(),
-        "--dns", "exec", "--dns-exec", script.to_str().unwrap(), "--propagation-resolver", &bind.addr(),
+        "certs",
+        "issue",
+        "--yes",
+        "--ca",
+        &pebble.directory(),
+        "--ca-root",
+        pebble.https_ca().to_str().unwrap(),
+        "--dns",
+        "exec",
+        "--dns-exec",
+        script.to_str().unwrap(),
+        "--propagation-resolver",
+        &bind.addr(),
     ]
     .map(String::from)
     .to_vec();
@@ -286,16 +315,16 @@ fn exec_provider_with_external_account_binding_and_concurrent_renewals_issue_onc
     // Without EAB the CA refuses, and the message says what to pass.
     let out = run(&home, &args);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("requires external account binding") && err.contains("--eab-kid"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("requires external account binding") && err.contains("--eab-kid"),
+        "{err}"
+    );
 
     // With EAB (the HMAC key from the environment, not the command line).
     let mut with_eab = args.clone();
     with_eab.extend(["--eab-kid".to_string(), KID.to_string()]);
-    let out = home
-        .cmd(&with_eab.iter().map(String::as_str).collect::<Vec<_>>())
-        .env("PGS_EAB_HMAC", HMAC)
-        .output()
-        .unwrap();
+    let out =
+        home.cmd(&with_eab.iter().map(String::as_str).collect::<Vec<_>>()).env("PGS_EAB_HMAC", HMAC).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let calls = std::fs::read_to_string(format!("{}.calls", script.display())).unwrap();
     let expect = format!("_acme-challenge.{ZONE}.");
@@ -396,7 +425,14 @@ fn renewal_keeps_open_sessions_and_new_connections_get_the_new_certificate() {
     let pgs = format!("{} --home {} certs renew --force", common::pgs_bin().display(), home.path().display());
     let out = Command::new("psql")
         .args([conninfo.as_str(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
-        .args(["-c", "SELECT 'pid=' || pg_backend_pid()", "-c", &format!("\\! {pgs}"), "-c", "SELECT 'pid=' || pg_backend_pid()"])
+        .args([
+            "-c",
+            "SELECT 'pid=' || pg_backend_pid()",
+            "-c",
+            &format!("\\! {pgs}"),
+            "-c",
+            "SELECT 'pid=' || pg_backend_pid()",
+        ])
         .stdin(Stdio::null())
         .output()
         .unwrap();

@@ -47,7 +47,10 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     assert_eq!(home.json(&["info", &id, "--json"])["backups"], true);
     let base = docker(&["image", "inspect", "--format", "{{.Id}}", &home.image]).trim().to_string();
     let derived = docker(&["inspect", "--format", "{{.Config.Image}}", &format!("pgs-{id}")]).trim().to_string();
-    assert!(derived.starts_with(&format!("pgs-pgbackrest:{}-", &base.trim_start_matches("sha256:")[..12])), "{derived}");
+    assert!(
+        derived.starts_with(&format!("pgs-pgbackrest:{}-", &base.trim_start_matches("sha256:")[..12])),
+        "{derived}"
+    );
     // Its repository is its own volume, mounted in its container only.
     let mounts = docker(&["inspect", "--format", "{{range .Mounts}}{{.Name}} {{end}}", &format!("pgs-{id}")]);
     assert!(mounts.split_whitespace().any(|m| m == format!("pgs-{id}-backup")), "{mounts}");

@@ -113,13 +113,9 @@ fn access_of_unknown_tenant_is_an_error() {
 #[test]
 fn completion_files_are_up_to_date() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
-    for (shell, file) in [
-        ("bash", "pgs.bash"),
-        ("zsh", "_pgs"),
-        ("fish", "pgs.fish"),
-        ("elvish", "pgs.elv"),
-        ("powershell", "_pgs.ps1"),
-    ] {
+    for (shell, file) in
+        [("bash", "pgs.bash"), ("zsh", "_pgs"), ("fish", "pgs.fish"), ("elvish", "pgs.elv"), ("powershell", "_pgs.ps1")]
+    {
         let out = Command::new(common::pgs_bin()).args(["completions", shell]).output().unwrap();
         assert!(out.status.success());
         let committed = std::fs::read(root.join(file)).unwrap_or_default();

@@ -67,9 +67,14 @@ fn jdbc(home: &Home, gw: &GatewayProc, id: &str, password: &str) -> Line {
     );
     let cp = format!("{}:/usr/share/java/postgresql.jar", classes.path().display());
     run(
-        Command::new("java")
-            .arg(format!("-Djdk.net.hosts.file={}", hosts.display()))
-            .args(["-cp", &cp, "JdbcCheck", &url, id, password]),
+        Command::new("java").arg(format!("-Djdk.net.hosts.file={}", hosts.display())).args([
+            "-cp",
+            &cp,
+            "JdbcCheck",
+            &url,
+            id,
+            password,
+        ]),
         "pgJDBC",
     )
 }
@@ -148,14 +153,19 @@ async fn client_matrix() {
     let password = doc["password"].as_str().unwrap().to_string();
     let port = gw.port.to_string();
     let ca = home.ca_file().to_string_lossy().into_owned();
-    let require = format!("host={id}.pgs.test hostaddr=127.0.0.1 port={port} user={id} password={password} dbname={id} sslmode=require");
+    let require = format!(
+        "host={id}.pgs.test hostaddr=127.0.0.1 port={port} user={id} password={password} dbname={id} sslmode=require"
+    );
 
     let mut lines: Vec<(&str, Line)> = vec![
         ("psql require", psql("sslmode=require", &require)),
         ("psql verify-full", psql("sslmode=verify-full", &url)),
     ];
     for mode in ["classic", "direct", "proto32"] {
-        lines.push(("psycopg", python("psycopg_check.py", &[&url, mode], "psycopg").map(|l| format!("psycopg 3 ({l})"))));
+        lines.push((
+            "psycopg",
+            python("psycopg_check.py", &[&url, mode], "psycopg").map(|l| format!("psycopg 3 ({l})")),
+        ));
     }
     for mode in ["classic", "direct"] {
         let line = python("python_clients.py", &["asyncpg", mode, "127.0.0.1", &port, &id, &password, &ca], "asyncpg");

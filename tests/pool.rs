@@ -81,7 +81,12 @@ fn real_clients_with_named_statements_share_a_small_pool() {
         .args(["-cp", &cp, "JdbcPooled", &jdbc_url, &id, info["password"].as_str().unwrap(), "8", "20"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "pgJDBC: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pgJDBC: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // sqlx caches every statement under a name per connection.
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -100,7 +105,8 @@ fn real_clients_with_named_statements_share_a_small_pool() {
             tasks.push(tokio::spawn(async move {
                 let mut conn = sqlx::PgConnection::connect_with(&opts).await.unwrap();
                 for i in 0..20i32 {
-                    let row = sqlx::query("SELECT $1::int4 + $2::int4").bind(n).bind(i).fetch_one(&mut conn).await.unwrap();
+                    let row =
+                        sqlx::query("SELECT $1::int4 + $2::int4").bind(n).bind(i).fetch_one(&mut conn).await.unwrap();
                     assert_eq!(row.get::<i32, _>(0), n + i);
                     let mut tx = conn.begin().await.unwrap();
                     let row = sqlx::query("SELECT $1::text").bind(format!("{i}")).fetch_one(&mut *tx).await.unwrap();
@@ -152,7 +158,8 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     let (ok, _, err) =
         psql(&admin, &format!("CREATE ROLE app LOGIN PASSWORD 'first-pw'; GRANT CONNECT ON DATABASE \"{id}\" TO app"));
     assert!(ok, "{err}");
-    let app_url = |pw: &str| url.replacen(&format!("{id}:{}@", info["password"].as_str().unwrap()), &format!("app:{pw}@"), 1);
+    let app_url =
+        |pw: &str| url.replacen(&format!("{id}:{}@", info["password"].as_str().unwrap()), &format!("app:{pw}@"), 1);
     let (ok, out, err) = psql(&app_url("first-pw"), "SELECT current_user");
     assert!(ok && out == "app", "{err}");
     assert!(psql(&admin, "ALTER ROLE app PASSWORD 'second-pw'").0);

@@ -6,6 +6,7 @@
 //! another engine (WAL-G, barman) could take its place behind the same types.
 
 pub mod pgbackrest;
+pub mod plan;
 
 use serde::Serialize;
 
@@ -67,6 +68,8 @@ pub struct Backup {
     pub prior: Option<String>,
     /// The first and last WAL segment the backup needs to be consistent.
     pub wal: Option<(String, String)>,
+    /// The WAL position where it is consistent.
+    pub lsn_stop: Option<plan::Lsn>,
 }
 
 /// A tenant's repository as the engine reports it.
@@ -78,11 +81,14 @@ pub struct Repository {
     pub backups: Vec<Backup>,
     /// Oldest and newest archived WAL segment, if any.
     pub wal: Option<(String, String)>,
+    /// The engine's id of the current archive (`15-1`: PostgreSQL 15, the first one).
+    #[serde(skip)]
+    pub archive_id: Option<String>,
     /// The earliest time a restore can reach (UTC): just after the oldest backup ended.
     pub earliest_restorable: Option<String>,
-    /// The latest: when the newest WAL segment was archived (UTC), as the running tenant's
-    /// PostgreSQL reports it (an idle tenant switches segments every minute); otherwise the end of
-    /// the newest backup, a lower bound.
+    /// The latest (UTC): now for a running tenant whose archiving works (a restore first
+    /// archives what is not archived yet); otherwise when the newest WAL segment reached the
+    /// repository (a stopped tenant's last one, archived when it stopped).
     pub latest_restorable: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use super::args::{BackupCommand, CloneArgs, RestoreArgs};
 use super::{confirm, print_json};
 use crate::backup::Target;
 use crate::docker::Docker;
-use crate::platform::{CreateRequest, Platform};
+use crate::platform::{CreateRequest, Platform, human_bytes};
 
 /// Runs one `pgs backup` subcommand.
 pub async fn run(platform: &Platform, command: BackupCommand) -> Result<()> {
@@ -181,15 +181,4 @@ fn restore_target(at: Option<&str>, backup: Option<&str>) -> Result<Target> {
         (None, Some(label)) => Target::Backup(label.to_string()),
         (None, None) => Target::Latest,
     })
-}
-
-/// Bytes as B, kB, MB, GB (powers of 1024, one decimal).
-fn human_bytes(n: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB"];
-    let (mut value, mut unit) = (n as f64, 0);
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", units[unit]) }
 }

@@ -37,8 +37,10 @@ impl ImageInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum ImageError {
     /// The image is not present and pulling it failed.
-    #[error("image {image} is not available locally and cannot be pulled ({reason}); \
-             load or build it locally, or choose another image with --image")]
+    #[error(
+        "image {image} is not available locally and cannot be pulled ({reason}); \
+             load or build it locally, or choose another image with --image"
+    )]
     Unavailable {
         /// The image reference.
         image: String,

@@ -108,6 +108,18 @@ impl Docker {
     /// Runs a one-off container (without network unless it names one) to its end (at most
     /// `timeout`), then removes it.
     pub async fn run_once(&self, spec: &OneOff, timeout: Duration) -> Result<Output, DockerError> {
+        self.run_once_watched(spec, timeout, &mut |_| {}).await
+    }
+
+    /// As [`Docker::run_once`], handing every line the container prints to `on_line` as it comes
+    /// (progress). The wait ends the moment the container exits. What it printed is kept up to
+    /// [`MAX_OUTPUT`] bytes, then only its last lines.
+    pub async fn run_once_watched(
+        &self,
+        spec: &OneOff,
+        timeout: Duration,
+        on_line: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<Output, DockerError> {
         self.remove_container(&spec.name).await?;
         let writable = spec.volumes.iter().map(|v| (v, false));
         let mounts = writable
@@ -143,24 +155,37 @@ impl Docker {
                 self.upload(&spec.name, dir, tar.clone()).await?;
             }
             self.start_container(&spec.name).await?;
-            let wait = async {
+            let watch = async {
+                // The log stream ends when the container does.
+                let opts = bollard::container::LogsOptions::<String> {
+                    follow: true,
+                    stdout: true,
+                    stderr: true,
+                    ..Default::default()
+                };
+                let mut logs = self.api().logs(&spec.name, Some(opts));
+                let mut printed = Printed::default();
+                while let Some(chunk) = logs.next().await {
+                    let Ok(chunk) = chunk else { break };
+                    printed.push(&String::from_utf8_lossy(&chunk.into_bytes()), on_line);
+                }
+                printed.finish(on_line);
                 let mut stream =
                     self.api().wait_container(&spec.name, None::<bollard::container::WaitContainerOptions<String>>);
-                match stream.next().await {
-                    Some(Ok(r)) => Ok(r.status_code),
+                let code = match stream.next().await {
+                    Some(Ok(r)) => r.status_code,
                     // A non-zero exit comes back as an error carrying the code.
-                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
-                    Some(Err(e)) => Err(self.err(&action, e)),
-                    None => Ok(-1),
-                }
+                    Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+                    Some(Err(e)) => return Err(self.err(&action, e)),
+                    None => -1,
+                };
+                Ok(Output { code, stdout: printed.text(), stderr: String::new() })
             };
-            let code = tokio::time::timeout(timeout, wait).await.map_err(|_| DockerError::Api {
+            tokio::time::timeout(timeout, watch).await.map_err(|_| DockerError::Api {
                 action: action.clone(),
                 status: 0,
                 message: format!("not finished within {}s", timeout.as_secs()),
-            })??;
-            let logs = self.logs_tail(&spec.name, 200).await;
-            Ok(Output { code, stdout: logs, stderr: String::new() })
+            })?
         }
         .await;
         let _ = self.remove_container(&spec.name).await;
@@ -210,5 +235,80 @@ impl Docker {
     pub async fn image_id(&self, image: &str) -> Result<Option<String>, DockerError> {
         let r = self.api().inspect_image(image).await.map(|i| i.id);
         self.or_missing("inspect image", r, None)
+    }
+}
+
+/// How much of a one-off container's output is kept whole.
+pub const MAX_OUTPUT: usize = 16 << 20;
+
+/// What a one-off container printed, cut into lines as it arrives: kept whole up to
+/// [`MAX_OUTPUT`], then only the last 200 lines.
+#[derive(Default)]
+struct Printed {
+    kept: String,
+    partial: String,
+    tail: std::collections::VecDeque<String>,
+    cut: bool,
+}
+
+impl Printed {
+    fn push(&mut self, text: &str, on_line: &mut (dyn FnMut(&str) + Send)) {
+        self.partial.push_str(text);
+        while let Some(end) = self.partial.find('\n') {
+            let line: String = self.partial.drain(..=end).collect();
+            self.line(line, on_line);
+        }
+        if self.partial.len() > MAX_OUTPUT {
+            let line = std::mem::take(&mut self.partial);
+            self.line(line, on_line);
+        }
+    }
+
+    fn line(&mut self, line: String, on_line: &mut (dyn FnMut(&str) + Send)) {
+        on_line(line.trim_end_matches(['\r', '\n']));
+        if !self.cut && self.kept.len() + line.len() <= MAX_OUTPUT {
+            self.kept.push_str(&line);
+            return;
+        }
+        self.cut = true;
+        self.tail.push_back(line);
+        if self.tail.len() > 200 {
+            self.tail.pop_front();
+        }
+    }
+
+    fn finish(&mut self, on_line: &mut (dyn FnMut(&str) + Send)) {
+        if !self.partial.is_empty() {
+            let mut line = std::mem::take(&mut self.partial);
+            line.push('\n');
+            self.line(line, on_line);
+        }
+    }
+
+    fn text(self) -> String {
+        if !self.cut {
+            return self.kept;
+        }
+        let mut text = self.kept;
+        text.push_str("[... output cut ...]\n");
+        text.extend(self.tail);
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_cut_into_lines_across_chunks() {
+        let mut lines = Vec::new();
+        let mut printed = Printed::default();
+        let mut collect = |l: &str| lines.push(l.to_string());
+        printed.push("pgs-restored: 1", &mut collect);
+        printed.push("0\nnext\nlast", &mut collect);
+        printed.finish(&mut collect);
+        assert_eq!(lines, ["pgs-restored: 10", "next", "last"]);
+        assert_eq!(printed.text(), "pgs-restored: 10\nnext\nlast\n");
     }
 }

@@ -168,12 +168,10 @@ impl CancelMap {
         match entries.get(secret) {
             Some(e) if constant_time_eq(&e.pid.to_be_bytes(), &pid.to_be_bytes()) => match &e.dest {
                 Dest::Fixed(target) => Lookup::Found(target.clone()),
-                Dest::Pooled { tenant, current } => {
-                    match current.lock().unwrap_or_else(|e| e.into_inner()).clone() {
-                        Some(target) => Lookup::Found(target),
-                        None => Lookup::Idle(tenant.clone()),
-                    }
-                }
+                Dest::Pooled { tenant, current } => match current.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                    Some(target) => Lookup::Found(target),
+                    None => Lookup::Idle(tenant.clone()),
+                },
             },
             _ => Lookup::Unknown,
         }

@@ -146,22 +146,64 @@ impl Metrics {
         let mut gauge = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         };
-        gauge("pgs_gateway_connections_total", "counter", "Connections accepted.", self.connections_total.load(Relaxed));
+        gauge(
+            "pgs_gateway_connections_total",
+            "counter",
+            "Connections accepted.",
+            self.connections_total.load(Relaxed),
+        );
         gauge("pgs_gateway_connections_open", "gauge", "Connections open.", self.connections_open.load(Relaxed));
-        gauge("pgs_gateway_route_misses_total", "counter", "Connections naming no known tenant.", self.route_misses.load(Relaxed));
-        gauge("pgs_gateway_handshake_errors_total", "counter", "Failed TLS handshakes.", self.handshake_errors.load(Relaxed));
-        gauge("pgs_gateway_backend_dial_errors_total", "counter", "Failed connections to tenants.", self.backend_dial_errors.load(Relaxed));
-        gauge("pgs_gateway_cancel_requests_total", "counter", "Cancel requests received.", self.cancel_requests.load(Relaxed));
+        gauge(
+            "pgs_gateway_route_misses_total",
+            "counter",
+            "Connections naming no known tenant.",
+            self.route_misses.load(Relaxed),
+        );
+        gauge(
+            "pgs_gateway_handshake_errors_total",
+            "counter",
+            "Failed TLS handshakes.",
+            self.handshake_errors.load(Relaxed),
+        );
+        gauge(
+            "pgs_gateway_backend_dial_errors_total",
+            "counter",
+            "Failed connections to tenants.",
+            self.backend_dial_errors.load(Relaxed),
+        );
+        gauge(
+            "pgs_gateway_cancel_requests_total",
+            "counter",
+            "Cancel requests received.",
+            self.cancel_requests.load(Relaxed),
+        );
         gauge(
             "pgs_gateway_gssenc_requests_total",
             "counter",
             "GSSENCRequests answered N (the client then negotiates TLS).",
             self.gssenc_requests.load(Relaxed),
         );
-        gauge("pgs_gateway_wakes_total", "counter", "Wake requests for suspended tenants.", self.wakes_total.load(Relaxed));
-        gauge("pgs_gateway_wake_failures_total", "counter", "Wake requests that failed or timed out.", self.wake_failures_total.load(Relaxed));
-        self.wake_seconds.render(&mut out, "pgs_gateway_wake_seconds", "How long clients of suspended tenants were held.");
-        let _ = writeln!(out, "# HELP pgs_gateway_refused_total Connections refused, by reason.\n# TYPE pgs_gateway_refused_total counter");
+        gauge(
+            "pgs_gateway_wakes_total",
+            "counter",
+            "Wake requests for suspended tenants.",
+            self.wakes_total.load(Relaxed),
+        );
+        gauge(
+            "pgs_gateway_wake_failures_total",
+            "counter",
+            "Wake requests that failed or timed out.",
+            self.wake_failures_total.load(Relaxed),
+        );
+        self.wake_seconds.render(
+            &mut out,
+            "pgs_gateway_wake_seconds",
+            "How long clients of suspended tenants were held.",
+        );
+        let _ = writeln!(
+            out,
+            "# HELP pgs_gateway_refused_total Connections refused, by reason.\n# TYPE pgs_gateway_refused_total counter"
+        );
         for (reason, n) in self.refused.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = writeln!(out, "pgs_gateway_refused_total{{reason=\"{reason}\"}} {n}");
         }
@@ -169,7 +211,11 @@ impl Metrics {
         let mut ids: Vec<_> = tenants.keys().collect();
         ids.sort();
         for (name, help, pick) in [
-            ("pgs_gateway_tenant_sessions_open", "Open sessions per tenant.", (|s: &TenantStats| s.open) as fn(&TenantStats) -> u64),
+            (
+                "pgs_gateway_tenant_sessions_open",
+                "Open sessions per tenant.",
+                (|s: &TenantStats| s.open) as fn(&TenantStats) -> u64,
+            ),
             ("pgs_gateway_tenant_sessions_total", "Sessions per tenant.", |s| s.total),
             ("pgs_gateway_tenant_bytes_in_total", "Bytes from clients per tenant (closed sessions).", |s| s.bytes_in),
             ("pgs_gateway_tenant_bytes_out_total", "Bytes to clients per tenant (closed sessions).", |s| s.bytes_out),
@@ -240,9 +286,11 @@ pub fn render_backups(tenants: &crate::state::Tenants) -> String {
     let with_backups: Vec<_> = tenants.tenants.iter().filter(|(_, t)| t.backups).collect();
     type Pick = fn(&crate::state::Tenant) -> Option<u64>;
     let series: [(&str, &str, Pick); 4] = [
-        ("pgs_backup_last_success_timestamp_seconds", "Unix time of the tenant's last successful backup (0: never).", |t| {
-            Some(t.last_backup_ok_at.unwrap_or(0))
-        }),
+        (
+            "pgs_backup_last_success_timestamp_seconds",
+            "Unix time of the tenant's last successful backup (0: never).",
+            |t| Some(t.last_backup_ok_at.unwrap_or(0)),
+        ),
         ("pgs_backup_last_attempt_failed", "1 if the tenant's last backup attempt failed.", |t| {
             t.last_backup.as_ref().map(|b| u64::from(b.error.is_some()))
         }),

@@ -88,7 +88,12 @@ impl Verifier {
             &mut salted,
         );
         let client_key = mac(&salted, b"Client Key");
-        Self { iterations, salt: salt.to_vec(), stored_key: sha256(&client_key), server_key: mac(&salted, b"Server Key") }
+        Self {
+            iterations,
+            salt: salt.to_vec(),
+            stored_key: sha256(&client_key),
+            server_key: mac(&salted, b"Server Key"),
+        }
     }
 }
 
@@ -177,7 +182,8 @@ impl ServerExchange {
                 _ => {}
             }
         }
-        let client_nonce = client_nonce.filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b','));
+        let client_nonce =
+            client_nonce.filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic() && b != b','));
         let client_nonce = client_nonce.ok_or(ScramError::Malformed("no nonce"))?;
         let nonce = format!("{client_nonce}{}", nonce());
         let server_first = format!("r={nonce},s={},i={}", B64.encode(&verifier.salt), verifier.iterations);
@@ -211,11 +217,8 @@ impl ServerExchange {
         if nonce != self.nonce {
             return Err(ScramError::Malformed("nonce mismatch"));
         }
-        let proof: [u8; 32] = B64
-            .decode(proof)
-            .ok()
-            .and_then(|p| p.try_into().ok())
-            .ok_or(ScramError::Malformed("bad proof"))?;
+        let proof: [u8; 32] =
+            B64.decode(proof).ok().and_then(|p| p.try_into().ok()).ok_or(ScramError::Malformed("bad proof"))?;
         let auth_message = format!("{},{},{without_proof}", self.client_first_bare, self.server_first);
         let client_signature = mac(&self.verifier.stored_key, auth_message.as_bytes());
         let client_key = xor(&proof, &client_signature);
@@ -248,8 +251,7 @@ impl ClientKeyLogin {
     pub fn update(&mut self, server_first: &[u8]) -> Result<String, ScramError> {
         let msg = std::str::from_utf8(server_first).map_err(|_| ScramError::Malformed("not UTF-8"))?;
         let mut attrs = attributes(msg);
-        let (Some((b'r', nonce)), Some((b's', _)), Some((b'i', _))) = (attrs.next(), attrs.next(), attrs.next())
-        else {
+        let (Some((b'r', nonce)), Some((b's', _)), Some((b'i', _))) = (attrs.next(), attrs.next(), attrs.next()) else {
             return Err(ScramError::Malformed("expected r=, s= and i="));
         };
         let ours = self.client_first_bare.strip_prefix("n=,r=").unwrap_or_default();
@@ -284,11 +286,23 @@ mod tests {
     }
 
     /// A whole exchange between postgres-protocol's client and our server.
-    fn exchange(password: &str, actual: &str, binding: ChannelBinding, cert: Option<&[u8]>, mech: &str) -> Result<[u8; 32], ScramError> {
+    fn exchange(
+        password: &str,
+        actual: &str,
+        binding: ChannelBinding,
+        cert: Option<&[u8]>,
+        mech: &str,
+    ) -> Result<[u8; 32], ScramError> {
         exchange_with(password, verifier(actual), binding, cert, mech)
     }
 
-    fn exchange_with(password: &str, v: Verifier, binding: ChannelBinding, cert: Option<&[u8]>, mech: &str) -> Result<[u8; 32], ScramError> {
+    fn exchange_with(
+        password: &str,
+        v: Verifier,
+        binding: ChannelBinding,
+        cert: Option<&[u8]>,
+        mech: &str,
+    ) -> Result<[u8; 32], ScramError> {
         let mut client = ScramSha256::new(password.as_bytes(), binding);
         let (server, first) = ServerExchange::start(mech, client.message(), v, cert)?;
         client.update(first.as_bytes()).map_err(|_| ScramError::Malformed("client refused"))?;
@@ -302,7 +316,13 @@ mod tests {
         let text = postgres_protocol::password::scram_sha_256(b"pw");
         let v = Verifier::parse(&text).unwrap();
         assert_eq!(Verifier::from_password("pw", &v.salt, v.iterations), v);
-        for bad in ["md5abc", "", "SCRAM-SHA-256$0:AA==$AA==:AA==", "SCRAM-SHA-256$4096:!!$x:y", "SCRAM-SHA-256$4096:c2FsdA==$AA==:AA=="] {
+        for bad in [
+            "md5abc",
+            "",
+            "SCRAM-SHA-256$0:AA==$AA==:AA==",
+            "SCRAM-SHA-256$4096:!!$x:y",
+            "SCRAM-SHA-256$4096:c2FsdA==$AA==:AA==",
+        ] {
             assert!(Verifier::parse(bad).is_none(), "{bad}");
         }
     }
@@ -338,15 +358,15 @@ mod tests {
         let key = exchange_with("pw", v.clone(), ChannelBinding::unsupported(), None, SCRAM_SHA_256).unwrap();
         // Our client against our server with the same verifier: as PostgreSQL would check it.
         let (mut login, first) = ClientKeyLogin::new(key, &v);
-        let (server, server_first) =
-            ServerExchange::start(SCRAM_SHA_256, first.as_bytes(), v.clone(), None).unwrap();
+        let (server, server_first) = ServerExchange::start(SCRAM_SHA_256, first.as_bytes(), v.clone(), None).unwrap();
         let last = login.update(server_first.as_bytes()).unwrap();
         let (server_final, again) = server.finish(last.as_bytes()).unwrap();
         assert_eq!(again, key);
         login.finish(server_final.as_bytes()).unwrap();
         // A server with another verifier for the role (the password changed) is detected.
         let (mut login, first) = ClientKeyLogin::new(key, &v);
-        let (server, server_first) = ServerExchange::start(SCRAM_SHA_256, first.as_bytes(), verifier("other"), None).unwrap();
+        let (server, server_first) =
+            ServerExchange::start(SCRAM_SHA_256, first.as_bytes(), verifier("other"), None).unwrap();
         let last = login.update(server_first.as_bytes()).unwrap();
         assert_eq!(server.finish(last.as_bytes()).unwrap_err(), ScramError::WrongProof);
     }

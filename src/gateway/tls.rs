@@ -39,9 +39,8 @@ pub fn load(cert: &Path, key: &Path) -> Result<(Arc<ServerConfig>, Vec<u8>), Str
 /// the hash function of its signature algorithm, SHA-256 for MD5, SHA-1 and SHA-256.
 pub fn end_point_hash(cert: &CertificateDer<'_>) -> Vec<u8> {
     use x509_parser::oid_registry as oids;
-    let algorithm = x509_parser::parse_x509_certificate(cert.as_ref())
-        .ok()
-        .map(|(_, c)| c.signature_algorithm.algorithm.clone());
+    let algorithm =
+        x509_parser::parse_x509_certificate(cert.as_ref()).ok().map(|(_, c)| c.signature_algorithm.algorithm.clone());
     let digest = match algorithm {
         Some(a) if a == oids::OID_PKCS1_SHA384WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA384 => &ring::digest::SHA384,
         Some(a) if a == oids::OID_PKCS1_SHA512WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA512 => &ring::digest::SHA512,

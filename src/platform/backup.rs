@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use super::lifecycle::STOP_GRACE_SECS;
 use super::{Error, Platform, Result, fail, now};
-use crate::backup::pgbackrest::{self, Command};
+use crate::backup::pgbackrest::{self, Command, Purpose};
+use crate::backup::plan::{Archive, Plan, Refusal, Window};
 use crate::backup::{Archiving, Backup, Kind, Repository, Target};
 use crate::docker::Docker;
 use crate::docker::run::{OneOff, Output};
@@ -81,27 +82,48 @@ fn due(now: i64, last_full: Option<i64>, last_any: Option<i64>) -> Option<Kind> 
     }
 }
 
-/// Refuses a target the repository cannot reach, before anything is touched: no backup at all,
-/// an unknown label, or a time before the end of every backup.
-fn check_target(id: &TenantId, repo: &Repository, target: &Target) -> Result<()> {
-    if repo.backups.is_empty() {
-        fail!(Invalid, "{id} has no backup yet: `pgs backup run {id}` takes one");
-    }
-    match target {
-        Target::Backup(label) if !repo.backups.iter().any(|b| &b.label == label) => {
-            fail!(Invalid, "{id} has no backup {label}: `pgs backup list {id}` shows them");
-        }
-        // A restore to a time starts from a backup that had finished before it.
-        Target::Time { at, unix } if !repo.backups.iter().any(|b| b.finished < *unix) => {
-            let earliest = repo.backups.iter().map(|b| b.finished + 1).min().unwrap_or_default();
-            fail!(
-                Invalid,
-                "no backup of {id} had finished by {at}: the earliest time it can be restored to is {} (Unix time {earliest})",
-                crate::backup::utc(earliest)
-            );
-        }
-        _ => Ok(()),
-    }
+/// The target refused in pgs's words: what the repository cannot reach, and what it can.
+fn refusal(id: &TenantId, refusal: Refusal) -> Error {
+    Error::Invalid(match refusal {
+        Refusal::NoBackup => format!("{id} has no backup yet: `pgs backup run {id}` takes one"),
+        Refusal::UnknownLabel => format!("{id} has no such backup: `pgs backup list {id}` shows them"),
+        Refusal::Outside(why) => format!("cannot restore {id} to {why}"),
+        Refusal::NoUsableBackup(why) => format!("cannot restore {id}: {why} (`pgs backup list {id}` shows them)"),
+    })
+}
+
+/// The time a recovery may take: two minutes, plus the backup at 20 MB/s and the archived WAL
+/// (compressed, so four times its size) at the same rate.
+fn recovery_timeout(plan: &Plan, archive: &Archive) -> Duration {
+    const RATE: u64 = 20 << 20;
+    Duration::from_secs(120 + (plan.database_bytes + archive.bytes.saturating_mul(4)) / RATE)
+}
+
+/// A repository surveyed and a recovery planned, before anything is touched.
+#[derive(Clone)]
+struct Prepared {
+    /// The repository as `pgbackrest info` reports it.
+    repo: Repository,
+    /// Its timelines and archived segments.
+    archive: Archive,
+    /// The restorable window.
+    window: Option<Window>,
+    /// How the recovery is to run.
+    plan: Plan,
+}
+
+/// A recovery in a one-off container ([`pgbackrest::recover_command`]).
+struct Recovery<'a> {
+    /// What it is for.
+    purpose: Purpose,
+    /// The tenant whose repository is read, and its record.
+    source: (&'a TenantId, &'a Tenant),
+    /// The tenant the data is for (labels, container name).
+    id: &'a TenantId,
+    /// The (new, empty) data volume to fill.
+    volume: &'a str,
+    /// Files to upload besides the repository's (a clone's SQL).
+    uploads: Vec<(String, Vec<u8>)>,
 }
 
 /// What `pgs restore` did.
@@ -115,6 +137,10 @@ pub struct RestoreReport {
     pub previous_volume: String,
     /// Seconds the restore took, recovery included.
     pub seconds: u64,
+    /// The backup it started from and the timeline it followed, and why.
+    pub plan: String,
+    /// What happened on the way (nothing committed after the target, say).
+    pub events: Vec<String>,
 }
 
 impl Platform {
@@ -287,17 +313,179 @@ impl Platform {
     }
 
     /// If the tenant runs, switches WAL and waits until the segment is archived, so that
-    /// everything committed until now is in the repository. A failure is reported, not fatal:
-    /// what the repository has can still be restored.
-    async fn archive_newest(&self, docker: &Docker, id: &TenantId) -> Result<()> {
-        if docker.container_status(&container_name(id)).await? == crate::docker::tenant::Status::Running
-            && let Err(e) = self.engine(docker, id, Command::Check, SHORT_OPERATION).await
-        {
-            crate::progress::note(&format!(
-                "could not archive the newest WAL of {id} ({e}); using what its repository has"
-            ));
+    /// everything committed until now is in the repository; returns the time it started (the
+    /// window reaches it). A failure is reported, not fatal: what the repository has can still be
+    /// restored.
+    async fn archive_newest(&self, docker: &Docker, id: &TenantId) -> Result<Option<i64>> {
+        if docker.container_status(&container_name(id)).await? != crate::docker::tenant::Status::Running {
+            return Ok(None);
         }
-        Ok(())
+        let started = now() as i64;
+        match self.engine(docker, id, Command::Check, SHORT_OPERATION).await {
+            Ok(_) => Ok(Some(started)),
+            Err(e) => {
+                crate::progress::note(&format!(
+                    "could not archive the newest WAL of {id} ({e}); using what its repository has"
+                ));
+                Ok(None)
+            }
+        }
+    }
+
+    /// Reads the repository of tenant `id` (`pgbackrest info`, the archive's files, the timeline
+    /// histories): in its running container, or else in a one-off container.
+    async fn survey(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        id: &TenantId,
+        tenant: &Tenant,
+    ) -> Result<(Repository, Archive)> {
+        let running = docker.container_status(&container_name(id)).await? == crate::docker::tenant::Status::Running;
+        let out = if running {
+            docker.exec(&container_name(id), "postgres", &pgbackrest::survey_command(), &[], SHORT_OPERATION).await?
+        } else {
+            let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+            let access = self.repo_access(id, &pgdata)?;
+            let spec = OneOff {
+                name: format!("{}-info", container_name(id)),
+                image: self.backup_image(docker, &tenant.image).await?,
+                command: pgbackrest::survey_command(),
+                user: Some("postgres".into()),
+                env: access.env,
+                read_only_volumes: access.volume.into_iter().collect(),
+                labels: crate::docker::tenant::labels(&config.instance, id.as_str()),
+                uploads: access.uploads,
+                network: access.network,
+                ..Default::default()
+            };
+            docker.run_once(&spec, SHORT_OPERATION).await?
+        };
+        if !out.success() {
+            return Err(anyhow::anyhow!("cannot read the backup repository of {id}:\n{}", out.tail(10)).into());
+        }
+        pgbackrest::parse_survey(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+    }
+
+    /// Archives the newest WAL of a running tenant, reads its repository and plans the recovery
+    /// to `target`; a target the repository cannot reach is refused here, before anything is
+    /// touched.
+    async fn prepare(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        id: &TenantId,
+        tenant: &Tenant,
+        target: &Target,
+    ) -> Result<Prepared> {
+        let fresh = self.archive_newest(docker, id).await?;
+        let (repo, archive) = self.survey(docker, config, id, tenant).await?;
+        let window = Window::of(&repo, &archive, fresh);
+        let plan =
+            crate::backup::plan::plan(&repo, &archive, window, target, now() as i64).map_err(|r| refusal(id, r))?;
+        tracing::debug!(tenant = %id, plan = %plan.why, "recovery planned");
+        Ok(Prepared { repo, archive, window, plan })
+    }
+
+    /// Restores and recovers `prepared`'s plan into `r.volume` in a one-off container, showing
+    /// progress, within a time that scales with the data. Returns what the recovery reported;
+    /// a failure is one line in pgs's words, with the server's log as detail.
+    async fn recover(
+        &self,
+        docker: &Docker,
+        config: &crate::state::Config,
+        r: Recovery<'_>,
+        target: &Target,
+        prepared: &Prepared,
+    ) -> Result<pgbackrest::Report> {
+        let (source_id, source) = r.source;
+        let plan = &prepared.plan;
+        let image = self.backup_image(docker, &source.image).await?;
+        let pgdata = docker.ensure_image(&source.image).await?.pgdata();
+        let access = self.repo_access(source_id, &pgdata)?;
+        let mut uploads = access.uploads;
+        uploads.extend(r.uploads);
+        // Only a restore writes to the repository (the new timeline's history file).
+        let (volumes, read_only_volumes) = match r.purpose {
+            Purpose::Restore => (
+                vec![(r.volume.to_string(), source.data_mount.clone())].into_iter().chain(access.volume).collect(),
+                Vec::new(),
+            ),
+            _ => (vec![(r.volume.to_string(), source.data_mount.clone())], access.volume.into_iter().collect()),
+        };
+        let suffix = match r.purpose {
+            Purpose::Restore => "restore",
+            Purpose::Clone => "clone",
+            Purpose::Drill => "drill",
+        };
+        let spec = OneOff {
+            name: format!("{}-{suffix}", container_name(r.id)),
+            image,
+            command: pgbackrest::recover_command(target, plan, r.purpose, &pgdata),
+            user: Some("root".into()),
+            env: access.env,
+            volumes,
+            read_only_volumes,
+            labels: crate::docker::tenant::labels(&config.instance, r.id.as_str()),
+            uploads,
+            network: access.network,
+        };
+        let timeout = recovery_timeout(plan, &prepared.archive);
+        let step = crate::progress::transfer(&format!(
+            "restoring backup {} of {source_id} ({}; allowing {})",
+            plan.set,
+            human_bytes(plan.database_bytes),
+            minutes(timeout)
+        ));
+        step.set_total(plan.database_bytes);
+        let base = prepared.repo.backups.iter().find(|b| b.label == plan.set).and_then(|b| b.lsn_stop);
+        let end = plan.end_segment.as_deref().and_then(segment_end);
+        let mut recovering: Option<Box<dyn crate::progress::Step>> = None;
+        let mut step = Some(step);
+        let mut on_line = |line: &str| match pgbackrest::progress(line) {
+            Some(pgbackrest::Progress::Restored(bytes)) => {
+                if let Some(s) = &step {
+                    s.set_done(bytes)
+                }
+            }
+            Some(pgbackrest::Progress::Replayed(lsn)) => {
+                step = None;
+                let s = recovering.get_or_insert_with(|| {
+                    let s = crate::progress::transfer(&format!("recovering {source_id}'s data: replaying WAL"));
+                    if let (Some(base), Some(end)) = (base, end) {
+                        s.set_total(end.saturating_sub(base.0));
+                    }
+                    s
+                });
+                s.set_done(lsn.0.saturating_sub(base.map_or(0, |b| b.0)));
+            }
+            None => {
+                if let Some(event) = line.strip_prefix("pgs-event: ") {
+                    crate::progress::note(event);
+                }
+            }
+        };
+        let out = docker.run_once_watched(&spec, timeout, &mut on_line).await;
+        drop(on_line);
+        let out = out.map_err(|e| match e {
+            crate::docker::DockerError::Api { message, .. } if message.starts_with("not finished within") => {
+                Error::Timeout(format!(
+                    "the recovery of {source_id}'s backup {} did not finish within {} (allowed for {} of data and {} of \
+                     compressed WAL); its container was removed",
+                    plan.set,
+                    minutes(timeout),
+                    human_bytes(plan.database_bytes),
+                    human_bytes(prepared.archive.bytes)
+                ))
+            }
+            e => e.into(),
+        })?;
+        let report = pgbackrest::Report::read(&out.stdout);
+        if let Some(why) = report.failure(out.code) {
+            let detail = if report.log.trim().is_empty() { out.tail(15) } else { report.log.trim_end().to_string() };
+            fail!(Failing, "{why}\n{detail}");
+        }
+        Ok(report)
     }
 
     /// Creates the tenant's stanza and proves archiving works (a WAL switch reaches the
@@ -478,88 +666,96 @@ impl Platform {
         if source.node != tenant.node {
             fail!(Invalid, "a clone of {source_id} is made on the node it lives on, where its backups are");
         }
-        self.archive_newest(docker, &source_id).await?;
-        let repo = self.backup_list(docker, source_id.as_str()).await?;
-        check_target(&source_id, &repo, target)?;
-        let image = self.backup_image(docker, &source.image).await?;
-        let pgdata = docker.ensure_image(&source.image).await?.pgdata();
+        let prepared = self.prepare(docker, config, &source_id, &source, target).await?;
+        crate::progress::note(&format!("copying {source_id} from {}", prepared.plan.why));
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         let volume = tenant.data_volume(id);
         docker.create_volume(&volume, &labels).await?;
         let (dir, file) = pgbackrest::CLONE_SQL.rsplit_once('/').unwrap_or(("/tmp", pgbackrest::CLONE_SQL));
-        let access = self.repo_access(&source_id, &pgdata)?;
-        let mut uploads = access.uploads;
-        uploads.push((dir.to_string(), super::create::clone_archive(&source_id, id, secrets, file)?));
-        let spec = OneOff {
-            name: format!("{}-clone", container_name(id)),
-            image,
-            command: pgbackrest::clone_command(target, &pgdata),
-            user: Some("root".into()),
-            env: access.env,
-            volumes: vec![(volume, tenant.data_mount.clone())],
-            read_only_volumes: access.volume.into_iter().collect(),
-            labels,
-            uploads,
-            network: access.network,
+        let recovery = Recovery {
+            purpose: Purpose::Clone,
+            source: (&source_id, &source),
+            id,
+            volume: &volume,
+            uploads: vec![(dir.to_string(), super::create::clone_archive(&source_id, id, secrets, file)?)],
         };
-        let step = crate::progress::step(&format!("restoring a copy of {source_id} for {id}"));
-        let out = docker.run_once(&spec, LONG_OPERATION).await?;
-        drop(step);
-        if !out.success() {
-            return Err(anyhow::anyhow!("cloning {source_id} failed (exit {}):\n{}", out.code, out.tail(15)).into());
-        }
+        self.recover(docker, config, recovery, target, &prepared)
+            .await
+            .map_err(|e| anyhow::anyhow!("cloning {source_id} failed: {e}"))?;
         Ok(())
     }
 
-    /// The restore drill: restores the latest backup and all archived WAL into a throwaway
-    /// one-off container (the repository read-only; no network for a local one), lets PostgreSQL recover, checks
-    /// every database, records the result in the state dir and removes everything it made. The
-    /// tenant keeps running. Returns the record; an `Err` only when the drill could not run.
+    /// The restore drill: restores a backup and the archived WAL into a throwaway one-off
+    /// container (the repository read-only; no network for a local one), recovers to a random
+    /// moment of the restorable window (recovery pauses there, and the last commit replayed must
+    /// not be after it), goes on to the end of the archived WAL, checks every database, records
+    /// the result in the state dir and removes everything it made. When the moment's backup is not
+    /// the newest one, the newest is restored and checked too. The tenant keeps running. Returns
+    /// the record; an `Err` only when the drill could not run.
     pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
         // Where the tenant and its repository are.
         let engine = self.engine_of(docker, &config, &tenant).await?;
         let docker = &engine;
-        self.archive_newest(docker, &id).await?;
-        let image = self.backup_image(docker, &tenant.image).await?;
-        let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        let latest = self.prepare(docker, &config, &id, &tenant, &Target::Latest).await?;
+        // A random moment of the window, when it has one.
+        let moment = latest.window.filter(|w| w.latest > w.earliest).map(|w| {
+            use rand::Rng;
+            let unix = rand::rng().random_range(w.earliest..=w.latest);
+            Target::Time { at: format!("{}.000000+00", crate::backup::utc(unix)), unix }
+        });
+        let mut runs = Vec::new();
+        if let Some(target) = moment {
+            let plan = crate::backup::plan::plan(&latest.repo, &latest.archive, latest.window, &target, now() as i64);
+            match plan {
+                Ok(plan) => {
+                    let newest = latest.plan.set == plan.set;
+                    runs.push((target, Prepared { plan, ..latest.clone() }));
+                    if !newest {
+                        runs.push((Target::Latest, latest));
+                    }
+                }
+                Err(r) => {
+                    crate::progress::note(&format!("no point-in-time check: {}", refusal(&id, r)));
+                    runs.push((Target::Latest, latest));
+                }
+            }
+        } else {
+            runs.push((Target::Latest, latest));
+        }
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
-        let scratch = format!("pgs-{id}-drill-{}", now());
-        let access = self.repo_access(&id, &pgdata)?;
-        docker.create_volume(&scratch, &labels).await?;
-        let spec = OneOff {
-            name: format!("{}-drill", container_name(&id)),
-            image,
-            command: pgbackrest::drill_command(&pgdata),
-            user: Some("root".into()),
-            env: access.env,
-            volumes: vec![(scratch.clone(), tenant.data_mount.clone())],
-            read_only_volumes: access.volume.into_iter().collect(),
-            labels,
-            uploads: access.uploads,
-            network: access.network,
-        };
-        let step = crate::progress::step(&format!("restore drill for {id}: restore, recover, check"));
-        let ran = docker.run_once(&spec, LONG_OPERATION).await;
-        drop(step);
-        let _ = docker.remove_volume(&scratch).await;
-        let out = ran?;
-        let report: Vec<&str> = out.stdout.lines().filter_map(|l| l.trim().strip_prefix("drill: ")).collect();
-        let failure = match out.code {
-            0 => None,
-            2 => Some(format!("the restore failed:\n{}", out.tail(12))),
-            3 => Some(format!("PostgreSQL did not recover the restored data:\n{}", out.tail(12))),
-            4 => Some(format!("a check of the restored data failed:\n{}", out.tail(12))),
-            code => Some(format!("the drill container exited {code}:\n{}", out.tail(12))),
-        };
-        let drill = Drill {
-            at: now(),
-            ok: failure.is_none(),
-            seconds: started.elapsed().as_secs(),
-            report: report.iter().map(|s| s.to_string()).collect(),
-            error: failure,
-        };
+        let mut report = Vec::new();
+        let mut failure = None;
+        for (target, prepared) in &runs {
+            let scratch = format!("pgs-{id}-drill-{}", now());
+            docker.create_volume(&scratch, &labels).await?;
+            let what = match target {
+                Target::Time { at, .. } => format!("to {at} and on to the latest state"),
+                _ => "to the latest state".to_string(),
+            };
+            let step = crate::progress::step(&format!("restore drill for {id}: backup {} {what}", prepared.plan.set));
+            let recovery = Recovery {
+                purpose: Purpose::Drill,
+                source: (&id, &tenant),
+                id: &id,
+                volume: &scratch,
+                uploads: Vec::new(),
+            };
+            let ran = self.recover(docker, &config, recovery, target, prepared).await;
+            drop(step);
+            let _ = docker.remove_volume(&scratch).await;
+            match ran {
+                Ok(r) => report.extend(r.steps),
+                Err(Error::Failing(why)) | Err(Error::Timeout(why)) => {
+                    failure = Some(why);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let drill =
+            Drill { at: now(), ok: failure.is_none(), seconds: started.elapsed().as_secs(), report, error: failure };
         let recorded = drill.clone();
         self.state.update(|_, tenants, _| -> Result<()> {
             if let Some(t) = tenants.tenants.get_mut(&id) {
@@ -570,47 +766,27 @@ impl Platform {
         Ok(drill)
     }
 
-    /// The tenant's repository: backups and archived WAL.
-    /// Asked of a stopped tenant, it reads the repository in a one-off container.
+    /// The tenant's repository: backups, archived WAL and the restorable window. Asked of a
+    /// stopped tenant, it reads the repository in a one-off container.
     pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
         let (config, id, tenant) = self.backed_up(id)?;
         let engine = self.engine_of(docker, &config, &tenant).await?;
         let docker = &engine;
         let running = docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running;
-        let out = if running {
-            self.engine(docker, &id, Command::Info, SHORT_OPERATION).await?
-        } else {
-            let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
-            let access = self.repo_access(&id, &pgdata)?;
-            let spec = OneOff {
-                name: format!("{}-info", container_name(&id)),
-                image: self.backup_image(docker, &tenant.image).await?,
-                command: pgbackrest::command(Command::Info).0,
-                user: Some("postgres".into()),
-                env: access.env,
-                read_only_volumes: access.volume.into_iter().collect(),
-                labels: crate::docker::tenant::labels(&config.instance, id.as_str()),
-                uploads: access.uploads,
-                network: access.network,
-                ..Default::default()
-            };
-            docker.run_once(&spec, SHORT_OPERATION).await?
-        };
-        let mut repo = pgbackrest::parse_info(&out.stdout).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if running {
-            repo.latest_restorable = self.archiving(docker, &id).await.ok().and_then(|a| a.last_archived_at);
-        }
-        // At least the end of the newest backup (a server just restored has no archiver history).
-        if repo.latest_restorable.is_none() {
-            repo.latest_restorable = repo.backups.iter().map(|b| b.finished).max().map(crate::backup::utc);
-        }
+        let (mut repo, archive) = self.survey(docker, &config, &id, &tenant).await?;
+        // A running tenant whose archiving works can be restored to now: a restore archives what
+        // is not archived yet first.
+        let archiving_ok = running && self.archiving(docker, &id).await.is_ok_and(|a| a.ok);
+        let window = Window::of(&repo, &archive, archiving_ok.then(|| now() as i64));
+        repo.latest_restorable = window.map(|w| crate::backup::utc(w.latest));
         Ok(repo)
     }
 
-    /// Restores a tenant to `target`: archives what is not archived yet, stops the tenant,
-    /// restores into a new data volume in a one-off container, starts the tenant on it
-    /// (PostgreSQL recovers, then promotes) and waits until it accepts logins. If anything fails
-    /// the tenant is started again on its previous data, untouched.
+    /// Restores a tenant to `target`: archives what is not archived yet, reads the repository
+    /// and chooses the backup and timeline (a target outside the window is refused here), stops
+    /// the tenant, restores and recovers into a new data volume in a one-off container, then
+    /// starts the tenant on it and waits until it accepts logins. If anything fails the tenant
+    /// is as it was: on its previous data, untouched, running if it ran.
     pub async fn restore(
         &self,
         docker: &Docker,
@@ -623,11 +799,9 @@ impl Platform {
         let engine = self.engine_of(docker, &config, &tenant).await?;
         let docker = &engine;
         let name = container_name(&id);
-        self.archive_newest(docker, &id).await?;
-        let repo = self.backup_list(docker, id.as_str()).await?;
-        check_target(&id, &repo, target)?;
-        let image = self.backup_image(docker, &tenant.image).await?;
-        let pgdata = docker.ensure_image(&tenant.image).await?.pgdata();
+        let was_running = docker.container_status(&name).await? == crate::docker::tenant::Status::Running;
+        let prepared = self.prepare(docker, &config, &id, &tenant, target).await?;
+        crate::progress::note(&format!("restoring {id} from {}", prepared.plan.why));
         let previous = tenant.data_volume(&id);
         // Unique even for two restores within one second (a killed one and its rerun).
         let volume = format!("{}-{}-{}", volume_name(&id), now(), &super::generate_password()[..4].to_lowercase());
@@ -651,35 +825,32 @@ impl Platform {
         docker.stop_container(&name, STOP_GRACE_SECS).await?;
         drop(step);
         docker.create_volume(&volume, &labels).await?;
-        let access = self.repo_access(&id, &pgdata)?;
-        let spec = OneOff {
-            name: format!("{name}-restore"),
-            image,
-            command: pgbackrest::restore_command(target, &pgdata),
-            user: Some("root".into()),
-            env: access.env,
-            volumes: std::iter::once((volume.clone(), tenant.data_mount.clone())).chain(access.volume).collect(),
-            labels: labels.clone(),
-            uploads: access.uploads,
-            network: access.network,
-            ..Default::default()
+        let recovery = Recovery {
+            purpose: Purpose::Restore,
+            source: (&id, &tenant),
+            id: &id,
+            volume: &volume,
+            uploads: Vec::new(),
         };
-        let step = crate::progress::step(&format!("restoring {id} into {volume}"));
-        let restored = docker.run_once(&spec, LONG_OPERATION).await;
-        drop(step);
-        let restored = match restored {
-            Ok(out) if out.success() => Ok(()),
-            Ok(out) => {
-                Err(Error::Other(anyhow::anyhow!("the restore of {id} failed (exit {}):\n{}", out.code, out.tail(15))))
+        let recovered = self.recover(docker, &config, recovery, target, &prepared).await;
+        let report = match recovered {
+            Ok(report) => report,
+            Err(e) => {
+                let _ = docker.remove_volume(&volume).await;
+                let _ = mark(None);
+                let back = if was_running {
+                    match docker.start_container(&name).await {
+                        Ok(()) => "it runs on its previous data again, untouched".to_string(),
+                        Err(e) => format!(
+                            "its previous data is untouched, but it did not start again ({e}): `pgs start {id}`"
+                        ),
+                    }
+                } else {
+                    "its previous data is untouched".to_string()
+                };
+                return Err(anyhow::anyhow!("the restore of {id} failed ({back}): {e}").into());
             }
-            Err(e) => Err(e.into()),
         };
-        if let Err(e) = restored {
-            let _ = docker.remove_volume(&volume).await;
-            let _ = mark(None);
-            let _ = docker.start_container(&name).await;
-            return Err(e);
-        }
 
         let switch = |data: Option<String>, previous: Option<String>| {
             self.state.update(|_, tenants, _| -> Result<Tenant> {
@@ -697,7 +868,7 @@ impl Platform {
             let _ = self.recreate(docker, &config, &id, &back, timeout).await;
             return Err(anyhow::anyhow!(
                 "{id} did not start on the restored data ({e}); it runs on its previous data again, and the restored \
-                 volume {volume} is kept for inspection"
+                 volume {volume} is kept for inspection (`pgs info {id}` lists it)"
             )
             .into());
         }
@@ -709,8 +880,34 @@ impl Platform {
             volume,
             previous_volume: previous,
             seconds: started.elapsed().as_secs(),
+            plan: prepared.plan.why.clone(),
+            events: report.events,
         })
     }
+}
+
+/// The WAL position just past the end of a segment, by its 24-digit name (16 MiB segments,
+/// PostgreSQL's default; for progress only).
+fn segment_end(name: &str) -> Option<u64> {
+    let log = u64::from_str_radix(name.get(8..16)?, 16).ok()?;
+    let seg = u64::from_str_radix(name.get(16..24)?, 16).ok()?;
+    Some((log << 32) + (seg + 1) * (16 << 20))
+}
+
+/// A duration in whole minutes, for the operator (`3 min`).
+fn minutes(d: Duration) -> String {
+    format!("up to {} min", d.as_secs().div_ceil(60))
+}
+
+/// Bytes as B, kB, MB, GB (powers of 1024, one decimal).
+pub fn human_bytes(n: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let (mut value, mut unit) = (n as f64, 0);
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{n} B") } else { format!("{value:.1} {}", units[unit]) }
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use serde::Serialize;
 
+pub use backup::human_bytes;
 pub use create::CreateRequest;
 pub(crate) use error::fail;
 pub use error::{Error, Result};

@@ -4,10 +4,7 @@ use anyhow::Context;
 
 use super::{Platform, Result, fail, generate_password};
 use crate::certs::{self, CertFiles};
-use crate::state::{
-    CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE,
-    SCHEMA_VERSION,
-};
+use crate::state::{CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE, SCHEMA_VERSION};
 
 /// What `pgs setup` was asked to set.
 #[derive(Debug, Default, Clone)]

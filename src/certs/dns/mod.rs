@@ -74,7 +74,10 @@ impl Provider {
                 if !std::io::stdin().is_terminal() {
                     bail!("--dns manual needs a terminal to wait for you; use --dns exec or rfc2136 for automation");
                 }
-                crate::progress::note(&format!("create this TXT record, then press Enter:\n  {} TXT \"{}\"", r.fqdn, r.value));
+                crate::progress::note(&format!(
+                    "create this TXT record, then press Enter:\n  {} TXT \"{}\"",
+                    r.fqdn, r.value
+                ));
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;
                 Ok(())

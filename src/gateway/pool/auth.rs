@@ -76,7 +76,8 @@ impl Verifiers {
             return Ok(verifier.clone());
         }
         let found = async {
-            let slot = self.conns.lock().unwrap_or_else(|e| e.into_inner()).entry(tenant.to_string()).or_default().clone();
+            let slot =
+                self.conns.lock().unwrap_or_else(|e| e.into_inner()).entry(tenant.to_string()).or_default().clone();
             let mut conn = slot.lock().await;
             let now = Instant::now();
             if conn.as_ref().is_none_or(|(c, _, _)| c.is_closed()) {
@@ -100,7 +101,9 @@ impl Verifiers {
                 .map_err(|_| LookupError::Database("timed out".into()))
                 .and_then(|r| r.map_err(|e| LookupError::Database(e.to_string())));
             match rows {
-                Ok(rows) => Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)).and_then(|v| Verifier::parse(&v))),
+                Ok(rows) => {
+                    Ok(rows.first().and_then(|r| r.get::<_, Option<String>>(0)).and_then(|v| Verifier::parse(&v)))
+                }
                 Err(e) => {
                     *conn = None;
                     Err(e)
@@ -220,7 +223,8 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let (server_final, client_key) = match exchange.finish(&m.body) {
         Ok(x) if known => x,
-        Ok(_) | Err(crate::gateway::scram::ScramError::WrongProof | crate::gateway::scram::ScramError::ChannelBinding) => {
+        Ok(_)
+        | Err(crate::gateway::scram::ScramError::WrongProof | crate::gateway::scram::ScramError::ChannelBinding) => {
             return Err(failed());
         }
         Err(e) => return Err(AuthError::Protocol(e.to_string())),

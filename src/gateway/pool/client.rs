@@ -25,7 +25,8 @@ use crate::state::{PoolMode, PoolSettings};
 const NOT_SETTINGS: &[&str] = &["user", "database", "options", "replication", "application_name"];
 
 /// Settings the server reports that a client's startup values override in what it is shown.
-const REPORTED: &[&str] = &["application_name", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone", "search_path"];
+const REPORTED: &[&str] =
+    &["application_name", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone", "search_path"];
 
 /// How a pooled session ended, for its log line.
 pub struct Ended {
@@ -75,7 +76,10 @@ fn wanted_settings(startup: &Startup) -> Result<BTreeMap<String, String>, Fatal>
                 t => t.strip_prefix("-c").or_else(|| t.strip_prefix("--")).unwrap_or(""),
             };
             let Some((k, v)) = setting.split_once('=') else {
-                return Err(Fatal::new("0A000", format!("unsupported option {t:?} on the pooled endpoint (only -c NAME=VALUE)")));
+                return Err(Fatal::new(
+                    "0A000",
+                    format!("unsupported option {t:?} on the pooled endpoint (only -c NAME=VALUE)"),
+                ));
             };
             wanted.insert(k.replace('-', "_"), v.to_string());
         }
@@ -136,7 +140,8 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), Fatal> {
     let Endpoint { tenant, backend, settings, cert_hash, peer } = endpoint;
     let (tenant, settings, peer) = (tenant.as_str(), *settings, *peer);
-    let user = startup.get("user").filter(|u| !u.is_empty()).ok_or_else(|| Fatal::new("28000", "no user name given"))?;
+    let user =
+        startup.get("user").filter(|u| !u.is_empty()).ok_or_else(|| Fatal::new("28000", "no user name given"))?;
     let database = startup.get("database").filter(|d| !d.is_empty()).unwrap_or(user).to_string();
     let user = user.to_string();
     let wanted = wanted_settings(&startup)?;

@@ -137,7 +137,10 @@ pub fn drops_statements(query_body: &[u8]) -> bool {
     let text = query_body.split(|&b| b == 0).next().unwrap_or_default().to_ascii_lowercase();
     statements(&text).any(|s| {
         let w: Vec<&[u8]> = words(s).take(3).collect();
-        matches!(w.as_slice(), [b"deallocate", b"all", ..] | [b"deallocate", b"prepare", b"all", ..] | [b"discard", b"all", ..])
+        matches!(
+            w.as_slice(),
+            [b"deallocate", b"all", ..] | [b"deallocate", b"prepare", b"all", ..] | [b"discard", b"all", ..]
+        )
     })
 }
 
@@ -174,7 +177,9 @@ fn statements(text: &[u8]) -> impl Iterator<Item = &[u8]> {
             b'$' => {
                 // $tag$ ... $tag$
                 let tag_end = text[i + 1..].iter().position(|&b| b == b'$').map(|p| i + 1 + p);
-                if let Some(end) = tag_end.filter(|&e| text[i + 1..e].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')) {
+                if let Some(end) =
+                    tag_end.filter(|&e| text[i + 1..e].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+                {
                     let tag = &text[i..=end];
                     let close = text[end + 1..].windows(tag.len()).position(|w| w == tag);
                     i = close.map_or(text.len(), |p| end + 1 + p + tag.len() - 1);
@@ -284,7 +289,14 @@ mod tests {
         assert_eq!(c("SET work_mem TO DEFAULT"), Some(SessionCommand::Reset("work_mem".into())));
         assert_eq!(c("RESET work_mem"), Some(SessionCommand::Reset("work_mem".into())));
         assert_eq!(c("RESET ALL"), Some(SessionCommand::ResetAll));
-        for not in ["SET LOCAL work_mem = 1", "SET TRANSACTION READ ONLY", "SET ROLE x", "SELECT 1", "SET a = 1; SET b = 2", "SET x ="] {
+        for not in [
+            "SET LOCAL work_mem = 1",
+            "SET TRANSACTION READ ONLY",
+            "SET ROLE x",
+            "SELECT 1",
+            "SET a = 1; SET b = 2",
+            "SET x =",
+        ] {
             assert_eq!(c(not), None, "{not}");
         }
     }

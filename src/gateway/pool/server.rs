@@ -71,7 +71,9 @@ pub async fn connect(
     client_key: [u8; 32],
     verifier: &Verifier,
 ) -> Result<(ServerConn, Parameters), ServerError> {
-    tokio::time::timeout(LOGIN_TIMEOUT, login(addr, pool, client_key, verifier)).await.map_err(|_| ServerError::Timeout)?
+    tokio::time::timeout(LOGIN_TIMEOUT, login(addr, pool, client_key, verifier))
+        .await
+        .map_err(|_| ServerError::Timeout)?
 }
 
 async fn login(
@@ -148,7 +150,11 @@ async fn login(
             b'E' => {
                 // A wrong proof from a stale verifier reads as a failed password.
                 let code = sqlstate(&m.body);
-                return Err(if code.as_deref() == Some("28P01") { ServerError::Stale } else { ServerError::Refused(m) });
+                return Err(if code.as_deref() == Some("28P01") {
+                    ServerError::Stale
+                } else {
+                    ServerError::Refused(m)
+                });
             }
             b'Z' => break,
             _ => return Err(ServerError::Protocol("unexpected message during login")),
@@ -156,13 +162,7 @@ async fn login(
     }
     let (pid, secret) = key.ok_or(ServerError::Protocol("no BackendKeyData"))?;
     let target = Target { backend: addr.clone(), pid, secret, tenant: tenant.clone() };
-    let conn = ServerConn {
-        stream,
-        reader,
-        target,
-        session: ServerSession::default(),
-        idle_since: Instant::now(),
-    };
+    let conn = ServerConn { stream, reader, target, session: ServerSession::default(), idle_since: Instant::now() };
     Ok((conn, params))
 }
 

@@ -194,7 +194,9 @@ impl Tracker {
 
     /// Notes a SET or RESET the client sends, to record once the server confirms it.
     fn watch(&mut self, text: &[u8]) {
-        if self.guarded && let Some(cmd) = guard::session_command(text) {
+        if self.guarded
+            && let Some(cmd) = guard::session_command(text)
+        {
             self.pending = Some(cmd);
         }
     }
@@ -230,7 +232,11 @@ impl Tracker {
     fn ensure(&mut self, stmt: &Statement, server: &mut ServerSession, to_server: &mut Vec<u8>) {
         if server.names.insert(stmt.server_name.clone()) {
             msg::encode(b'P', &msg::with_name(stmt.server_name.as_bytes(), &stmt.rest), to_server);
-            self.ops.push_back(Op::Expect { kind: Kind::Parse, forward: false, prepares: Some(stmt.server_name.clone()) });
+            self.ops.push_back(Op::Expect {
+                kind: Kind::Parse,
+                forward: false,
+                prepares: Some(stmt.server_name.clone()),
+            });
         }
     }
 
@@ -250,7 +256,9 @@ impl Tracker {
         match m.tag {
             b'X' => return Ok(ClientEvent::Terminate),
             b'Q' => {
-                if self.guarded && let Some(what) = self.refusal(&m.body) {
+                if self.guarded
+                    && let Some(what) = self.refusal(&m.body)
+                {
                     let mut reply = self.refusal_message(what);
                     msg::ready_for_query(if self.status == b'I' { b'I' } else { b'E' }, &mut reply);
                     self.push_own(reply, to_client);
@@ -273,7 +281,9 @@ impl Tracker {
                 let name = f.cstr().ok_or(TrackError::Protocol("Parse without a name"))?;
                 let rest = &m.body[name.len() + 1..];
                 let query = Fields::new(rest).cstr().ok_or(TrackError::Protocol("Parse without a query"))?;
-                if self.guarded && let Some(what) = self.refusal_of(query) {
+                if self.guarded
+                    && let Some(what) = self.refusal_of(query)
+                {
                     let reply = self.refusal_message(what);
                     self.push_own(reply, to_client);
                     self.skipping = true;
@@ -285,7 +295,8 @@ impl Tracker {
                     self.expect(Kind::Parse);
                     return Ok(ClientEvent::Continue);
                 }
-                let stmt = Arc::new(Statement { server_name: server_name(rest).into(), rest: m.body.slice(name.len() + 1..) });
+                let stmt =
+                    Arc::new(Statement { server_name: server_name(rest).into(), rest: m.body.slice(name.len() + 1..) });
                 stmts.insert(name.to_vec(), stmt.clone())?;
                 if server.names.contains(&stmt.server_name) {
                     let mut reply = Vec::new();
@@ -294,7 +305,11 @@ impl Tracker {
                 } else {
                     server.names.insert(stmt.server_name.clone());
                     msg::encode(b'P', &msg::with_name(stmt.server_name.as_bytes(), &stmt.rest), to_server);
-                    self.ops.push_back(Op::Expect { kind: Kind::Parse, forward: true, prepares: Some(stmt.server_name.clone()) });
+                    self.ops.push_back(Op::Expect {
+                        kind: Kind::Parse,
+                        forward: true,
+                        prepares: Some(stmt.server_name.clone()),
+                    });
                 }
             }
             b'B' => {
@@ -556,7 +571,8 @@ mod tests {
     fn a_statement_is_prepared_once_per_server_connection_and_renamed() {
         let mut server = ServerSession::default();
         let mut a = Client::new();
-        let (up, down) = a.send(&mut server, vec![parse("s1", "SELECT 1"), bind("s1"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        let (up, down) =
+            a.send(&mut server, vec![parse("s1", "SELECT 1"), bind("s1"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
         assert_eq!(tags(&up), "PBES");
         let sent = split(&up);
         assert!(sent[0].1.starts_with(b"pgs_"), "renamed");
@@ -568,7 +584,8 @@ mod tests {
         // Another client, same text, same server connection: no Parse reaches the server, the
         // client still gets its ParseComplete in order.
         let mut b = Client::new();
-        let (up, down) = b.send(&mut server, vec![parse("other", "SELECT 1"), bind("other"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        let (up, down) =
+            b.send(&mut server, vec![parse("other", "SELECT 1"), bind("other"), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
         assert_eq!(tags(&up), "BES");
         assert_eq!(tags(&down), "1");
         assert_eq!(tags(&b.answer(&mut server, "2CZ")), "2CZ");
@@ -627,7 +644,8 @@ mod tests {
         assert!(text.contains("C0A000") && text.contains("LISTEN") && text.contains("t1.pgs.test"), "{text}");
         // Extended protocol: the error, then nothing until Sync, whose ReadyForQuery comes from
         // the server.
-        let (up, down) = a.send(&mut server, vec![parse("", "LISTEN jobs"), bind(""), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
+        let (up, down) =
+            a.send(&mut server, vec![parse("", "LISTEN jobs"), bind(""), m(b'E', b"\0\0\0\0\0"), m(b'S', b"")]);
         assert_eq!((tags(&up), tags(&down)), ("S".into(), "E".into()));
         assert_eq!(tags(&a.answer(&mut server, "Z")), "Z");
         // In session mode nothing is refused.
@@ -670,7 +688,8 @@ mod tests {
         let mut a = Client::new();
         let (mut up, mut down) = (Vec::new(), Vec::new());
         for i in 0..MAX_CLIENT_STATEMENTS {
-            a.t.client_message(parse(&format!("s{i}"), "SELECT 1"), &mut a.stmts, &mut server, &mut up, &mut down).unwrap();
+            a.t.client_message(parse(&format!("s{i}"), "SELECT 1"), &mut a.stmts, &mut server, &mut up, &mut down)
+                .unwrap();
         }
         let more = a.t.client_message(parse("one-more", "SELECT 1"), &mut a.stmts, &mut server, &mut up, &mut down);
         assert_eq!(more, Err(TrackError::TooManyStatements));

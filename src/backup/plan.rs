@@ -1,0 +1,405 @@
+//! Choosing how to recover to a target, from what the repository holds: the restorable window,
+//! the timeline that was current at the target time, the backup to start from, and the end of
+//! the archived WAL that a recovery to "the end" must reach.
+//!
+//! - **Window.** From just after the end of the oldest backup to "now" when the running tenant's
+//!   newest WAL was just archived, otherwise to when the newest archived segment reached the
+//!   repository (a stopped tenant's last one, archived at its shutdown). A target outside it is
+//!   refused with one line naming the window, before anything is stopped.
+//! - **Timeline.** Every restore starts a timeline; its history file reaches the repository right
+//!   after the promotion, so the file's time there is when the timeline began. The timeline
+//!   current at T is the newest one that began at or before T.
+//! - **Backup.** The newest backup that finished before T and lies on that timeline's history:
+//!   on the timeline itself, or on an ancestor before the point where the history left it.
+//! - **The end of the WAL.** Nothing committed after T means the state at T is the end of the
+//!   archived WAL on that timeline: PostgreSQL stops there with "recovery ended before configured
+//!   recovery target was reached", and the recovery goes on without the time target. A recovery to
+//!   the end must then reach the newest archived segment of the timeline; one that stops earlier
+//!   met a damaged or missing segment, and is refused rather than taken for the state at T.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Repository, Target, utc};
+
+/// A position in the WAL (`X/Y` in PostgreSQL's notation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Lsn(pub u64);
+
+impl Serialize for Lsn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Lsn {
+    /// Parses `X/Y` (hexadecimal halves).
+    pub fn parse(s: &str) -> Option<Self> {
+        let (hi, lo) = s.trim().split_once('/')?;
+        let hi = u32::from_str_radix(hi, 16).ok()?;
+        let lo = u32::from_str_radix(lo, 16).ok()?;
+        Some(Lsn((u64::from(hi) << 32) | u64::from(lo)))
+    }
+}
+
+impl std::fmt::Display for Lsn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
+    }
+}
+
+/// The timeline of a WAL segment or history file name (its first eight hex digits).
+pub fn timeline_of(name: &str) -> Option<u32> {
+    name.get(..8).and_then(|t| u32::from_str_radix(t, 16).ok())
+}
+
+/// One timeline the repository knows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Timeline {
+    /// When its history file reached the repository (Unix time); `None` for a timeline without
+    /// one (the first, or the first of a clone's repository): it began before everything else.
+    pub began: Option<i64>,
+    /// Its ancestors, oldest first: (timeline, the LSN where this history left it).
+    pub ancestors: Vec<(u32, Lsn)>,
+    /// The newest archived segment on it (its 24-digit name) and when it was archived.
+    pub newest_segment: Option<(String, i64)>,
+}
+
+/// What the repository holds beyond `pgbackrest info`: timelines and archived segments.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Archive {
+    /// Timelines by id.
+    pub timelines: BTreeMap<u32, Timeline>,
+    /// Compressed bytes of all archived WAL.
+    pub bytes: u64,
+}
+
+impl Archive {
+    /// Reads `pgbackrest repo-ls --recurse --output=json` of the stanza's archive directory,
+    /// restricted to `archive_id` (`15-1`), and the history files' contents by name.
+    pub fn read(listing: &str, archive_id: &str, histories: &BTreeMap<String, String>) -> Result<Self, String> {
+        let from = listing.find('{').unwrap_or(0);
+        let all: serde_json::Value = serde_json::Deserializer::from_str(&listing[from..])
+            .into_iter::<serde_json::Value>()
+            .next()
+            .unwrap_or_else(|| serde_json::from_str("{}"))
+            .map_err(|e| format!("unreadable pgbackrest repo-ls: {e}"))?;
+        let mut archive = Archive::default();
+        let Some(files) = all.as_object() else { return Ok(archive) };
+        for (path, entry) in files {
+            let Some(rest) = path.strip_prefix(archive_id).and_then(|r| r.strip_prefix('/')) else { continue };
+            if entry["type"] != "file" {
+                continue;
+            }
+            let name = rest.rsplit('/').next().unwrap_or(rest);
+            let time = entry["time"].as_i64().unwrap_or(0);
+            let Some(tli) = timeline_of(name) else { continue };
+            if name.ends_with(".history") {
+                let t = archive.timelines.entry(tli).or_default();
+                t.began = Some(time);
+                t.ancestors = histories.get(name).map(|h| parse_history(h)).unwrap_or_default();
+            } else if name.len() >= 24
+                && name[..24].bytes().all(|b| b.is_ascii_hexdigit())
+                && !name.contains(".partial")
+            {
+                archive.bytes += entry["size"].as_u64().unwrap_or(0);
+                let t = archive.timelines.entry(tli).or_default();
+                let segment = name[..24].to_string();
+                if t.newest_segment.as_ref().is_none_or(|(newest, _)| *newest < segment) {
+                    t.newest_segment = Some((segment, time));
+                }
+            }
+        }
+        Ok(archive)
+    }
+
+    /// The newest timeline (the one a recovery to the latest state follows).
+    pub fn latest_timeline(&self) -> Option<u32> {
+        self.timelines.keys().next_back().copied()
+    }
+
+    /// When the newest segment of the newest timeline was archived.
+    pub fn last_archived(&self) -> Option<i64> {
+        self.timelines.values().filter_map(|t| t.newest_segment.as_ref().map(|(_, at)| *at)).max()
+    }
+}
+
+/// Reads a timeline history file: lines `PARENT<TAB>LSN<TAB>reason`.
+pub fn parse_history(text: &str) -> Vec<(u32, Lsn)> {
+    text.lines()
+        .filter_map(|line| {
+            let mut f = line.split_whitespace();
+            let tli = f.next()?.parse().ok()?;
+            let lsn = Lsn::parse(f.next()?)?;
+            Some((tli, lsn))
+        })
+        .collect()
+}
+
+/// The time span a restore can reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// Earliest Unix time: just after the oldest backup ended.
+    pub earliest: i64,
+    /// Latest Unix time.
+    pub latest: i64,
+    /// Whether `latest` is "now": the running tenant's newest WAL was just archived.
+    pub up_to_now: bool,
+}
+
+impl Window {
+    /// The window of `repo`: `fresh` is the time the running tenant's WAL was just switched and
+    /// archived (everything committed until then is in the repository).
+    pub fn of(repo: &Repository, archive: &Archive, fresh: Option<i64>) -> Option<Self> {
+        let earliest = repo.backups.iter().map(|b| b.finished + 1).min()?;
+        let newest_backup = repo.backups.iter().map(|b| b.finished).max().unwrap_or(earliest);
+        let (latest, up_to_now) = match fresh {
+            Some(now) => (now, true),
+            None => (archive.last_archived().unwrap_or(newest_backup).max(newest_backup), false),
+        };
+        Some(Window { earliest, latest, up_to_now })
+    }
+
+    /// The window as one line: `2026-12-05 09:00:01 UTC .. now`.
+    pub fn describe(&self) -> String {
+        let latest = if self.up_to_now { "now".to_string() } else { format!("{} UTC", utc(self.latest)) };
+        format!("{} UTC .. {latest}", utc(self.earliest))
+    }
+}
+
+/// How a recovery is to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The backup to restore.
+    pub set: String,
+    /// Its database size, in bytes (for progress and the time allowed).
+    pub database_bytes: u64,
+    /// The timeline to recover along (`None`: the newest, PostgreSQL's default).
+    pub timeline: Option<u32>,
+    /// The newest archived segment of that timeline: a recovery that runs to the end of the WAL
+    /// must reach it (`None`: nothing to check against).
+    pub end_segment: Option<String>,
+    /// Why this timeline and backup, in words.
+    pub why: String,
+}
+
+/// Why a target cannot be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// No backup at all.
+    NoBackup,
+    /// No backup with that label.
+    UnknownLabel,
+    /// The time is outside the window (the message says which side).
+    Outside(String),
+    /// No backup on the timeline current at the time had finished before it.
+    NoUsableBackup(String),
+}
+
+/// Chooses the backup and timeline for `target`, given the repository, its archive, the window
+/// and the current Unix time.
+pub fn plan(
+    repo: &Repository,
+    archive: &Archive,
+    window: Option<Window>,
+    target: &Target,
+    now: i64,
+) -> Result<Plan, Refusal> {
+    let window = window.ok_or(Refusal::NoBackup)?;
+    let timeline_of_backup = |b: &super::Backup| b.wal.as_ref().and_then(|(start, _)| timeline_of(start));
+    // Whether backup `b` lies on the history of timeline `tli`.
+    let on_history = |b: &super::Backup, tli: u32| -> bool {
+        let Some(own) = timeline_of_backup(b) else { return true };
+        if own == tli {
+            return true;
+        }
+        let Some(t) = archive.timelines.get(&tli) else { return false };
+        t.ancestors.iter().any(|(parent, left_at)| *parent == own && b.lsn_stop.is_none_or(|stop| stop <= *left_at))
+    };
+    let end_of = |tli: Option<u32>| {
+        tli.and_then(|t| archive.timelines.get(&t)).and_then(|t| t.newest_segment.as_ref().map(|(s, _)| s.clone()))
+    };
+    match target {
+        Target::Backup(label) => {
+            let b = repo.backups.iter().find(|b| &b.label == label).ok_or(Refusal::UnknownLabel)?;
+            Ok(Plan {
+                set: b.label.clone(),
+                database_bytes: b.database_bytes,
+                timeline: None,
+                end_segment: None,
+                why: format!("backup {label}, to the point where it is consistent"),
+            })
+        }
+        Target::Latest => {
+            let tli = archive.latest_timeline();
+            let b = repo
+                .backups
+                .iter()
+                .rev()
+                .find(|b| tli.is_none_or(|t| on_history(b, t)))
+                .ok_or_else(|| Refusal::NoUsableBackup("no backup lies on the newest timeline".into()))?;
+            Ok(Plan {
+                set: b.label.clone(),
+                database_bytes: b.database_bytes,
+                timeline: tli,
+                end_segment: end_of(tli),
+                why: format!(
+                    "backup {}, then all archived WAL{}",
+                    b.label,
+                    tli.map(|t| format!(" along timeline {t}")).unwrap_or_default()
+                ),
+            })
+        }
+        Target::Time { at, unix } => {
+            let t = *unix;
+            if t > now {
+                return Err(Refusal::Outside(format!(
+                    "{at} is in the future: the restorable window is {}",
+                    window.describe()
+                )));
+            }
+            if t < window.earliest {
+                return Err(Refusal::Outside(format!(
+                    "{at} is before the end of the first backup: the restorable window is {}",
+                    window.describe()
+                )));
+            }
+            if t > window.latest {
+                return Err(Refusal::Outside(format!(
+                    "{at} is after the last archived WAL: the restorable window is {}",
+                    window.describe()
+                )));
+            }
+            // The newest timeline that had begun by T (one without a history file began first).
+            let tli =
+                archive.timelines.iter().filter(|(_, tl)| tl.began.is_none_or(|b| b <= t)).map(|(id, _)| *id).max();
+            let b = repo
+                .backups
+                .iter()
+                .rev()
+                .find(|b| b.finished < t && tli.is_none_or(|tli| on_history(b, tli)))
+                .ok_or_else(|| {
+                    Refusal::NoUsableBackup(format!(
+                        "no backup on the history of timeline {} had finished by {at}",
+                        tli.unwrap_or(1)
+                    ))
+                })?;
+            Ok(Plan {
+                set: b.label.clone(),
+                database_bytes: b.database_bytes,
+                timeline: tli,
+                end_segment: end_of(tli),
+                why: format!(
+                    "backup {} (the newest that ended before {at}){}, then WAL up to the last commit at or before it",
+                    b.label,
+                    tli.map(|t| format!(" on timeline {t}, the one current then")).unwrap_or_default()
+                ),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::Backup;
+
+    fn backup(label: &str, finished: i64, tli: u32, stop: u64) -> Backup {
+        Backup {
+            label: label.into(),
+            kind: "full".into(),
+            started: finished - 5,
+            finished,
+            database_bytes: 1000,
+            repository_bytes: 100,
+            prior: None,
+            wal: Some((format!("{tli:08X}0000000000000002"), format!("{tli:08X}0000000000000002"))),
+            lsn_stop: Some(Lsn(stop)),
+        }
+    }
+
+    fn repo(backups: Vec<Backup>) -> Repository {
+        Repository {
+            status: "ok".into(),
+            backups,
+            wal: None,
+            archive_id: Some("15-1".into()),
+            earliest_restorable: None,
+            latest_restorable: None,
+        }
+    }
+
+    const LISTING: &str = r#"{".":{"type":"path"},"15-1":{"type":"path"},
+        "15-1/0000000100000000":{"type":"path"},
+        "15-1/0000000100000000/000000010000000000000002-aaaa.gz":{"type":"file","size":100,"time":1000},
+        "15-1/0000000100000000/000000010000000000000005-bbbb.gz":{"type":"file","size":100,"time":1400},
+        "15-1/00000002.history":{"type":"file","size":40,"time":1500},
+        "15-1/0000000200000000/000000020000000000000004-cccc.gz":{"type":"file","size":100,"time":1600},
+        "14-0/0000000100000000/000000010000000000000009-dddd.gz":{"type":"file","size":100,"time":9000}}"#;
+
+    fn archive() -> Archive {
+        let histories = BTreeMap::from([("00000002.history".to_string(), "1\t0/3000000\tbefore 2026\n".to_string())]);
+        Archive::read(LISTING, "15-1", &histories).unwrap()
+    }
+
+    #[test]
+    fn reads_the_archive() {
+        let a = archive();
+        assert_eq!(a.bytes, 300);
+        assert_eq!(a.latest_timeline(), Some(2));
+        assert_eq!(a.timelines[&1].newest_segment, Some(("000000010000000000000005".into(), 1400)));
+        assert_eq!(a.timelines[&2].began, Some(1500));
+        assert_eq!(a.timelines[&2].ancestors, vec![(1, Lsn(0x300_0000))]);
+        assert_eq!(a.last_archived(), Some(1600));
+        assert_eq!(Lsn::parse("1/5000A0"), Some(Lsn(0x1_0050_00A0)));
+        assert_eq!(Lsn(0x1_0050_00A0).to_string(), "1/5000A0");
+    }
+
+    #[test]
+    fn chooses_timeline_and_backup_by_time() {
+        let a = archive();
+        // One backup on timeline 1 before the branch point, one after it (not on timeline 2's history).
+        let r = repo(vec![backup("A", 900, 1, 0x200_0000), backup("B", 1200, 1, 0x400_0000)]);
+        let w = Window::of(&r, &a, None);
+        assert_eq!(w, Some(Window { earliest: 901, latest: 1600, up_to_now: false }));
+        let at = |unix: i64| Target::Time { at: utc(unix), unix };
+        // Before the restore that began timeline 2: timeline 1, the newest backup before T.
+        let p = plan(&r, &a, w, &at(1300), 2000).unwrap();
+        assert_eq!((p.set.as_str(), p.timeline), ("B", Some(1)));
+        assert_eq!(p.end_segment.as_deref(), Some("000000010000000000000005"));
+        // After it: timeline 2, whose history left timeline 1 before B ended.
+        let p = plan(&r, &a, w, &at(1550), 2000).unwrap();
+        assert_eq!((p.set.as_str(), p.timeline), ("A", Some(2)));
+        assert_eq!(p.end_segment.as_deref(), Some("000000020000000000000004"));
+        // The latest state follows timeline 2 too.
+        assert_eq!(plan(&r, &a, w, &Target::Latest, 2000).unwrap().set, "A");
+        // Outside the window: one line naming it.
+        let too_early = plan(&r, &a, w, &at(901 - 1), 2000).unwrap_err();
+        assert!(matches!(&too_early, Refusal::Outside(m) if m.contains("before the end of the first backup")));
+        let late = plan(&r, &a, w, &at(1700), 2000).unwrap_err();
+        assert!(
+            matches!(&late, Refusal::Outside(m) if m.contains("after the last archived WAL") && m.contains("UTC .."))
+        );
+        let future = plan(&r, &a, Window::of(&r, &a, Some(2000)), &at(2100), 2000).unwrap_err();
+        assert!(matches!(&future, Refusal::Outside(m) if m.contains("in the future") && m.ends_with(".. now")));
+        // Up to now when the running tenant's WAL was just archived.
+        assert!(plan(&r, &a, Window::of(&r, &a, Some(2000)), &at(1999), 2000).is_ok());
+        assert_eq!(plan(&repo(vec![]), &a, None, &Target::Latest, 0), Err(Refusal::NoBackup));
+        assert_eq!(plan(&r, &a, w, &Target::Backup("X".into()), 0), Err(Refusal::UnknownLabel));
+    }
+
+    #[test]
+    fn a_repository_without_history_files() {
+        let a = Archive::read(
+            r#"{"15-1/0000000300000000/000000030000000000000007-ee.gz":{"type":"file","size":1,"time":50}}"#,
+            "15-1",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        let r = repo(vec![backup("C", 10, 3, 0x700_0000)]);
+        let p = plan(&r, &a, Window::of(&r, &a, None), &Target::Time { at: "t".into(), unix: 40 }, 100).unwrap();
+        assert_eq!((p.set.as_str(), p.timeline), ("C", Some(3)));
+        assert!(Archive::read("", "15-1", &BTreeMap::new()).unwrap().timelines.is_empty());
+    }
+}
