@@ -266,11 +266,12 @@ start() {{
     start >/dev/null || died
 }}
 # Without the time target, recovery goes on to the end of the archived WAL.
-drop_target() {{ sed -i -e '/^recovery_target_time/d' -e '/^recovery_target_action/d' "$auto"; to_end=1; }}
+drop_target() {{ sed -i -e '/^recovery_target_time *=/d' -e '/^recovery_target_action *=/d' "$auto"; to_end=1; }}
 died() {{
   if [ "$kind" = time ] && [ $fell_back = 0 ] && grep -q 'recovery ended before configured recovery target was reached' "$log"; then
     fell_back=1
     echo "pgs-event: nothing was committed after $at: recovering to the end of the archived WAL"
+    echo "drill: recovered to $at (nothing committed after it: the end of the archived WAL)"
     mv "$log" "$log.1"; drop_target; start; return
   fi
   fatal; exit 3

@@ -191,10 +191,38 @@ pub enum Refusal {
     NoBackup,
     /// No backup with that label.
     UnknownLabel,
-    /// The time is outside the window (the message says which side).
-    Outside(String),
+    /// The time is outside the window.
+    Outside {
+        /// The time asked for, as PostgreSQL reads it.
+        at: String,
+        /// Which side of the window it is on.
+        side: Side,
+        /// The window.
+        window: Window,
+    },
     /// No backup on the timeline current at the time had finished before it.
     NoUsableBackup(String),
+}
+
+/// Where a time outside the window lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// After now.
+    Future,
+    /// Before the end of the oldest backup.
+    BeforeFirstBackup,
+    /// After the newest archived WAL.
+    AfterArchive,
+}
+
+impl std::fmt::Display for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Side::Future => "it is in the future",
+            Side::BeforeFirstBackup => "it is before the end of the first backup",
+            Side::AfterArchive => "it is after the last archived WAL",
+        })
+    }
 }
 
 /// Chooses the backup and timeline for `target`, given the repository, its archive, the window
@@ -253,23 +281,17 @@ pub fn plan(
         }
         Target::Time { at, unix } => {
             let t = *unix;
-            if t > now {
-                return Err(Refusal::Outside(format!(
-                    "{at} is in the future: the restorable window is {}",
-                    window.describe()
-                )));
-            }
-            if t < window.earliest {
-                return Err(Refusal::Outside(format!(
-                    "{at} is before the end of the first backup: the restorable window is {}",
-                    window.describe()
-                )));
-            }
-            if t > window.latest {
-                return Err(Refusal::Outside(format!(
-                    "{at} is after the last archived WAL: the restorable window is {}",
-                    window.describe()
-                )));
+            let side = if t > now {
+                Some(Side::Future)
+            } else if t < window.earliest {
+                Some(Side::BeforeFirstBackup)
+            } else if t > window.latest {
+                Some(Side::AfterArchive)
+            } else {
+                None
+            };
+            if let Some(side) = side {
+                return Err(Refusal::Outside { at: at.clone(), side, window });
             }
             // The newest timeline that had begun by T (one without a history file began first).
             let tli =

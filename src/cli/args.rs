@@ -37,6 +37,8 @@ pub enum Command {
     Recreate(RecreateArgs),
     /// Remove a tenant (keeps its data volume unless --purge)
     Remove(RemoveArgs),
+    /// Delete a tenant's data volumes that it does not run on (what restores left; `pgs info` lists them)
+    PruneVolumes(PruneVolumesArgs),
     /// Let the gateway admit a tenant's clients
     EnableAccess(TenantArg),
     /// Refuse a tenant's clients at the gateway
@@ -168,8 +170,21 @@ pub enum BackupCommand {
     Run(BackupRunArgs),
     /// List a tenant's backups and archived WAL
     List(BackupListArgs),
-    /// The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record
-    Verify(BackupListArgs),
+    /// The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record
+    Verify(BackupVerifyArgs),
+}
+
+/// `pgs backup verify`.
+#[derive(Debug, Args)]
+pub struct BackupVerifyArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// The moment to recover to first (default: a random one of the restorable window)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs backup enable`.
@@ -703,6 +718,22 @@ pub struct StartArgs {
     /// Seconds to wait for each database to accept connections
     #[arg(long, value_name = "SECS", default_value_t = 180)]
     pub timeout: u64,
+}
+
+/// `pgs prune-volumes`.
+#[derive(Debug, Args)]
+pub struct PruneVolumesArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// Only this volume (default: every data volume of the tenant but the one in use)
+    #[arg(long, value_name = "NAME")]
+    pub volume: Option<String>,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs remove`.

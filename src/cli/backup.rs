@@ -99,7 +99,8 @@ pub async fn run(platform: &Platform, command: BackupCommand) -> Result<()> {
             }
         }
         BackupCommand::Verify(a) => {
-            let drill = platform.backup_verify(&docker, &a.tenant).await?;
+            let at = a.at.as_deref().map(crate::backup::parse_time).transpose().map_err(anyhow::Error::msg)?;
+            let drill = platform.backup_verify(&docker, &a.tenant, at).await?;
             if a.json {
                 print_json(&drill)?;
             } else {
@@ -136,10 +137,10 @@ pub async fn restore(platform: &Platform, a: RestoreArgs) -> Result<()> {
     if a.json {
         print_json(&report)?;
     } else {
+        eprintln!("pgs: {} restored {what} in {}s; it now runs on volume {}", report.id, report.seconds, report.volume);
         eprintln!(
-            "pgs: {} restored {what} in {}s; it now runs on volume {}.
-             pgs: its previous data is kept in volume {}: remove it with `docker volume rm {}` once you are satisfied",
-            report.id, report.seconds, report.volume, report.previous_volume, report.previous_volume
+            "pgs: its previous data is kept in volume {}: `pgs prune-volumes {} --volume {}` deletes it once you are satisfied",
+            report.previous_volume, report.id, report.previous_volume
         );
     }
     Ok(())

@@ -55,6 +55,9 @@ fn print_tenant(t: &TenantInfo) {
         println!("egress:    on (the container may connect out)");
     }
     println!("volume:    {}", t.volume);
+    for v in t.data_volumes.iter().filter(|v| v.name != t.volume) {
+        println!("           {} ({}; `pgs prune-volumes {} --volume {}` deletes it)", v.name, v.role, t.id, v.name);
+    }
     println!("backups:   {}", if t.backups { "on (`pgs backup list` shows them)" } else { "off" });
     if let Some(a) = &t.archiving {
         if a.ok {
@@ -324,6 +327,28 @@ pub async fn run(cli: Cli) -> Result<()> {
                     "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",
                     a.tenant, a.tenant
                 );
+            }
+        }
+        Command::PruneVolumes(a) => {
+            let docker = Docker::connect().await?;
+            let info = platform.info(&docker, &a.tenant, false).await?;
+            let doomed: Vec<&str> = info
+                .data_volumes
+                .iter()
+                .filter(|v| v.role != crate::platform::volumes::VolumeRole::InUse)
+                .filter(|v| a.volume.as_deref().is_none_or(|only| only == v.name))
+                .map(|v| v.name.as_str())
+                .collect();
+            if !doomed.is_empty() {
+                confirm(&format!("DELETE {} of {} for good?", doomed.join(", "), a.tenant), a.yes)?;
+            }
+            let removed = platform.prune_volumes(&docker, &a.tenant, a.volume.as_deref()).await?;
+            if a.json {
+                print_json(&removed)?;
+            } else if removed.is_empty() {
+                eprintln!("pgs: {} has no data volume besides the one it runs on", a.tenant);
+            } else {
+                eprintln!("pgs: removed {}", removed.join(", "));
             }
         }
         Command::EnableAccess(a) => {

@@ -171,6 +171,14 @@ impl Docker {
         self.or_missing("inspect volume", r, false)
     }
 
+    /// The names of the volumes carrying every one of `labels`.
+    pub async fn volumes_labeled(&self, labels: &HashMap<String, String>) -> Result<Vec<String>, DockerError> {
+        let filters = HashMap::from([("label".to_string(), labels.iter().map(|(k, v)| format!("{k}={v}")).collect())]);
+        let opts = bollard::volume::ListVolumesOptions { filters };
+        let list = self.api.list_volumes(Some(opts)).await.map_err(|e| self.err("list volumes", e))?;
+        Ok(list.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect())
+    }
+
     /// Removes a volume; a missing one is fine.
     pub async fn remove_volume(&self, name: &str) -> Result<(), DockerError> {
         let r = self.api.remove_volume(name, None).await;

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::lifecycle::STOP_GRACE_SECS;
 use super::{Error, Platform, Result, fail, now};
 use crate::backup::pgbackrest::{self, Command, Purpose};
-use crate::backup::plan::{Archive, Plan, Refusal, Window};
+use crate::backup::plan::{Archive, Plan, Refusal, Side, Window};
 use crate::backup::{Archiving, Backup, Kind, Repository, Target};
 use crate::docker::Docker;
 use crate::docker::run::{OneOff, Output};
@@ -82,12 +82,26 @@ fn due(now: i64, last_full: Option<i64>, last_any: Option<i64>) -> Option<Kind> 
     }
 }
 
-/// The target refused in pgs's words: what the repository cannot reach, and what it can.
-fn refusal(id: &TenantId, refusal: Refusal) -> Error {
+/// The target refused in pgs's words: what the repository cannot reach, what it can, and, for a
+/// time after the archived WAL, why the window ends there. `running`: whether the tenant runs.
+fn refusal(id: &TenantId, refusal: Refusal, running: bool) -> Error {
     Error::Invalid(match refusal {
         Refusal::NoBackup => format!("{id} has no backup yet: `pgs backup run {id}` takes one"),
         Refusal::UnknownLabel => format!("{id} has no such backup: `pgs backup list {id}` shows them"),
-        Refusal::Outside(why) => format!("cannot restore {id} to {why}"),
+        Refusal::Outside { at, side, window } => {
+            let hint = match side {
+                Side::AfterArchive if running => {
+                    format!("; its newest WAL could not be archived: `pgs info {id}` shows how archiving does")
+                }
+                Side::AfterArchive => {
+                    format!(
+                        "; {id} is stopped, so its window ends when it stopped: after `pgs start {id}` it reaches the present"
+                    )
+                }
+                _ => String::new(),
+            };
+            format!("{id} cannot be recovered to {at}: {side} (the restorable window is {}){hint}", window.describe())
+        }
         Refusal::NoUsableBackup(why) => format!("cannot restore {id}: {why} (`pgs backup list {id}` shows them)"),
     })
 }
@@ -133,7 +147,7 @@ pub struct RestoreReport {
     pub id: String,
     /// The data volume the tenant now runs on.
     pub volume: String,
-    /// The data volume it ran on before, kept: drop it with `docker volume rm` when satisfied.
+    /// The data volume it ran on before, kept: `pgs prune-volumes` deletes it when satisfied.
     pub previous_volume: String,
     /// Seconds the restore took, recovery included.
     pub seconds: u64,
@@ -313,21 +327,21 @@ impl Platform {
     }
 
     /// If the tenant runs, switches WAL and waits until the segment is archived, so that
-    /// everything committed until now is in the repository; returns the time it started (the
-    /// window reaches it). A failure is reported, not fatal: what the repository has can still be
-    /// restored.
-    async fn archive_newest(&self, docker: &Docker, id: &TenantId) -> Result<Option<i64>> {
+    /// everything committed until now is in the repository. Returns whether it runs, and the time
+    /// the switch started if it worked (the window reaches it). A failure is reported, not fatal:
+    /// what the repository has can still be restored.
+    async fn archive_newest(&self, docker: &Docker, id: &TenantId) -> Result<(bool, Option<i64>)> {
         if docker.container_status(&container_name(id)).await? != crate::docker::tenant::Status::Running {
-            return Ok(None);
+            return Ok((false, None));
         }
         let started = now() as i64;
         match self.engine(docker, id, Command::Check, SHORT_OPERATION).await {
-            Ok(_) => Ok(Some(started)),
+            Ok(_) => Ok((true, Some(started))),
             Err(e) => {
                 crate::progress::note(&format!(
                     "could not archive the newest WAL of {id} ({e}); using what its repository has"
                 ));
-                Ok(None)
+                Ok((true, None))
             }
         }
     }
@@ -378,11 +392,11 @@ impl Platform {
         tenant: &Tenant,
         target: &Target,
     ) -> Result<Prepared> {
-        let fresh = self.archive_newest(docker, id).await?;
+        let (running, fresh) = self.archive_newest(docker, id).await?;
         let (repo, archive) = self.survey(docker, config, id, tenant).await?;
         let window = Window::of(&repo, &archive, fresh);
-        let plan =
-            crate::backup::plan::plan(&repo, &archive, window, target, now() as i64).map_err(|r| refusal(id, r))?;
+        let plan = crate::backup::plan::plan(&repo, &archive, window, target, now() as i64)
+            .map_err(|r| refusal(id, r, running))?;
         tracing::debug!(tenant = %id, plan = %plan.why, "recovery planned");
         Ok(Prepared { repo, archive, window, plan })
     }
@@ -634,7 +648,7 @@ impl Platform {
             let new_full = result.backup.as_ref().is_some_and(|b| b.kind == "full");
             let drill_due = tenant.last_drill.as_ref().is_none_or(|d| now().saturating_sub(d.at) >= DRILL_EVERY_SECS);
             if result.error.is_none() && (new_full || drill_due) {
-                match self.backup_verify(docker, id.as_str()).await {
+                match self.backup_verify(docker, id.as_str(), None).await {
                     Ok(drill) => {
                         result.error = drill.error.as_ref().map(|e| format!("the restore drill failed: {e}"));
                         result.drill = Some(drill);
@@ -691,33 +705,38 @@ impl Platform {
     /// not be after it), goes on to the end of the archived WAL, checks every database, records
     /// the result in the state dir and removes everything it made. When the moment's backup is not
     /// the newest one, the newest is restored and checked too. The tenant keeps running. Returns
-    /// the record; an `Err` only when the drill could not run.
-    pub async fn backup_verify(&self, docker: &Docker, id: &str) -> Result<Drill> {
+    /// the record; an `Err` only when the drill could not run. `at` chooses the moment (a time
+    /// target) instead of a random one.
+    pub async fn backup_verify(&self, docker: &Docker, id: &str, at: Option<Target>) -> Result<Drill> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
         // Where the tenant and its repository are.
         let engine = self.engine_of(docker, &config, &tenant).await?;
         let docker = &engine;
         let latest = self.prepare(docker, &config, &id, &tenant, &Target::Latest).await?;
-        // A random moment of the window, when it has one.
-        let moment = latest.window.filter(|w| w.latest > w.earliest).map(|w| {
-            use rand::Rng;
-            let unix = rand::rng().random_range(w.earliest..=w.latest);
-            Target::Time { at: format!("{}.000000+00", crate::backup::utc(unix)), unix }
+        // The moment asked for, or a random one of the window when it has one.
+        let moment = at.or_else(|| {
+            latest.window.filter(|w| w.latest > w.earliest).map(|w| {
+                use rand::Rng;
+                let unix = rand::rng().random_range(w.earliest..=w.latest);
+                Target::Time { at: format!("{}.000000+00", crate::backup::utc(unix)), unix }
+            })
         });
         let mut runs = Vec::new();
         if let Some(target) = moment {
             let plan = crate::backup::plan::plan(&latest.repo, &latest.archive, latest.window, &target, now() as i64);
             match plan {
                 Ok(plan) => {
-                    let newest = latest.plan.set == plan.set;
+                    // The moment's recovery goes on to the end of its own timeline from its own
+                    // backup: the latest state needs a run of its own when either differs.
+                    let newest = latest.plan.set == plan.set && latest.plan.timeline == plan.timeline;
                     runs.push((target, Prepared { plan, ..latest.clone() }));
                     if !newest {
                         runs.push((Target::Latest, latest));
                     }
                 }
                 Err(r) => {
-                    crate::progress::note(&format!("no point-in-time check: {}", refusal(&id, r)));
+                    crate::progress::note(&format!("no point-in-time check: {}", refusal(&id, r, true)));
                     runs.push((Target::Latest, latest));
                 }
             }

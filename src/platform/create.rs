@@ -102,7 +102,17 @@ impl Platform {
         if node.is_some() && config.backups.is_some() {
             self.copy_backup_image(manager, docker, &image).await?;
         }
-        let volume = volume_name(&id);
+        // The volume a removed tenant of this id last ran on: `pgs-ID-data`, or a restore's.
+        let retired = self.state.tenants()?.retired.get(&id).cloned();
+        let volume = if req.adopt || retired.is_some() {
+            let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
+            let mut names = docker.volumes_labeled(&labels).await?;
+            names.push(volume_name(&id));
+            let last = super::volumes::last_used(&id, retired.as_deref(), &names).unwrap_or_else(|| volume_name(&id));
+            if docker.volume_exists(&last).await? { last } else { volume_name(&id) }
+        } else {
+            volume_name(&id)
+        };
         let volume_exists = docker.volume_exists(&volume).await?;
         if volume_exists && !req.adopt {
             fail!(
@@ -160,7 +170,8 @@ impl Platform {
                 phase: Phase::Provisioning,
                 created_at: now(),
                 backups: cfg.backups.is_some(),
-                data_volume: None,
+                // An adopted restore's volume keeps its name.
+                data_volume: (volume != volume_name(&id)).then(|| volume.clone()),
                 previous_data_volume: None,
                 restoring: None,
                 last_backup: None,
@@ -172,6 +183,9 @@ impl Platform {
                 node: node.clone(),
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
+            if adopt {
+                tenants.retired.remove(&id);
+            }
             Ok((tenant, secrets))
         })?;
         steps.mark("state");

@@ -149,6 +149,9 @@ impl Platform {
         };
         let docker = &engine;
         let name = container_name(&id);
+        // Every data volume restores left, for --purge.
+        let data_volumes =
+            if purge { self.data_volumes(docker, &config.instance, &id, None).await? } else { Vec::new() };
         let spinner = crate::progress::step(&format!("removing {id}"));
         let result: Result<(), crate::docker::DockerError> = async {
             docker.stop_container(&name, STOP_GRACE_SECS).await?;
@@ -159,8 +162,8 @@ impl Platform {
             }
             if purge {
                 docker.remove_volume(&tenant.data_volume(&id)).await?;
-                if let Some(previous) = &tenant.previous_data_volume {
-                    docker.remove_volume(previous).await?;
+                for left in data_volumes {
+                    docker.remove_volume(&left.name).await?;
                 }
             }
             if purge_backups {
@@ -180,6 +183,9 @@ impl Platform {
             tenants.tenants.remove(&id);
             if purge {
                 self.state.remove_secrets(lock, &id)?;
+                tenants.retired.remove(&id);
+            } else {
+                tenants.retired.insert(id.clone(), tenant.data_volume(&id));
             }
             Ok(())
         })?;

@@ -72,6 +72,10 @@ impl Platform {
             }
         };
         let mut info = self.info_of(&config, &id, &tenant, status);
+        if let Ok(engine) = self.engine_of(docker, &config, &tenant).await {
+            info.data_volumes =
+                self.data_volumes(&engine, &config.instance, &id, Some(&tenant)).await.unwrap_or_default();
+        }
         if tenant.backups && info.status == "running" {
             // One more Docker call, for this one tenant: `list` stays at a few in all.
             if let Ok(engine) = self.engine_of(docker, &config, &tenant).await {

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod setup;
 pub mod suspend;
 pub mod url;
+pub mod volumes;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -109,6 +110,10 @@ pub struct TenantInfo {
     pub container: String,
     /// Data volume name.
     pub volume: String,
+    /// Every data volume of the tenant, the one in use and those restores left (`info` only;
+    /// `pgs prune-volumes` removes those not in use).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_volumes: Vec<volumes::DataVolume>,
     /// Whether the tenant archives WAL and is backed up (`pgs backup list` shows its backups).
     pub backups: bool,
     /// How WAL archiving is doing (`info` of a running tenant with backups only).
@@ -190,6 +195,7 @@ impl Platform {
             egress: t.egress,
             container: container_name(id),
             volume: t.data_volume(id),
+            data_volumes: Vec::new(),
             backups: t.backups,
             archiving: None,
             last_backup: t.last_backup.clone(),

@@ -306,11 +306,15 @@ pub struct Tenants {
     pub schema_version: u32,
     /// The tenants.
     pub tenants: BTreeMap<TenantId, Tenant>,
+    /// Tenants removed with their data kept: the data volume each last ran on, for
+    /// `pgs create ID --adopt` (a restore's volume is not `pgs-ID-data`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub retired: BTreeMap<TenantId, String>,
 }
 
 impl Default for Tenants {
     fn default() -> Self {
-        Self { schema_version: SCHEMA_VERSION, tenants: BTreeMap::new() }
+        Self { schema_version: SCHEMA_VERSION, tenants: BTreeMap::new(), retired: BTreeMap::new() }
     }
 }
 
