@@ -378,7 +378,7 @@ impl Report {
             2 => Some("pgBackRest could not restore the backup".into()),
             3 => Some(format!("PostgreSQL stopped while recovering the restored data: {fatal}")),
             4 => Some("a check of the recovered data failed".into()),
-            6 | 7 | 8 => Some(fatal.to_string()),
+            6..=8 => Some(fatal.to_string()),
             code => Some(format!("the recovery container exited {code}")),
         }
     }
@@ -389,7 +389,7 @@ pub fn progress(line: &str) -> Option<Progress> {
     if let Some(bytes) = line.strip_prefix("pgs-restored: ") {
         return bytes.trim().parse().ok().map(Progress::Restored);
     }
-    line.strip_prefix("pgs-replayed: ").and_then(|lsn| Lsn::parse(lsn)).map(Progress::Replayed)
+    line.strip_prefix("pgs-replayed: ").and_then(Lsn::parse).map(Progress::Replayed)
 }
 
 /// One progress report of a recovery script.

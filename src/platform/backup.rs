@@ -480,7 +480,8 @@ impl Platform {
             }
         };
         let out = docker.run_once_watched(&spec, timeout, &mut on_line).await;
-        drop(on_line);
+        // The progress ends with the container.
+        drop((step, recovering));
         let out = out.map_err(|e| match e {
             crate::docker::DockerError::Api { message, .. } if message.starts_with("not finished within") => {
                 Error::Timeout(format!(
