@@ -34,6 +34,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
             [CompletionResult]::new('recreate', 'recreate', [CompletionResultType]::ParameterValue, 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
+            [CompletionResult]::new('prune-volumes', 'prune-volumes', [CompletionResultType]::ParameterValue, 'Delete a tenant''s data volumes that it does not run on (what restores left; `pgs info` lists them)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
@@ -147,6 +148,18 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--purge', '--purge', [CompletionResultType]::ParameterName, 'Also delete the data volume and the stored passwords (irreversible); backups are kept')
             [CompletionResult]::new('--purge-backups', '--purge-backups', [CompletionResultType]::ParameterName, 'With --purge, also delete the tenant''s backups (irreversible)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;prune-volumes' {
+            [CompletionResult]::new('--volume', '--volume', [CompletionResultType]::ParameterName, 'Only this volume (default: every data volume of the tenant but the one in use)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -475,7 +488,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -510,6 +523,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;backup;verify' {
+            [CompletionResult]::new('--at', '--at', [CompletionResultType]::ParameterName, 'The moment to recover to first (default: a random one of the restorable window)')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -522,7 +536,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -710,6 +724,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop a tenant, or every tenant')
             [CompletionResult]::new('recreate', 'recreate', [CompletionResultType]::ParameterValue, 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a tenant (keeps its data volume unless --purge)')
+            [CompletionResult]::new('prune-volumes', 'prune-volumes', [CompletionResultType]::ParameterValue, 'Delete a tenant''s data volumes that it does not run on (what restores left; `pgs info` lists them)')
             [CompletionResult]::new('enable-access', 'enable-access', [CompletionResultType]::ParameterValue, 'Let the gateway admit a tenant''s clients')
             [CompletionResult]::new('disable-access', 'disable-access', [CompletionResultType]::ParameterValue, 'Refuse a tenant''s clients at the gateway')
             [CompletionResult]::new('allow', 'allow', [CompletionResultType]::ParameterValue, 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)')
@@ -752,6 +767,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;remove' {
+            break
+        }
+        'pgs;help;prune-volumes' {
             break
         }
         'pgs;help;enable-access' {
@@ -836,7 +854,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Take a backup now')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List a tenant''s backups and archived WAL')
-            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record')
             break
         }
         'pgs;help;backup;enable' {

@@ -67,6 +67,9 @@ _pgs() {
             pgs,pool)
                 cmd="pgs__subcmd__pool"
                 ;;
+            pgs,prune-volumes)
+                cmd="pgs__subcmd__prune__subcmd__volumes"
+                ;;
             pgs,recreate)
                 cmd="pgs__subcmd__recreate"
                 ;;
@@ -265,6 +268,9 @@ _pgs() {
             pgs__subcmd__help,pool)
                 cmd="pgs__subcmd__help__subcmd__pool"
                 ;;
+            pgs__subcmd__help,prune-volumes)
+                cmd="pgs__subcmd__help__subcmd__prune__subcmd__volumes"
+                ;;
             pgs__subcmd__help,recreate)
                 cmd="pgs__subcmd__help__subcmd__recreate"
                 ;;
@@ -404,7 +410,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,12 +610,16 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__backup__subcmd__verify)
-            opts="-h -V --json --home --help --version"
+            opts="-h -V --at --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1444,7 +1454,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop recreate remove enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
+            opts="setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1975,6 +1985,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__prune__subcmd__volumes)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__recreate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2387,6 +2411,28 @@ _pgs() {
                     return 0
                     ;;
                 --server-idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__prune__subcmd__volumes)
+            opts="-y -h -V --volume --yes --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --volume)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

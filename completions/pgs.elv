@@ -31,6 +31,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand stop 'Stop a tenant, or every tenant'
             cand recreate 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts'
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
+            cand prune-volumes 'Delete a tenant''s data volumes that it does not run on (what restores left; `pgs info` lists them)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
             cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
@@ -136,6 +137,17 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --yes 'Do not ask for confirmation'
             cand --purge 'Also delete the data volume and the stored passwords (irreversible); backups are kept'
             cand --purge-backups 'With --purge, also delete the tenant''s backups (irreversible)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;prune-volumes'= {
+            cand --volume 'Only this volume (default: every data volume of the tenant but the one in use)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --json 'Print one JSON document on stdout'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -423,7 +435,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
-            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
+            cand verify 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;backup;enable'= {
@@ -454,6 +466,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;backup;verify'= {
+            cand --at 'The moment to recover to first (default: a random one of the restorable window)'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --json 'Print one JSON document on stdout'
             cand -h 'Print help'
@@ -465,7 +478,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
-            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
+            cand verify 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;backup;help;enable'= {
@@ -627,6 +640,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand stop 'Stop a tenant, or every tenant'
             cand recreate 'Recreate a tenant''s container, or every tenant''s one at a time, on the same data (after an upgrade of pgs: no healthcheck process, sockets, settings); each restarts'
             cand remove 'Remove a tenant (keeps its data volume unless --purge)'
+            cand prune-volumes 'Delete a tenant''s data volumes that it does not run on (what restores left; `pgs info` lists them)'
             cand enable-access 'Let the gateway admit a tenant''s clients'
             cand disable-access 'Refuse a tenant''s clients at the gateway'
             cand allow 'Add client networks (CIDR) to a tenant''s allowlist (an empty list admits everyone)'
@@ -661,6 +675,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;recreate'= {
         }
         &'pgs;help;remove'= {
+        }
+        &'pgs;help;prune-volumes'= {
         }
         &'pgs;help;enable-access'= {
         }
@@ -722,7 +738,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand enable 'Turn backups on for a tenant created before (or every tenant): restarts it with WAL archiving, then takes a full backup'
             cand run 'Take a backup now'
             cand list 'List a tenant''s backups and archived WAL'
-            cand verify 'The restore drill: restore the latest backup and WAL into a throwaway container, recover, check, record'
+            cand verify 'The restore drill: recover a throwaway copy to a random moment of the restorable window (checked), then to the latest state, check every database, record'
         }
         &'pgs;help;backup;enable'= {
         }

@@ -65,15 +65,11 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     // A time within the second the backup finished is refused with the earliest possible one.
     let too_early = backup_time(full["finished"].as_i64().unwrap());
     let err = home.fails(&["restore", &id, "--at", &too_early, "--yes"]);
-    assert!(err.contains("the earliest time it can be restored to is"), "{err}");
+    assert!(err.contains("it is before the end of the first backup (the restorable window is "), "{err}");
     // (pgBackRest keeps backup times in whole seconds: step past the one the backup ended in.)
     tokio::time::sleep(Duration::from_millis(1100)).await;
     c.batch_execute("INSERT INTO notes VALUES (2)").await.unwrap();
-    let at: String = c
-        .query_one("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", &[])
-        .await
-        .unwrap()
-        .get(0);
+    let at = server_now(&c).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     c.batch_execute("INSERT INTO notes VALUES (3); DROP TABLE doomed").await.unwrap();
     let source_started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
@@ -165,6 +161,152 @@ async fn restore_to_a_point_in_time_then_to_the_latest_state() {
     assert!(err.contains("has no backup nope"), "{err}");
     let err = home.fails(&["restore", &id, "--at", "yesterday", "--yes"]);
     assert!(err.contains("invalid time"), "{err}");
+}
+
+/// The UTC time now, as the server's clock says, in RFC 3339 with microseconds.
+async fn server_now(c: &tokio_postgres::Client) -> String {
+    c.query_one("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// The rows of `notes` through the gateway (`url`), as `1,2,3`.
+fn rows(url: &str) -> String {
+    let (ok, rows, err) = psql(url, "SELECT string_agg(n::text, ',' ORDER BY n) FROM notes");
+    assert!(ok, "{err}");
+    rows
+}
+
+/// The stories of issue 22: a tenant nobody wrote to after T is restored and cloned to T (no
+/// commit follows T, so recovery runs to the end of the archived WAL), after a restore too (a new
+/// timeline), to a time on a timeline a later restore left, from a stopped source; times
+/// outside the window are refused before anything stops; a damaged WAL segment fails the
+/// restore at once and leaves the tenant as it was; every data volume is listed and prunable.
+#[tokio::test(flavor = "multi_thread")]
+async fn any_moment_of_the_window_restores_and_clones() {
+    let home = Home::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test", "--backups", "local"]);
+    let _gw = GatewayProc::start(&home, &[]);
+    let id = unique("pitr");
+    let doc = home.create(&id);
+    let url = doc["url"].as_str().unwrap().to_string();
+    let c = common::connect_tenant(&doc).await;
+    c.batch_execute("CREATE TABLE notes (n int); INSERT INTO notes VALUES (1)").await.unwrap();
+    home.ok(&["backup", "run", &id]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.batch_execute("INSERT INTO notes VALUES (2)").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let quiet = server_now(&c).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
+    drop(c);
+
+    // Outside the window: one line naming it, and the tenant was not touched.
+    let err = home.fails(&["restore", &id, "--at", "2020-01-01T00:00:00Z", "--yes"]);
+    assert!(
+        err.contains("it is before the end of the first backup (the restorable window is ") && err.contains(".. now)"),
+        "{err}"
+    );
+    let err = home.fails(&["clone", &id, &unique("never"), "--at", "2100-01-01T00:00:00Z"]);
+    assert!(err.contains("it is in the future (the restorable window is "), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let c = common::connect_tenant(&doc).await;
+    let now_started: String = c.query_one("SELECT pg_postmaster_start_time()::text", &[]).await.unwrap().get(0);
+    assert_eq!(now_started, started);
+    drop(c);
+
+    // A quiet tenant cloned to T: nothing was committed after T.
+    let timed = |args: &[&str]| {
+        let t = std::time::Instant::now();
+        let out = home.run(args);
+        assert!(out.status.success(), "pgs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("pgs {} took {:.1}s", args[0], t.elapsed().as_secs_f64());
+        (
+            serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (copy, log) = timed(&["clone", &id, &unique("qc"), "--at", &quiet, "--json"]);
+    assert!(log.contains("nothing was committed after"), "{log}");
+    assert_eq!(rows(copy["url"].as_str().unwrap()), "1,2");
+    // The same tenant restored to T, then cloned to T (its repository now has timeline 2).
+    let (report, _) = timed(&["restore", &id, "--at", &quiet, "--yes", "--json"]);
+    assert!(report["events"].to_string().contains("nothing was committed after"), "{report}");
+    assert_eq!(rows(&url), "1,2");
+    let (copy, _) = timed(&["clone", &id, &unique("qr"), "--at", &quiet, "--json"]);
+    assert_eq!(rows(copy["url"].as_str().unwrap()), "1,2");
+
+    // A time on a timeline a later restore left: 3 and 4 on timeline 2, then back to 3.
+    let c = common::connect_tenant(&doc).await;
+    c.batch_execute("INSERT INTO notes VALUES (3)").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after_three = server_now(&c).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    c.batch_execute("INSERT INTO notes VALUES (4)").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let after_four = server_now(&c).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    drop(c);
+    let (report, _) = timed(&["restore", &id, "--at", &after_three, "--yes", "--json"]);
+    assert!(report["plan"].as_str().unwrap().contains("timeline 2"), "{report}");
+    assert_eq!(rows(&url), "1,2,3");
+    // Timeline 3 has begun since: at `after_four` timeline 2 was current, and it had 4.
+    let (copy, _) = timed(&["clone", &id, &unique("tl"), "--at", &after_four, "--json"]);
+    assert_eq!(rows(copy["url"].as_str().unwrap()), "1,2,3,4");
+    // The drill recovers to a moment it is given (it must not pass it), then to the latest state.
+    let drill = home.json(&["backup", "verify", &id, "--at", &after_four, "--json"]);
+    assert_eq!(drill["ok"], true, "{drill}");
+    assert!(
+        drill["report"]
+            .to_string()
+            .contains(&format!("recovered to {}", after_four.replace('T', " ").trim_end_matches('Z'))),
+        "{drill}"
+    );
+
+    // A stopped source is cloned from its repository.
+    home.ok(&["stop", &id]);
+    let (copy, _) = timed(&["clone", &id, &unique("st"), "--at", &after_three, "--json"]);
+    assert_eq!(rows(copy["url"].as_str().unwrap()), "1,2,3");
+    let err = home.fails(&["restore", &id, "--at", &server_now(&common::connect_tenant(&copy).await).await, "--yes"]);
+    assert!(err.contains("it is after the last archived WAL") && err.contains(&format!("pgs start {id}")), "{err}");
+    home.ok(&["start", &id]);
+
+    // A damaged WAL segment (one timeline 2 needs): the restore fails within seconds, says so
+    // in one line, and the tenant is as it was.
+    let volume = home.json(&["info", &id, "--json"])["volume"].clone();
+    let damage = "f=$(ls /var/lib/pgbackrest/archive/pgs/*/0000000200000000/* | head -n 1); \
+                  printf 'pgs-test-corruption' | dd of=\"$f\" bs=1 seek=100 conv=notrunc 2>/dev/null && echo \"$f\"";
+    let damaged = docker(&["exec", &format!("pgs-{id}"), "sh", "-c", damage]);
+    assert!(damaged.contains("/archive/pgs/"), "{damaged}");
+    let t = std::time::Instant::now();
+    let err = home.fails(&["restore", &id, "--latest", "--yes"]);
+    assert!(t.elapsed() < Duration::from_secs(60), "the failed restore took {:?}", t.elapsed());
+    let first = err.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert!(
+        first.contains(&format!("the restore of {id} failed (it runs on its previous data again, untouched)"))
+            && first.contains("damaged or missing"),
+        "{err}"
+    );
+    assert_eq!(home.json(&["info", &id, "--json"])["volume"], volume);
+    assert_eq!(rows(&url), "1,2,3");
+
+    // Every data volume is listed: the first one and two restores'; pruned through pgs.
+    let info = home.json(&["info", &id, "--json"]);
+    let roles: Vec<String> =
+        info["data_volumes"].as_array().unwrap().iter().map(|v| v["role"].as_str().unwrap().to_string()).collect();
+    assert_eq!(roles, ["unused", "previous", "in-use"], "{info}");
+    let first = info["data_volumes"][0]["name"].as_str().unwrap().to_string();
+    assert_eq!(first, format!("pgs-{id}-data"));
+    let err = home.fails(&["prune-volumes", &id, "--volume", volume.as_str().unwrap(), "--yes"]);
+    assert!(err.contains("runs on"), "{err}");
+    let pruned = home.json(&["prune-volumes", &id, "--volume", &first, "--yes", "--json"]);
+    assert_eq!(pruned, serde_json::json!([first]));
+    assert!(!common::docker_ok(&["volume", "inspect", &first]));
+    // Removed and adopted again: the volume it last ran on, a restore's.
+    home.ok(&["remove", &id, "--yes"]);
+    let adopted = home.json(&["create", &id, "--adopt", "--json"]);
+    assert_eq!(adopted["volume"], volume);
+    assert_eq!(rows(&url), "1,2,3");
 }
 
 #[test]

@@ -816,6 +816,7 @@ impl Platform {
     ) -> Result<RestoreReport> {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
+        let manager = docker;
         let engine = self.engine_of(docker, &config, &tenant).await?;
         let docker = &engine;
         let name = container_name(&id);
@@ -859,8 +860,8 @@ impl Platform {
                 let _ = docker.remove_volume(&volume).await;
                 let _ = mark(None);
                 let back = if was_running {
-                    match docker.start_container(&name).await {
-                        Ok(()) => "it runs on its previous data again, untouched".to_string(),
+                    match self.start(manager, Some(id.as_str()), timeout).await {
+                        Ok(_) => "it runs on its previous data again, untouched".to_string(),
                         Err(e) => format!(
                             "its previous data is untouched, but it did not start again ({e}): `pgs start {id}`"
                         ),
