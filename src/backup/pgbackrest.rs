@@ -180,7 +180,10 @@ pub enum Purpose {
 /// pgBackRest's restore options for `target` along `plan`; a drill pauses at a time target.
 fn target_options(target: &Target, plan: &Plan, purpose: Purpose) -> Vec<String> {
     let mut options = vec![format!("--set={}", plan.set)];
-    let timeline = plan.timeline.map(|t| format!("--target-timeline={t}"));
+    let timeline = plan.timeline.map(|t| match plan.history {
+        true => format!("--target-timeline={t}"),
+        false => "--target-timeline=current".to_string(),
+    });
     match target {
         Target::Latest => options.extend(timeline),
         Target::Time { at, .. } => {
@@ -518,6 +521,7 @@ mod tests {
             set: "S".into(),
             database_bytes: 1,
             timeline: Some(2),
+            history: true,
             end_segment: Some("000000020000000000000009".into()),
             why: String::new(),
         };
@@ -552,6 +556,9 @@ mod tests {
         assert!(latest[2].contains(CLONE_SQL) && !latest.iter().any(|a| a.starts_with("--type")));
         let backup = recover_command(&Target::Backup("L".into()), &plan, Purpose::Clone, "/d");
         assert!(backup.contains(&"--type=immediate".to_string()));
+        // A timeline without a history file in the archive is the backup's own.
+        let own = recover_command(&Target::Latest, &Plan { history: false, ..plan }, Purpose::Drill, "/d");
+        assert!(own.contains(&"--target-timeline=current".to_string()), "{own:?}");
     }
 
     #[test]

@@ -177,6 +177,10 @@ pub struct Plan {
     pub database_bytes: u64,
     /// The timeline to recover along (`None`: the newest, PostgreSQL's default).
     pub timeline: Option<u32>,
+    /// Whether the archive holds that timeline's history file. PostgreSQL follows a numbered
+    /// timeline only with its history file; without one (the first timeline of a clone's own
+    /// repository) the timeline is the backup's own, which PostgreSQL calls `current`.
+    pub history: bool,
     /// The newest archived segment of that timeline: a recovery that runs to the end of the WAL
     /// must reach it (`None`: nothing to check against).
     pub end_segment: Option<String>,
@@ -190,7 +194,7 @@ pub enum Refusal {
     /// No backup at all.
     NoBackup,
     /// No backup with that label.
-    UnknownLabel,
+    UnknownLabel(String),
     /// The time is outside the window.
     Outside {
         /// The time asked for, as PostgreSQL reads it.
@@ -245,16 +249,19 @@ pub fn plan(
         let Some(t) = archive.timelines.get(&tli) else { return false };
         t.ancestors.iter().any(|(parent, left_at)| *parent == own && b.lsn_stop.is_none_or(|stop| stop <= *left_at))
     };
+    let has_history = |tli: Option<u32>| tli.and_then(|t| archive.timelines.get(&t)).is_some_and(|t| t.began.is_some());
     let end_of = |tli: Option<u32>| {
         tli.and_then(|t| archive.timelines.get(&t)).and_then(|t| t.newest_segment.as_ref().map(|(s, _)| s.clone()))
     };
     match target {
         Target::Backup(label) => {
-            let b = repo.backups.iter().find(|b| &b.label == label).ok_or(Refusal::UnknownLabel)?;
+            let b =
+                repo.backups.iter().find(|b| &b.label == label).ok_or_else(|| Refusal::UnknownLabel(label.clone()))?;
             Ok(Plan {
                 set: b.label.clone(),
                 database_bytes: b.database_bytes,
                 timeline: None,
+                history: false,
                 end_segment: None,
                 why: format!("backup {label}, to the point where it is consistent"),
             })
@@ -271,6 +278,7 @@ pub fn plan(
                 set: b.label.clone(),
                 database_bytes: b.database_bytes,
                 timeline: tli,
+                history: has_history(tli),
                 end_segment: end_of(tli),
                 why: format!(
                     "backup {}, then all archived WAL{}",
@@ -311,6 +319,7 @@ pub fn plan(
                 set: b.label.clone(),
                 database_bytes: b.database_bytes,
                 timeline: tli,
+                history: has_history(tli),
                 end_segment: end_of(tli),
                 why: format!(
                     "backup {} (the newest that ended before {at}){}, then WAL up to the last commit at or before it",
@@ -392,7 +401,7 @@ mod tests {
         assert_eq!(p.end_segment.as_deref(), Some("000000010000000000000005"));
         // After it: timeline 2, whose history left timeline 1 before B ended.
         let p = plan(&r, &a, w, &at(1550), 2000).unwrap();
-        assert_eq!((p.set.as_str(), p.timeline), ("A", Some(2)));
+        assert_eq!((p.set.as_str(), p.timeline, p.history), ("A", Some(2), true));
         assert_eq!(p.end_segment.as_deref(), Some("000000020000000000000004"));
         // The latest state follows timeline 2 too.
         assert_eq!(plan(&r, &a, w, &Target::Latest, 2000).unwrap().set, "A");
@@ -409,7 +418,7 @@ mod tests {
         // Up to now when the running tenant's WAL was just archived.
         assert!(plan(&r, &a, Window::of(&r, &a, Some(2000)), &at(1999), 2000).is_ok());
         assert_eq!(plan(&repo(vec![]), &a, None, &Target::Latest, 0), Err(Refusal::NoBackup));
-        assert_eq!(plan(&r, &a, w, &Target::Backup("X".into()), 0), Err(Refusal::UnknownLabel));
+        assert_eq!(plan(&r, &a, w, &Target::Backup("X".into()), 0), Err(Refusal::UnknownLabel("X".into())));
     }
 
     #[test]
@@ -422,7 +431,7 @@ mod tests {
         .unwrap();
         let r = repo(vec![backup("C", 10, 3, 0x700_0000)]);
         let p = plan(&r, &a, Window::of(&r, &a, None), &Target::Time { at: "t".into(), unix: 40 }, 100).unwrap();
-        assert_eq!((p.set.as_str(), p.timeline), ("C", Some(3)));
+        assert_eq!((p.set.as_str(), p.timeline, p.history), ("C", Some(3), false));
         assert!(Archive::read("", "15-1", &BTreeMap::new()).unwrap().timelines.is_empty());
     }
 }

@@ -87,7 +87,7 @@ fn due(now: i64, last_full: Option<i64>, last_any: Option<i64>) -> Option<Kind> 
 fn refusal(id: &TenantId, refusal: Refusal, running: bool) -> Error {
     Error::Invalid(match refusal {
         Refusal::NoBackup => format!("{id} has no backup yet: `pgs backup run {id}` takes one"),
-        Refusal::UnknownLabel => format!("{id} has no such backup: `pgs backup list {id}` shows them"),
+        Refusal::UnknownLabel(label) => format!("{id} has no backup {label}: `pgs backup list {id}` shows them"),
         Refusal::Outside { at, side, window } => {
             let hint = match side {
                 Side::AfterArchive if running => {
