@@ -4,7 +4,9 @@
 #     of the same tenant (tar + gzip, in the tenant's container);
 #   - a restore (`pgs restore --latest`: stop, restore into a new volume, recover, start, first
 #     login) against unpacking that pg_basebackup tarball (the bare file copy, no recovery);
-#   - a point-in-time restore (`pgs restore --at`);
+#   - a point-in-time restore (`pgs restore --at`) to a moment with writes on both sides, and a
+#     restore and a clone (`pgs clone --at`) to a moment of a quiet tenant (nothing committed
+#     after it: recovery runs to the end of the archived WAL, on the timeline the restore began);
 #   - write throughput (`pgbench -N`) of a tenant with WAL archiving on against one without.
 #
 #   bench/backup.sh [SCALE [SECONDS]]   (default pgbench scale 50 (~750 MB), 30 s per TPS run;
@@ -22,6 +24,7 @@ work="$(mktemp -d)"
 on="bkon$RANDOM"; off="bkoff$RANDOM"
 home_on="$work/on"; home_off="$work/off"
 cleanup() {
+  PGS_HOME="$home_on" "$pgs" remove "$on-copy" --yes --purge --purge-backups >/dev/null 2>&1 || true
   PGS_HOME="$home_on" "$pgs" remove "$on" --yes --purge --purge-backups >/dev/null 2>&1 || true
   PGS_HOME="$home_off" "$pgs" remove "$off" --yes --purge >/dev/null 2>&1 || true
   docker volume ls -q --filter "name=pgs-$on-data-" | xargs -r docker volume rm >/dev/null 2>&1 || true
@@ -66,9 +69,17 @@ at=$(PGPASSWORD="$pw_on" psql -XAt "$(conn "$info_on")" -c "select to_char(clock
 PGPASSWORD="$pw_on" pgbench -n -N -c 4 -T 5 "$(conn "$info_on")" >/dev/null 2>&1
 t_restore=$(secs_of env PGS_HOME="$home_on" "$pgs" restore "$on" --latest --yes)
 t_pitr=$(secs_of env PGS_HOME="$home_on" "$pgs" restore "$on" --at "$at" --yes)
+# A quiet moment: nothing is written after it.
+sleep 2
+quiet=$(PGPASSWORD="$pw_on" psql -XAt "$(conn "$info_on")" -c "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
+sleep 2
+t_quiet=$(secs_of env PGS_HOME="$home_on" "$pgs" restore "$on" --at "$quiet" --yes)
+t_clone=$(secs_of env PGS_HOME="$home_on" "$pgs" clone "$on" "$on-copy" --at "$quiet")
 
 echo "pgbench scale $scale ($size), this machine, one run"
 printf '  full backup:  pgs %6ss   pg_basebackup -Ft -z %6ss   ratio %s\n' "$t_pgs_backup" "$t_basebackup" "$(ratio "$t_pgs_backup" "$t_basebackup")"
 printf '  restore:      pgs --latest %6ss (stop, restore, recover, start, login)   untar of the basebackup %6ss   ratio %s\n' "$t_restore" "$t_untar" "$(ratio "$t_restore" "$t_untar")"
-printf '  point in time: pgs --at %6ss\n' "$t_pitr"
+printf '  point in time: pgs restore --at %6ss (writes after it)   ratio to untar %s\n' "$t_pitr" "$(ratio "$t_pitr" "$t_untar")"
+printf '  quiet moment:  pgs restore --at %6ss   pgs clone --at %6ss (nothing committed after it)   ratio to untar %s / %s\n' \
+  "$t_quiet" "$t_clone" "$(ratio "$t_quiet" "$t_untar")" "$(ratio "$t_clone" "$t_untar")"
 printf '  write TPS (pgbench -N -c 8, %ss): archiving on %8.0f   off %8.0f   ratio on/off %s\n' "$secs" "$tps_on" "$tps_off" "$(ratio "$tps_on" "$tps_off")"

@@ -180,7 +180,8 @@ fn rows(url: &str) -> String {
 
 /// The stories of issue 22: a tenant nobody wrote to after T is restored and cloned to T (no
 /// commit follows T, so recovery runs to the end of the archived WAL), after a restore too (a new
-/// timeline), to a time on a timeline a later restore left, from a stopped source; times
+/// timeline), to a time on a timeline a later restore left, from a stopped source, a clone of
+/// a clone; times
 /// outside the window are refused before anything stops; a damaged WAL segment fails the
 /// restore at once and leaves the tenant as it was; every data volume is listed and prunable.
 #[tokio::test(flavor = "multi_thread")]
@@ -265,11 +266,24 @@ async fn any_moment_of_the_window_restores_and_clones() {
 
     // A stopped source is cloned from its repository.
     home.ok(&["stop", &id]);
-    let (copy, _) = timed(&["clone", &id, &unique("st"), "--at", &after_three, "--json"]);
+    let stopped_copy = unique("st");
+    let (copy, _) = timed(&["clone", &id, &stopped_copy, "--at", &after_three, "--json"]);
     assert_eq!(rows(copy["url"].as_str().unwrap()), "1,2,3");
     let err = home.fails(&["restore", &id, "--at", &server_now(&common::connect_tenant(&copy).await).await, "--yes"]);
     assert!(err.contains("it is after the last archived WAL") && err.contains(&format!("pgs start {id}")), "{err}");
     home.ok(&["start", &id]);
+    // A clone of a clone, at a quiet moment after the clone's first backup (the clone's own
+    // repository begins on the timeline it was promoted to, without that timeline's history).
+    home.ok(&["backup", "run", &stopped_copy]);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let c = common::connect_tenant(&copy).await;
+    c.batch_execute("INSERT INTO notes VALUES (5)").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let in_the_copy = server_now(&c).await;
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (copy_of_copy, _) = timed(&["clone", &stopped_copy, &unique("cc"), "--at", &in_the_copy, "--json"]);
+    assert_eq!(rows(copy_of_copy["url"].as_str().unwrap()), "1,2,3,5");
 
     // A damaged WAL segment (one timeline 2 needs): the restore fails within seconds, says so
     // in one line, and the tenant is as it was.
