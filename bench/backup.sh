@@ -42,7 +42,7 @@ PGS_HOME="$home_on" "$pgs" create "$on" >/dev/null 2>&1
 PGS_HOME="$home_off" "$pgs" create "$off" >/dev/null 2>&1
 info_on=$(PGS_HOME="$home_on" "$pgs" info "$on" --json --show-password)
 info_off=$(PGS_HOME="$home_off" "$pgs" info "$off" --json --show-password)
-conn() { echo "host=127.0.0.1 port=$(field "$1" "['local_port']") user=$(field "$1" "['user']") dbname=$(field "$1" "['database']")"; }
+conn() { echo "host=$(field "$1" "['socket_dir']") user=$(field "$1" "['user']") dbname=$(field "$1" "['database']")"; }
 pw_on=$(field "$info_on" "['password']"); pw_off=$(field "$info_off" "['password']")
 super_on=$(python3 -c "import json; print(json.load(open('$home_on/secrets/$on.json'))['superuser_password'])")
 
