@@ -205,6 +205,27 @@ fn init_logging(format: args::LogFormat) {
 }
 
 /// Runs the parsed command line.
+/// The `pgs` command: parses the arguments, runs the verb, and turns an error into one line on
+/// stderr (later lines, such as a container's log, add detail) and exit status 1.
+pub fn main() {
+    use clap::Parser;
+    let cli = Cli::parse();
+    crate::progress::install(Box::new(progress::Terminal));
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(run(cli)) {
+        let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", chain.join(": "));
+        std::process::exit(1);
+    }
+}
+
+/// Runs one parsed command.
 pub async fn run(cli: Cli) -> Result<()> {
     let home = match cli.home.clone() {
         Some(h) => h,
