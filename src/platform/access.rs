@@ -10,7 +10,7 @@ impl Platform {
         let id = crate::state::TenantId::parse(id)?;
         self.state.update(|_, tenants, _| -> Result<crate::state::PoolSettings> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-            let derived = super::settings::pool(t.memory, &t.settings);
+            let derived = t.derived_pool();
             if change.reset {
                 t.pool = None;
                 return Ok(derived);

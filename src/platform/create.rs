@@ -314,7 +314,7 @@ impl Platform {
             extra_volumes: backup.as_ref().map(|b| b.volumes.clone()).unwrap_or_default(),
             extra_env: backup.as_ref().map(|b| b.env.clone()).unwrap_or_default(),
             // Derived and operator settings, then backups' archiving (which must stay as set).
-            postgres_args: super::settings::postgres_args(tenant.memory, &tenant.settings)
+            postgres_args: crate::state::settings::postgres_args(tenant.memory, &tenant.settings)
                 .into_iter()
                 .chain(backup.as_ref().map(|b| b.postgres_args.clone()).unwrap_or_default())
                 .collect(),

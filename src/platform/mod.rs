@@ -18,7 +18,6 @@ pub mod list;
 pub mod moves;
 pub mod nodes;
 pub mod ready;
-pub mod settings;
 pub mod setup;
 pub mod suspend;
 pub mod url;
@@ -204,7 +203,7 @@ impl Platform {
             url: None,
             pooled_url: None,
             pooled_host: format!("{id}{}.{}", crate::gateway::route::POOLER_SUFFIX, config.domain),
-            pool: t.pool.unwrap_or_else(|| settings::pool(t.memory, &t.settings)),
+            pool: t.pool_settings(),
             node: t.node.clone(),
         }
     }

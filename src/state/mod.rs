@@ -14,6 +14,7 @@
 
 pub mod atomic;
 pub mod model;
+pub mod settings;
 mod tenant_id;
 
 use std::fs::{self, File, OpenOptions};

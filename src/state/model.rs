@@ -297,6 +297,17 @@ impl Tenant {
     pub fn data_volume(&self, id: &TenantId) -> String {
         self.data_volume.clone().unwrap_or_else(|| volume_name(id))
     }
+
+    /// The pooled endpoint's settings in force: the operator's (`pgs pool`), else those its
+    /// memory limit gives ([`super::settings::pool`]).
+    pub fn pool_settings(&self) -> PoolSettings {
+        self.pool.unwrap_or_else(|| self.derived_pool())
+    }
+
+    /// The pool settings its memory limit and PostgreSQL settings give.
+    pub fn derived_pool(&self) -> PoolSettings {
+        super::settings::pool(self.memory, &self.settings)
+    }
 }
 
 /// `tenants.json`: every tenant, by id.
@@ -536,7 +547,7 @@ impl Routes {
                 // The owning node's gateway holds the clients of a suspended tenant.
                 suspended: t.suspended && peer(t).is_none(),
                 wakeable: t.suspend_after.is_some() && peer(t).is_none(),
-                pool: t.pool.unwrap_or_else(|| crate::platform::settings::pool(t.memory, &t.settings)),
+                pool: t.pool_settings(),
                 backend: match (&t.subnet, peer(t)) {
                     (_, Some(peer)) => Backend {
                         loopback: String::new(),
