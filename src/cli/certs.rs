@@ -8,7 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use super::args::{CertsCommand, DnsKind, IssueArgs};
 use super::{interactive, print_json};
 use crate::certs::dns::{Provider, Secret, cloudflare::Cloudflare, rfc2136};
-use crate::certs::{CertFiles, acme, store};
+use crate::certs::{acme, store};
 use crate::platform::Platform;
 use crate::state::CertificateSource;
 
@@ -66,7 +66,7 @@ pub async fn run(platform: &Platform, command: CertsCommand) -> Result<()> {
             true
         }
         CertsCommand::Status(a) => {
-            let files = CertFiles::new(platform.state().root());
+            let files = platform.state().cert_files();
             let local = config.certificate == CertificateSource::SelfSigned;
             let st = store::status(&files, &config.domain, local)?;
             if a.json {

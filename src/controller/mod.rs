@@ -33,10 +33,6 @@ use crate::state::{Desired, Phase, StateDir, TenantId};
 use idle::{Next, Verdict, Watch};
 use protocol::{Reply, Request};
 
-/// Where the control socket is, relative to the state dir.
-pub const CONTROL_SOCKET: &str = "run/control.sock";
-/// The lock the acting controller holds, relative to the state dir.
-const LOCK: &str = "run/controller.lock";
 /// How often idleness is looked at.
 const TICK: Duration = Duration::from_secs(1);
 /// How often nodes that missed a change are tried again.
@@ -174,7 +170,7 @@ impl Controller {
 
     /// `tenants.json`, parsed again only when its modification time or length changed.
     fn current_tenants(&self) -> Result<Arc<crate::state::Tenants>> {
-        let meta = std::fs::metadata(self.platform.state().root().join("tenants.json")).ok();
+        let meta = std::fs::metadata(self.platform.state().tenants_path()).ok();
         let stamp = meta.and_then(|m| Some((m.modified().ok()?, m.len())));
         let mut cache = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         if let (Some((mtime, len)), Some((cached_mtime, cached_len, tenants))) = (stamp, cache.as_ref())
@@ -235,9 +231,9 @@ where
 /// Runs the controller for `state` until the task is dropped: waits for the controller lock,
 /// then serves the control socket and watches idleness.
 pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
-    let run_dir = state.root().join("run");
+    let run_dir = state.run_dir();
     std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
-    let lock_path = state.root().join(LOCK);
+    let lock_path = state.controller_lock();
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -252,7 +248,7 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    let socket: PathBuf = state.root().join(CONTROL_SOCKET);
+    let socket: PathBuf = state.control_socket();
     let _ = std::fs::remove_file(&socket);
     let listener = UnixListener::bind(&socket)
         .with_context(|| format!("cannot listen on the control socket {} (path too long?)", socket.display()))?;

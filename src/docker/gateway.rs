@@ -2,7 +2,7 @@
 //! container `pgs-gateway` running `pgs gateway run` in the host's network namespace, with the
 //! state dir mounted read-only (but for its control-socket folder). Host networking lets a new
 //! gateway container take the listening socket over from the old one (see
-//! [`crate::gateway::handover`]): no port is published, so no two containers fight over one.
+//! [`crate::state::HANDOVER_DIR`]): no port is published, so no two containers fight over one.
 //!
 //! The image holds the binary and exactly the shared libraries this process has loaded (read
 //! from `/proc/self/maps`), plus the ELF interpreter, on an empty root: it runs wherever the
@@ -163,11 +163,11 @@ impl Docker {
     /// port of every interface and the health port of 127.0.0.1, running as the owner of the
     /// state dir.
     pub async fn create_gateway_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
-        let control_dir = crate::gateway::handover::dir(&spec.state_dir);
+        let control_dir = spec.state_dir.join(crate::state::HANDOVER_DIR);
         let mounts = vec![
             bind(&spec.state_dir, STATE_MOUNT, true),
             // Its control socket (listener handover, cancels between generations).
-            bind(&control_dir, &format!("{STATE_MOUNT}/{}", crate::gateway::handover::DIR), false),
+            bind(&control_dir, &format!("{STATE_MOUNT}/{}", crate::state::HANDOVER_DIR), false),
         ];
         self.create_gateway(spec, HostConfig { mounts: Some(mounts), ..Default::default() }, owner(&spec.state_dir))
             .await

@@ -33,9 +33,6 @@ use tokio::net::{UnixListener, UnixStream};
 use super::Gateway;
 use super::cancel::{self, Lookup};
 
-/// The control sockets' folder, relative to the state dir (writable by the managed gateway).
-pub const DIR: &str = "run/gateway";
-
 /// Longest request or reply line.
 const MAX_LINE: u64 = 4096;
 
@@ -49,11 +46,6 @@ const CONFIRM_TIMEOUT: Duration = Duration::from_secs(30);
 /// earlier releases used).
 pub fn instance_of(generation: u64) -> u8 {
     (generation % 255) as u8 + 1
-}
-
-/// The control sockets' folder of a state dir.
-pub fn dir(state_root: &Path) -> PathBuf {
-    state_root.join(DIR)
 }
 
 fn socket_path(dir: &Path, generation: u64) -> PathBuf {

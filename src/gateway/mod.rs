@@ -134,7 +134,7 @@ impl Gateway {
         if let Some(key) = self.peer_key.load_full() {
             return Some(key);
         }
-        let key = std::fs::read_to_string(self.state.root().join(crate::state::PEER_KEY)).ok()?;
+        let key = std::fs::read_to_string(self.state.peer_key_path()).ok()?;
         let key = Arc::new(key.trim().as_bytes().to_vec());
         if key.is_empty() {
             return None;
@@ -261,7 +261,7 @@ async fn listeners(
     // every client away while its predecessor stopped accepting.
     let listen = systemd.as_ref().and_then(|(c, _)| c.local_addr().ok()).unwrap_or(opts.listen);
     let taken = if ready {
-        handover::take_over(&handover::dir(state.root()), opts.takeover_drain, generation, listen).await
+        handover::take_over(&state.handover_dir(), opts.takeover_drain, generation, listen).await
     } else {
         tracing::warn!("routes or certificate not loaded: not taking over from a running gateway");
         None
@@ -294,9 +294,8 @@ async fn listeners(
 /// ended with SQLSTATE 57P01.
 pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     state.config()?;
-    let control = handover::Control::bind(&handover::dir(state.root())).with_context(|| {
-        format!("cannot create the gateway's control socket in {}", handover::dir(state.root()).display())
-    })?;
+    let control = handover::Control::bind(&state.handover_dir())
+        .with_context(|| format!("cannot create the gateway's control socket in {}", state.handover_dir().display()))?;
     let generation = control.generation;
     let gw = Arc::new(Gateway {
         opts: opts.clone(),

@@ -66,7 +66,7 @@ pub struct Reloader {
 impl Reloader {
     /// A reloader for `gw` reading `state`.
     pub fn new(state: &StateDir, gw: Arc<Gateway>) -> Self {
-        let certs = CertFiles::new(state.root());
+        let certs = state.cert_files();
         Self { certs, gw, cert_stamp: (None, None) }
     }
 

@@ -89,7 +89,7 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, mut peer: SocketAddr) {
                     if Box::pin(cancel::forward(&target)).await.is_ok() { "cancel_forwarded" } else { "cancel_failed" }
                 }
                 Lookup::OtherInstance(instance) => {
-                    let dir = super::handover::dir(gw.state.root());
+                    let dir = gw.state.handover_dir();
                     if Box::pin(super::handover::forward_cancel(&dir, instance, pid, &secret)).await {
                         "cancel_passed_to_other_generation"
                     } else {

@@ -39,7 +39,7 @@ pub async fn wake(gw: &Gateway, tenant: &str) -> Result<(), Refusal> {
         let mut pending = gw.wakes.pending.lock().unwrap_or_else(|e| e.into_inner());
         pending.entry(tenant.to_string()).or_default().clone()
     };
-    let socket = gw.state.root().join(crate::controller::CONTROL_SOCKET);
+    let socket = gw.state.control_socket();
     let timeout = gw.opts.wake_timeout;
     let outcome = cell
         .get_or_init(|| async {
@@ -66,7 +66,7 @@ pub async fn wake(gw: &Gateway, tenant: &str) -> Result<(), Refusal> {
 
 /// Reports tenants with clients to the controller every [`REPORT_EVERY`], forever.
 pub async fn report_activity(gw: Arc<Gateway>) {
-    let socket = gw.state.root().join(crate::controller::CONTROL_SOCKET);
+    let socket = gw.state.control_socket();
     let mut interval = tokio::time::interval(REPORT_EVERY);
     loop {
         interval.tick().await;

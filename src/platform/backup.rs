@@ -825,7 +825,8 @@ impl Platform {
         crate::progress::note(&format!("restoring {id} from {}", prepared.plan.why));
         let previous = tenant.data_volume(&id);
         // Unique even for two restores within one second (a killed one and its rerun).
-        let volume = format!("{}-{}-{}", volume_name(&id), now(), &super::generate_password()[..4].to_lowercase());
+        let volume =
+            format!("{}-{}-{}", volume_name(&id), now(), &crate::state::generate_password()[..4].to_lowercase());
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         let mark = |restoring: Option<String>| {
             self.state.update(|_, tenants, _| -> Result<()> {

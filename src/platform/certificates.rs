@@ -16,7 +16,7 @@ impl Platform {
     /// Installs the operator's certificate and key and records the choice.
     pub fn import_certificate(&self, cert: &std::path::Path, key: &std::path::Path) -> Result<CertFiles> {
         let lock = self.state.lock()?;
-        let files = CertFiles::new(self.state.root());
+        let files = self.state.cert_files();
         certs::store::import(&files, cert, key)?;
         self.record_certificate(&lock, CertificateSource::Imported)?;
         Ok(files)
@@ -25,7 +25,7 @@ impl Platform {
     /// Issues a fresh wildcard certificate from the local CA and records the choice.
     pub fn self_signed(&self, config: &Config) -> Result<CertFiles> {
         let lock = self.state.lock()?;
-        let files = CertFiles::new(self.state.root());
+        let files = self.state.cert_files();
         certs::local_ca::issue(&files, &config.domain)?;
         self.record_certificate(&lock, CertificateSource::SelfSigned)?;
         Ok(files)
@@ -39,7 +39,7 @@ impl Platform {
         settings: &certs::acme::Settings,
         eab: Option<&certs::acme::Eab>,
     ) -> Result<CertFiles> {
-        let files = CertFiles::new(self.state.root());
+        let files = self.state.cert_files();
         files.create_dir()?;
         let _renewing = certs::acme::lock(&files)?;
         certs::acme::issue(&files, &config.domain, settings, eab).await?;
@@ -58,7 +58,7 @@ impl Platform {
                 config.certificate
             );
         }
-        let files = CertFiles::new(self.state.root());
+        let files = self.state.cert_files();
         let _renewing = certs::acme::lock(&files)?;
         Ok(certs::acme::renew(&files, &config.domain, force).await?)
     }

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use super::{Error, Platform, Result, TenantInfo, fail, generate_password, now, ready};
+use super::{Error, Platform, Result, TenantInfo, fail, now, ready};
 use crate::docker::Docker;
 use crate::docker::tenant::{Status, TenantContainer};
+use crate::state::generate_password;
 use crate::state::{
     Config, Desired, MANAGER_NODE, Phase, SCHEMA_VERSION, Secrets, Tenant, TenantId, backup_volume_name,
     container_name, network_name, volume_name,
@@ -346,7 +347,7 @@ impl Platform {
 
     /// Where the host reaches a tenant's PostgreSQL (see [`ready::host_addr`]).
     pub(super) fn host_addr(&self, id: &TenantId, tenant: &Tenant) -> crate::gateway::backend::BackendAddr {
-        let socket = self.state.root().join(crate::state::socket_dir(id)).join(crate::state::POSTGRES_SOCKET);
+        let socket = self.state.tenant_socket(id);
         ready::host_addr(socket, tenant.local_port)
     }
 }

@@ -79,7 +79,7 @@ impl Platform {
     pub async fn gateway_start(&self, docker: &Docker, drain: Duration, replace: bool) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         let config = self.state.config()?;
-        let control_dir = crate::gateway::handover::dir(self.state.root());
+        let control_dir = self.state.handover_dir();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)

@@ -17,7 +17,7 @@ use crate::docker::Docker;
 use crate::docker::tenant::{ContainerState, Status};
 use crate::gateway::backend::BackendAddr;
 use crate::gateway::probe::{self, Answer};
-use crate::state::{POSTGRES_SOCKET, Phase, Tenant, TenantId, socket_dir};
+use crate::state::{Phase, Tenant, TenantId};
 
 /// How long a probe waits for a PostgreSQL that does not answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -133,7 +133,7 @@ impl Platform {
 
     /// Host path of a tenant's PostgreSQL socket.
     fn socket_path(&self, id: &TenantId) -> std::path::PathBuf {
-        self.state.root().join(socket_dir(id)).join(POSTGRES_SOCKET)
+        self.state.tenant_socket(id)
     }
 
     /// Probes a tenant's PostgreSQL: over its socket, or its loopback port for a container of

@@ -25,7 +25,6 @@ pub mod volumes;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rand::Rng;
 use serde::Serialize;
 
 pub use backup::human_bytes;
@@ -65,11 +64,6 @@ impl Steps {
         let steps: Vec<String> = self.done.iter().map(|(n, d)| format!("{n}={}ms", d.as_millis())).collect();
         tracing::debug!("{what} steps: {}", steps.join(" "));
     }
-}
-
-/// A random password of 32 letters and digits (about 190 bits).
-pub fn generate_password() -> String {
-    rand::rng().sample_iter(&rand::distr::Alphanumeric).take(32).map(char::from).collect()
 }
 
 fn now() -> u64 {
@@ -189,7 +183,7 @@ impl Platform {
             allow: t.allow.clone(),
             status,
             image: t.image.clone(),
-            socket_dir: self.state.root().join(crate::state::socket_dir(id)).to_string_lossy().into_owned(),
+            socket_dir: self.state.socket_dir_path(id).to_string_lossy().into_owned(),
             local_port: t.local_port,
             egress: t.egress,
             container: container_name(id),

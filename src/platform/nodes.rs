@@ -343,23 +343,25 @@ impl Platform {
         let generation = self.state.routes()?.map_or(1, |r| r.generation);
         let routes = crate::state::Routes::build_on(config, &tenants, generation, Some(name));
         let mut files: Vec<(String, Vec<u8>, u32)> = vec![
-            ("config.json".into(), serde_json::to_vec_pretty(config).map_err(anyhow::Error::from)?, 0o600),
-            ("routes.json".into(), serde_json::to_vec_pretty(&routes).map_err(anyhow::Error::from)?, 0o644),
+            (crate::state::CONFIG.into(), serde_json::to_vec_pretty(config).map_err(anyhow::Error::from)?, 0o600),
+            (crate::state::ROUTES.into(), serde_json::to_vec_pretty(&routes).map_err(anyhow::Error::from)?, 0o644),
         ];
         files.push((crate::state::PEER_KEY.into(), self.state.peer_key()?.into_bytes(), 0o600));
-        let certs = crate::certs::CertFiles::new(self.state.root());
-        for (path, file) in [(certs.cert(), "certs/cert.pem"), (certs.key(), "certs/key.pem")] {
+        let certs = self.state.cert_files();
+        for (path, file) in [(certs.cert(), crate::state::CERT_FILE), (certs.key(), crate::state::KEY_FILE)] {
             let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            files.push((file.into(), bytes, 0o600));
+            files.push((format!("{}/{file}", crate::state::CERTS_DIR), bytes, 0o600));
         }
         for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.node.as_deref() == Some(name)) {
             if let Some(secrets) = self.state.secrets(id)? {
                 let bytes = serde_json::to_vec(&secrets).map_err(anyhow::Error::from)?;
-                files.push((format!("secrets/{id}.json"), bytes, 0o600));
+                files.push((crate::state::secrets_file(id), bytes, 0o600));
             }
         }
         let mut tar = tar::Builder::new(Vec::new());
-        for (dir, mode) in [("certs", 0o700), ("secrets", 0o700), ("sockets", 0o755)] {
+        for (dir, mode) in
+            [(crate::state::CERTS_DIR, 0o700), (crate::state::SECRETS_DIR, 0o700), (crate::state::SOCKETS_DIR, 0o755)]
+        {
             super::create::append_entry(&mut tar, dir, None, mode)?;
         }
         for (path, bytes, mode) in files {

@@ -2,8 +2,9 @@
 
 use anyhow::Context;
 
-use super::{Platform, Result, fail, generate_password};
-use crate::certs::{self, CertFiles};
+use super::{Platform, Result, fail};
+use crate::certs;
+use crate::state::generate_password;
 use crate::state::{CertificateSource, Config, DEFAULT_DOMAIN, DEFAULT_GATEWAY_PORT, DEFAULT_IMAGE, SCHEMA_VERSION};
 
 /// What `pgs setup` was asked to set.
@@ -108,7 +109,7 @@ impl Platform {
         config.hostaddr = local.then(|| "127.0.0.1".to_string());
         self.state.save_config(&lock, &config)?;
         let domain_changed = existing.is_none_or(|old| old.domain != config.domain);
-        let files = CertFiles::new(self.state.root());
+        let files = self.state.cert_files();
         if config.certificate == CertificateSource::SelfSigned && (domain_changed || !files.cert().exists()) {
             certs::local_ca::issue(&files, &config.domain).context("issuing the self-signed certificate")?;
         }

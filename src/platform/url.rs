@@ -1,7 +1,6 @@
 //! Connection strings through the gateway.
 
 use super::Platform;
-use crate::certs::CertFiles;
 use crate::state::{CertificateSource, Config, TenantId};
 
 /// Percent-encodes a URL component (RFC 3986 unreserved characters stay as they are).
@@ -29,7 +28,7 @@ impl Platform {
     /// The URL of host label `label` under the domain, for tenant `id`'s role and database.
     fn endpoint_url(&self, config: &Config, id: &TenantId, label: &str, password: &str) -> String {
         let mut params = Vec::new();
-        let ca = CertFiles::new(self.state.root()).ca();
+        let ca = self.state.cert_files().ca();
         match config.certificate {
             CertificateSource::SelfSigned if ca.exists() => {
                 params.push("sslmode=verify-full".to_string());

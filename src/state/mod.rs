@@ -8,12 +8,20 @@
 //! - `backup-secrets.json`: an S3 backup repository's keys and encryption passphrase, mode 0600.
 //! - `sockets/TENANT/`: the tenant's PostgreSQL socket dir, mounted into its container only; the
 //!   state dir's mode keeps everyone but its owner (and the gateway) out.
+//! - `init/TENANT/`: the script that makes a new tenant's role and database (emptied once ready).
+//! - `certs/`: the gateway's certificate and key, and the local CA's ([`CertFiles`]).
+//! - `peer.key`: what the installation's gateways prove to each other with (0600).
+//! - `run/`: `control.sock` (the controller's), `controller.lock` (held by the acting
+//!   controller), `gateway/` (the gateways' control sockets for handover and cancels).
 //! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
+//!
+//! Every path is built in one place ([`paths`]).
 //!
 //! Every file is written atomically ([`atomic`]); readers never need the lock.
 
 pub mod atomic;
 pub mod model;
+pub mod paths;
 pub mod settings;
 mod tenant_id;
 
@@ -23,6 +31,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 pub use model::*;
+pub use paths::*;
 pub use tenant_id::{InvalidTenantId, RULE as TENANT_ID_RULE, TenantId};
 
 /// Errors reading or writing the state dir.
@@ -90,21 +99,6 @@ impl StateDir {
         &self.root
     }
 
-    /// Path of `routes.json`, the file the gateway watches.
-    pub fn routes_path(&self) -> PathBuf {
-        self.root.join("routes.json")
-    }
-
-    /// Path of one tenant's secrets file.
-    pub fn secrets_path(&self, id: &TenantId) -> PathBuf {
-        self.root.join("secrets").join(format!("{id}.json"))
-    }
-
-    /// Host path of a tenant's socket dir ([`socket_dir`]).
-    pub fn socket_dir_path(&self, id: &TenantId) -> PathBuf {
-        self.root.join(socket_dir(id))
-    }
-
     /// Creates a tenant's socket dir and returns its absolute path. It is writable by the container's `postgres` user (whatever its
     /// uid): the state dir above it (0700) is what keeps others out.
     pub fn create_socket_dir(&self, id: &TenantId) -> Result<PathBuf> {
@@ -116,7 +110,7 @@ impl StateDir {
 
     /// Removes a tenant's socket dir (what PostgreSQL left in it included) and init dir.
     pub fn remove_host_dirs(&self, id: &TenantId) -> Result<()> {
-        for dir in [self.socket_dir_path(id), self.root.join(init_dir(id))] {
+        for dir in [self.socket_dir_path(id), self.init_dir_path(id)] {
             match fs::remove_dir_all(&dir) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(io_err(&dir)(e)),
                 _ => {}
@@ -131,7 +125,7 @@ impl StateDir {
     pub fn write_init_file(&self, id: &TenantId, name: &str, content: &str) -> Result<PathBuf> {
         let parent = self.root.join("init");
         fs::DirBuilder::new().recursive(true).mode(0o700).create(&parent).map_err(io_err(&parent))?;
-        let dir = self.root.join(init_dir(id));
+        let dir = self.init_dir_path(id);
         fs::DirBuilder::new().recursive(true).mode(0o755).create(&dir).map_err(io_err(&dir))?;
         let path = dir.join(name);
         let mut f = fs::OpenOptions::new()
@@ -149,7 +143,7 @@ impl StateDir {
     /// Empties file `name` of a tenant's init dir in place (it stays, as the bind mount of the
     /// tenant's container needs it), so that what it held is kept no longer than needed.
     pub fn clear_init_file(&self, id: &TenantId, name: &str) -> Result<()> {
-        let path = self.root.join(init_dir(id)).join(name);
+        let path = self.init_dir_path(id).join(name);
         match fs::OpenOptions::new().write(true).truncate(true).open(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(&path)(e)),
             _ => Ok(()),
@@ -158,7 +152,7 @@ impl StateDir {
 
     /// Creates the dir (0700) and its `secrets/` subdir if missing.
     pub fn create(&self) -> Result<()> {
-        for dir in [self.root.clone(), self.root.join("secrets")] {
+        for dir in [self.root.clone(), self.secrets_dir()] {
             fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(io_err(&dir))?;
             fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).map_err(io_err(&dir))?;
         }
@@ -167,7 +161,7 @@ impl StateDir {
 
     /// Takes the exclusive lock, waiting for other `pgs` processes to release it.
     pub fn lock(&self) -> Result<StateLock> {
-        let path = self.root.join("lock");
+        let path = self.lock_path();
         if !self.root.exists() {
             return Err(StateError::NotSetUp(self.root.clone()));
         }
@@ -200,7 +194,7 @@ impl StateDir {
 
     /// The config, or `None` before `pgs setup`.
     pub fn config_opt(&self) -> Result<Option<Config>> {
-        self.read(&self.root.join("config.json"))
+        self.read(&self.config_path())
     }
 
     /// The config; an error telling the user to run `pgs setup` if there is none.
@@ -210,14 +204,14 @@ impl StateDir {
 
     /// Writes the config and regenerates `routes.json` (the domain and port live in both).
     pub fn save_config(&self, lock: &StateLock, config: &Config) -> Result<()> {
-        self.write(lock, &self.root.join("config.json"), config, 0o600)?;
+        self.write(lock, &self.config_path(), config, 0o600)?;
         let tenants = self.tenants()?;
         self.write_routes(lock, config, &tenants)
     }
 
     /// All tenants (empty before the first `create`).
     pub fn tenants(&self) -> Result<Tenants> {
-        Ok(self.read(&self.root.join("tenants.json"))?.unwrap_or_default())
+        Ok(self.read(&self.tenants_path())?.unwrap_or_default())
     }
 
     /// The current route data, if any has been written.
@@ -242,19 +236,19 @@ impl StateDir {
         let config = self.config()?;
         let mut tenants = self.tenants()?;
         let out = f(&config, &mut tenants, &lock)?;
-        self.write(&lock, &self.root.join("tenants.json"), &tenants, 0o600)?;
+        self.write(&lock, &self.tenants_path(), &tenants, 0o600)?;
         self.write_routes(&lock, &config, &tenants)?;
         Ok(out)
     }
 
     /// The S3 repository's keys and encryption passphrase, if stored.
     pub fn backup_secrets(&self) -> Result<Option<BackupSecrets>> {
-        self.read(&self.root.join("backup-secrets.json"))
+        self.read(&self.backup_secrets_path())
     }
 
     /// Stores the S3 repository's keys and passphrase (mode 0600).
     pub fn save_backup_secrets(&self, lock: &StateLock, secrets: &BackupSecrets) -> Result<()> {
-        self.write(lock, &self.root.join("backup-secrets.json"), secrets, 0o600)
+        self.write(lock, &self.backup_secrets_path(), secrets, 0o600)
     }
 
     /// One tenant's secrets, if stored.
@@ -271,7 +265,7 @@ impl StateDir {
     /// a client to another (docs/scale-out.md). Made (random, mode 0600) the first time it is
     /// asked for; other nodes get a copy with their files.
     pub fn peer_key(&self) -> Result<String> {
-        let path = self.root.join(PEER_KEY);
+        let path = self.peer_key_path();
         let read = |path: &Path| match fs::read_to_string(path) {
             Ok(key) if !key.trim().is_empty() => Ok(Some(key.trim().to_string())),
             Ok(_) => Ok(None),

@@ -329,6 +329,12 @@ impl Default for Tenants {
     }
 }
 
+/// A random password of 32 letters and digits (about 190 bits).
+pub fn generate_password() -> String {
+    use rand::Rng;
+    rand::rng().sample_iter(&rand::distr::Alphanumeric).take(32).map(char::from).collect()
+}
+
 /// `secrets/TENANT.json` (mode 0600): the passwords of one tenant's instance.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Secrets {
@@ -463,28 +469,6 @@ pub fn volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-data")
 }
 
-/// File name of the installation's peer key in a state dir ([`crate::state::StateDir::peer_key`]).
-pub const PEER_KEY: &str = "peer.key";
-
-/// File name of PostgreSQL's socket for port 5432 in its socket directory.
-pub const POSTGRES_SOCKET: &str = ".s.PGSQL.5432";
-
-/// Where PostgreSQL images put their Unix socket (the official and Debian's alike).
-pub const CONTAINER_SOCKET_DIR: &str = "/var/run/postgresql";
-
-/// A tenant's socket directory, relative to the state dir: bind-mounted at
-/// [`CONTAINER_SOCKET_DIR`] in the tenant's container, so the gateway can dial its socket.
-pub fn socket_dir(id: &TenantId) -> String {
-    format!("sockets/{id}")
-}
-
-/// A tenant's init dir, relative to the state dir: it holds the script that makes the tenant's
-/// role and database in a new data dir, bind-mounted (as one file) into the image's
-/// `/docker-entrypoint-initdb.d`. Emptied once the tenant is ready.
-pub fn init_dir(id: &TenantId) -> String {
-    format!("init/{id}")
-}
-
 /// Name of a tenant's backup repository volume.
 pub fn backup_volume_name(id: &TenantId) -> String {
     format!("pgs-{id}-backup")
@@ -562,7 +546,7 @@ impl Routes {
                         address: container_address(subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
                         network: network_name(id),
                         container: format!("{}:5432", container_name(id)),
-                        socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                        socket: Some(super::paths::socket_path(id)),
                         peer: None,
                     },
                     (None, None) => Backend {
@@ -570,7 +554,7 @@ impl Routes {
                         address: String::new(),
                         network: String::new(),
                         container: String::new(),
-                        socket: Some(format!("{}/{POSTGRES_SOCKET}", socket_dir(id))),
+                        socket: Some(super::paths::socket_path(id)),
                         peer: None,
                     },
                 },

@@ -183,7 +183,7 @@ pub async fn authenticate<S: AsyncRead + AsyncWrite + Unpin>(
     let known = verifier.is_some();
     let verifier = verifier.unwrap_or_else(|| {
         let salt: [u8; 16] = rand::random();
-        Verifier::from_password(&crate::platform::generate_password(), &salt, 4096)
+        Verifier::from_password(&crate::state::generate_password(), &salt, 4096)
     });
     let mut mechanisms = Vec::new();
     if cert_hash.is_some() {

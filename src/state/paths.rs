@@ -1,0 +1,194 @@
+//! Every path in the state dir, in one place: the layout in [`super`]'s doc, as names
+//! (relative to the state dir, for mounts into containers) and as [`StateDir`] methods.
+
+use std::path::{Path, PathBuf};
+
+use super::{StateDir, TenantId};
+
+/// `config.json`: the platform's settings.
+pub const CONFIG: &str = "config.json";
+/// `tenants.json`: every tenant.
+pub const TENANTS: &str = "tenants.json";
+/// `routes.json`: what the gateway reads.
+pub const ROUTES: &str = "routes.json";
+/// `backup-secrets.json`: an S3 repository's keys and passphrase (0600).
+pub const BACKUP_SECRETS: &str = "backup-secrets.json";
+/// `secrets/`: one file per tenant (0600).
+pub const SECRETS_DIR: &str = "secrets";
+/// `lock`: taken by every writer.
+pub const LOCK: &str = "lock";
+/// `certs/`: the gateway's certificate and key, and the local CA ([`CertFiles`]).
+pub const CERTS_DIR: &str = "certs";
+/// The certificate chain the gateway presents, in `certs/`.
+pub const CERT_FILE: &str = "cert.pem";
+/// Its private key, in `certs/`.
+pub const KEY_FILE: &str = "key.pem";
+/// `sockets/`: the tenants' socket dirs.
+pub const SOCKETS_DIR: &str = "sockets";
+/// `run/`: sockets and locks of running processes.
+pub const RUN_DIR: &str = "run";
+/// The gateways' control sockets' folder (listener handover, cancels between generations),
+/// writable by the managed gateway.
+pub const HANDOVER_DIR: &str = "run/gateway";
+/// The controller's control socket (wake requests, activity reports).
+pub const CONTROL_SOCKET: &str = "run/control.sock";
+/// The lock the acting controller holds.
+pub const CONTROLLER_LOCK: &str = "run/controller.lock";
+
+/// File name of the installation's peer key in a state dir ([`crate::state::StateDir::peer_key`]).
+pub const PEER_KEY: &str = "peer.key";
+
+/// File name of PostgreSQL's socket for port 5432 in its socket directory.
+pub const POSTGRES_SOCKET: &str = ".s.PGSQL.5432";
+
+/// Where PostgreSQL images put their Unix socket (the official and Debian's alike).
+pub const CONTAINER_SOCKET_DIR: &str = "/var/run/postgresql";
+
+/// A tenant's socket directory, relative to the state dir: bind-mounted at
+/// [`CONTAINER_SOCKET_DIR`] in the tenant's container, so the gateway can dial its socket.
+pub fn socket_dir(id: &TenantId) -> String {
+    format!("{SOCKETS_DIR}/{id}")
+}
+
+/// A tenant's secrets file, relative to the state dir.
+pub fn secrets_file(id: &TenantId) -> String {
+    format!("{SECRETS_DIR}/{id}.json")
+}
+
+/// A tenant's PostgreSQL socket, relative to the state dir (what the routes name).
+pub fn socket_path(id: &TenantId) -> String {
+    format!("{}/{POSTGRES_SOCKET}", socket_dir(id))
+}
+
+/// A tenant's init dir, relative to the state dir: it holds the script that makes the tenant's
+/// role and database in a new data dir, bind-mounted (as one file) into the image's
+/// `/docker-entrypoint-initdb.d`. Emptied once the tenant is ready.
+pub fn init_dir(id: &TenantId) -> String {
+    format!("init/{id}")
+}
+
+impl StateDir {
+    /// Path of `config.json`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root().join(CONFIG)
+    }
+
+    /// Path of `tenants.json`.
+    pub fn tenants_path(&self) -> PathBuf {
+        self.root().join(TENANTS)
+    }
+
+    /// Path of `routes.json`, the file the gateway watches.
+    pub fn routes_path(&self) -> PathBuf {
+        self.root().join(ROUTES)
+    }
+
+    /// Path of `backup-secrets.json`.
+    pub fn backup_secrets_path(&self) -> PathBuf {
+        self.root().join(BACKUP_SECRETS)
+    }
+
+    /// The folder of the tenants' secrets files.
+    pub fn secrets_dir(&self) -> PathBuf {
+        self.root().join(SECRETS_DIR)
+    }
+
+    /// Path of one tenant's secrets file.
+    pub fn secrets_path(&self, id: &TenantId) -> PathBuf {
+        self.root().join(secrets_file(id))
+    }
+
+    /// Path of the writers' lock.
+    pub fn lock_path(&self) -> PathBuf {
+        self.root().join(LOCK)
+    }
+
+    /// Host path of a tenant's socket dir ([`socket_dir`]).
+    pub fn socket_dir_path(&self, id: &TenantId) -> PathBuf {
+        self.root().join(socket_dir(id))
+    }
+
+    /// Host path of a tenant's PostgreSQL socket.
+    pub fn tenant_socket(&self, id: &TenantId) -> PathBuf {
+        self.root().join(socket_path(id))
+    }
+
+    /// Host path of a tenant's init dir ([`init_dir`]).
+    pub fn init_dir_path(&self, id: &TenantId) -> PathBuf {
+        self.root().join(init_dir(id))
+    }
+
+    /// Path of the peer key ([`StateDir::peer_key`]).
+    pub fn peer_key_path(&self) -> PathBuf {
+        self.root().join(PEER_KEY)
+    }
+
+    /// The certificate files.
+    pub fn cert_files(&self) -> CertFiles {
+        CertFiles::new(self.root())
+    }
+
+    /// `run/`.
+    pub fn run_dir(&self) -> PathBuf {
+        self.root().join(RUN_DIR)
+    }
+
+    /// The gateways' control sockets' folder ([`HANDOVER_DIR`]).
+    pub fn handover_dir(&self) -> PathBuf {
+        self.root().join(HANDOVER_DIR)
+    }
+
+    /// The controller's control socket ([`CONTROL_SOCKET`]).
+    pub fn control_socket(&self) -> PathBuf {
+        self.root().join(CONTROL_SOCKET)
+    }
+
+    /// The lock the acting controller holds ([`CONTROLLER_LOCK`]).
+    pub fn controller_lock(&self) -> PathBuf {
+        self.root().join(CONTROLLER_LOCK)
+    }
+}
+
+/// The certificate files in the state dir's `certs/` folder.
+#[derive(Debug, Clone)]
+pub struct CertFiles {
+    dir: PathBuf,
+}
+
+impl CertFiles {
+    /// The files of the state dir at `root` ([`StateDir::cert_files`]).
+    pub fn new(root: &Path) -> Self {
+        Self { dir: root.join(CERTS_DIR) }
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Creates the folder (mode 0700) if it is missing.
+    pub fn create_dir(&self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&self.dir)
+    }
+
+    /// Certificate chain the gateway presents (PEM, leaf first).
+    pub fn cert(&self) -> PathBuf {
+        self.dir.join(CERT_FILE)
+    }
+
+    /// Private key of the certificate (PEM, mode 0600).
+    pub fn key(&self) -> PathBuf {
+        self.dir.join(KEY_FILE)
+    }
+
+    /// Root a client should trust, where pgs made it (local CA).
+    pub fn ca(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// Private key of the local CA (mode 0600).
+    pub fn ca_key(&self) -> PathBuf {
+        self.dir.join("ca-key.pem")
+    }
+}
