@@ -415,8 +415,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 backend: a.backend,
                 keep_sessions_on_revoke: a.keep_sessions_on_revoke,
                 wake_timeout: Duration::from_secs(a.wake_timeout),
-                controller: !a.no_controller,
             };
+            // A gateway with Docker access (on the host) runs the controller beside it; the
+            // managed gateway has its own controller container.
+            if !a.no_controller {
+                crate::platform::controller::spawn_beside_gateway(platform.state(), opts.wake_timeout).await;
+            }
             crate::gateway::run(platform.state().clone(), opts).await?;
         }
         Command::Recreate(a) => {
@@ -559,7 +563,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             init_logging(a.log_format);
             let opts = crate::controller::Options { wake_timeout: Duration::from_secs(a.wake_timeout) };
             let docker = Docker::connect().await?;
-            let run = crate::controller::run(platform.state().clone(), docker, opts);
+            let run = crate::platform::controller::run(platform.state().clone(), docker, opts);
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             tokio::select! {
                 r = run => r?,

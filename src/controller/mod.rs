@@ -6,9 +6,12 @@
 //!   suspended tenant) and activity reports (which tenants have clients);
 //! - once a second it looks at the tenants that have a suspend policy and, when the gateways
 //!   have been quiet long enough, asks each one's database whether it is idle ([`idle`]), then
-//!   suspends it ([`Platform::suspend`]);
+//!   suspends it ([`TenantOps::suspend`]);
 //! - with a swarm, every few seconds it pushes again to the nodes that missed a change (marked
-//!   stale: [`Platform::node_sync`]), so a node that was down catches up once it is back.
+//!   stale: [`TenantOps::sync_node`]), so a node that was down catches up once it is back.
+//!
+//! Starting and stopping tenants is the platform's: the controller asks for it through
+//! [`TenantOps`], which the platform implements, so this layer needs only the state dir.
 //!
 //! It runs inside `pgs gateway run` (foreground) or as the `pgs-controller` container next to the
 //! managed gateway (`pgs controller run`). Only one controller per state dir acts: it holds
@@ -27,8 +30,6 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
-use crate::docker::Docker;
-use crate::platform::Platform;
 use crate::state::{Desired, Phase, StateDir, TenantId};
 use idle::{Next, Verdict, Watch};
 use protocol::{Reply, Request};
@@ -40,6 +41,32 @@ const STALE_RETRY: Duration = Duration::from_secs(5);
 /// Database checks and suspensions in flight at once.
 const CHECKS_AT_ONCE: usize = 4;
 
+/// What a tenant's own database is doing, for the idleness check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    /// Client sessions other than the one asking (through a gateway, `docker exec`, backups);
+    /// a pooled endpoint's idle server connections do not count (its clients do, at the gateway).
+    pub sessions: i64,
+    /// Current WAL position: it moves when the tenant writes (jobs of its own included).
+    pub wal_lsn: String,
+}
+
+/// What the controller asks of the layer above it, which knows how to start and stop tenants
+/// and push to nodes: the platform implements it, and the process that runs a controller
+/// composes the two ([`crate::platform::controller`]).
+pub trait TenantOps: Send + Sync + 'static {
+    /// Starts suspended tenant `id` and waits until it accepts connections; how long it took.
+    fn wake(&self, id: &TenantId, timeout: Duration) -> impl Future<Output = Result<Duration>> + Send;
+    /// Records that `id` is awake, once the gateway has its answer.
+    fn mark_awake(&self, id: &TenantId) -> Result<()>;
+    /// What the tenant's database is doing.
+    fn activity(&self, id: &TenantId) -> impl Future<Output = Result<Activity>> + Send;
+    /// Suspends `id` unless it has client sessions; whether it did.
+    fn suspend(&self, id: &TenantId) -> impl Future<Output = Result<bool>> + Send;
+    /// Pushes again to node `name`, which missed a change.
+    fn sync_node(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+}
+
 /// Settings of a controller.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -48,9 +75,9 @@ pub struct Options {
 }
 
 /// The controller's shared state.
-struct Controller {
-    platform: Platform,
-    docker: Docker,
+struct Controller<T> {
+    state: StateDir,
+    platform: T,
     opts: Options,
     /// One lock per tenant: a wake and a suspension of the same tenant never overlap.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -61,14 +88,14 @@ struct Controller {
     tenants: Mutex<Option<(std::time::SystemTime, u64, Arc<crate::state::Tenants>)>>,
 }
 
-impl Controller {
+impl<T: TenantOps> Controller<T> {
     /// Pushes again to each node marked stale (one that a push missed); a node still out of
     /// reach stays marked and is tried at the next round.
     async fn retry_stale_nodes(&self) {
-        let Ok(config) = self.platform.state().config() else { return };
+        let Ok(config) = self.state.config() else { return };
         let stale = config.swarm.iter().flat_map(|s| &s.nodes).filter(|(_, n)| n.stale_since.is_some());
         for (name, _) in stale {
-            match self.platform.node_sync(&self.docker, Some(name)).await {
+            match self.platform.sync_node(name).await {
                 Ok(_) => tracing::info!(node = %name, "the node that missed changes is up to date again"),
                 Err(e) => {
                     tracing::debug!(node = %name, error = %e, "the node that missed changes is still out of reach")
@@ -88,7 +115,7 @@ impl Controller {
         watches.entry(tenant.to_string()).or_insert_with(|| Watch::new(now)).touch(now);
     }
 
-    /// Wakes `tenant`; on success returns its id, for [`Platform::mark_awake`] once the
+    /// Wakes `tenant`; on success returns its id, for [`TenantOps::mark_awake`] once the
     /// gateway has its answer.
     async fn wake(&self, tenant: &str) -> (Reply, Option<TenantId>) {
         let id = match TenantId::parse(tenant) {
@@ -98,7 +125,7 @@ impl Controller {
         let lock = self.lock_of(tenant);
         let _held = lock.lock().await;
         self.touch(tenant);
-        match self.platform.wake(&self.docker, &id, self.opts.wake_timeout).await {
+        match self.platform.wake(&id, self.opts.wake_timeout).await {
             Ok(took) => {
                 if took > Duration::from_millis(50) {
                     tracing::info!(tenant, ms = took.as_millis() as u64, "woke tenant");
@@ -170,7 +197,7 @@ impl Controller {
 
     /// `tenants.json`, parsed again only when its modification time or length changed.
     fn current_tenants(&self) -> Result<Arc<crate::state::Tenants>> {
-        let meta = std::fs::metadata(self.platform.state().tenants_path()).ok();
+        let meta = std::fs::metadata(self.state.tenants_path()).ok();
         let stamp = meta.and_then(|m| Some((m.modified().ok()?, m.len())));
         let mut cache = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         if let (Some((mtime, len)), Some((cached_mtime, cached_len, tenants))) = (stamp, cache.as_ref())
@@ -178,7 +205,7 @@ impl Controller {
         {
             return Ok(tenants.clone());
         }
-        let tenants = Arc::new(self.platform.state().tenants()?);
+        let tenants = Arc::new(self.state.tenants()?);
         *cache = stamp.map(|(mtime, len)| (mtime, len, tenants.clone()));
         Ok(tenants)
     }
@@ -203,7 +230,7 @@ impl Controller {
         if verdict != Verdict::Suspend {
             return;
         }
-        match self.platform.suspend(&self.docker, id, false).await {
+        match self.platform.suspend(id).await {
             Ok(true) => tracing::info!(tenant = %id, idle_secs = after.as_secs(), "suspended idle tenant"),
             Ok(false) => self.touch(id.as_str()),
             Err(e) => {
@@ -230,7 +257,7 @@ where
 
 /// Runs the controller for `state` until the task is dropped: waits for the controller lock,
 /// then serves the control socket and watches idleness.
-pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
+pub async fn run(state: StateDir, platform: impl TenantOps, opts: Options) -> Result<()> {
     let run_dir = state.run_dir();
     std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
     let lock_path = state.controller_lock();
@@ -254,8 +281,8 @@ pub async fn run(state: StateDir, docker: Docker, opts: Options) -> Result<()> {
         .with_context(|| format!("cannot listen on the control socket {} (path too long?)", socket.display()))?;
     tracing::info!(socket = %socket.display(), "controller serving wake requests and watching idle tenants");
     let controller = Arc::new(Controller {
-        platform: Platform::new(state.clone()),
-        docker,
+        state: state.clone(),
+        platform,
         opts,
         locks: Mutex::default(),
         watches: Mutex::default(),

@@ -82,9 +82,6 @@ pub struct Options {
     pub keep_sessions_on_revoke: bool,
     /// How long a client of a suspended tenant is held while it starts.
     pub wake_timeout: Duration,
-    /// Run the controller in this process (a gateway with Docker access: `pgs gateway run` on
-    /// the host); the managed gateway has its own controller container.
-    pub controller: bool,
 }
 
 /// State shared by every connection.
@@ -146,26 +143,6 @@ impl Gateway {
     /// Whether the gateway can serve: routes and certificate loaded.
     pub fn ready(&self) -> bool {
         self.tls.load().is_some() && self.routes.load().generation > 0
-    }
-}
-
-/// Starts the controller in this process when Docker answers; without Docker, suspended
-/// tenants cannot be woken, and the log says so.
-async fn spawn_controller(state: &StateDir, wake_timeout: Duration) {
-    match crate::docker::Docker::connect().await {
-        Ok(docker) => {
-            let opts = crate::controller::Options { wake_timeout };
-            let state = state.clone();
-            tokio::spawn(async move {
-                if let Err(e) = crate::controller::run(state, docker, opts).await {
-                    tracing::error!(error = %e, "the controller stopped: suspended tenants will not wake");
-                }
-            });
-        }
-        Err(e) => tracing::warn!(
-            error = %e,
-            "no controller in this gateway (scale to zero needs Docker): suspended tenants wake only if another controller runs"
-        ),
     }
 }
 
@@ -338,9 +315,6 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
             Duration::from_secs(idle)
         })
     });
-    if opts.controller {
-        spawn_controller(&state, opts.wake_timeout).await;
-    }
     if let Some(taken) = taken {
         tokio::spawn(async move {
             if let Err(e) = taken.confirm().await {

@@ -645,7 +645,6 @@ mod proptests {
             backend: super::super::BackendMode::Auto,
             keep_sessions_on_revoke: false,
             wake_timeout: Duration::from_secs(1),
-            controller: false,
         };
         let gw = Gateway {
             opts,

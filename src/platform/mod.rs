@@ -10,6 +10,7 @@
 pub mod access;
 pub mod backup;
 pub mod certificates;
+pub mod controller;
 pub mod create;
 mod error;
 pub mod gateway;

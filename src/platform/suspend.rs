@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::{Error, Platform, Result, fail};
+use crate::controller::Activity;
 use crate::docker::Docker;
 use crate::gateway::probe::Answer;
 use crate::state::{Desired, Phase, Tenant, TenantId, container_name};
@@ -16,16 +17,6 @@ use super::lifecycle::STOP_GRACE_SECS;
 
 /// How often a wake probes the starting server.
 const WAKE_POLL: Duration = Duration::from_millis(20);
-
-/// What a tenant's own database is doing, for the idleness check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Activity {
-    /// Client sessions other than the one asking (through a gateway, `docker exec`, backups);
-    /// a pooled endpoint's idle server connections do not count (its clients do, at the gateway).
-    pub sessions: i64,
-    /// Current WAL position: it moves when the tenant writes (jobs of its own included).
-    pub wal_lsn: String,
-}
 
 impl Platform {
     /// Sets (or with `None` clears) a tenant's suspend-after policy.

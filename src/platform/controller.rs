@@ -1,0 +1,67 @@
+//! The controller as the platform runs it: [`crate::controller::TenantOps`] implemented with
+//! the platform's verbs and one Docker connection, and the processes that run a controller
+//! (`pgs controller run`, and `pgs gateway run`, which runs one beside its gateway).
+
+use std::time::Duration;
+
+use anyhow::Result;
+
+use super::Platform;
+use crate::controller::{self, Activity, TenantOps};
+use crate::docker::Docker;
+use crate::state::{StateDir, TenantId};
+
+/// The platform's verbs the controller uses, over one Docker connection.
+struct Ops {
+    platform: Platform,
+    docker: Docker,
+}
+
+impl TenantOps for Ops {
+    async fn wake(&self, id: &TenantId, timeout: Duration) -> Result<Duration> {
+        Ok(self.platform.wake(&self.docker, id, timeout).await?)
+    }
+
+    fn mark_awake(&self, id: &TenantId) -> Result<()> {
+        Ok(self.platform.mark_awake(id)?)
+    }
+
+    async fn activity(&self, id: &TenantId) -> Result<Activity> {
+        Ok(self.platform.activity(id).await?)
+    }
+
+    async fn suspend(&self, id: &TenantId) -> Result<bool> {
+        Ok(self.platform.suspend(&self.docker, id, false).await?)
+    }
+
+    async fn sync_node(&self, name: &str) -> Result<()> {
+        self.platform.node_sync(&self.docker, Some(name)).await?;
+        Ok(())
+    }
+}
+
+/// Runs the controller of `state` with `docker` until the task is dropped.
+pub async fn run(state: StateDir, docker: Docker, opts: controller::Options) -> Result<()> {
+    let ops = Ops { platform: Platform::new(state.clone()), docker };
+    controller::run(state, ops, opts).await
+}
+
+/// Starts a controller in this process, beside a gateway, when Docker answers; without
+/// Docker, suspended tenants cannot be woken, and the log says so.
+pub async fn spawn_beside_gateway(state: &StateDir, wake_timeout: Duration) {
+    match Docker::connect().await {
+        Ok(docker) => {
+            let opts = controller::Options { wake_timeout };
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(e) = run(state, docker, opts).await {
+                    tracing::error!(error = %e, "the controller stopped: suspended tenants will not wake");
+                }
+            });
+        }
+        Err(e) => tracing::warn!(
+            error = %e,
+            "no controller in this gateway (scale to zero needs Docker): suspended tenants wake only if another controller runs"
+        ),
+    }
+}
