@@ -112,14 +112,9 @@ impl Docker {
             return Ok(reference);
         }
         let spinner = crate::progress::step(&format!("building the gateway image {reference}"));
-        let mut tar = tar::Builder::new(Vec::new());
+        let mut tar = super::archive::Archive::new();
         let mut add = |path: &str, data: &[u8], mode: u32| -> Result<(), ImageBuildError> {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(data.len() as u64);
-            header.set_mode(mode);
-            header.set_cksum();
-            tar.append_data(&mut header, path.trim_start_matches('/'), data)
-                .map_err(|source| ImageBuildError::Read { path: path.into(), source })
+            tar.file(path, data, mode).map(drop).map_err(|source| ImageBuildError::Read { path: path.into(), source })
         };
         add("/usr/local/bin/pgs", &binary, 0o755)?;
         let mut lib_dirs = BTreeSet::new();
@@ -135,7 +130,7 @@ impl Docker {
             add(&interp, &read(&real)?, 0o755)?;
         }
         add("/tmp/.keep", b"", 0o644)?;
-        let archive = tar.into_inner().map_err(|source| ImageBuildError::Read { path: "archive".into(), source })?;
+        let archive = tar.finish().map_err(|source| ImageBuildError::Read { path: "archive".into(), source })?;
         let env = format!("ENV LD_LIBRARY_PATH={}", lib_dirs.into_iter().collect::<Vec<_>>().join(":"));
         let changes = vec![
             env.as_str(),

@@ -1,6 +1,7 @@
 //! Docker provisioning through the Engine API (bollard): images, volumes, networks and
 //! containers. Knows nothing about routing or TLS.
 
+pub mod archive;
 pub mod gateway;
 pub mod image;
 pub mod run;

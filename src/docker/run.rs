@@ -194,15 +194,9 @@ impl Docker {
 
     /// Builds `tag` from a Dockerfile (nothing else in the context), showing progress.
     pub async fn build(&self, tag: &str, dockerfile: &str, labels: HashMap<String, String>) -> Result<(), DockerError> {
-        let mut tar = tar::Builder::new(Vec::new());
-        let mut header = tar::Header::new_gnu();
-        header.set_size(dockerfile.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        tar.append_data(&mut header, "Dockerfile", dockerfile.as_bytes()).and_then(|_| tar.finish()).map_err(|e| {
+        let context = super::archive::Archive::single("Dockerfile", dockerfile.as_bytes(), 0o644).map_err(|e| {
             DockerError::Api { action: "pack the build context".into(), status: 0, message: e.to_string() }
         })?;
-        let context = tar.into_inner().unwrap_or_default();
         let opts = bollard::image::BuildImageOptions {
             dockerfile: "Dockerfile".to_string(),
             t: tag.to_string(),

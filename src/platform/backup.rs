@@ -226,7 +226,7 @@ impl Platform {
                     network: Some("bridge".into()),
                     uploads: vec![(
                         pgbackrest::CONFIG_DIR.to_string(),
-                        super::create::file_archive(pgbackrest::CONFIG_FILE, &file, 0o644)?,
+                        crate::docker::archive::Archive::single(pgbackrest::CONFIG_FILE, file.as_bytes(), 0o644)?,
                     )],
                 })
             }

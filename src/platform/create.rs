@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use super::{Error, Platform, Result, TenantInfo, fail, now, ready};
+use super::{Error, Platform, Result, TenantInfo, fail, now};
 use crate::docker::Docker;
+use crate::docker::archive::Archive;
 use crate::docker::tenant::{Status, TenantContainer};
 use crate::state::generate_password;
 use crate::state::{
@@ -199,13 +200,7 @@ impl Platform {
                 }
                 None => self.provision(docker, &config, &id, tenant, Some(&secrets), &mut steps).await?,
             };
-            let probe = ready::Probe {
-                container: &container_name(&id),
-                addr: tenant.node.is_none().then(|| self.host_addr(&id, &tenant)),
-                user: id.as_str(),
-                password: &secrets.password,
-            };
-            ready::wait_ready(docker, &probe, req.timeout).await?;
+            self.wait_until_ready(docker, &id, &tenant, req.timeout).await?;
             steps.mark("ready");
             self.state.clear_init_file(&id, INIT_SCRIPT)?;
             if tenant.backups {
@@ -322,7 +317,7 @@ impl Platform {
         };
         let mut uploads = backup.map(|b| b.uploads).unwrap_or_default();
         if let Some(script) = init_upload {
-            uploads.push((INIT_DIR.to_string(), file_archive(INIT_SCRIPT, &script, 0o644)?));
+            uploads.push((INIT_DIR.to_string(), Archive::single(INIT_SCRIPT, script.as_bytes(), 0o644)?));
         }
         docker.create_tenant_container(&spec).await?;
         steps.mark("container");
@@ -343,12 +338,6 @@ impl Platform {
         docker.disconnect_network(&network_name(id), crate::docker::gateway::CONTAINER).await?;
         docker.remove_network(&network_name(id)).await?;
         Ok(())
-    }
-
-    /// Where the host reaches a tenant's PostgreSQL (see [`ready::host_addr`]).
-    pub(super) fn host_addr(&self, id: &TenantId, tenant: &Tenant) -> crate::gateway::backend::BackendAddr {
-        let socket = self.state.tenant_socket(id);
-        ready::host_addr(socket, tenant.local_port)
     }
 }
 
@@ -383,33 +372,6 @@ fn verifier(password: &str) -> String {
     postgres_protocol::password::scram_sha_256(password.as_bytes())
 }
 
-/// One file `name` with `content` and `mode` as a tar archive (to upload into a container).
-pub(super) fn file_archive(name: &str, content: &str, mode: u32) -> Result<Vec<u8>> {
-    let mut builder = tar::Builder::new(Vec::new());
-    append_entry(&mut builder, name, Some(content.as_bytes()), mode)?;
-    Ok(builder.into_inner()?)
-}
-
-/// Appends to `tar` the file `name` with `content` and `mode`, or, without content, the
-/// directory `name`.
-pub(super) fn append_entry(
-    tar: &mut tar::Builder<Vec<u8>>,
-    name: &str,
-    content: Option<&[u8]>,
-    mode: u32,
-) -> Result<()> {
-    let mut header = tar::Header::new_gnu();
-    if content.is_none() {
-        header.set_entry_type(tar::EntryType::Directory);
-    }
-    header.set_size(content.map_or(0, |c| c.len() as u64));
-    header.set_mode(mode);
-    header.set_mtime(now());
-    header.set_cksum();
-    tar.append_data(&mut header, name, content.unwrap_or_default())?;
-    Ok(())
-}
-
 /// The SQL that makes a restored copy of `source` into tenant `id`, as a tar archive holding
 /// `file_name`: the role and database renamed, new passwords (as verifiers) for the tenant's role
 /// and the superuser, so that the source's credentials do not open the clone.
@@ -424,7 +386,7 @@ pub(super) fn clone_archive(source: &TenantId, id: &TenantId, secrets: &Secrets,
         tenant = verifier(&secrets.password),
         superuser = verifier(&secrets.superuser_password),
     );
-    file_archive(file_name, &sql, 0o644)
+    Ok(Archive::single(file_name, sql.as_bytes(), 0o644)?)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Error, Platform, Result, fail, ready};
+use super::{Error, Platform, Result, fail};
 use crate::docker::Docker;
 use crate::state::{Desired, Tenant, TenantId, backup_volume_name, container_name, network_name};
 
@@ -31,14 +31,7 @@ impl Platform {
                     docker.start_container(&name).await?;
                     tenant
                 };
-                let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-                let probe = ready::Probe {
-                    container: &name,
-                    addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
-                    user: id.as_str(),
-                    password: &secrets.password,
-                };
-                ready::wait_ready(docker, &probe, timeout).await?;
+                self.wait_until_ready(docker, id, &tenant, timeout).await?;
             }
             Ok(())
         }
@@ -122,14 +115,7 @@ impl Platform {
         docker.stop_container(&name, STOP_GRACE_SECS).await?;
         docker.remove_container(&name).await?;
         let tenant = self.provision(docker, config, id, tenant.clone(), None, &mut super::Steps::new()).await?;
-        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-        let probe = ready::Probe {
-            container: &name,
-            addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
-            user: id.as_str(),
-            password: &secrets.password,
-        };
-        ready::wait_ready(docker, &probe, timeout).await
+        self.wait_until_ready(docker, id, &tenant, timeout).await
     }
 
     /// Removes a tenant's container (and the network of its own of a tenant made by an earlier

@@ -205,9 +205,7 @@ impl Platform {
 
     /// `info` with the tenant's password and connection URL.
     fn with_secret(&self, config: &Config, id: &TenantId, mut info: TenantInfo) -> Result<TenantInfo> {
-        let secrets = self.state.secrets(id)?.ok_or_else(|| {
-            anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display())
-        })?;
+        let secrets = self.stored_secrets(id)?;
         info.url = Some(self.url(config, id, &secrets.password));
         info.pooled_url = Some(self.pooled_url(config, id, &secrets.password));
         info.password = Some(secrets.password);

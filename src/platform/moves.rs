@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{Error, Platform, Result, fail, ready};
+use super::{Error, Platform, Result, fail};
 use crate::docker::Docker;
 use crate::state::{Desired, MANAGER_NODE, Tenant, TenantId, container_name};
 
@@ -270,14 +270,7 @@ impl Platform {
             copied += done?;
         }
         let tenant = self.provision(engine, &config, id, tenant.clone(), None, &mut super::Steps::new()).await?;
-        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
-        let probe = ready::Probe {
-            container: &container_name(id),
-            addr: tenant.node.is_none().then(|| self.host_addr(id, &tenant)),
-            user: id.as_str(),
-            password: &secrets.password,
-        };
-        ready::wait_ready(engine, &probe, timeout).await?;
+        self.wait_until_ready(engine, id, &tenant, timeout).await?;
         Ok(copied)
     }
 }

@@ -358,16 +358,16 @@ impl Platform {
                 files.push((crate::state::secrets_file(id), bytes, 0o600));
             }
         }
-        let mut tar = tar::Builder::new(Vec::new());
+        let mut tar = crate::docker::archive::Archive::new();
         for (dir, mode) in
             [(crate::state::CERTS_DIR, 0o700), (crate::state::SECRETS_DIR, 0o700), (crate::state::SOCKETS_DIR, 0o755)]
         {
-            super::create::append_entry(&mut tar, dir, None, mode)?;
+            tar.dir(dir, mode)?;
         }
         for (path, bytes, mode) in files {
-            super::create::append_entry(&mut tar, &path, Some(&bytes), mode)?;
+            tar.file(&path, &bytes, mode)?;
         }
-        Ok(tar.into_inner()?)
+        Ok(tar.finish()?)
     }
 
     /// Waits until the manager lists swarm node `id` as `ready`.

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::{Result, fail};
+use super::{Platform, Result, fail};
 
 use crate::docker::{Docker, tenant::Status};
 use crate::gateway::backend::BackendAddr;
+use crate::state::{Secrets, Tenant, TenantId, container_name};
 
 /// Whether the server is the one to stay: not recovering, and listening (the image's temporary
 /// init server listens on no address).
@@ -34,6 +35,39 @@ pub struct Probe<'a> {
     pub user: &'a str,
     /// Password of the role.
     pub password: &'a str,
+}
+
+impl Platform {
+    /// The tenant's stored passwords.
+    pub(super) fn stored_secrets(&self, id: &TenantId) -> Result<Secrets> {
+        let missing = || anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display());
+        Ok(self.state.secrets(id)?.ok_or_else(missing)?)
+    }
+
+    /// Where the host reaches a tenant's PostgreSQL (see [`host_addr`]).
+    pub(super) fn host_addr(&self, id: &TenantId, tenant: &Tenant) -> BackendAddr {
+        host_addr(self.state.tenant_socket(id), tenant.local_port)
+    }
+
+    /// Waits until tenant `id` (as `tenant` records it), whose container `docker` runs, accepts
+    /// a login of its own role and is the server to stay ([`wait_ready`]): what every verb that
+    /// starts a tenant's container does next.
+    pub(super) async fn wait_until_ready(
+        &self,
+        docker: &Docker,
+        id: &TenantId,
+        tenant: &Tenant,
+        timeout: Duration,
+    ) -> Result<()> {
+        let secrets = self.stored_secrets(id)?;
+        let probe = Probe {
+            container: &container_name(id),
+            addr: tenant.node.is_none().then(|| self.host_addr(id, tenant)),
+            user: id.as_str(),
+            password: &secrets.password,
+        };
+        wait_ready(docker, &probe, timeout).await
+    }
 }
 
 /// Where the host reaches a tenant's PostgreSQL: its socket in the state dir, or, for a tenant

@@ -128,7 +128,7 @@ impl Platform {
     /// Runs one query over the tenant's socket as its superuser (its own role for an adopted
     /// tenant without a stored superuser password); the first row's columns as text.
     async fn query(&self, id: &TenantId, sql: &str) -> Result<Vec<String>> {
-        let secrets = self.state.secrets(id)?.ok_or_else(|| anyhow::anyhow!("no stored password for {id}"))?;
+        let secrets = self.stored_secrets(id)?;
         let (user, password, db) = if secrets.superuser_password.is_empty() {
             (id.as_str(), secrets.password.as_str(), id.as_str())
         } else {
