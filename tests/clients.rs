@@ -93,7 +93,7 @@ async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, password: &str)
         .with_no_client_auth();
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host(&format!("{id}.pgs.test"))
+    cfg.host(format!("{id}.pgs.test"))
         .hostaddr("127.0.0.1".parse().unwrap())
         .port(gw.port)
         .user(id)

@@ -332,10 +332,10 @@ pub async fn renew(files: &CertFiles, domain: &str, force: bool) -> Result<Renew
             }
         }
     }
-    if let (false, Some((at, source))) = (force, renew_at) {
-        if now < at {
-            return Ok(Renewal::NotDue { renew_after: rfc3339(at), source });
-        }
+    if let (false, Some((at, source))) = (force, renew_at)
+        && now < at
+    {
+        return Ok(Renewal::NotDue { renew_after: rfc3339(at), source });
     }
     order_and_install(&account, files, domain, &settings, replaces).await?;
     let st = super::store::status(files, domain, false)?;

@@ -406,6 +406,7 @@ pub enum LogFormat {
 
 /// `pgs certs ...`.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum CertsCommand {
     /// Obtain a certificate for *.DOMAIN and DOMAIN from an ACME CA through DNS-01
     Issue(IssueArgs),

@@ -91,13 +91,13 @@ impl Docker {
                         drop(bar);
                         return Err(ImageError::Unavailable { image: image.to_string(), reason: err });
                     }
-                    if let (Some(id), Some(d)) = (info.id, info.progress_detail) {
-                        if let (Some(cur), Some(total)) = (d.current, d.total) {
-                            layers.insert(id, (cur, total));
-                            let (cur, total) = layers.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
-                            bar.set_total(total.max(1) as u64);
-                            bar.set_done(cur.max(0) as u64);
-                        }
+                    if let (Some(id), Some(d)) = (info.id, info.progress_detail)
+                        && let (Some(cur), Some(total)) = (d.current, d.total)
+                    {
+                        layers.insert(id, (cur, total));
+                        let (cur, total) = layers.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
+                        bar.set_total(total.max(1) as u64);
+                        bar.set_done(cur.max(0) as u64);
                     }
                 }
                 Err(e) => {
