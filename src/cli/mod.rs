@@ -4,6 +4,9 @@
 pub mod args;
 mod backup;
 mod certs;
+mod gateway;
+mod nodes;
+mod output;
 pub mod progress;
 
 use std::io::IsTerminal;
@@ -13,109 +16,10 @@ use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 
 use crate::docker::Docker;
-use crate::platform::{CreateRequest, Platform, SetupRequest, TenantInfo};
+use crate::platform::{CreateRequest, Platform, SetupRequest};
 use crate::state::StateDir;
 use args::{Cli, Command};
-
-/// Prints `value` as one pretty JSON document on stdout.
-fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-fn print_tenant(t: &TenantInfo) {
-    println!("tenant:    {}", t.id);
-    println!("host:      {}", t.host);
-    println!(
-        "pooled:    {} ({} mode, {} server connections per role)",
-        t.pooled_host,
-        match t.pool.mode {
-            crate::state::PoolMode::Transaction => "transaction",
-            crate::state::PoolMode::Session => "session",
-        },
-        t.pool.size
-    );
-    println!("port:      {}", t.port);
-    println!("user:      {}", t.user);
-    println!("database:  {}", t.database);
-    println!("status:    {}", t.status);
-    println!("access:    {}", if t.access { "enabled" } else { "disabled" });
-    if !t.allow.is_empty() {
-        println!("allow:     {}", t.allow.join(", "));
-    }
-    println!("image:     {}", t.image);
-    match t.local_port {
-        Some(port) => println!("local:     127.0.0.1:{port} (on this host, bypassing the gateway)"),
-        None => println!(
-            "local:     psql \"host={} user={} dbname={}\" (on this host, bypassing the gateway)",
-            t.socket_dir, t.user, t.database
-        ),
-    }
-    if t.egress {
-        println!("egress:    on (the container may connect out)");
-    }
-    println!("volume:    {}", t.volume);
-    for v in t.data_volumes.iter().filter(|v| v.name != t.volume) {
-        println!("           {} ({}; `pgs prune-volumes {} --volume {}` deletes it)", v.name, v.role, t.id, v.name);
-    }
-    println!("backups:   {}", if t.backups { "on (`pgs backup list` shows them)" } else { "off" });
-    if let Some(a) = &t.archiving {
-        if a.ok {
-            println!("archiving: ok (last segment archived {} UTC)", a.last_archived_at.as_deref().unwrap_or("never"));
-        } else {
-            println!(
-                "archiving: FAILING since {} UTC ({} failed attempts; last segment {})",
-                a.last_failed_at.as_deref().unwrap_or("?"),
-                a.failed_count,
-                a.last_failed_wal.as_deref().unwrap_or("?")
-            );
-        }
-    }
-    if let Some(b) = &t.last_backup {
-        let when = crate::backup::utc(b.at as i64);
-        match &b.error {
-            None => println!("backup:    {} {} at {when} UTC", b.kind, b.label.as_deref().unwrap_or_default()),
-            Some(e) => println!("backup:    FAILED at {when} UTC: {}", e.lines().next().unwrap_or_default()),
-        }
-    }
-    if let Some(d) = &t.last_drill {
-        let when = crate::backup::utc(d.at as i64);
-        match &d.error {
-            None => println!("drill:     passed {when} UTC ({}s)", d.seconds),
-            Some(e) => println!("drill:     FAILED {when} UTC: {}", e.lines().next().unwrap_or_default()),
-        }
-    }
-    match &t.password {
-        Some(p) => println!("password:  {p}"),
-        None => println!("password:  (hidden; --show-password to reveal)"),
-    }
-    if let Some(url) = &t.url {
-        println!("url:       {url}");
-    }
-    if let Some(url) = &t.pooled_url {
-        println!("pooled url: {url}");
-    }
-}
-
-fn print_table(tenants: &[TenantInfo]) {
-    if tenants.is_empty() {
-        eprintln!("no tenants yet: `pgs create NAME` makes one");
-        return;
-    }
-    let w = tenants.iter().map(|t| t.id.len()).max().unwrap_or(6).max(6);
-    let h = tenants.iter().map(|t| t.host.len()).max().unwrap_or(4).max(4);
-    println!("{:w$}  {:h$}  {:9}  {:8}  LAST BACKUP", "TENANT", "HOST", "STATUS", "ACCESS");
-    for t in tenants {
-        let access = if t.access { "enabled" } else { "disabled" };
-        let backup = match (&t.last_backup, t.backups) {
-            (_, false) => "off".to_string(),
-            (None, true) => "none yet".to_string(),
-            (Some(b), true) if b.error.is_some() => format!("FAILED {} UTC", crate::backup::utc(b.at as i64)),
-            (Some(b), true) => format!("{} {} UTC", b.kind, crate::backup::utc(b.at as i64)),
-        };
-        println!("{:w$}  {:h$}  {:9}  {access:8}  {backup}", t.id, t.host, t.status);
-    }
-}
+use output::{print_json, print_table, print_tenant};
 
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
@@ -204,7 +108,6 @@ fn init_logging(format: args::LogFormat) {
     }
 }
 
-/// Runs the parsed command line.
 /// The `pgs` command: parses the arguments, runs the verb, and turns an error into one line on
 /// stderr (later lines, such as a container's log, add detail) and exit status 1.
 pub fn main() {
@@ -399,117 +302,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
             }
         }
-        Command::Gateway(args::GatewayCommand::Run(a)) => {
-            init_logging(a.log_format);
-            let config = platform.state().config()?;
-            let opts = crate::gateway::Options {
-                listen: a.listen.unwrap_or_else(|| ([0, 0, 0, 0], config.gateway_port).into()),
-                health_listen: a.health_listen,
-                allow_plaintext: a.allow_plaintext,
-                handshake_timeout: Duration::from_secs(a.handshake_timeout),
-                max_connections: a.max_connections,
-                max_per_tenant: a.max_connections_per_tenant,
-                drain_timeout: Duration::from_secs(a.drain_timeout),
-                takeover_drain: Duration::from_secs(a.takeover_drain),
-                bind_retry: Duration::from_secs(a.bind_retry.unwrap_or(0)),
-                backend: a.backend,
-                keep_sessions_on_revoke: a.keep_sessions_on_revoke,
-                wake_timeout: Duration::from_secs(a.wake_timeout),
-            };
-            // A gateway with Docker access (on the host) runs the controller beside it; the
-            // managed gateway has its own controller container.
-            if !a.no_controller {
-                crate::platform::controller::spawn_beside_gateway(platform.state(), opts.wake_timeout).await;
-            }
-            crate::gateway::run(platform.state().clone(), opts).await?;
-        }
         Command::Recreate(a) => {
             let docker = Docker::connect().await?;
             let ids =
                 platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
             eprintln!("pgs: recreated {} container(s)", ids.len());
-        }
-        Command::Swarm(args::SwarmCommand::Init(a)) => {
-            let docker = Docker::connect().await?;
-            let swarm = platform.swarm_init(&docker, a.advertise_addr.as_deref()).await?;
-            if a.json {
-                print_json(&swarm)?;
-            } else {
-                println!(
-                    "swarm manager {} at {}; this host is node \"{}\"; next: `pgs node add NAME --docker-host URL`",
-                    swarm.manager_id,
-                    swarm.advertise_addr,
-                    crate::state::MANAGER_NODE
-                );
-            }
-        }
-        Command::Node(args::NodeCommand::Add(a)) => {
-            let docker = Docker::connect().await?;
-            let node = platform
-                .node_add(&docker, &a.name, &a.docker_host, a.address.as_deref(), a.data_dir.as_deref())
-                .await?;
-            if a.json {
-                print_json(&node)?;
-            } else {
-                println!("node {} ({}) joined at {}", node.name, node.swarm_id, node.address);
-            }
-        }
-        Command::Node(args::NodeCommand::List(a)) => {
-            let docker = Docker::connect().await?;
-            let nodes = platform.node_list(&docker).await?;
-            if a.json {
-                print_json(&nodes)?;
-            } else {
-                println!(
-                    "{:<16} {:<10} {:<8} {:<16} {:>7} {:>12}",
-                    "NODE", "STATE", "AVAIL", "ADDRESS", "TENANTS", "MEMORY FREE"
-                );
-                for n in &nodes {
-                    println!(
-                        "{:<16} {:<10} {:<8} {:<16} {:>7} {:>9} MB",
-                        n.name,
-                        if n.stale_since.is_some() { format!("{},stale", n.state) } else { n.state.clone() },
-                        n.availability,
-                        n.address,
-                        n.tenants,
-                        n.memory_free >> 20
-                    );
-                }
-            }
-        }
-        Command::Move(a) => {
-            let docker = Docker::connect().await?;
-            let plan = platform.plan_move(&docker, &a.tenant, &a.to).await?;
-            confirm(&plan.describe(), a.yes)?;
-            let report = platform.move_tenant(&docker, &plan, a.keep_source, Duration::from_secs(a.timeout)).await?;
-            if a.json {
-                print_json(&report)?;
-            } else {
-                println!(
-                    "{} moved from {} to {}: {} MB copied, refused clients for {:.1} s",
-                    report.plan.tenant,
-                    report.plan.from,
-                    report.plan.to,
-                    report.copied_bytes.div_ceil(1_000_000),
-                    report.downtime_secs
-                );
-                if let Some(volume) = &report.kept_volume {
-                    println!(
-                        "its old data volume {volume} stays on {}: remove it there when no longer needed",
-                        report.plan.from
-                    );
-                }
-            }
-        }
-        Command::Node(args::NodeCommand::Sync(a)) => {
-            let docker = Docker::connect().await?;
-            let synced = platform.node_sync(&docker, a.name.as_deref()).await?;
-            eprintln!("pgs: the gateways of {} node(s) are up to date", synced.len());
-        }
-        Command::Node(args::NodeCommand::Remove(a)) => {
-            let docker = Docker::connect().await?;
-            platform.node_remove(&docker, &a.name).await?;
-            eprintln!("pgs: node {} left the swarm", a.name);
         }
         Command::Pool(a) => {
             let change = crate::platform::PoolChange {
@@ -559,52 +356,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             eprintln!("pgs: {id} is suspended; its next client wakes it");
         }
-        Command::Controller(args::ControllerCommand::Run(a)) => {
-            init_logging(a.log_format);
-            let opts = crate::controller::Options { wake_timeout: Duration::from_secs(a.wake_timeout) };
-            let docker = Docker::connect().await?;
-            let run = crate::platform::controller::run(platform.state().clone(), docker, opts);
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::select! {
-                r = run => r?,
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Command::Gateway(args::GatewayCommand::Start(a)) => {
-            platform.gateway_start(&Docker::connect().await?, Duration::from_secs(a.drain), false).await?;
-            eprintln!("pgs: gateway started");
-        }
-        Command::Gateway(args::GatewayCommand::Stop) => {
-            platform.gateway_stop(&Docker::connect().await?, true).await?;
-            eprintln!("pgs: gateway stopped");
-        }
-        Command::Gateway(args::GatewayCommand::Restart(a)) => {
-            platform.gateway_start(&Docker::connect().await?, Duration::from_secs(a.drain), true).await?;
-            eprintln!("pgs: gateway replaced (the previous one drains its open sessions)");
-        }
-        Command::Gateway(args::GatewayCommand::Status(a)) => {
-            let st = platform.gateway_status(&Docker::connect().await?).await?;
-            if a.json {
-                print_json(&st)?;
-            } else {
-                println!("container: {} ({})", st.status, st.image.as_deref().unwrap_or("no image"));
-                println!("ready:     {}", if st.ready { "yes" } else { "no" });
-                println!("controller: {}", st.controller);
-                if !st.draining.is_empty() {
-                    println!("draining:  {}", st.draining.join(", "));
-                }
-                println!("port:      {} (health on 127.0.0.1:{})", st.port, st.health_port);
-                if let Some(g) = &st.gateway {
-                    println!("version:   {}", g["version"].as_str().unwrap_or("?"));
-                    println!("uptime:    {}s", g["uptime_secs"]);
-                    println!("sessions:  {}", g["open_sessions"]);
-                }
-            }
-        }
-        Command::Gateway(args::GatewayCommand::Logs(a)) => {
-            Docker::connect().await?.print_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail).await?;
-        }
+        Command::Gateway(c) => gateway::run(&platform, c).await?,
+        Command::Controller(c) => gateway::controller(&platform, c).await?,
+        Command::Swarm(c) => nodes::run(&platform, nodes::NodesCommand::Swarm(c)).await?,
+        Command::Node(c) => nodes::run(&platform, nodes::NodesCommand::Node(c)).await?,
+        Command::Move(a) => nodes::run(&platform, nodes::NodesCommand::Move(a)).await?,
         Command::Certs(c) => certs::run(&platform, c).await?,
         Command::Backup(c) => backup::run(&platform, c).await?,
         Command::Restore(a) => backup::restore(&platform, a).await?,
