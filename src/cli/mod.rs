@@ -1,5 +1,7 @@
-//! The command-line interface: argument parsing ([`args`]), prompts, human and `--json`
-//! output, progress ([`progress`]). The work itself is done by [`crate::platform`].
+//! The command-line interface: argument parsing ([`args`]), then one handler per group of
+//! commands (`tenants`, `gateway`, `nodes`, `backup`, `certs`) that calls [`crate::platform`]
+//! and renders the result (`output`: human lines or one `--json` document); prompts here,
+//! progress in [`progress`]. Nothing below this layer prints.
 
 pub mod args;
 mod backup;
@@ -8,18 +10,18 @@ mod gateway;
 mod nodes;
 mod output;
 pub mod progress;
+mod tenants;
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::CommandFactory;
 
 use crate::docker::Docker;
-use crate::platform::{CreateRequest, Platform, SetupRequest};
+use crate::platform::{Platform, SetupRequest};
 use crate::state::StateDir;
 use args::{Cli, Command};
-use output::{print_json, print_table, print_tenant};
+use output::print_json;
 
 fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
@@ -170,192 +172,21 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             println!("next: `pgs create NAME`");
         }
-        Command::Create(a) => {
-            let docker = Docker::connect().await?;
-            let req = CreateRequest {
-                id: a.tenant,
-                password: a.options.password,
-                image: a.image,
-                memory: a.options.memory,
-                cpus: a.options.cpus,
-                no_access: a.options.no_access,
-                adopt: a.adopt,
-                timeout: Duration::from_secs(a.timeout),
-                clone_of: None,
-                suspend_after: a.options.suspend_after,
-                settings: a.options.pg_settings.into_iter().collect(),
-                node: a.node,
-                egress: a.options.egress,
-            };
-            let info = platform.create(&docker, req).await?;
-            if a.json {
-                print_json(&info)?;
-            } else {
-                eprintln!("pgs: tenant {} is ready", info.id);
-                println!("{}", info.url.as_deref().unwrap_or_default());
-            }
-        }
-        Command::List(a) => {
-            let docker = Docker::connect().await?;
-            let tenants = platform.list(&docker).await?;
-            if a.json { print_json(&tenants)? } else { print_table(&tenants) }
-        }
-        Command::Info(a) => {
-            let docker = Docker::connect().await?;
-            let info = platform.info(&docker, &a.tenant, a.show_password).await?;
-            if a.json { print_json(&info)? } else { print_tenant(&info) }
-        }
-        Command::Start(a) => {
-            let docker = Docker::connect().await?;
-            for id in platform.start(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await? {
-                eprintln!("pgs: {id} started");
-            }
-            if a.tenant.is_none() && platform.managed_gateway()? {
-                platform.gateway_start(&docker, crate::platform::DEFAULT_DRAIN, false).await?;
-                eprintln!("pgs: gateway started");
-            }
-        }
-        Command::Stop(a) => {
-            let docker = Docker::connect().await?;
-            if a.tenant.is_none() && platform.managed_gateway()? {
-                platform.gateway_stop(&docker, false).await?;
-                eprintln!("pgs: gateway stopped");
-            }
-            for id in platform.stop(&docker, a.tenant.as_deref()).await? {
-                eprintln!("pgs: {id} stopped");
-            }
-        }
-        Command::Remove(a) => {
-            let docker = Docker::connect().await?;
-            let question = if a.purge {
-                format!("Remove tenant {} and DELETE its data volume and passwords for good?", a.tenant)
-            } else {
-                format!("Remove tenant {} (its data volume is kept)?", a.tenant)
-            };
-            platform.info(&docker, &a.tenant, false).await?;
-            confirm(&question, a.yes)?;
-            if a.purge_backups {
-                // A question of its own: the backups are the last copy of the tenant's data.
-                confirm(
-                    &format!("Also DELETE every backup of {}? Nothing could restore it afterwards.", a.tenant),
-                    a.yes,
-                )?;
-            }
-            platform.remove(&docker, &a.tenant, a.purge, a.purge_backups).await?;
-            if a.purge_backups {
-                eprintln!("pgs: {} removed with its data and backups", a.tenant);
-            } else if a.purge {
-                eprintln!("pgs: {} removed with its data (its backups, if any, are kept)", a.tenant);
-            } else {
-                eprintln!(
-                    "pgs: {} removed; its data volume is kept (`pgs create {} --adopt` brings it back)",
-                    a.tenant, a.tenant
-                );
-            }
-        }
-        Command::PruneVolumes(a) => {
-            let docker = Docker::connect().await?;
-            let info = platform.info(&docker, &a.tenant, false).await?;
-            let doomed: Vec<&str> = info
-                .data_volumes
-                .iter()
-                .filter(|v| v.role != crate::platform::volumes::VolumeRole::InUse)
-                .filter(|v| a.volume.as_deref().is_none_or(|only| only == v.name))
-                .map(|v| v.name.as_str())
-                .collect();
-            if !doomed.is_empty() {
-                confirm(&format!("DELETE {} of {} for good?", doomed.join(", "), a.tenant), a.yes)?;
-            }
-            let removed = platform.prune_volumes(&docker, &a.tenant, a.volume.as_deref()).await?;
-            if a.json {
-                print_json(&removed)?;
-            } else if removed.is_empty() {
-                eprintln!("pgs: {} has no data volume besides the one it runs on", a.tenant);
-            } else {
-                eprintln!("pgs: removed {}", removed.join(", "));
-            }
-        }
-        Command::EnableAccess(a) => {
-            platform.set_access(&a.tenant, true)?;
-            platform.tell_nodes().await?;
-            eprintln!("pgs: access to {} enabled", a.tenant);
-        }
-        Command::DisableAccess(a) => {
-            platform.set_access(&a.tenant, false)?;
-            platform.tell_nodes().await?;
-            eprintln!("pgs: access to {} disabled", a.tenant);
-        }
-        Command::Allow(a) => {
-            let list = platform.set_allow(&a.tenant, &a.cidrs, true)?;
-            platform.tell_nodes().await?;
-            eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
-        }
-        Command::Deny(a) => {
-            let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
-            platform.tell_nodes().await?;
-            if list.is_empty() {
-                eprintln!(
-                    "pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)",
-                    a.tenant
-                );
-            } else {
-                eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
-            }
-        }
-        Command::Recreate(a) => {
-            let docker = Docker::connect().await?;
-            let ids =
-                platform.recreate_containers(&docker, a.tenant.as_deref(), Duration::from_secs(a.timeout)).await?;
-            eprintln!("pgs: recreated {} container(s)", ids.len());
-        }
-        Command::Pool(a) => {
-            let change = crate::platform::PoolChange {
-                mode: a.mode,
-                size: a.size,
-                max_clients: a.max_clients,
-                queue_timeout_secs: a.queue_timeout,
-                server_idle_timeout_secs: a.server_idle_timeout,
-                reset: a.reset,
-            };
-            let settings = platform.set_pool(&a.tenant, &change)?;
-            platform.tell_nodes().await?;
-            if a.json {
-                print_json(&settings)?;
-            } else {
-                println!(
-                    "{}-pooler: {} mode, {} server connections per role and database, at most {} clients, \
-                     queue timeout {}s, server idle timeout {}s",
-                    a.tenant,
-                    match settings.mode {
-                        crate::state::PoolMode::Transaction => "transaction",
-                        crate::state::PoolMode::Session => "session",
-                    },
-                    settings.size,
-                    settings.max_clients,
-                    settings.queue_timeout_secs,
-                    settings.server_idle_timeout_secs
-                );
-            }
-        }
-        Command::SuspendPolicy(a) => {
-            let after = if a.never { None } else { a.after };
-            platform.set_suspend_policy(&a.tenant, after)?;
-            match after {
-                Some(secs) => eprintln!("pgs: {} is suspended after {secs}s without clients", a.tenant),
-                None => eprintln!("pgs: {} is never suspended", a.tenant),
-            }
-        }
-        Command::Suspend(a) => {
-            let docker = Docker::connect().await?;
-            let id = crate::state::TenantId::parse(&a.tenant)?;
-            let spinner = crate::progress::step(&format!("suspending {id}"));
-            let done = platform.suspend(&docker, &id, a.force).await;
-            drop(spinner);
-            if !done? {
-                anyhow::bail!("tenant {id} has open client sessions: not suspended (--force closes them)");
-            }
-            eprintln!("pgs: {id} is suspended; its next client wakes it");
-        }
+        Command::Create(a) => tenants::create(&platform, a).await?,
+        Command::List(a) => tenants::list(&platform, a).await?,
+        Command::Info(a) => tenants::info(&platform, a).await?,
+        Command::Start(a) => tenants::start(&platform, a).await?,
+        Command::Stop(a) => tenants::stop(&platform, a).await?,
+        Command::Remove(a) => tenants::remove(&platform, a).await?,
+        Command::PruneVolumes(a) => tenants::prune_volumes(&platform, a).await?,
+        Command::EnableAccess(a) => tenants::enable_access(&platform, a).await?,
+        Command::DisableAccess(a) => tenants::disable_access(&platform, a).await?,
+        Command::Allow(a) => tenants::allow(&platform, a).await?,
+        Command::Deny(a) => tenants::deny(&platform, a).await?,
+        Command::Recreate(a) => tenants::recreate(&platform, a).await?,
+        Command::Pool(a) => tenants::pool(&platform, a).await?,
+        Command::SuspendPolicy(a) => tenants::suspend_policy(&platform, a).await?,
+        Command::Suspend(a) => tenants::suspend(&platform, a).await?,
         Command::Gateway(c) => gateway::run(&platform, c).await?,
         Command::Controller(c) => gateway::controller(&platform, c).await?,
         Command::Swarm(c) => nodes::run(&platform, nodes::NodesCommand::Swarm(c)).await?,
