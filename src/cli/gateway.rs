@@ -69,7 +69,8 @@ pub(super) async fn run(platform: &Platform, command: GatewayCommand) -> Result<
             }
         }
         GatewayCommand::Logs(a) => {
-            Docker::connect().await?.print_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail).await?;
+            let docker = Docker::connect().await?;
+            docker.copy_logs(crate::docker::gateway::CONTAINER, a.follow, &a.tail, &mut std::io::stdout()).await?;
         }
     }
     Ok(())

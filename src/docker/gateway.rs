@@ -342,10 +342,15 @@ impl Docker {
         Ok(self.inspect_container(name).await?.and_then(|c| c.config).and_then(|c| c.image))
     }
 
-    /// Streams a container's log to stdout (following it with `follow`).
-    pub async fn print_logs(&self, name: &str, follow: bool, tail: &str) -> Result<(), DockerError> {
+    /// Streams a container's log into `out` (following it with `follow`).
+    pub async fn copy_logs(
+        &self,
+        name: &str,
+        follow: bool,
+        tail: &str,
+        out: &mut impl std::io::Write,
+    ) -> Result<(), DockerError> {
         use futures_util::StreamExt;
-        use std::io::Write;
         let opts = bollard::container::LogsOptions::<String> {
             follow,
             stdout: true,
@@ -356,7 +361,6 @@ impl Docker {
         let mut stream = self.api().logs(name, Some(opts));
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| self.err("read the gateway's log", e))?;
-            let mut out = std::io::stdout().lock();
             let _ = out.write_all(&chunk.into_bytes());
             let _ = out.flush();
         }
