@@ -5,8 +5,11 @@
 //! needs, the tenant container's settings, its commands and its JSON) stays in that file, so that
 //! another engine (WAL-G, barman) could take its place behind the same types.
 
+mod error;
 pub mod pgbackrest;
 pub mod plan;
+
+pub use error::BackupError;
 
 use serde::Serialize;
 
@@ -117,10 +120,10 @@ pub const ARCHIVER_SQL: &str = "SELECT archived_count, failed_count, \
      coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) FROM pg_stat_archiver";
 
 /// Reads the output of [`ARCHIVER_SQL`] (`psql -At -F '|'`).
-pub fn parse_archiver(line: &str) -> Result<Archiving, String> {
+pub fn parse_archiver(line: &str) -> Result<Archiving, BackupError> {
     let f: Vec<&str> = line.trim().split('|').collect();
     let [archived, failed, last_ok, last_failed, wal, failing] = f[..] else {
-        return Err(format!("unexpected pg_stat_archiver row {line:?}"));
+        return Err(BackupError::UnexpectedArchiverRow(line.to_string()));
     };
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     Ok(Archiving {
@@ -136,7 +139,7 @@ pub fn parse_archiver(line: &str) -> Result<Archiving, String> {
 /// Parses a point in time given by the operator: RFC 3339 (`2026-11-26T21:00:00Z`,
 /// `2026-11-26 21:00:00.123+01:00`) or PostgreSQL's own `2026-11-26 21:00:00+00`, into a target
 /// in UTC as PostgreSQL reads it (`2026-11-26 20:00:00.123000+00`).
-pub fn parse_time(s: &str) -> Result<Target, String> {
+pub fn parse_time(s: &str) -> Result<Target, BackupError> {
     let mut t = s.trim().replacen(' ', "T", 1);
     // `+00` / `-05` (PostgreSQL's output) → `+00:00`.
     let short_offset = t.len().checked_sub(3).filter(|&i| {
@@ -149,7 +152,7 @@ pub fn parse_time(s: &str) -> Result<Target, String> {
         t.push_str(":00");
     }
     let at = time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| format!("invalid time {s:?}: expected e.g. 2026-11-26T21:00:00Z or \"2026-11-26 21:00:00+00\""))?
+        .map_err(|_| BackupError::InvalidTime(s.to_string()))?
         .to_offset(time::UtcOffset::UTC);
     let at_text = format!(
         "{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00",

@@ -19,6 +19,7 @@
 
 use serde_json::Value;
 
+use super::BackupError;
 use super::plan::{Archive, Lsn, Plan};
 use super::{Backup, Kind, Repository, Target};
 
@@ -428,7 +429,7 @@ const SURVEY_ARCHIVE: &str = "--pgs-archive--";
 const SURVEY_HISTORY: &str = "--pgs-history ";
 
 /// Reads [`survey_command`]'s output: the repository and its archive.
-pub fn parse_survey(out: &str) -> Result<(Repository, Archive), String> {
+pub fn parse_survey(out: &str) -> Result<(Repository, Archive), BackupError> {
     let (info, rest) = out.split_once(SURVEY_ARCHIVE).unwrap_or((out, ""));
     let repo = parse_info(info)?;
     let mut sections = rest.split(SURVEY_HISTORY);
@@ -444,18 +445,16 @@ pub fn parse_survey(out: &str) -> Result<(Repository, Archive), String> {
 }
 
 /// Reads `pgbackrest info --output=json` for the stanza.
-pub fn parse_info(json: &str) -> Result<Repository, String> {
+pub fn parse_info(json: &str) -> Result<Repository, BackupError> {
     // A container's log may hold warnings around the JSON: read the first array in it.
     let from = json.find('[').unwrap_or(0);
     let all: Value = serde_json::Deserializer::from_str(&json[from..])
         .into_iter::<Value>()
         .next()
         .unwrap_or_else(|| serde_json::from_str(""))
-        .map_err(|e| format!("unreadable pgbackrest info: {e}"))?;
-    let stanza = all
-        .as_array()
-        .and_then(|a| a.iter().find(|s| s["name"] == STANZA))
-        .ok_or_else(|| format!("pgbackrest info has no stanza {STANZA}"))?;
+        .map_err(|e| BackupError::UnreadableInfo(e.to_string()))?;
+    let stanza =
+        all.as_array().and_then(|a| a.iter().find(|s| s["name"] == STANZA)).ok_or(BackupError::NoStanza(STANZA))?;
     let status = stanza["status"]["message"].as_str().unwrap_or("unknown").to_string();
     let backups: Vec<Backup> = stanza["backup"]
         .as_array()

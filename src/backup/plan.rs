@@ -78,13 +78,17 @@ pub struct Archive {
 impl Archive {
     /// Reads `pgbackrest repo-ls --recurse --output=json` of the stanza's archive directory,
     /// restricted to `archive_id` (`15-1`), and the history files' contents by name.
-    pub fn read(listing: &str, archive_id: &str, histories: &BTreeMap<String, String>) -> Result<Self, String> {
+    pub fn read(
+        listing: &str,
+        archive_id: &str,
+        histories: &BTreeMap<String, String>,
+    ) -> Result<Self, super::BackupError> {
         let from = listing.find('{').unwrap_or(0);
         let all: serde_json::Value = serde_json::Deserializer::from_str(&listing[from..])
             .into_iter::<serde_json::Value>()
             .next()
             .unwrap_or_else(|| serde_json::from_str("{}"))
-            .map_err(|e| format!("unreadable pgbackrest repo-ls: {e}"))?;
+            .map_err(|e| super::BackupError::UnreadableListing(e.to_string()))?;
         let mut archive = Archive::default();
         let Some(files) = all.as_object() else { return Ok(archive) };
         for (path, entry) in files {

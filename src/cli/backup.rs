@@ -99,7 +99,7 @@ pub async fn run(platform: &Platform, command: BackupCommand) -> Result<()> {
             }
         }
         BackupCommand::Verify(a) => {
-            let at = a.at.as_deref().map(crate::backup::parse_time).transpose().map_err(anyhow::Error::msg)?;
+            let at = a.at.as_deref().map(crate::backup::parse_time).transpose()?;
             let drill = platform.backup_verify(&docker, &a.tenant, at).await?;
             if a.json {
                 print_json(&drill)?;
@@ -178,7 +178,7 @@ pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
 /// The restore target `--at TIME` or `--backup LABEL` name (the latest state without either).
 fn restore_target(at: Option<&str>, backup: Option<&str>) -> Result<Target> {
     Ok(match (at, backup) {
-        (Some(at), _) => crate::backup::parse_time(at).map_err(anyhow::Error::msg)?,
+        (Some(at), _) => crate::backup::parse_time(at)?,
         (None, Some(label)) => Target::Backup(label.to_string()),
         (None, None) => Target::Latest,
     })

@@ -3,6 +3,17 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// An entry that could not be packed (a path tar cannot hold).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot pack {path} for a container")]
+pub struct ArchiveError {
+    /// The entry's path.
+    pub path: String,
+    /// Why.
+    #[source]
+    pub source: std::io::Error,
+}
+
 /// A tar archive being built in memory.
 pub struct Archive {
     tar: tar::Builder<Vec<u8>>,
@@ -23,16 +34,16 @@ impl Archive {
     }
 
     /// Adds the file `path` (relative; a leading `/` is dropped) with `content` and `mode`.
-    pub fn file(&mut self, path: &str, content: &[u8], mode: u32) -> std::io::Result<&mut Self> {
+    pub fn file(&mut self, path: &str, content: &[u8], mode: u32) -> Result<&mut Self, ArchiveError> {
         self.entry(path, Some(content), mode)
     }
 
     /// Adds the directory `path` with `mode`.
-    pub fn dir(&mut self, path: &str, mode: u32) -> std::io::Result<&mut Self> {
+    pub fn dir(&mut self, path: &str, mode: u32) -> Result<&mut Self, ArchiveError> {
         self.entry(path, None, mode)
     }
 
-    fn entry(&mut self, path: &str, content: Option<&[u8]>, mode: u32) -> std::io::Result<&mut Self> {
+    fn entry(&mut self, path: &str, content: Option<&[u8]>, mode: u32) -> Result<&mut Self, ArchiveError> {
         let mut header = tar::Header::new_gnu();
         if content.is_none() {
             header.set_entry_type(tar::EntryType::Directory);
@@ -41,17 +52,19 @@ impl Archive {
         header.set_mode(mode);
         header.set_mtime(self.mtime);
         header.set_cksum();
-        self.tar.append_data(&mut header, path.trim_start_matches('/'), content.unwrap_or_default())?;
+        self.tar
+            .append_data(&mut header, path.trim_start_matches('/'), content.unwrap_or_default())
+            .map_err(|source| ArchiveError { path: path.to_string(), source })?;
         Ok(self)
     }
 
     /// The archive's bytes.
-    pub fn finish(self) -> std::io::Result<Vec<u8>> {
-        self.tar.into_inner()
+    pub fn finish(self) -> Result<Vec<u8>, ArchiveError> {
+        self.tar.into_inner().map_err(|source| ArchiveError { path: "the archive's end".into(), source })
     }
 
     /// An archive of the one file `path` with `content` and `mode`.
-    pub fn single(path: &str, content: &[u8], mode: u32) -> std::io::Result<Vec<u8>> {
+    pub fn single(path: &str, content: &[u8], mode: u32) -> Result<Vec<u8>, ArchiveError> {
         let mut archive = Self::new();
         archive.file(path, content, mode)?;
         archive.finish()

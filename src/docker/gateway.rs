@@ -38,6 +38,9 @@ pub enum ImageBuildError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The binary or a library could not be packed into the image.
+    #[error(transparent)]
+    Pack(super::archive::ArchiveError),
     /// Docker refused the import.
     #[error(transparent)]
     Docker(#[from] DockerError),
@@ -114,7 +117,7 @@ impl Docker {
         let spinner = crate::progress::step(&format!("building the gateway image {reference}"));
         let mut tar = super::archive::Archive::new();
         let mut add = |path: &str, data: &[u8], mode: u32| -> Result<(), ImageBuildError> {
-            tar.file(path, data, mode).map(drop).map_err(|source| ImageBuildError::Read { path: path.into(), source })
+            tar.file(path, data, mode).map(drop).map_err(ImageBuildError::Pack)
         };
         add("/usr/local/bin/pgs", &binary, 0o755)?;
         let mut lib_dirs = BTreeSet::new();
@@ -130,7 +133,7 @@ impl Docker {
             add(&interp, &read(&real)?, 0o755)?;
         }
         add("/tmp/.keep", b"", 0o644)?;
-        let archive = tar.finish().map_err(|source| ImageBuildError::Read { path: "archive".into(), source })?;
+        let archive = tar.finish().map_err(ImageBuildError::Pack)?;
         let env = format!("ENV LD_LIBRARY_PATH={}", lib_dirs.into_iter().collect::<Vec<_>>().join(":"));
         let changes = vec![
             env.as_str(),

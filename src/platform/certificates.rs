@@ -40,7 +40,7 @@ impl Platform {
         eab: Option<&certs::acme::Eab>,
     ) -> Result<CertFiles> {
         let files = self.state.cert_files();
-        files.create_dir()?;
+        files.create_dir().map_err(|e| super::Error::io(format!("creating {}", files.dir().display()), e))?;
         let _renewing = certs::acme::lock(&files)?;
         certs::acme::issue(&files, &config.domain, settings, eab).await?;
         let lock = self.state.lock()?;

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use serde::Serialize;
 
 use super::{Platform, Result, fail};
@@ -84,7 +83,7 @@ impl Platform {
             .recursive(true)
             .mode(0o700)
             .create(&control_dir)
-            .with_context(|| format!("creating {}", control_dir.display()))?;
+            .map_err(|e| super::Error::io(format!("creating {}", control_dir.display()), e))?;
         let image = docker.ensure_gateway_image().await?;
         self.reap_retired(docker, &config.instance).await?;
         self.ensure_controller(docker, &config, &image).await?;
@@ -204,7 +203,8 @@ impl Platform {
         Ok(GatewaySpec {
             instance: config.instance.clone(),
             image: image.to_string(),
-            state_dir: std::fs::canonicalize(self.state.root()).context("resolving the state dir")?,
+            state_dir: std::fs::canonicalize(self.state.root())
+                .map_err(|e| super::Error::io("resolving the state dir", e))?,
             gateway_port: config.gateway_port,
             health_port: config.health_port,
             drain,

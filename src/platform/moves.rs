@@ -194,7 +194,7 @@ impl Platform {
                 if was_running && let Err(start) = source.start_container(&name).await {
                     crate::progress::note(&format!("{id} could not be started again on {}: {start}", plan.from));
                 }
-                return Err(anyhow::anyhow!("moving {id} to {} failed, it stays on {}: {e}", plan.to, plan.from).into());
+                return Err(Error::step(format!("moving {id} to {} failed, it stays on {}", plan.to, plan.from), e));
             }
         };
         let downtime = stopped.elapsed();

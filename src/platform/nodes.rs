@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{Platform, Result, fail, now};
+use super::{Error, Platform, Result, fail, now};
 use crate::docker::Docker;
 use crate::docker::swarm::{LABEL_NODE, SwarmNode};
 use crate::state::{Config, MANAGER_NODE, NodeRecord, SwarmSettings, TenantId};
@@ -49,11 +49,11 @@ impl Platform {
             return Ok(engine);
         }
         let engine = Docker::connect_to(&record.docker_host).await.map_err(|e| match e {
-            crate::docker::DockerError::Unreachable { .. } => anyhow::anyhow!(
+            crate::docker::DockerError::Unreachable { .. } => Error::Unreachable(format!(
                 "cannot reach the Docker engine of node {name} at {}: is the node up (`pgs node list`) and its engine running?",
                 record.docker_host
-            ),
-            other => anyhow::anyhow!("node {name}: {other}"),
+            )),
+            other => Error::step(format!("node {name}"), other.into()),
         })?;
         self.engines.lock().unwrap_or_else(|p| p.into_inner()).insert(record.docker_host, engine.clone());
         Ok(engine)
@@ -109,14 +109,12 @@ impl Platform {
                 let pool = self.free_pool(docker).await?;
                 let step = crate::progress::step("making this engine a swarm manager");
                 let id = docker.swarm_init(advertise_addr.unwrap_or(""), pool).await.map_err(|e| {
-                    anyhow::anyhow!(
-                        "{e}{}",
-                        if advertise_addr.is_none() {
-                            " (pass --advertise-addr: the address other hosts reach this one on)"
-                        } else {
-                            ""
-                        }
-                    )
+                    let hint = if advertise_addr.is_none() {
+                        " (pass --advertise-addr: the address other hosts reach this one on)"
+                    } else {
+                        ""
+                    };
+                    Error::step(format!("making this engine a swarm manager failed{hint}"), e.into())
                 })?;
                 drop(step);
                 id
@@ -156,11 +154,10 @@ impl Platform {
                 !used.iter().any(|net| net.contains(&pool.network()) || pool.contains(&net.network()))
             })
             .ok_or_else(|| {
-                anyhow::anyhow!(
+                Error::Conflict(format!(
                     "every address pool pgs would give the swarm ({}) is in use here",
                     SWARM_POOLS.join(", ")
-                )
-                .into()
+                ))
             })
     }
 
@@ -174,7 +171,7 @@ impl Platform {
         address: Option<&str>,
         data_dir: Option<&str>,
     ) -> Result<NodeInfo> {
-        let name = TenantId::parse(name).map_err(|e| anyhow::anyhow!("invalid node name: {e}"))?.to_string();
+        let name = TenantId::parse(name).map_err(|e| Error::Invalid(format!("invalid node name: {e}")))?.to_string();
         let config = self.state.config()?;
         let Some(swarm) = &config.swarm else { fail!(Invalid, "there is no swarm yet: run `pgs swarm init` first") };
         if name == MANAGER_NODE || swarm.nodes.contains_key(&name) {
@@ -233,7 +230,7 @@ impl Platform {
         let saved = record.clone();
         let node_name = name.clone();
         self.update_swarm(|swarm| {
-            let swarm = swarm.as_mut().ok_or_else(|| anyhow::anyhow!("the swarm left the config meanwhile"))?;
+            let swarm = swarm.as_mut().ok_or_else(|| Error::Conflict("the swarm left the config meanwhile".into()))?;
             if swarm.nodes.contains_key(&node_name) {
                 fail!(Conflict, "there is a node {node_name} already (added meanwhile)");
             }
@@ -343,18 +340,18 @@ impl Platform {
         let generation = self.state.routes()?.map_or(1, |r| r.generation);
         let routes = crate::state::Routes::build_on(config, &tenants, generation, Some(name));
         let mut files: Vec<(String, Vec<u8>, u32)> = vec![
-            (crate::state::CONFIG.into(), serde_json::to_vec_pretty(config).map_err(anyhow::Error::from)?, 0o600),
-            (crate::state::ROUTES.into(), serde_json::to_vec_pretty(&routes).map_err(anyhow::Error::from)?, 0o644),
+            (crate::state::CONFIG.into(), serde_json::to_vec_pretty(config)?, 0o600),
+            (crate::state::ROUTES.into(), serde_json::to_vec_pretty(&routes)?, 0o644),
         ];
         files.push((crate::state::PEER_KEY.into(), self.state.peer_key()?.into_bytes(), 0o600));
         let certs = self.state.cert_files();
         for (path, file) in [(certs.cert(), crate::state::CERT_FILE), (certs.key(), crate::state::KEY_FILE)] {
-            let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
             files.push((format!("{}/{file}", crate::state::CERTS_DIR), bytes, 0o600));
         }
         for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.node.as_deref() == Some(name)) {
             if let Some(secrets) = self.state.secrets(id)? {
-                let bytes = serde_json::to_vec(&secrets).map_err(anyhow::Error::from)?;
+                let bytes = serde_json::to_vec(&secrets)?;
                 files.push((crate::state::secrets_file(id), bytes, 0o600));
             }
         }
@@ -476,7 +473,7 @@ impl Platform {
         // Hashed (and built, if this binary is new) once for all the nodes.
         let image = match docker.ensure_gateway_image().await {
             Ok(image) => image,
-            Err(e) => return names.iter().map(|n| (n, anyhow::anyhow!("{e}").into())).collect(),
+            Err(e) => return names.iter().map(|n| (n, Error::Failing(e.to_string()))).collect(),
         };
         let image = &image;
         let syncs = names.iter().map(|name| async move { (name, self.sync_node(docker, name, image).await) });

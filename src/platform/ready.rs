@@ -40,8 +40,8 @@ pub struct Probe<'a> {
 impl Platform {
     /// The tenant's stored passwords.
     pub(super) fn stored_secrets(&self, id: &TenantId) -> Result<Secrets> {
-        let missing = || anyhow::anyhow!("no stored password for {id} in {}", self.state.secrets_path(id).display());
-        Ok(self.state.secrets(id)?.ok_or_else(missing)?)
+        let missing = || super::Error::NoSecrets { id: id.clone(), path: self.state.secrets_path(id) };
+        self.state.secrets(id)?.ok_or_else(missing)
     }
 
     /// Where the host reaches a tenant's PostgreSQL (see [`host_addr`]).

@@ -42,7 +42,7 @@ impl Platform {
         };
         self.recover(docker, config, recovery, target, &prepared)
             .await
-            .map_err(|e| anyhow::anyhow!("cloning {source_id} failed: {e}"))?;
+            .map_err(|e| crate::platform::Error::step(format!("cloning {source_id} failed"), e))?;
         Ok(())
     }
 }

@@ -186,7 +186,7 @@ impl Platform {
         let out = docker.exec(&container_name(id), "postgres", &argv, &env, timeout).await?;
         if !out.success() {
             let what = argv[..2].join(" ");
-            return Err(anyhow::anyhow!("{what} failed for {id} (exit {}):\n{}", out.code, out.tail(15)).into());
+            return Err(Error::Failing(format!("{what} failed for {id} (exit {}):\n{}", out.code, out.tail(15))));
         }
         Ok(out)
     }
@@ -216,9 +216,9 @@ impl Platform {
         let env = [format!("PGPASSWORD={}", secrets.superuser_password)];
         let out = docker.exec(&container_name(id), "postgres", &argv, &env, SHORT_OPERATION).await?;
         if !out.success() {
-            return Err(anyhow::anyhow!("cannot read {id}'s archiver status:\n{}", out.tail(5)).into());
+            return Err(Error::Failing(format!("cannot read {id}'s archiver status:\n{}", out.tail(5))));
         }
-        crate::backup::parse_archiver(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+        Ok(crate::backup::parse_archiver(&out.stdout)?)
     }
 
     /// Fails with what is wrong if the tenant's WAL archiving is failing: its backups could

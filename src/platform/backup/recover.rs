@@ -121,9 +121,9 @@ impl Platform {
             docker.run_once(&spec, SHORT_OPERATION).await?
         };
         if !out.success() {
-            return Err(anyhow::anyhow!("cannot read the backup repository of {id}:\n{}", out.tail(10)).into());
+            return Err(Error::Failing(format!("cannot read the backup repository of {id}:\n{}", out.tail(10))));
         }
-        pgbackrest::parse_survey(&out.stdout).map_err(|e| anyhow::anyhow!("{e}").into())
+        Ok(pgbackrest::parse_survey(&out.stdout)?)
     }
 
     /// Archives the newest WAL of a running tenant, reads its repository and plans the recovery

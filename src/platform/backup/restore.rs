@@ -100,7 +100,7 @@ impl Platform {
                 } else {
                     "its previous data is untouched".to_string()
                 };
-                return Err(anyhow::anyhow!("the restore of {id} failed ({back}): {e}").into());
+                return Err(Error::step(format!("the restore of {id} failed ({back})"), e));
             }
         };
 
@@ -118,11 +118,13 @@ impl Platform {
             // Back to the data it had: the restored volume stays for inspection.
             let back = switch(tenant.data_volume.clone(), tenant.previous_data_volume.clone())?;
             let _ = self.recreate(docker, &config, &id, &back, timeout).await;
-            return Err(anyhow::anyhow!(
-                "{id} did not start on the restored data ({e}); it runs on its previous data again, and the restored \
-                 volume {volume} is kept for inspection (`pgs info {id}` lists it)"
-            )
-            .into());
+            return Err(Error::step(
+                format!(
+                    "{id} did not start on the restored data; it runs on its previous data again, and the restored \
+                     volume {volume} is kept for inspection (`pgs info {id}` lists it)"
+                ),
+                e,
+            ));
         }
         if let Err(e) = self.engine(docker, &id, Command::Check, SHORT_OPERATION).await {
             crate::progress::note(&format!("{id} is restored but archiving does not work yet: {e}"));

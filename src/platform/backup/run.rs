@@ -122,7 +122,7 @@ impl Platform {
             repo.backups
                 .last()
                 .cloned()
-                .ok_or_else(|| anyhow::anyhow!("the backup of {id} finished but is not listed").into())
+                .ok_or_else(|| Error::Failing(format!("the backup of {id} finished but is not listed")))
         }
         .await;
         let record = BackupRecord {
