@@ -10,6 +10,7 @@
 pub mod admin;
 pub mod backend;
 pub mod cancel;
+pub mod end;
 pub mod errors;
 pub mod frame;
 pub mod handover;

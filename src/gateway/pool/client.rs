@@ -203,7 +203,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
         statements: ClientStatements::default(),
         current,
     };
-    let ending = crate::gateway::session::until_ended(gw, tenant, peer);
+    let ending = crate::gateway::end::until_ended(gw, tenant, peer);
     tokio::pin!(ending);
     let result = session.run(client, &mut reader, &pool, backend, &settings, &mut held, &mut ending, ended).await;
     // A connection in a transaction, or owed replies, is closed rather than shared.
