@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
 use instant_acme::{
     Account, AccountCredentials, AuthorizationStatus, CertificateIdentifier, ChallengeType, ExternalAccountKey,
     Identifier, NewAccount, NewOrder, OrderStatus, RetryPolicy,
@@ -19,8 +18,8 @@ use instant_acme::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::CertFiles;
 use super::dns::{self, Provider, Record};
+use super::{CertError, CertFiles, Result};
 use crate::state::atomic;
 
 /// How long the CA may take to validate, and to issue.
@@ -76,42 +75,46 @@ fn account_path(files: &CertFiles) -> PathBuf {
 /// The saved settings, if `pgs certs issue` ran before.
 pub fn load_settings(files: &CertFiles) -> Result<Option<Settings>> {
     match std::fs::read(settings_path(files)) {
-        Ok(b) => Ok(Some(serde_json::from_slice(&b).context("certs/acme.json is damaged")?)),
+        Ok(b) => Ok(Some(
+            serde_json::from_slice(&b).map_err(|source| CertError::Damaged { file: "certs/acme.json", source })?,
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
+        Err(error) => Err(CertError::Io { path: settings_path(files), error }),
     }
 }
 
 /// Explains an ACME error in terms of what to do.
-fn explain(e: instant_acme::Error) -> anyhow::Error {
+fn explain(e: instant_acme::Error) -> CertError {
     match e {
         instant_acme::Error::Api(p) => {
-            let kind = p.r#type.as_deref().unwrap_or("");
-            let detail = p.detail.as_deref().unwrap_or("no detail");
+            let kind = p.r#type.unwrap_or_default();
+            let detail = p.detail.unwrap_or_else(|| "no detail".into());
             if kind.ends_with(":rateLimited") {
-                anyhow!("the CA rate-limits this request: {detail}; wait and retry later")
+                CertError::AcmeRateLimited { detail }
             } else if kind.ends_with(":externalAccountRequired") {
-                anyhow!("the CA requires external account binding: pass --eab-kid and --eab-hmac ({detail})")
+                CertError::AcmeEabRequired { detail }
             } else if kind.ends_with(":unauthorized") || kind.ends_with(":dns") || kind.ends_with(":incorrectResponse")
             {
-                anyhow!("the CA could not validate the DNS challenge: {detail}")
+                CertError::AcmeChallengeFailed { detail }
             } else {
-                anyhow!("the CA refused: {detail} ({kind})")
+                CertError::AcmeRefused { detail, kind }
             }
         }
-        other => anyhow!("talking to the ACME CA failed: {other}"),
+        timeout @ instant_acme::Error::Timeout(_) => CertError::TimeoutAcme(timeout),
+        other => CertError::Acme(other),
     }
 }
 
 async fn account(files: &CertFiles, s: &Settings, eab: Option<&Eab>) -> Result<Account> {
     let builder = || match &s.ca_root {
         Some(root) => {
-            Account::builder_with_root(root).with_context(|| format!("cannot use --ca-root {}", root.display()))
+            Account::builder_with_root(root).map_err(|source| CertError::AcmeCaRoot { path: root.clone(), source })
         }
-        None => Account::builder().context("cannot set up the HTTPS client"),
+        None => Account::builder().map_err(CertError::AcmeHttpsClient),
     };
     if let Ok(bytes) = std::fs::read(account_path(files)) {
-        let creds: AccountCredentials = serde_json::from_slice(&bytes).context("certs/acme-account.json is damaged")?;
+        let creds: AccountCredentials = serde_json::from_slice(&bytes)
+            .map_err(|source| CertError::Damaged { file: "certs/acme-account.json", source })?;
         return builder()?.from_credentials(creds).await.map_err(explain);
     }
     let contact = s.email.as_ref().map(|e| format!("mailto:{e}"));
@@ -121,13 +124,13 @@ async fn account(files: &CertFiles, s: &Settings, eab: Option<&Eab>) -> Result<A
             use base64::Engine;
             let key = base64::engine::general_purpose::URL_SAFE_NO_PAD
                 .decode(e.hmac.trim_end_matches('='))
-                .context("--eab-hmac is not base64url")?;
-            Ok::<_, anyhow::Error>(ExternalAccountKey::new(e.kid.clone(), &key))
+                .map_err(CertError::InvalidEabHmac)?;
+            Ok(ExternalAccountKey::new(e.kid.clone(), &key))
         })
         .transpose()?;
     let new = NewAccount { contact: &contacts, terms_of_service_agreed: true, only_return_existing: false };
     let (account, creds) = builder()?.create(&new, s.directory.clone(), eab_key.as_ref()).await.map_err(explain)?;
-    atomic::write_json(&account_path(files), &creds, 0o600)?;
+    atomic::write_json(&account_path(files), &creds, 0o600).map_err(CertError::io(account_path(files)))?;
     Ok(account)
 }
 
@@ -140,15 +143,15 @@ pub fn lock(files: &CertFiles) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_context(|| format!("cannot open {}: is the state dir set up (`pgs setup`)?", path.display()))?;
-    file.lock().with_context(|| format!("cannot lock {}", path.display()))?;
+        .map_err(|source| CertError::LockOpen { path: path.clone(), source })?;
+    file.lock().map_err(|source| CertError::Lock { path, source })?;
     Ok(file)
 }
 
 /// Orders and installs a certificate for `*.DOMAIN` and `DOMAIN`; saves `settings`. The caller
 /// holds [`lock`].
 pub async fn issue(files: &CertFiles, domain: &str, settings: &Settings, eab: Option<&Eab>) -> Result<()> {
-    atomic::write_json(&settings_path(files), settings, 0o600)?;
+    atomic::write_json(&settings_path(files), settings, 0o600).map_err(CertError::io(settings_path(files)))?;
     let account = account(files, settings, eab).await?;
     order_and_install(&account, files, domain, settings, None).await
 }
@@ -175,13 +178,12 @@ async fn order_and_install(
         match authz.status {
             AuthorizationStatus::Pending => {}
             AuthorizationStatus::Valid => continue,
-            other => bail!("the CA's authorization for {domain} is {other:?}"),
+            status => return Err(CertError::AcmeAuthorization { domain: domain.to_string(), status }),
         }
-        let challenge =
-            authz.challenge(ChallengeType::Dns01).ok_or_else(|| anyhow!("the CA offers no dns-01 challenge"))?;
+        let challenge = authz.challenge(ChallengeType::Dns01).ok_or(CertError::AcmeNoDns01)?;
         let name = match challenge.identifier().identifier {
             Identifier::Dns(d) => d.clone(),
-            other => bail!("unexpected identifier {other:?}"),
+            other => return Err(CertError::AcmeIdentifier(other.clone())),
         };
         records.push(Record {
             fqdn: format!("_acme-challenge.{name}."),
@@ -200,8 +202,8 @@ async fn order_and_install(
     let key_pem = order.finalize().await.map_err(explain)?;
     let chain = order.poll_certificate(&RetryPolicy::new().timeout(CA_TIMEOUT)).await.map_err(explain)?;
     // Key first: a gateway reloading between the writes keeps its old pair until both match.
-    atomic::write(&files.key(), key_pem.as_bytes(), 0o600)?;
-    atomic::write(&files.cert(), chain.as_bytes(), 0o644)?;
+    atomic::write(&files.key(), key_pem.as_bytes(), 0o600).map_err(CertError::io(files.key()))?;
+    atomic::write(&files.cert(), chain.as_bytes(), 0o644).map_err(CertError::io(files.cert()))?;
     Ok(())
 }
 
@@ -221,8 +223,7 @@ async fn validate(order: &mut instant_acme::Order, s: &Settings, records: &[Reco
         if authz.status != AuthorizationStatus::Pending {
             continue;
         }
-        let mut challenge =
-            authz.challenge(ChallengeType::Dns01).ok_or_else(|| anyhow!("dns-01 challenge vanished"))?;
+        let mut challenge = authz.challenge(ChallengeType::Dns01).ok_or(CertError::AcmeChallengeVanished)?;
         challenge.set_ready().await.map_err(explain)?;
     }
     let spinner = crate::progress::step("waiting for the CA to validate");
@@ -230,10 +231,8 @@ async fn validate(order: &mut instant_acme::Order, s: &Settings, records: &[Reco
     drop(spinner);
     match status.map_err(explain)? {
         OrderStatus::Ready => Ok(()),
-        OrderStatus::Invalid => {
-            bail!("the CA could not validate the DNS challenge: {}", challenge_problems(order).await)
-        }
-        other => bail!("the order is {other:?} after validation"),
+        OrderStatus::Invalid => Err(CertError::AcmeChallengeFailed { detail: challenge_problems(order).await }),
+        other => Err(CertError::AcmeOrder(other)),
     }
 }
 
@@ -296,8 +295,7 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// Renews if due (or `force`). The caller holds [`lock`], so a concurrent second run finds the
 /// fresh certificate here and does nothing.
 pub async fn renew(files: &CertFiles, domain: &str, force: bool) -> Result<Renewal> {
-    let settings =
-        load_settings(files)?.ok_or_else(|| anyhow!("no ACME settings saved: run `pgs certs issue` first"))?;
+    let settings = load_settings(files)?.ok_or(CertError::NotSetAcme)?;
     let now = OffsetDateTime::now_utc();
     let current = super::store::status(files, domain, false).ok().filter(|st| st.covers_domain);
     let der = std::fs::read(files.cert())
@@ -315,7 +313,7 @@ pub async fn renew(files: &CertFiles, domain: &str, force: bool) -> Result<Renew
         (Ok(account), _) => account,
         // An unreachable CA is no reason to fail while the certificate is not due anyway.
         (Err(e), Some((at, source))) if !force && now < at => {
-            tracing::warn!(error = %format!("{e:#}"), "cannot reach the ACME CA; the certificate is not due by its lifetime");
+            tracing::warn!(error = %e.chain(), "cannot reach the ACME CA; the certificate is not due by its lifetime");
             return Ok(Renewal::NotDue { renew_after: rfc3339(at), source });
         }
         (Err(e), _) => return Err(e),

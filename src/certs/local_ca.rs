@@ -3,13 +3,12 @@
 
 use std::fs;
 
-use anyhow::{Context, Result};
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose,
 };
 
-use super::CertFiles;
+use super::{CertError, CertFiles, Result};
 use crate::state::atomic;
 
 /// Validity of the local CA.
@@ -26,11 +25,13 @@ fn validity(params: &mut CertificateParams, days: i64) {
 /// Loads the local CA, creating it the first time.
 fn load_or_create_ca(files: &CertFiles) -> Result<(rcgen::Certificate, KeyPair)> {
     if files.ca().exists() && files.ca_key().exists() {
-        let key = KeyPair::from_pem(&fs::read_to_string(files.ca_key())?).context("reading the local CA key")?;
-        let params = CertificateParams::from_ca_cert_pem(&fs::read_to_string(files.ca())?)
-            .context("reading the local CA certificate")?;
+        let key_pem = fs::read_to_string(files.ca_key()).map_err(CertError::io(files.ca_key()))?;
+        let key = KeyPair::from_pem(&key_pem).map_err(|source| CertError::InvalidLocalCa { what: "key", source })?;
+        let ca_pem = fs::read_to_string(files.ca()).map_err(CertError::io(files.ca()))?;
+        let params = CertificateParams::from_ca_cert_pem(&ca_pem)
+            .map_err(|source| CertError::InvalidLocalCa { what: "certificate", source })?;
         // Same name and key: certificates it signs verify against the stored ca.pem.
-        return Ok((params.self_signed(&key)?, key));
+        return Ok((params.self_signed(&key).map_err(CertError::Generate)?, key));
     }
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
@@ -40,29 +41,31 @@ fn load_or_create_ca(files: &CertFiles) -> Result<(rcgen::Certificate, KeyPair)>
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
     params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
     validity(&mut params, CA_DAYS);
-    let key = KeyPair::generate()?;
-    let cert = params.self_signed(&key)?;
-    atomic::write(&files.ca_key(), key.serialize_pem().as_bytes(), 0o600)?;
-    atomic::write(&files.ca(), cert.pem().as_bytes(), 0o644)?;
+    let key = KeyPair::generate().map_err(CertError::Generate)?;
+    let cert = params.self_signed(&key).map_err(CertError::Generate)?;
+    atomic::write(&files.ca_key(), key.serialize_pem().as_bytes(), 0o600).map_err(CertError::io(files.ca_key()))?;
+    atomic::write(&files.ca(), cert.pem().as_bytes(), 0o644).map_err(CertError::io(files.ca()))?;
     Ok((cert, key))
 }
 
 /// Issues a certificate for `*.DOMAIN` and `DOMAIN` signed by the local CA (created if needed)
 /// and installs it as the gateway's certificate.
 pub fn issue(files: &CertFiles, domain: &str) -> Result<()> {
-    files.create_dir()?;
+    files.create_dir().map_err(CertError::io(files.dir()))?;
     let (ca, ca_key) = load_or_create_ca(files)?;
-    let mut params = CertificateParams::new(vec![format!("*.{domain}"), domain.to_string()])?;
+    let mut params =
+        CertificateParams::new(vec![format!("*.{domain}"), domain.to_string()]).map_err(CertError::Generate)?;
     params.distinguished_name.push(DnType::CommonName, format!("*.{domain}"));
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment];
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.use_authority_key_identifier_extension = true;
     validity(&mut params, LEAF_DAYS);
-    let key = KeyPair::generate()?;
-    let cert = params.signed_by(&key, &ca, &ca_key)?;
+    let key = KeyPair::generate().map_err(CertError::Generate)?;
+    let cert = params.signed_by(&key, &ca, &ca_key).map_err(CertError::Generate)?;
     // Key first: a gateway reloading between the two writes then fails to match and keeps the
     // previous pair until the certificate follows.
-    atomic::write(&files.key(), key.serialize_pem().as_bytes(), 0o600)?;
-    atomic::write(&files.cert(), format!("{}{}", cert.pem(), ca.pem()).as_bytes(), 0o644)?;
+    atomic::write(&files.key(), key.serialize_pem().as_bytes(), 0o600).map_err(CertError::io(files.key()))?;
+    atomic::write(&files.cert(), format!("{}{}", cert.pem(), ca.pem()).as_bytes(), 0o644)
+        .map_err(CertError::io(files.cert()))?;
     Ok(())
 }

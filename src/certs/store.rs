@@ -4,10 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
 use serde::Serialize;
 
-use super::CertFiles;
+use super::{CertError, CertFiles, Result};
 use crate::state::atomic;
 
 /// What `pgs certs status` reports.
@@ -43,46 +42,43 @@ fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
 
 /// Checks that `cert_pem` holds a chain and `key_pem` its matching private key.
 pub fn validate_pair(cert_pem: &[u8], key_pem: &[u8]) -> Result<()> {
-    let certs: Vec<_> =
-        rustls_pemfile::certs(&mut &cert_pem[..]).collect::<Result<_, _>>().context("reading the certificate PEM")?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut &cert_pem[..])
+        .collect::<Result<_, _>>()
+        .map_err(|source| CertError::InvalidPem { what: "certificate", source })?;
     if certs.is_empty() {
-        bail!("no certificate in the certificate file");
+        return Err(CertError::InvalidNoCertificate);
     }
     let key = rustls_pemfile::private_key(&mut &key_pem[..])
-        .context("reading the key PEM")?
-        .ok_or_else(|| anyhow!("no private key in the key file"))?;
+        .map_err(|source| CertError::InvalidPem { what: "key", source })?
+        .ok_or(CertError::InvalidNoKey)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let signing = provider.key_provider.load_private_key(key).map_err(|e| anyhow!("unusable private key: {e}"))?;
+    let signing = provider.key_provider.load_private_key(key).map_err(CertError::InvalidKey)?;
     let certified = rustls::sign::CertifiedKey::new(certs, signing);
-    certified.keys_match().map_err(|_| anyhow!("the private key does not belong to the certificate"))?;
+    certified.keys_match().map_err(|_| CertError::InvalidKeyMismatch)?;
     Ok(())
 }
 
 /// Installs a certificate chain and key the operator brings (validated first; key written
 /// before the chain, so a reloading gateway never pairs a new chain with an old key).
 pub fn import(files: &CertFiles, cert: &Path, key: &Path) -> Result<()> {
-    let cert_pem = std::fs::read(cert).with_context(|| format!("cannot read {}", cert.display()))?;
-    let key_pem = std::fs::read(key).with_context(|| format!("cannot read {}", key.display()))?;
+    let cert_pem = std::fs::read(cert).map_err(|source| CertError::Read { path: cert.to_path_buf(), source })?;
+    let key_pem = std::fs::read(key).map_err(|source| CertError::Read { path: key.to_path_buf(), source })?;
     validate_pair(&cert_pem, &key_pem)?;
-    files.create_dir()?;
-    atomic::write(&files.key(), &key_pem, 0o600)?;
-    atomic::write(&files.cert(), &cert_pem, 0o644)?;
+    files.create_dir().map_err(CertError::io(files.dir()))?;
+    atomic::write(&files.key(), &key_pem, 0o600).map_err(CertError::io(files.key()))?;
+    atomic::write(&files.cert(), &cert_pem, 0o644).map_err(CertError::io(files.cert()))?;
     Ok(())
 }
 
 /// Reads the installed certificate.
 pub fn status(files: &CertFiles, domain: &str, local_ca: bool) -> Result<CertStatus> {
-    let pem = std::fs::read(files.cert()).with_context(|| {
-        format!(
-            "no certificate installed at {}: run `pgs certs self-signed` or `pgs certs import`",
-            files.cert().display()
-        )
-    })?;
+    let pem =
+        std::fs::read(files.cert()).map_err(|source| CertError::NotSetCertificate { path: files.cert(), source })?;
     let der = rustls_pemfile::certs(&mut &pem[..])
         .next()
-        .ok_or_else(|| anyhow!("no certificate in {}", files.cert().display()))??;
-    let (_, cert) =
-        x509_parser::parse_x509_certificate(der.as_ref()).map_err(|e| anyhow!("cannot parse the certificate: {e}"))?;
+        .ok_or_else(|| CertError::InvalidInstalled { path: files.cert() })?
+        .map_err(CertError::io(files.cert()))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der.as_ref()).map_err(CertError::InvalidCertificate)?;
     let names: Vec<String> = cert
         .subject_alternative_name()
         .ok()

@@ -77,6 +77,9 @@ pub enum Error {
     /// The state dir could not be read or written.
     #[error(transparent)]
     State(#[from] StateError),
+    /// A certificate could not be made, read or renewed.
+    #[error(transparent)]
+    Certs(#[from] crate::certs::CertError),
     /// Anything else (certificates, images, files), with its context.
     #[error(transparent)]
     Other(#[from] anyhow::Error),

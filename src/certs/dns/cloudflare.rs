@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{Record, Secret};
+use crate::certs::{CertError, Result};
 
 /// The API's address; `PGS_CLOUDFLARE_API` replaces it (an API-compatible proxy, or tests).
 const API: &str = "https://api.cloudflare.com/client/v4";
@@ -40,7 +40,7 @@ impl Cloudflare {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value> {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .try_with_platform_verifier()
-            .context("cannot load the system's root certificates")?
+            .map_err(CertError::CloudflareRoots)?
             .https_or_http()
             .enable_http1()
             .build();
@@ -51,20 +51,25 @@ impl Cloudflare {
             .uri(&url)
             .header("authorization", format!("Bearer {}", self.token.expose()))
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())))?;
-        let what = format!("Cloudflare API {method} {path}");
-        let response = tokio::time::timeout(CALL_TIMEOUT, client.request(request))
-            .await
-            .with_context(|| format!("{what}: no answer within {}s", CALL_TIMEOUT.as_secs()))?
-            .with_context(|| format!("{what}: cannot reach the API"))?;
+            .body(Full::new(Bytes::from(body.map(|b| b.to_string()).unwrap_or_default())))
+            .map_err(CertError::CloudflareRequest)?;
+        let path = path.to_string();
+        let response = match tokio::time::timeout(CALL_TIMEOUT, client.request(request)).await {
+            Err(source) => {
+                return Err(CertError::TimeoutCloudflare { method, path, secs: CALL_TIMEOUT.as_secs(), source });
+            }
+            Ok(Err(source)) => return Err(CertError::CloudflareUnreachable { method, path, source }),
+            Ok(Ok(response)) => response,
+        };
         let status = response.status();
-        let bytes = Limited::new(response.into_body(), MAX_REPLY)
-            .collect()
-            .await
-            .map_err(|e| anyhow!("{what}: reading the reply failed: {e}"))?
-            .to_bytes();
-        let doc: Value =
-            serde_json::from_slice(&bytes).with_context(|| format!("{what}: HTTP {status}, not a JSON reply"))?;
+        let bytes = match Limited::new(response.into_body(), MAX_REPLY).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => return Err(CertError::CloudflareReply { method, path, error }),
+        };
+        let doc: Value = match serde_json::from_slice(&bytes) {
+            Ok(doc) => doc,
+            Err(source) => return Err(CertError::CloudflareNotJson { method, path, status, source }),
+        };
         if status.is_success() && doc["success"] == true {
             return Ok(doc["result"].clone());
         }
@@ -74,12 +79,7 @@ impl Cloudflare {
                 errs.iter().map(|e| format!("{} ({})", e["message"].as_str().unwrap_or("?"), e["code"])).collect()
             })
             .unwrap_or_default();
-        let hint = if status == 401 || status == 403 {
-            "; the token in CLOUDFLARE_API_TOKEN needs the Zone:DNS:Edit permission on this zone"
-        } else {
-            ""
-        };
-        bail!("{what}: HTTP {status}: {}{hint}", messages.join("; "))
+        Err(CertError::CloudflareRefused { method, path, status, messages })
     }
 
     /// The id of the zone holding `fqdn`: the longest suffix the token can see.
@@ -93,7 +93,7 @@ impl Cloudflare {
                 return Ok(id.to_string());
             }
         }
-        bail!("no Cloudflare zone for {name} is visible to the API token: check the token's zone resources")
+        Err(CertError::CloudflareNoZone { name: name.to_string() })
     }
 
     /// Creates the TXT record.

@@ -9,9 +9,10 @@ pub mod rfc2136;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
 use hickory_proto::rr::RecordType;
 use serde::{Deserialize, Serialize};
+
+use super::{CertError, Result};
 
 /// A credential: serialised as it is (into 0600 files only), never shown by `Debug`.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -72,14 +73,14 @@ impl Provider {
             Provider::Manual => {
                 use std::io::IsTerminal;
                 if !std::io::stdin().is_terminal() {
-                    bail!("--dns manual needs a terminal to wait for you; use --dns exec or rfc2136 for automation");
+                    return Err(CertError::DnsManualNeedsTerminal);
                 }
                 crate::progress::note(&format!(
                     "create this TXT record, then press Enter:\n  {} TXT \"{}\"",
                     r.fqdn, r.value
                 ));
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
+                std::io::stdin().read_line(&mut line).map_err(CertError::DnsManualInput)?;
                 Ok(())
             }
         }
@@ -108,9 +109,7 @@ impl Provider {
         if let Provider::Rfc2136(p) = self {
             return Ok(vec![p.server]);
         }
-        let system = system_resolver().context(
-            "no name server in /etc/resolv.conf to find the zone's servers: pass --propagation-resolver ADDR:PORT",
-        )?;
+        let system = system_resolver().ok_or(CertError::NotSetResolver)?;
         authoritative_servers(system, fqdn).await
     }
 }
@@ -148,7 +147,7 @@ pub async fn wait_visible(servers: &[SocketAddr], records: &[Record], timeout: D
                     let answered = match answer {
                         Ok(values) if values.is_empty() => "no TXT record".to_string(),
                         Ok(values) => format!("only {values:?}"),
-                        Err(e) => format!("an error ({e:#})"),
+                        Err(e) => format!("an error ({})", e.chain()),
                     };
                     missing = Some(format!("{server} answered {answered} for {}", r.fqdn));
                     break 'check;
@@ -157,11 +156,7 @@ pub async fn wait_visible(servers: &[SocketAddr], records: &[Record], timeout: D
         }
         let Some(missing) = missing else { break Ok(()) };
         if started.elapsed() > timeout {
-            break Err(anyhow::anyhow!(
-                "the TXT records were not visible after {}s: {missing}; check the DNS provider, or name the zone's \
-                 authoritative server with --propagation-resolver (and a longer --propagation-timeout)",
-                timeout.as_secs()
-            ));
+            break Err(CertError::TimeoutPropagation { secs: timeout.as_secs(), missing });
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     };

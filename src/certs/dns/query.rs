@@ -4,9 +4,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
+
+use crate::certs::{CertError, Result};
 
 /// How long one name server may take to answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(3);
@@ -16,17 +17,17 @@ const MAX_REPLY: usize = 4096;
 /// Sends `request` (whose id is `id`) over UDP and returns the raw reply with the same id.
 pub async fn exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Vec<u8>> {
     let bind: SocketAddr = if server.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0u16; 8], 0).into() };
-    let socket = tokio::net::UdpSocket::bind(bind).await?;
-    socket.connect(server).await.with_context(|| format!("cannot reach the name server {server}"))?;
-    socket.send(request).await.with_context(|| format!("cannot send to the name server {server}"))?;
+    let socket = tokio::net::UdpSocket::bind(bind).await.map_err(CertError::DnsSocket)?;
+    socket.connect(server).await.map_err(|source| CertError::DnsUnreachable { server, source })?;
+    socket.send(request).await.map_err(|source| CertError::DnsSend { server, source })?;
     let mut buf = vec![0u8; MAX_REPLY];
     // One deadline for the whole exchange: stray datagrams do not extend it.
     let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
     loop {
         let n = tokio::time::timeout_at(deadline, socket.recv(&mut buf))
             .await
-            .with_context(|| format!("no answer from the name server {server} within {}s", ANSWER_TIMEOUT.as_secs()))?
-            .with_context(|| format!("no answer from the name server {server}"))?;
+            .map_err(|source| CertError::TimeoutNameServer { server, secs: ANSWER_TIMEOUT.as_secs(), source })?
+            .map_err(|source| CertError::DnsReceive { server, source })?;
         // Ignore stray datagrams; a reply too short to carry an id is one of them.
         if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id {
             buf.truncate(n);
@@ -37,7 +38,11 @@ pub async fn exchange(server: SocketAddr, request: &[u8], id: u16) -> Result<Vec
 
 /// Asks `server` for `rtype` records of `fqdn` and returns its reply (NOERROR or NXDOMAIN).
 async fn ask(server: SocketAddr, fqdn: &str, rtype: RecordType) -> Result<Message> {
-    let name = Name::from_ascii(fqdn).with_context(|| format!("bad DNS name {fqdn}"))?;
+    let name = Name::from_ascii(fqdn).map_err(|source| CertError::InvalidName {
+        what: "DNS name",
+        name: fqdn.to_string(),
+        source,
+    })?;
     let id: u16 = rand::random();
     let mut msg = Message::new();
     msg.set_id(id)
@@ -45,11 +50,12 @@ async fn ask(server: SocketAddr, fqdn: &str, rtype: RecordType) -> Result<Messag
         .set_op_code(OpCode::Query)
         .set_recursion_desired(true)
         .add_query(Query::query(name, rtype));
-    let reply = Message::from_vec(&exchange(server, &msg.to_vec()?, id).await?)
-        .with_context(|| format!("the name server {server} sent an unreadable reply"))?;
+    let request = msg.to_vec().map_err(CertError::DnsMessage)?;
+    let reply = Message::from_vec(&exchange(server, &request, id).await?)
+        .map_err(|source| CertError::DnsUnreadable { server, source })?;
     match reply.response_code() {
         ResponseCode::NoError | ResponseCode::NXDomain => Ok(reply),
-        code => bail!("the name server {server} answered {code} for {fqdn} {rtype}"),
+        code => Err(CertError::DnsAnswer { server, code, fqdn: fqdn.to_string(), rtype }),
     }
 }
 
@@ -76,7 +82,7 @@ pub async fn zone_of(server: SocketAddr, fqdn: &str) -> Result<Name> {
         .chain(reply.name_servers())
         .find(|r| r.record_type() == RecordType::SOA)
         .map(|r| r.name().clone())
-        .with_context(|| format!("the name server {server} names no zone for {fqdn}: pass --dns-zone"))
+        .ok_or_else(|| CertError::DnsNoZone { server, fqdn: fqdn.to_string() })
 }
 
 /// The names (NS) or addresses (A) `server` answers for `fqdn`, as text.

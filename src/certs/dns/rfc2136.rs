@@ -5,7 +5,6 @@
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow, bail};
 use base64::Engine;
 use hickory_proto::dnssec::rdata::tsig::TsigAlgorithm;
 use hickory_proto::dnssec::tsig::TSigner;
@@ -15,11 +14,12 @@ use hickory_proto::rr::{Name, RData, RecordSet, RecordType};
 use serde::{Deserialize, Serialize};
 
 use super::{Record, Secret, query};
+use crate::certs::{CertError, Result};
 
 /// TTL of the challenge records, in seconds.
 const TTL: u32 = 60;
 /// Clock difference the server may allow between our signature time and its own (RFC 8945).
-const FUDGE: u16 = 300;
+pub(crate) const FUDGE: u16 = 300;
 
 /// Where and how to send updates.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,12 +65,12 @@ pub fn parse_key(text: &str) -> Result<KeyFile> {
         KeyFile {
             name: quoted_after("key"),
             algorithm,
-            secret: quoted_after("secret").ok_or_else(|| anyhow!("no `secret \"...\"` in the TSIG key"))?,
+            secret: quoted_after("secret").ok_or(CertError::InvalidTsigKey)?,
         }
     } else {
         KeyFile { name: None, algorithm: None, secret: text.to_string() }
     };
-    base64::engine::general_purpose::STANDARD.decode(&key.secret).context("the TSIG secret is not base64")?;
+    base64::engine::general_purpose::STANDARD.decode(&key.secret).map_err(CertError::InvalidTsigSecret)?;
     Ok(key)
 }
 
@@ -78,12 +78,16 @@ impl Rfc2136 {
     fn signer(&self) -> Result<TSigner> {
         let key = base64::engine::general_purpose::STANDARD
             .decode(self.secret.expose())
-            .context("the TSIG secret is not base64")?;
-        let algorithm = TsigAlgorithm::from_name(Name::from_ascii(&self.algorithm)?);
-        let name = Name::from_ascii(&self.key_name).with_context(|| format!("bad TSIG key name {}", self.key_name))?;
-        TSigner::new(key, algorithm, name, FUDGE).map_err(|e| {
-            anyhow!("TSIG algorithm {} is not supported ({e}): use hmac-sha256, -sha384 or -sha512", self.algorithm)
-        })
+            .map_err(CertError::InvalidTsigSecret)?;
+        let algorithm =
+            TsigAlgorithm::from_name(Name::from_ascii(&self.algorithm).map_err(CertError::InvalidTsigAlgorithmName)?);
+        let name = Name::from_ascii(&self.key_name).map_err(|source| CertError::InvalidName {
+            what: "TSIG key name",
+            name: self.key_name.clone(),
+            source,
+        })?;
+        TSigner::new(key, algorithm, name, FUDGE)
+            .map_err(|error| CertError::InvalidTsigAlgorithm { algorithm: self.algorithm.clone(), error })
     }
 
     /// Adds the record's value at its name.
@@ -97,9 +101,17 @@ impl Rfc2136 {
     }
 
     async fn update(&self, r: &Record, add: bool) -> Result<()> {
-        let name = Name::from_ascii(&r.fqdn).with_context(|| format!("bad DNS name {}", r.fqdn))?;
+        let name = Name::from_ascii(&r.fqdn).map_err(|source| CertError::InvalidName {
+            what: "DNS name",
+            name: r.fqdn.clone(),
+            source,
+        })?;
         let zone = match &self.zone {
-            Some(z) => Name::from_ascii(z).with_context(|| format!("bad zone name {z}"))?,
+            Some(z) => Name::from_ascii(z).map_err(|source| CertError::InvalidName {
+                what: "zone name",
+                name: z.clone(),
+                source,
+            })?,
             None => query::zone_of(self.server, &r.fqdn).await?,
         };
         let mut rrset = RecordSet::with_ttl(name, RecordType::TXT, TTL);
@@ -111,31 +123,24 @@ impl Rfc2136 {
         };
         let id: u16 = rand::random();
         msg.set_id(id);
-        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() as u32;
-        let verifier = msg.finalize(&self.signer()?, now)?;
-        let reply = query::exchange(self.server, &msg.to_vec()?, id).await?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(CertError::Clock)?.as_secs() as u32;
+        let verifier = msg.finalize(&self.signer()?, now).map_err(CertError::DnsMessage)?;
+        let request = msg.to_vec().map_err(CertError::DnsMessage)?;
+        let reply = query::exchange(self.server, &request, id).await?;
         let server = self.server;
-        let parsed = Message::from_vec(&reply).with_context(|| format!("{server} sent an unreadable update reply"))?;
+        let parsed = Message::from_vec(&reply).map_err(|source| CertError::DnsUnreadableUpdate { server, source })?;
         let what = if add { "add" } else { "remove" };
+        let (key_name, fqdn) = (self.key_name.clone(), r.fqdn.clone());
         match parsed.response_code() {
             ResponseCode::NoError => {}
-            ResponseCode::NotAuth => bail!(
-                "{server} refused the TSIG key {} ({what} {} TXT): check the key name, algorithm and secret, and that the \
-                 server's clock is within {FUDGE}s of this host's",
-                self.key_name,
-                r.fqdn
-            ),
-            ResponseCode::Refused => bail!(
-                "{server} refused to {what} {} TXT with key {}: its update policy must allow this key to change that name",
-                r.fqdn,
-                self.key_name
-            ),
-            ResponseCode::NotZone => bail!("{} is not in zone {zone} at {server}: pass the right --dns-zone", r.fqdn),
-            code => bail!("{server} answered {code} to the update ({what} {} TXT)", r.fqdn),
+            ResponseCode::NotAuth => return Err(CertError::DnsTsigRefused { server, key_name, what, fqdn }),
+            ResponseCode::Refused => return Err(CertError::DnsUpdateRefused { server, what, fqdn, key_name }),
+            ResponseCode::NotZone => return Err(CertError::DnsNotZone { fqdn, zone: zone.to_string(), server }),
+            code => return Err(CertError::DnsUpdateAnswer { server, code, what, fqdn }),
         }
         // A signed request gets a signed reply: check it, so a forged "done" is not believed.
         if let Some(mut verify) = verifier {
-            verify(&reply).map_err(|e| anyhow!("the reply from {server} failed TSIG verification: {e}"))?;
+            verify(&reply).map_err(|error| CertError::DnsTsigVerification { server, error })?;
         }
         Ok(())
     }
