@@ -80,9 +80,6 @@ pub enum Error {
     /// A certificate could not be made, read or renewed.
     #[error(transparent)]
     Certs(#[from] crate::certs::CertError),
-    /// Anything else (certificates, images, files), with its context.
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
 }
 
 impl Error {

@@ -1,7 +1,5 @@
 //! `pgs setup`: the installation's settings, created or updated in place.
 
-use anyhow::Context;
-
 use super::{Platform, Result, fail};
 use crate::certs;
 use crate::state::generate_password;
@@ -111,7 +109,8 @@ impl Platform {
         let domain_changed = existing.is_none_or(|old| old.domain != config.domain);
         let files = self.state.cert_files();
         if config.certificate == CertificateSource::SelfSigned && (domain_changed || !files.cert().exists()) {
-            certs::local_ca::issue(&files, &config.domain).context("issuing the self-signed certificate")?;
+            certs::local_ca::issue(&files, &config.domain)
+                .map_err(|e| super::Error::step("issuing the self-signed certificate", e.into()))?;
         }
         Ok(config)
     }
