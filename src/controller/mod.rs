@@ -25,7 +25,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
 use futures_util::StreamExt;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -51,20 +50,43 @@ pub struct Activity {
     pub wal_lsn: String,
 }
 
+/// Why a controller could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ControllerError {
+    /// Its folder, lock or control socket could not be made.
+    #[error("{what}")]
+    Setup {
+        /// What, and what to do.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state dir could not be read.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+/// How an operation the controller asked for failed (the platform's error, as it is).
+pub type OpsError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A result of [`TenantOps`].
+pub type OpsResult<T> = std::result::Result<T, OpsError>;
+
 /// What the controller asks of the layer above it, which knows how to start and stop tenants
 /// and push to nodes: the platform implements it, and the process that runs a controller
 /// composes the two ([`crate::platform::controller`]).
 pub trait TenantOps: Send + Sync + 'static {
     /// Starts suspended tenant `id` and waits until it accepts connections; how long it took.
-    fn wake(&self, id: &TenantId, timeout: Duration) -> impl Future<Output = Result<Duration>> + Send;
+    fn wake(&self, id: &TenantId, timeout: Duration) -> impl Future<Output = OpsResult<Duration>> + Send;
     /// Records that `id` is awake, once the gateway has its answer.
-    fn mark_awake(&self, id: &TenantId) -> Result<()>;
+    fn mark_awake(&self, id: &TenantId) -> OpsResult<()>;
     /// What the tenant's database is doing.
-    fn activity(&self, id: &TenantId) -> impl Future<Output = Result<Activity>> + Send;
+    fn activity(&self, id: &TenantId) -> impl Future<Output = OpsResult<Activity>> + Send;
     /// Suspends `id` unless it has client sessions; whether it did.
-    fn suspend(&self, id: &TenantId) -> impl Future<Output = Result<bool>> + Send;
+    fn suspend(&self, id: &TenantId) -> impl Future<Output = OpsResult<bool>> + Send;
     /// Pushes again to node `name`, which missed a change.
-    fn sync_node(&self, name: &str) -> impl Future<Output = Result<()>> + Send;
+    fn sync_node(&self, name: &str) -> impl Future<Output = OpsResult<()>> + Send;
 }
 
 /// Settings of a controller.
@@ -168,7 +190,7 @@ impl<T: TenantOps> Controller<T> {
 
     /// One look at every tenant with a policy: the ones due get a database check, the idle
     /// ones are suspended.
-    async fn tick(self: &Arc<Self>) -> Result<()> {
+    async fn tick(self: &Arc<Self>) -> Result<(), crate::state::StateError> {
         let tenants = self.current_tenants()?;
         let now = Instant::now();
         let mut due = Vec::new();
@@ -196,7 +218,7 @@ impl<T: TenantOps> Controller<T> {
     }
 
     /// `tenants.json`, parsed again only when its modification time or length changed.
-    fn current_tenants(&self) -> Result<Arc<crate::state::Tenants>> {
+    fn current_tenants(&self) -> Result<Arc<crate::state::Tenants>, crate::state::StateError> {
         let meta = std::fs::metadata(self.state.tenants_path()).ok();
         let stamp = meta.and_then(|m| Some((m.modified().ok()?, m.len())));
         let mut cache = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
@@ -257,16 +279,17 @@ where
 
 /// Runs the controller for `state` until the task is dropped: waits for the controller lock,
 /// then serves the control socket and watches idleness.
-pub async fn run(state: StateDir, platform: impl TenantOps, opts: Options) -> Result<()> {
+pub async fn run(state: StateDir, platform: impl TenantOps, opts: Options) -> Result<(), ControllerError> {
     let run_dir = state.run_dir();
-    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    std::fs::create_dir_all(&run_dir)
+        .map_err(|source| ControllerError::Setup { what: format!("creating {}", run_dir.display()), source })?;
     let lock_path = state.controller_lock();
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&lock_path)
-        .with_context(|| format!("opening {}", lock_path.display()))?;
+        .map_err(|source| ControllerError::Setup { what: format!("opening {}", lock_path.display()), source })?;
     let mut standby_logged = false;
     while lock.try_lock().is_err() {
         if !standby_logged {
@@ -277,8 +300,10 @@ pub async fn run(state: StateDir, platform: impl TenantOps, opts: Options) -> Re
     }
     let socket: PathBuf = state.control_socket();
     let _ = std::fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket)
-        .with_context(|| format!("cannot listen on the control socket {} (path too long?)", socket.display()))?;
+    let listener = UnixListener::bind(&socket).map_err(|source| ControllerError::Setup {
+        what: format!("cannot listen on the control socket {} (path too long?)", socket.display()),
+        source,
+    })?;
     tracing::info!(socket = %socket.display(), "controller serving wake requests and watching idle tenants");
     let controller = Arc::new(Controller {
         state: state.clone(),

@@ -31,7 +31,6 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
 use arc_swap::{ArcSwap, ArcSwapOption};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
@@ -186,6 +185,29 @@ fn spawn_successor() {
     }
 }
 
+/// Why a gateway could not start (or keep listening); each says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A socket or a signal handler could not be made, bound or set up.
+    #[error("{what}")]
+    Setup {
+        /// Which socket, and what to do.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state dir could not be read (not set up, damaged).
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+/// A failed setup step `what`, for [`StartError::Setup`].
+fn socket_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> StartError {
+    let what = what.into();
+    move |source| StartError::Setup { what, source }
+}
+
 /// Binds a TCP listener (SO_REUSEADDR, backlog 1024), retrying for up to `retry` while another
 /// process holds the address.
 async fn bind(addr: SocketAddr, retry: Duration) -> std::io::Result<std::net::TcpListener> {
@@ -214,11 +236,11 @@ async fn listeners(
     state: &StateDir,
     generation: u64,
     ready: bool,
-) -> Result<(std::net::TcpListener, std::net::TcpListener, Option<handover::Taken>)> {
+) -> Result<(std::net::TcpListener, std::net::TcpListener, Option<handover::Taken>), StartError> {
     let bind_health = |addr| async move {
-        bind(addr, opts.bind_retry)
-            .await
-            .with_context(|| format!("cannot listen on {addr} for health checks (choose another with --health-listen)"))
+        bind(addr, opts.bind_retry).await.map_err(socket_err(format!(
+            "cannot listen on {addr} for health checks (choose another with --health-listen)"
+        )))
     };
     let mut fds = listenfd::ListenFd::from_env();
     let systemd = match fds.take_tcp_listener(0) {
@@ -251,29 +273,29 @@ async fn listeners(
         return Ok((client, health, taken));
     }
     if let Some(taken) = taken {
-        let client = taken.client.try_clone()?;
+        let client = taken.client.try_clone().map_err(socket_err("cannot keep the listener handed over"))?;
         let health = match &taken.health {
-            Some(h) => h.try_clone()?,
+            Some(h) => h.try_clone().map_err(socket_err("cannot keep the health listener handed over"))?,
             None => bind_health(opts.health_listen).await?,
         };
         return Ok((client, health, Some(taken)));
     }
-    let client = bind(opts.listen, opts.bind_retry).await.with_context(|| {
-        format!(
-            "cannot listen on {} (is another gateway or PostgreSQL using it? choose another with --listen)",
-            opts.listen
-        )
-    })?;
+    let client = bind(opts.listen, opts.bind_retry).await.map_err(socket_err(format!(
+        "cannot listen on {} (is another gateway or PostgreSQL using it? choose another with --listen)",
+        opts.listen
+    )))?;
     Ok((client, bind_health(opts.health_listen).await?, None))
 }
 
 /// Runs the gateway in the foreground until SIGINT/SIGTERM or until a successor takes its
 /// listeners over, then drains: open sessions may finish until the deadline, and the rest are
 /// ended with SQLSTATE 57P01.
-pub async fn run(state: StateDir, opts: Options) -> Result<()> {
+pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
     state.config()?;
-    let control = handover::Control::bind(&state.handover_dir())
-        .with_context(|| format!("cannot create the gateway's control socket in {}", state.handover_dir().display()))?;
+    let control = handover::Control::bind(&state.handover_dir()).map_err(socket_err(format!(
+        "cannot create the gateway's control socket in {}",
+        state.handover_dir().display()
+    )))?;
     let generation = control.generation;
     let gw = Arc::new(Gateway {
         opts: opts.clone(),
@@ -297,11 +319,12 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
     reloader.reload(true);
     tokio::spawn(reloader.run());
     let (client, health, taken) = listeners(&opts, &state, generation, gw.ready()).await?;
-    control.hold(&[&client, &health])?;
-    client.set_nonblocking(true)?;
-    health.set_nonblocking(true)?;
-    let listener = TcpListener::from_std(client)?;
-    let admin = tokio::spawn(admin::serve(TcpListener::from_std(health)?, gw.clone()));
+    let setup = "cannot set up the listeners";
+    control.hold(&[&client, &health]).map_err(socket_err("cannot offer the listeners on the control socket"))?;
+    client.set_nonblocking(true).map_err(socket_err(setup))?;
+    health.set_nonblocking(true).map_err(socket_err(setup))?;
+    let listener = TcpListener::from_std(client).map_err(socket_err(setup))?;
+    let admin = tokio::spawn(admin::serve(TcpListener::from_std(health).map_err(socket_err(setup))?, gw.clone()));
     let control = Arc::new(control);
     let (events_tx, mut events) = tokio::sync::mpsc::channel(4);
     tokio::spawn({
@@ -334,9 +357,10 @@ pub async fn run(state: StateDir, opts: Options) -> Result<()> {
 
     let tracker = TaskTracker::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.max_connections));
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut usr2 = signal(SignalKind::user_defined2())?;
+    let signals = "cannot install the signal handlers";
+    let mut term = signal(SignalKind::terminate()).map_err(socket_err(signals))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(socket_err(signals))?;
+    let mut usr2 = signal(SignalKind::user_defined2()).map_err(socket_err(signals))?;
     let exit = loop {
         tokio::select! {
             accepted = listener.accept() => {

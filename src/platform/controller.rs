@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
-
 use super::Platform;
-use crate::controller::{self, Activity, TenantOps};
+use crate::controller::{self, Activity, OpsResult, TenantOps};
 use crate::docker::Docker;
 use crate::state::{StateDir, TenantId};
 
@@ -18,30 +16,34 @@ struct Ops {
 }
 
 impl TenantOps for Ops {
-    async fn wake(&self, id: &TenantId, timeout: Duration) -> Result<Duration> {
+    async fn wake(&self, id: &TenantId, timeout: Duration) -> OpsResult<Duration> {
         Ok(self.platform.wake(&self.docker, id, timeout).await?)
     }
 
-    fn mark_awake(&self, id: &TenantId) -> Result<()> {
+    fn mark_awake(&self, id: &TenantId) -> OpsResult<()> {
         Ok(self.platform.mark_awake(id)?)
     }
 
-    async fn activity(&self, id: &TenantId) -> Result<Activity> {
+    async fn activity(&self, id: &TenantId) -> OpsResult<Activity> {
         Ok(self.platform.activity(id).await?)
     }
 
-    async fn suspend(&self, id: &TenantId) -> Result<bool> {
+    async fn suspend(&self, id: &TenantId) -> OpsResult<bool> {
         Ok(self.platform.suspend(&self.docker, id, false).await?)
     }
 
-    async fn sync_node(&self, name: &str) -> Result<()> {
+    async fn sync_node(&self, name: &str) -> OpsResult<()> {
         self.platform.node_sync(&self.docker, Some(name)).await?;
         Ok(())
     }
 }
 
 /// Runs the controller of `state` with `docker` until the task is dropped.
-pub async fn run(state: StateDir, docker: Docker, opts: controller::Options) -> Result<()> {
+pub async fn run(
+    state: StateDir,
+    docker: Docker,
+    opts: controller::Options,
+) -> Result<(), controller::ControllerError> {
     let ops = Ops { platform: Platform::new(state.clone()), docker };
     controller::run(state, ops, opts).await
 }
