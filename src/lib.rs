@@ -11,6 +11,7 @@
 //! | [`docker`] | the Docker engine: tenant, gateway and one-off containers, images, volumes, swarm | `state`, `progress` |
 //! | [`certs`] | certificates: ACME with DNS-01, the local CA, the certificate store | `state`, `progress` |
 //! | [`backup`] | the backup engine (pgBackRest): its commands, reports and recovery plans | `state`, `docker`, `progress` |
+//! | [`ha`] | high availability: the consensus store (etcd), the per-node agent that holds leases, promotes and fences, the replication relay | `state`, `docker`, `certs`, `progress` |
 //! | [`gateway`] | the front door: wire protocol, TLS, routing, admission, relay, pooling | `state`, `certs`, `controller::protocol` |
 //! | [`controller`] | scale to zero: wakes and suspends tenants for the gateways, retries stale nodes, through [`controller::Tenants`] | `state`, `progress` |
 //! | [`platform`] | the verbs (create, start, backup, restore, move, …) composing the layers below | all of the above |
@@ -27,6 +28,7 @@ pub mod cli;
 pub mod controller;
 pub mod docker;
 pub mod gateway;
+pub mod ha;
 pub mod platform;
 pub mod progress;
 pub mod state;

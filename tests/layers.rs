@@ -13,10 +13,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("docker", &["state", "progress"]),
     ("certs", &["state", "progress"]),
     ("backup", &["state", "docker", "progress"]),
+    ("ha", &["state", "docker", "certs", "progress"]),
     ("controller", &["state", "progress"]),
     ("gateway", &["state", "certs", "progress", "controller::protocol"]),
-    ("platform", &["state", "docker", "certs", "backup", "gateway", "controller", "progress"]),
-    ("cli", &["state", "docker", "certs", "backup", "gateway", "controller", "platform", "progress"]),
+    ("platform", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "progress"]),
+    ("cli", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "platform", "progress"]),
 ];
 
 /// The crate paths a file names outside its tests, as `module` or `module::item` (two

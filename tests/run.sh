@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a machine with Docker, installing what the tests need first:
 # Debian packages (psql, pgJDBC, a JDK, debootstrap, pebble and bind9 for ACME, a Kerberos KDC for
-# gssencmode, HAProxy as the TLS front of the S3 test server, systemd-socket-activate), the offline-built PostgreSQL test image,
+# gssencmode, HAProxy as the TLS front of the S3 test server, systemd-socket-activate, etcd for the HA store), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000), pg8000's own test suite
 # (from its source distribution, for tests/driver_suite.rs), cargo-nextest, and the previous
 # release of pgs (tests/previous-release.sh, for the upgrade test).
@@ -28,6 +28,7 @@ command -v kinit >/dev/null || need+=(krb5-user)
 command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
+command -v etcd >/dev/null || need+=(etcd-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq

@@ -78,6 +78,14 @@ pub enum Command {
     Node(NodeCommand),
     /// Move a tenant to another node of the swarm with its data (states the downtime first)
     Move(MoveArgs),
+    /// High availability: the store, a synchronous standby per tenant, its status
+    #[command(subcommand)]
+    Ha(HaCommand),
+    /// Make an HA tenant's standby its primary, planned (maintenance); the old primary rejoins as standby
+    Switchover(SwitchoverArgs),
+    /// The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -506,6 +514,91 @@ pub struct ImportArgs {
     pub key: PathBuf,
 }
 
+/// `pgs ha ...`.
+#[derive(Debug, Subcommand)]
+pub enum HaCommand {
+    /// Start the store (an etcd member on every node, three or more) and the agent on every node
+    Init(JsonArg),
+    /// Give an existing tenant a synchronous standby on another node (streamed from the running primary)
+    Enable(HaEnableArgs),
+    /// Remove a tenant's standby (its primary must be on its own node)
+    Disable(HaDisableArgs),
+    /// Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant
+    Status(HaStatusArgs),
+}
+
+/// `pgs ha enable`.
+#[derive(Debug, Args)]
+pub struct HaEnableArgs {
+    /// Tenant id
+    pub tenant: String,
+    #[command(flatten)]
+    pub ha: HaOptions,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where a standby goes and what commits wait for (`create --ha`, `ha enable`).
+#[derive(Debug, Args)]
+pub struct HaOptions {
+    /// The node of the standby (default: the ready node with the most memory free)
+    #[arg(long, value_name = "NODE")]
+    pub standby_node: Option<String>,
+    /// required: a commit returns once the standby has it (only a synchronous standby is promoted);
+    /// preferred: synchronous while the standby is there, else asynchronous (not promoted when over 1 MiB behind)
+    #[arg(long, value_enum, default_value_t = crate::state::Durability::Required)]
+    pub durability: crate::state::Durability,
+}
+
+/// `pgs ha disable`.
+#[derive(Debug, Args)]
+pub struct HaDisableArgs {
+    /// Tenant id
+    pub tenant: String,
+}
+
+/// `pgs ha status`.
+#[derive(Debug, Args)]
+pub struct HaStatusArgs {
+    /// Tenant id (default: every HA tenant)
+    pub tenant: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs switchover`.
+#[derive(Debug, Args)]
+pub struct SwitchoverArgs {
+    /// Tenant id
+    pub tenant: String,
+    /// The node to switch to: the standby's (the only choice, checked)
+    #[arg(long, value_name = "NODE")]
+    pub to: Option<String>,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `pgs agent ...`.
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Run the agent of one node in the foreground
+    Run(AgentRunArgs),
+}
+
+/// `pgs agent run`.
+#[derive(Debug, Args)]
+pub struct AgentRunArgs {
+    /// The node this agent runs on
+    #[arg(long, value_name = "NODE")]
+    pub node: String,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+}
+
 /// `pgs swarm ...`.
 #[derive(Debug, Subcommand)]
 pub enum SwarmCommand {
@@ -687,6 +780,11 @@ pub struct CreateArgs {
     /// Reuse the data volume a `pgs remove` without --purge left behind
     #[arg(long)]
     pub adopt: bool,
+    /// Give it a synchronous standby on another node (high availability; `pgs ha init` first)
+    #[arg(long)]
+    pub ha: bool,
+    #[command(flatten)]
+    pub ha_options: HaOptions,
     /// The node to make it on, with a swarm (default: the one with the most memory free)
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,

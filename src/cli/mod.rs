@@ -7,6 +7,7 @@ pub mod args;
 mod backup;
 mod certs;
 mod gateway;
+mod ha;
 mod nodes;
 mod output;
 pub mod progress;
@@ -141,7 +142,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     // shows, for one, how long each step of a `create` took).
     let serves = matches!(
         cli.command,
-        Command::Gateway(args::GatewayCommand::Run(_)) | Command::Controller(args::ControllerCommand::Run(_))
+        Command::Gateway(args::GatewayCommand::Run(_))
+            | Command::Controller(args::ControllerCommand::Run(_))
+            | Command::Agent(_)
     );
     if !serves && std::env::var_os("PGS_LOG").is_some() {
         init_logging(args::LogFormat::Text);
@@ -192,6 +195,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Swarm(c) => nodes::run(&platform, nodes::NodesCommand::Swarm(c)).await?,
         Command::Node(c) => nodes::run(&platform, nodes::NodesCommand::Node(c)).await?,
         Command::Move(a) => nodes::run(&platform, nodes::NodesCommand::Move(a)).await?,
+        Command::Ha(c) => ha::run(&platform, c).await?,
+        Command::Switchover(a) => ha::switchover(&platform, a).await?,
+        Command::Agent(c) => ha::agent(&platform, c).await?,
         Command::Certs(c) => certs::run(&platform, c).await?,
         Command::Backup(c) => backup::run(&platform, c).await?,
         Command::Restore(a) => backup::restore(&platform, a).await?,

@@ -15,6 +15,17 @@ use crate::platform::{CreateRequest, Platform};
 /// `pgs create`: create a tenant: container, volume, network and credentials.
 pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<()> {
     let docker = Docker::connect().await?;
+    let mut settings: std::collections::BTreeMap<String, String> = a.options.pg_settings.into_iter().collect();
+    if a.ha {
+        // Before anything is made: the store, and a standby node other than the primary's.
+        platform.ha_status(None).await?;
+        if a.ha_options.standby_node.is_some() && a.ha_options.standby_node.as_deref() == a.node.as_deref() {
+            anyhow::bail!("the standby must be on another node than the primary: choose another --standby-node");
+        }
+        // pg_rewind lets an old primary rejoin without a full copy.
+        settings.entry("wal_log_hints".into()).or_insert_with(|| "on".into());
+    }
+    let tenant = a.tenant.clone();
     let req = CreateRequest {
         id: a.tenant,
         password: a.options.password,
@@ -26,11 +37,16 @@ pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<(
         timeout: Duration::from_secs(a.timeout),
         clone_of: None,
         suspend_after: a.options.suspend_after,
-        settings: a.options.pg_settings.into_iter().collect(),
+        settings,
         node: a.node,
         egress: a.options.egress,
     };
-    let info = platform.create(&docker, req).await?;
+    let mut info = platform.create(&docker, req).await?;
+    if a.ha {
+        let status =
+            platform.ha_enable(&docker, &tenant, a.ha_options.standby_node.as_deref(), a.ha_options.durability).await?;
+        info.ha = Some(status.roles());
+    }
     if a.json {
         print_json(&info)?;
     } else {

@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod gateway;
+pub mod ha;
 pub mod image;
 pub mod run;
 pub mod swarm;

@@ -56,6 +56,8 @@ pub struct OneOff {
     pub uploads: Vec<(String, Vec<u8>)>,
     /// The network to join (`None`: no network at all).
     pub network: Option<String>,
+    /// Host directories bind-mounted (`HOST:CONTAINER`): a tenant's socket dir.
+    pub binds: Vec<String>,
 }
 
 impl Docker {
@@ -142,6 +144,7 @@ impl Docker {
             network_disabled: Some(spec.network.is_none()),
             host_config: Some(HostConfig {
                 mounts: Some(mounts),
+                binds: (!spec.binds.is_empty()).then(|| spec.binds.clone()),
                 network_mode: Some(spec.network.clone().unwrap_or_else(|| "none".into())),
                 ..Default::default()
             }),

@@ -25,6 +25,8 @@ pub enum Refusal {
     Stopped(String),
     /// Tenant's PostgreSQL cannot be reached.
     Unreachable(String),
+    /// An HA tenant has no primary right now (a failover is under way).
+    FailingOver(String),
     /// A suspended tenant did not finish starting within the wake timeout.
     Waking(String),
     /// Connection limit reached (`None`: the gateway's, `Some`: the tenant's).
@@ -43,7 +45,7 @@ impl Refusal {
             Refusal::TlsRequired | Refusal::NoTenant | Refusal::Conflict(..) | Refusal::NotAllowed(_) => "28000",
             Refusal::UnknownTenant(_) => "3D000",
             Refusal::AccessDisabled(_) => "08004",
-            Refusal::Stopped(_) | Refusal::Waking(_) | Refusal::ShuttingDown => "57P03",
+            Refusal::Stopped(_) | Refusal::Waking(_) | Refusal::ShuttingDown | Refusal::FailingOver(_) => "57P03",
             Refusal::Unreachable(_) => "08006",
             Refusal::TooMany(_) => "53300",
             Refusal::Restarting => "57P01",
@@ -62,6 +64,7 @@ impl Refusal {
             Refusal::NotAllowed(_) => "not_allowed",
             Refusal::Stopped(_) => "stopped",
             Refusal::Unreachable(_) => "unreachable",
+            Refusal::FailingOver(_) => "failing_over",
             Refusal::Waking(_) => "waking",
             Refusal::TooMany(_) => "too_many",
             Refusal::ShuttingDown => "shutting_down",
@@ -97,6 +100,9 @@ impl fmt::Display for Refusal {
             Refusal::NotAllowed(t) => write!(f, "tenant {t} does not accept connections from this address"),
             Refusal::Stopped(t) => write!(f, "tenant {t} is stopped"),
             Refusal::Unreachable(t) => write!(f, "tenant {t} is not reachable right now; try again later"),
+            Refusal::FailingOver(t) => {
+                write!(f, "tenant {t} is failing over to its standby; try again in a few seconds")
+            }
             Refusal::Waking(t) => write!(
                 f,
                 "the database system of tenant {t} is starting up (it was suspended); try again in a few seconds"

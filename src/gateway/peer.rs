@@ -17,9 +17,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -32,52 +30,6 @@ const DIAL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A connection to another node's gateway.
 pub type PeerStream = Box<TlsStream<TcpStream>>;
-
-/// Accepts the one certificate whose `tls-server-end-point` hash is `pinned`.
-#[derive(Debug)]
-struct Pinned {
-    pinned: Arc<Vec<u8>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if super::tls::end_point_hash(end_entity) == *self.pinned {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
 
 /// Checks a peer hello: `key` must be the installation's peer key (`expected`: none without a
 /// swarm) and `client` an address. Returns the client's address.
@@ -95,13 +47,7 @@ pub async fn dial(addr: &str, server_name: &str, pinned: Arc<Vec<u8>>) -> std::i
     let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
     let socket: std::net::SocketAddr = addr.parse().map_err(|_| invalid("not a peer address"))?;
     let name = ServerName::try_from(server_name.to_string()).map_err(|_| invalid("not a server name"))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(std::io::Error::other)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Pinned { pinned, provider }))
-        .with_no_client_auth();
+    let mut config = crate::certs::pinned::client_config(pinned);
     // Direct TLS (no SSLRequest round trip), which the gateway accepts with this ALPN.
     config.alpn_protocols = vec![super::tls::ALPN.to_vec()];
     let connect = async {

@@ -10,18 +10,26 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Gateway, route, tls};
 
-/// Reads `routes.json` if its stamp differs from `last` (or `force`), swapping the table in.
-/// Returns whether a new table was installed.
-pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<Stamp>, force: bool) -> bool {
+/// Reads `routes.json` and `ha.json` if their stamps differ from `last` (or `force`), swapping
+/// the table in (HA tenants routed to the primary `ha.json` names). Returns whether a new table
+/// was installed.
+pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<(Stamp, Stamp)>, force: bool) -> bool {
     let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-    let current = stamp(&state.routes_path());
+    let current = (stamp(&state.routes_path()), stamp(&state.ha_view_path()));
     if !force && current == *last {
         return false;
     }
+    let only_ha = current.0 == last.0 && !force;
     *last = current;
     match state.routes() {
         Ok(Some(routes)) => match route::Table::build(&routes) {
-            Ok(table) => {
+            Ok(mut table) => {
+                table.follow_primaries(&state.ha_view());
+                if only_ha {
+                    gw.routes.store(Arc::new(table));
+                    gw.route_changes.send_modify(|g| *g += 1);
+                    return true;
+                }
                 let n = table.tenants.len();
                 let generation = table.generation;
                 gw.routes.store(Arc::new(table));

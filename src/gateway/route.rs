@@ -60,6 +60,8 @@ pub struct TenantRoute {
     pub route: Route,
     /// Parsed allowlist (empty: everyone).
     pub allow: Vec<IpNet>,
+    /// An HA tenant without a primary now: refused until the failover ends.
+    pub failing_over: bool,
 }
 
 /// The routing table: an immutable snapshot of `routes.json`, swapped whole on reload.
@@ -85,9 +87,26 @@ impl Table {
                 .map(|a| a.parse::<IpNet>().or_else(|_| a.parse::<IpAddr>().map(IpNet::from)))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("tenant {}: bad allowlist entry: {e}", r.id))?;
-            tenants.insert(r.id.to_string(), TenantRoute { route: r.clone(), allow });
+            tenants.insert(r.id.to_string(), TenantRoute { route: r.clone(), allow, failing_over: false });
         }
         Ok(Self { domain: routes.domain.to_ascii_lowercase(), generation: routes.generation, tenants })
+    }
+
+    /// Points every HA tenant at the copy `view` names primary (its socket here, or the gateway
+    /// of its node); one with no primary is failing over. A tenant `view` does not know yet
+    /// keeps the route to its own node.
+    pub fn follow_primaries(&mut self, view: &crate::state::HaView) {
+        for (id, t) in self.tenants.iter_mut() {
+            let Some(ha) = &t.route.ha else { continue };
+            let Some(roles) = view.tenants.get(id) else { continue };
+            match roles.primary.as_ref().and_then(|p| ha.members.get(p)) {
+                Some(backend) => {
+                    t.route.backend = backend.clone();
+                    t.failing_over = false;
+                }
+                None => t.failing_over = true,
+            }
+        }
     }
 
     /// The tenant named by an SNI hostname directly under the domain.
@@ -165,6 +184,9 @@ impl Table {
         if !t.route.running {
             return Err(Refusal::Stopped(tenant.to_string()));
         }
+        if t.failing_over {
+            return Err(Refusal::FailingOver(tenant.to_string()));
+        }
         Ok(t)
     }
 }
@@ -220,6 +242,7 @@ mod tests {
             suspended: false,
             wakeable: false,
             pool: Default::default(),
+            ha: None,
             backend: Backend {
                 loopback: "127.0.0.1:1".into(),
                 address: "10.0.0.2:5432".into(),

@@ -35,16 +35,6 @@ pub fn load(cert: &Path, key: &Path) -> Result<(Arc<ServerConfig>, Vec<u8>), Str
     Ok((Arc::new(config), binding))
 }
 
-/// The `tls-server-end-point` channel binding data of a certificate (RFC 5929): its hash with
-/// the hash function of its signature algorithm, SHA-256 for MD5, SHA-1 and SHA-256.
-pub fn end_point_hash(cert: &CertificateDer<'_>) -> Vec<u8> {
-    use x509_parser::oid_registry as oids;
-    let algorithm =
-        x509_parser::parse_x509_certificate(cert.as_ref()).ok().map(|(_, c)| c.signature_algorithm.algorithm.clone());
-    let digest = match algorithm {
-        Some(a) if a == oids::OID_PKCS1_SHA384WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA384 => &ring::digest::SHA384,
-        Some(a) if a == oids::OID_PKCS1_SHA512WITHRSA || a == oids::OID_SIG_ECDSA_WITH_SHA512 => &ring::digest::SHA512,
-        _ => &ring::digest::SHA256,
-    };
-    ring::digest::digest(digest, cert.as_ref()).as_ref().to_vec()
-}
+/// The `tls-server-end-point` channel binding data of a certificate (moved to
+/// [`crate::certs::pinned`]; kept here for the gateway's callers).
+pub use crate::certs::pinned::end_point_hash;

@@ -183,6 +183,7 @@ impl Platform {
                 suspended: false,
                 settings: req.settings.clone(),
                 node: node.clone(),
+                ha: None,
             };
             tenants.tenants.insert(id.clone(), tenant.clone());
             if adopt {

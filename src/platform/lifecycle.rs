@@ -56,6 +56,9 @@ impl Platform {
     pub async fn stop(&self, docker: &Docker, id: Option<&str>) -> Result<Vec<TenantId>> {
         let ids = self.ids(id)?;
         let config = self.state.config()?;
+        for id in &ids {
+            self.no_ha(id, &self.tenant(id.as_str())?.2, "stop")?;
+        }
         let result: Result<()> = async {
             for id in &ids {
                 let tenant = self.set_desired(id, Desired::Stopped)?;
@@ -86,6 +89,9 @@ impl Platform {
     ) -> Result<Vec<TenantId>> {
         let ids = self.ids(id)?;
         let config = self.state.config()?;
+        for id in &ids {
+            self.no_ha(id, &self.tenant(id.as_str())?.2, "recreate")?;
+        }
         for id in &ids {
             let (_, _, tenant) = self.tenant(id.as_str())?;
             let engine = self.engine_of(docker, &config, &tenant).await?;
@@ -123,6 +129,7 @@ impl Platform {
     /// use and one a restore kept) and secrets; with `purge_backups` too its backup repository.
     pub async fn remove(&self, docker: &Docker, id: &str, purge: bool, purge_backups: bool) -> Result<()> {
         let (config, id, tenant) = self.tenant(id)?;
+        self.no_ha(&id, &tenant, "remove")?;
         if purge_backups && !purge {
             fail!(Invalid, "--purge-backups deletes the backups of a tenant whose data is deleted: add --purge");
         }

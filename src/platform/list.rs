@@ -44,13 +44,16 @@ impl Platform {
             .buffered(PROBES_AT_ONCE)
             .collect()
             .await;
+        let mut roles = self.ha_roles(&config).await;
         Ok(tenants
             .tenants
             .iter()
             .zip(statuses)
             .map(|((id, t), status)| {
                 let status = if t.phase == Phase::Provisioning { "creating".to_string() } else { status.to_string() };
-                self.info_of(&config, id, t, status)
+                let mut info = self.info_of(&config, id, t, status);
+                info.ha = roles.remove(id.as_str());
+                info
             })
             .collect())
     }

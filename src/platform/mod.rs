@@ -14,6 +14,7 @@ pub mod controller;
 pub mod create;
 mod error;
 pub mod gateway;
+pub mod ha;
 pub mod lifecycle;
 pub mod list;
 pub mod moves;
@@ -135,6 +136,10 @@ pub struct TenantInfo {
     /// The node it lives on (with a swarm; none: this host).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// For an HA tenant (`list` only): its role set, `primary@n1 + standby@n2 (sync)`, or
+    /// what is wrong.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ha: Option<String>,
 }
 
 /// What `pgs pool` changes (`None`: kept).
@@ -200,6 +205,7 @@ impl Platform {
             pooled_host: format!("{id}{}.{}", crate::gateway::route::POOLER_SUFFIX, config.domain),
             pool: t.pool_settings(),
             node: t.node.clone(),
+            ha: None,
         }
     }
 

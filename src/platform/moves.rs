@@ -83,6 +83,7 @@ impl Platform {
     /// Checks that tenant `id` can move to node `to` and says what the move will cost.
     pub async fn plan_move(&self, docker: &Docker, id: &str, to: &str) -> Result<MovePlan> {
         let (config, id, tenant) = self.tenant(id)?;
+        self.no_ha(&id, &tenant, "move")?;
         if config.swarm.is_none() {
             fail!(Invalid, "there is no swarm to move {id} within (`pgs swarm init`, then `pgs node add`)");
         }

@@ -126,7 +126,7 @@ impl Platform {
         self.state.peer_key()?;
         let advertised =
             docker.swarm_nodes().await?.into_iter().find(|n| n.id == manager_id).map(|n| n.addr).unwrap_or_default();
-        let swarm = SwarmSettings { manager_id, advertise_addr: advertised, nodes: Default::default() };
+        let swarm = SwarmSettings { manager_id, advertise_addr: advertised, nodes: Default::default(), store: None };
         let saved = swarm.clone();
         self.update_swarm(|swarm| {
             *swarm = Some(saved);
@@ -136,7 +136,7 @@ impl Platform {
     }
 
     /// Changes the swarm settings under the state lock.
-    fn update_swarm(&self, f: impl FnOnce(&mut Option<SwarmSettings>) -> Result<()>) -> Result<()> {
+    pub(super) fn update_swarm(&self, f: impl FnOnce(&mut Option<SwarmSettings>) -> Result<()>) -> Result<()> {
         let lock = self.state.lock()?;
         let mut config = self.state.config()?;
         f(&mut config.swarm)?;
@@ -349,7 +349,9 @@ impl Platform {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
             files.push((format!("{}/{file}", crate::state::CERTS_DIR), bytes, 0o600));
         }
-        for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.node.as_deref() == Some(name)) {
+        // Its tenants' secrets, and those of the HA tenants it holds a copy of (its agent
+        // connects to that copy, the standby to its primary).
+        for (id, _) in tenants.tenants.iter().filter(|(_, t)| t.members().iter().any(|m| m == name)) {
             if let Some(secrets) = self.state.secrets(id)? {
                 let bytes = serde_json::to_vec(&secrets)?;
                 files.push((crate::state::secrets_file(id), bytes, 0o600));

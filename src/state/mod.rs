@@ -13,6 +13,7 @@
 //! - `peer.key`: what the installation's gateways prove to each other with (0600).
 //! - `run/`: `control.sock` (the controller's), `controller.lock` (held by the acting
 //!   controller), `gateway/` (the gateways' control sockets for handover and cancels).
+//! - `ha.json`: who is primary for each HA tenant, written by the node's agent ([`HaView`]).
 //! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
 //!
 //! Every path is built in one place ([`paths`]).
@@ -283,6 +284,19 @@ impl StateDir {
         let key: String = rand::rng().sample_iter(&rand::distr::Alphanumeric).take(43).map(char::from).collect();
         atomic::write(&path, key.as_bytes(), 0o600).map_err(io_err(&path))?;
         Ok(key)
+    }
+
+    /// Who is primary for each HA tenant, as this node's agent last wrote it (empty if it has
+    /// not: no HA tenant here, or no agent yet). Unreadable is empty too: the agent rewrites it
+    /// within a second.
+    pub fn ha_view(&self) -> HaView {
+        fs::read(self.ha_view_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    /// Writes `ha.json` (the agent, its only writer; readable by the gateway).
+    pub fn save_ha_view(&self, view: &HaView) -> Result<()> {
+        let path = self.ha_view_path();
+        atomic::write_json(&path, view, 0o644).map_err(io_err(&path))
     }
 
     /// Deletes one tenant's secrets.

@@ -76,6 +76,48 @@ pub struct SwarmSettings {
     /// The nodes besides the manager ([`MANAGER_NODE`]), by name.
     #[serde(default)]
     pub nodes: BTreeMap<String, NodeRecord>,
+    /// The consensus store of high availability, once `pgs ha init` started it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreSettings>,
+}
+
+/// The etcd cluster that holds who is primary for every HA tenant (one member per node, see
+/// `docs/high-availability.md`), and the ports the agents use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreSettings {
+    /// The nodes with a member, by name.
+    pub members: Vec<String>,
+    /// etcd's client port on every member's node.
+    pub client_port: u16,
+    /// etcd's peer port.
+    pub peer_port: u16,
+    /// The agents' replication relay port (TLS between nodes).
+    pub relay_port: u16,
+    /// Unix time the store was made.
+    pub created_at: u64,
+}
+
+impl Config {
+    /// The address other nodes reach node `name` on (the manager's advertised address for
+    /// [`MANAGER_NODE`]); none without a swarm or for an unknown node.
+    pub fn node_address(&self, name: &str) -> Option<String> {
+        let swarm = self.swarm.as_ref()?;
+        if name == MANAGER_NODE {
+            return Some(swarm.advertise_addr.clone());
+        }
+        swarm.nodes.get(name).map(|n| n.address.clone())
+    }
+
+    /// The store's client URLs, one per member; empty without a store.
+    pub fn store_endpoints(&self) -> Vec<String> {
+        let Some(store) = self.swarm.as_ref().and_then(|s| s.store.as_ref()) else { return Vec::new() };
+        store
+            .members
+            .iter()
+            .filter_map(|m| self.node_address(m))
+            .map(|a| format!("http://{a}:{}", store.client_port))
+            .collect()
+    }
 }
 
 /// A node that `pgs node add` adopted.
@@ -258,6 +300,46 @@ pub struct Tenant {
     /// ([`MANAGER_NODE`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// High availability: a synchronous standby on another node (`pgs create --ha`,
+    /// `pgs ha enable`). Which of the two is primary now is the store's to say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<HaSettings>,
+}
+
+/// What a commit of an HA tenant waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// A commit returns only once the standby has it; without the standby, commits wait.
+    /// Only a standby that was synchronous is ever promoted.
+    #[default]
+    Required,
+    /// Synchronous while the standby is there, asynchronous while it is not; a standby more
+    /// than [`PREFERRED_LAG_CAP`] behind is not promoted.
+    Preferred,
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Durability::Required => "required",
+            Durability::Preferred => "preferred",
+        })
+    }
+}
+
+/// How far behind (bytes of WAL) a standby of a `preferred` tenant may be and still be promoted.
+pub const PREFERRED_LAG_CAP: u64 = 1 << 20;
+
+/// A tenant's high availability.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaSettings {
+    /// The node of the standby (the other member is the tenant's own node).
+    pub standby_node: String,
+    /// What a commit waits for.
+    pub durability: Durability,
+    /// Unix time HA was enabled.
+    pub enabled_at: u64,
 }
 
 /// One backup attempt.
@@ -293,6 +375,18 @@ pub struct Drill {
 }
 
 impl Tenant {
+    /// The node the tenant was made on (for an HA tenant, one of its two members).
+    pub fn home_node(&self) -> &str {
+        self.node.as_deref().unwrap_or(MANAGER_NODE)
+    }
+
+    /// The nodes with a copy of the tenant: its own, and its standby's if it has HA.
+    pub fn members(&self) -> Vec<String> {
+        let mut members = vec![self.home_node().to_string()];
+        members.extend(self.ha.as_ref().map(|h| h.standby_node.clone()));
+        members
+    }
+
     /// The data volume the tenant's container mounts.
     pub fn data_volume(&self, id: &TenantId) -> String {
         self.data_volume.clone().unwrap_or_else(|| volume_name(id))
@@ -392,6 +486,46 @@ pub struct Route {
     /// The pooled endpoint `TENANT-pooler` (absent in routes of earlier releases: defaults).
     #[serde(default)]
     pub pool: PoolSettings,
+    /// For an HA tenant: both copies. The gateway routes to the one the store names primary
+    /// ([`HaView`]); `backend` is then the copy on the gateway's own node, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha: Option<HaRoute>,
+}
+
+/// The two copies of an HA tenant, as one node's gateway and agent reach them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HaRoute {
+    /// What a commit waits for.
+    pub durability: Durability,
+    /// By node name: how this node reaches that copy (its socket here, else that node's gateway).
+    pub members: BTreeMap<String, Backend>,
+    /// By node name: that node's agent relay (`IP:PORT`), where a standby's replication goes.
+    pub relays: BTreeMap<String, String>,
+    /// The tenant's image, volume and data mount (what a copy on this node is made with).
+    pub image: String,
+    /// The data volume's name.
+    pub volume: String,
+    /// Where the volume is mounted.
+    pub data_mount: String,
+}
+
+/// `ha.json` in a node's dir, written by its agent: who is primary now for each HA tenant, as
+/// the store says (the gateway beside it routes by it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HaView {
+    /// Unix time in milliseconds the agent last confirmed it with the store.
+    pub at_ms: u64,
+    /// By tenant id.
+    pub tenants: BTreeMap<String, HaRoles>,
+}
+
+/// Who holds what for one HA tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HaRoles {
+    /// The node whose copy is primary and holds the lease; none while failing over.
+    pub primary: Option<String>,
+    /// Increases with every change of primary.
+    pub epoch: u64,
 }
 
 /// How the pooled endpoint `TENANT-pooler` shares server connections among clients.
@@ -459,6 +593,32 @@ pub struct Backend {
     pub peer: Option<String>,
 }
 
+impl Backend {
+    /// A tenant on this node, reached on its socket.
+    pub fn socket(id: &TenantId) -> Self {
+        Self {
+            loopback: String::new(),
+            address: String::new(),
+            network: String::new(),
+            container: String::new(),
+            socket: Some(super::paths::socket_path(id)),
+            peer: None,
+        }
+    }
+
+    /// A tenant on another node, reached through that node's gateway at `peer` (`IP:PORT`).
+    pub fn peer(peer: String) -> Self {
+        Self {
+            loopback: String::new(),
+            address: String::new(),
+            network: String::new(),
+            container: String::new(),
+            socket: None,
+            peer: Some(peer),
+        }
+    }
+}
+
 /// Name of a tenant's container.
 pub fn container_name(id: &TenantId) -> String {
     format!("pgs-{id}")
@@ -518,11 +678,52 @@ impl Routes {
             };
             Some(format!("{address}:{}", config.gateway_port))
         };
+        let own = |id: &TenantId, t: &Tenant| -> Backend {
+            match &t.subnet {
+                Some(subnet) => Backend {
+                    loopback: t.local_port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default(),
+                    address: container_address(subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
+                    network: network_name(id),
+                    container: format!("{}:5432", container_name(id)),
+                    socket: Some(super::paths::socket_path(id)),
+                    peer: None,
+                },
+                None => Backend::socket(id),
+            }
+        };
+        let here = node.unwrap_or(MANAGER_NODE);
+        let ha = |id: &TenantId, t: &Tenant| -> Option<HaRoute> {
+            let settings = t.ha.as_ref()?;
+            let store = config.swarm.as_ref()?.store.as_ref()?;
+            let members = t.members();
+            Some(HaRoute {
+                durability: settings.durability,
+                members: members
+                    .iter()
+                    .filter_map(|m| {
+                        let backend = if m == here {
+                            Backend::socket(id)
+                        } else {
+                            Backend::peer(format!("{}:{}", config.node_address(m)?, config.gateway_port))
+                        };
+                        Some((m.clone(), backend))
+                    })
+                    .collect(),
+                relays: members
+                    .iter()
+                    .filter_map(|m| Some((m.clone(), format!("{}:{}", config.node_address(m)?, store.relay_port))))
+                    .collect(),
+                image: t.image.clone(),
+                volume: t.data_volume(id),
+                data_mount: t.data_mount.clone(),
+            })
+        };
         let routes = tenants
             .tenants
             .iter()
             .filter(|(_, t)| t.phase == Phase::Ready && (t.node.as_deref() == node || peer(t).is_some()))
             .map(|(id, t)| Route {
+                ha: ha(id, t),
                 id: id.clone(),
                 host: format!("{id}.{}", config.domain),
                 access: t.access,
@@ -532,31 +733,11 @@ impl Routes {
                 suspended: t.suspended && peer(t).is_none(),
                 wakeable: t.suspend_after.is_some() && peer(t).is_none(),
                 pool: t.pool_settings(),
-                backend: match (&t.subnet, peer(t)) {
-                    (_, Some(peer)) => Backend {
-                        loopback: String::new(),
-                        address: String::new(),
-                        network: String::new(),
-                        container: String::new(),
-                        socket: None,
-                        peer: Some(peer),
-                    },
-                    (Some(subnet), None) => Backend {
-                        loopback: t.local_port.map(|p| format!("127.0.0.1:{p}")).unwrap_or_default(),
-                        address: container_address(subnet).map(|a| format!("{a}:5432")).unwrap_or_default(),
-                        network: network_name(id),
-                        container: format!("{}:5432", container_name(id)),
-                        socket: Some(super::paths::socket_path(id)),
-                        peer: None,
-                    },
-                    (None, None) => Backend {
-                        loopback: String::new(),
-                        address: String::new(),
-                        network: String::new(),
-                        container: String::new(),
-                        socket: Some(super::paths::socket_path(id)),
-                        peer: None,
-                    },
+                backend: match peer(t) {
+                    // An HA tenant's standby node has a copy of its own.
+                    Some(_) if t.ha.as_ref().is_some_and(|h| h.standby_node == here) => Backend::socket(id),
+                    Some(peer) => Backend::peer(peer),
+                    None => own(id, t),
                 },
             })
             .collect();

@@ -9,6 +9,8 @@ use super::{StateDir, TenantId};
 pub const CONFIG: &str = "config.json";
 /// `tenants.json`: every tenant.
 pub const TENANTS: &str = "tenants.json";
+/// `ha.json`: who is primary for each HA tenant, written by the node's agent ([`super::HaView`]).
+pub const HA_VIEW: &str = "ha.json";
 /// `routes.json`: what the gateway reads.
 pub const ROUTES: &str = "routes.json";
 /// `backup-secrets.json`: an S3 repository's keys and passphrase (0600).
@@ -86,6 +88,11 @@ impl StateDir {
     /// Path of `backup-secrets.json`.
     pub fn backup_secrets_path(&self) -> PathBuf {
         self.root().join(BACKUP_SECRETS)
+    }
+
+    /// `ha.json` ([`HA_VIEW`]).
+    pub fn ha_view_path(&self) -> PathBuf {
+        self.root.join(HA_VIEW)
     }
 
     /// The folder of the tenants' secrets files.

@@ -242,7 +242,7 @@ mod proptests {
             generation: 1,
             shutdown: tokio_util::sync::CancellationToken::new(),
             state: crate::state::StateDir::new(dir.path()),
-            routes_stamp: std::sync::Mutex::new(None),
+            routes_stamp: std::sync::Mutex::new((None, None)),
         };
         (Arc::new(gw), dir)
     }

@@ -188,6 +188,7 @@ impl Platform {
             labels: crate::docker::tenant::labels(&config.instance, r.id.as_str()),
             uploads,
             network: access.network,
+            binds: Vec::new(),
         };
         let timeout = recovery_timeout(plan, &prepared.archive);
         let step = crate::progress::transfer(&format!(
