@@ -51,6 +51,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move a tenant to another node of the swarm with its data (states the downtime first)')
+            [CompletionResult]::new('ha', 'ha', [CompletionResultType]::ParameterValue, 'High availability: the store, a synchronous standby per tenant, its status')
+            [CompletionResult]::new('switchover', 'switchover', [CompletionResultType]::ParameterValue, 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -84,15 +87,18 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--cpus', '--cpus', [CompletionResultType]::ParameterName, 'CPU limit, e.g. 1.5')
             [CompletionResult]::new('--suspend-after', '--suspend-after', [CompletionResultType]::ParameterName, 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it')
             [CompletionResult]::new('--pg-setting', '--pg-setting', [CompletionResultType]::ParameterName, 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200')
+            [CompletionResult]::new('--standby-node', '--standby-node', [CompletionResultType]::ParameterName, 'The node of the standby (default: the ready node with the most memory free)')
+            [CompletionResult]::new('--durability', '--durability', [CompletionResultType]::ParameterName, 'required: a commit returns once the standby has it (only a synchronous standby is promoted); preferred: synchronous while the standby is there, else asynchronous (not promoted when over 1 MiB behind)')
             [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The node to make it on, with a swarm (default: the one with the most memory free)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the database to accept connections')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--no-access', '--no-access', [CompletionResultType]::ParameterName, 'Create the tenant with access disabled')
             [CompletionResult]::new('--egress', '--egress', [CompletionResultType]::ParameterName, 'Let the tenant''s PostgreSQL connect out (postgres_fdw, dblink): its container joins Docker''s default bridge. Without it the container has no network (nothing connects in either way: clients come through the gateway)')
             [CompletionResult]::new('--adopt', '--adopt', [CompletionResultType]::ParameterName, 'Reuse the data volume a `pgs remove` without --purge left behind')
+            [CompletionResult]::new('--ha', '--ha', [CompletionResultType]::ParameterName, 'Give it a synchronous standby on another node (high availability; `pgs ha init` first)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -630,6 +636,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
+            [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -670,11 +677,21 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;node;drain' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;node;help' {
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
+            [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -688,6 +705,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;node;help;sync' {
+            break
+        }
+        'pgs;node;help;drain' {
             break
         }
         'pgs;node;help;help' {
@@ -705,6 +725,120 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;ha' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;ha;init' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;ha;enable' {
+            [CompletionResult]::new('--standby-node', '--standby-node', [CompletionResultType]::ParameterName, 'The node of the standby (default: the ready node with the most memory free)')
+            [CompletionResult]::new('--durability', '--durability', [CompletionResultType]::ParameterName, 'required: a commit returns once the standby has it (only a synchronous standby is promoted); preferred: synchronous while the standby is there, else asynchronous (not promoted when over 1 MiB behind)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;ha;disable' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;ha;status' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;ha;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;ha;help;init' {
+            break
+        }
+        'pgs;ha;help;enable' {
+            break
+        }
+        'pgs;ha;help;disable' {
+            break
+        }
+        'pgs;ha;help;status' {
+            break
+        }
+        'pgs;ha;help;help' {
+            break
+        }
+        'pgs;switchover' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The node to switch to: the standby''s (the only choice, checked)')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;agent' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of one node in the foreground')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;agent;run' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The node this agent runs on')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;agent;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of one node in the foreground')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;agent;help;run' {
+            break
+        }
+        'pgs;agent;help;help' {
             break
         }
         'pgs;completions' {
@@ -741,6 +875,9 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('swarm', 'swarm', [CompletionResultType]::ParameterValue, 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node')
             [CompletionResult]::new('node', 'node', [CompletionResultType]::ParameterValue, 'The hosts of a swarm: add one, list them, remove one')
             [CompletionResult]::new('move', 'move', [CompletionResultType]::ParameterValue, 'Move a tenant to another node of the swarm with its data (states the downtime first)')
+            [CompletionResult]::new('ha', 'ha', [CompletionResultType]::ParameterValue, 'High availability: the store, a synchronous standby per tenant, its status')
+            [CompletionResult]::new('switchover', 'switchover', [CompletionResultType]::ParameterValue, 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -887,6 +1024,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the nodes: state in the swarm, tenants, memory')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove a node without tenants: it leaves the swarm')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)')
+            [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there')
             break
         }
         'pgs;help;node;add' {
@@ -901,7 +1039,39 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;help;node;sync' {
             break
         }
+        'pgs;help;node;drain' {
+            break
+        }
         'pgs;help;move' {
+            break
+        }
+        'pgs;help;ha' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
+            [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
+            break
+        }
+        'pgs;help;ha;init' {
+            break
+        }
+        'pgs;help;ha;enable' {
+            break
+        }
+        'pgs;help;ha;disable' {
+            break
+        }
+        'pgs;help;ha;status' {
+            break
+        }
+        'pgs;help;switchover' {
+            break
+        }
+        'pgs;help;agent' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the agent of one node in the foreground')
+            break
+        }
+        'pgs;help;agent;run' {
             break
         }
         'pgs;help;completions' {

@@ -16,6 +16,9 @@ _pgs() {
             ",$1")
                 cmd="pgs"
                 ;;
+            pgs,agent)
+                cmd="pgs__subcmd__agent"
+                ;;
             pgs,allow)
                 cmd="pgs__subcmd__allow"
                 ;;
@@ -48,6 +51,9 @@ _pgs() {
                 ;;
             pgs,gateway)
                 cmd="pgs__subcmd__gateway"
+                ;;
+            pgs,ha)
+                cmd="pgs__subcmd__ha"
                 ;;
             pgs,help)
                 cmd="pgs__subcmd__help"
@@ -96,6 +102,21 @@ _pgs() {
                 ;;
             pgs,swarm)
                 cmd="pgs__subcmd__swarm"
+                ;;
+            pgs,switchover)
+                cmd="pgs__subcmd__switchover"
+                ;;
+            pgs__subcmd__agent,help)
+                cmd="pgs__subcmd__agent__subcmd__help"
+                ;;
+            pgs__subcmd__agent,run)
+                cmd="pgs__subcmd__agent__subcmd__run"
+                ;;
+            pgs__subcmd__agent__subcmd__help,help)
+                cmd="pgs__subcmd__agent__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__agent__subcmd__help,run)
+                cmd="pgs__subcmd__agent__subcmd__help__subcmd__run"
                 ;;
             pgs__subcmd__backup,enable)
                 cmd="pgs__subcmd__backup__subcmd__enable"
@@ -217,6 +238,39 @@ _pgs() {
             pgs__subcmd__gateway__subcmd__help,stop)
                 cmd="pgs__subcmd__gateway__subcmd__help__subcmd__stop"
                 ;;
+            pgs__subcmd__ha,disable)
+                cmd="pgs__subcmd__ha__subcmd__disable"
+                ;;
+            pgs__subcmd__ha,enable)
+                cmd="pgs__subcmd__ha__subcmd__enable"
+                ;;
+            pgs__subcmd__ha,help)
+                cmd="pgs__subcmd__ha__subcmd__help"
+                ;;
+            pgs__subcmd__ha,init)
+                cmd="pgs__subcmd__ha__subcmd__init"
+                ;;
+            pgs__subcmd__ha,status)
+                cmd="pgs__subcmd__ha__subcmd__status"
+                ;;
+            pgs__subcmd__ha__subcmd__help,disable)
+                cmd="pgs__subcmd__ha__subcmd__help__subcmd__disable"
+                ;;
+            pgs__subcmd__ha__subcmd__help,enable)
+                cmd="pgs__subcmd__ha__subcmd__help__subcmd__enable"
+                ;;
+            pgs__subcmd__ha__subcmd__help,help)
+                cmd="pgs__subcmd__ha__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__ha__subcmd__help,init)
+                cmd="pgs__subcmd__ha__subcmd__help__subcmd__init"
+                ;;
+            pgs__subcmd__ha__subcmd__help,status)
+                cmd="pgs__subcmd__ha__subcmd__help__subcmd__status"
+                ;;
+            pgs__subcmd__help,agent)
+                cmd="pgs__subcmd__help__subcmd__agent"
+                ;;
             pgs__subcmd__help,allow)
                 cmd="pgs__subcmd__help__subcmd__allow"
                 ;;
@@ -249,6 +303,9 @@ _pgs() {
                 ;;
             pgs__subcmd__help,gateway)
                 cmd="pgs__subcmd__help__subcmd__gateway"
+                ;;
+            pgs__subcmd__help,ha)
+                cmd="pgs__subcmd__help__subcmd__ha"
                 ;;
             pgs__subcmd__help,help)
                 cmd="pgs__subcmd__help__subcmd__help"
@@ -298,6 +355,12 @@ _pgs() {
             pgs__subcmd__help,swarm)
                 cmd="pgs__subcmd__help__subcmd__swarm"
                 ;;
+            pgs__subcmd__help,switchover)
+                cmd="pgs__subcmd__help__subcmd__switchover"
+                ;;
+            pgs__subcmd__help__subcmd__agent,run)
+                cmd="pgs__subcmd__help__subcmd__agent__subcmd__run"
+                ;;
             pgs__subcmd__help__subcmd__backup,enable)
                 cmd="pgs__subcmd__help__subcmd__backup__subcmd__enable"
                 ;;
@@ -346,8 +409,23 @@ _pgs() {
             pgs__subcmd__help__subcmd__gateway,stop)
                 cmd="pgs__subcmd__help__subcmd__gateway__subcmd__stop"
                 ;;
+            pgs__subcmd__help__subcmd__ha,disable)
+                cmd="pgs__subcmd__help__subcmd__ha__subcmd__disable"
+                ;;
+            pgs__subcmd__help__subcmd__ha,enable)
+                cmd="pgs__subcmd__help__subcmd__ha__subcmd__enable"
+                ;;
+            pgs__subcmd__help__subcmd__ha,init)
+                cmd="pgs__subcmd__help__subcmd__ha__subcmd__init"
+                ;;
+            pgs__subcmd__help__subcmd__ha,status)
+                cmd="pgs__subcmd__help__subcmd__ha__subcmd__status"
+                ;;
             pgs__subcmd__help__subcmd__node,add)
                 cmd="pgs__subcmd__help__subcmd__node__subcmd__add"
+                ;;
+            pgs__subcmd__help__subcmd__node,drain)
+                cmd="pgs__subcmd__help__subcmd__node__subcmd__drain"
                 ;;
             pgs__subcmd__help__subcmd__node,list)
                 cmd="pgs__subcmd__help__subcmd__node__subcmd__list"
@@ -364,6 +442,9 @@ _pgs() {
             pgs__subcmd__node,add)
                 cmd="pgs__subcmd__node__subcmd__add"
                 ;;
+            pgs__subcmd__node,drain)
+                cmd="pgs__subcmd__node__subcmd__drain"
+                ;;
             pgs__subcmd__node,help)
                 cmd="pgs__subcmd__node__subcmd__help"
                 ;;
@@ -378,6 +459,9 @@ _pgs() {
                 ;;
             pgs__subcmd__node__subcmd__help,add)
                 cmd="pgs__subcmd__node__subcmd__help__subcmd__add"
+                ;;
+            pgs__subcmd__node__subcmd__help,drain)
+                cmd="pgs__subcmd__node__subcmd__help__subcmd__drain"
                 ;;
             pgs__subcmd__node__subcmd__help,help)
                 cmd="pgs__subcmd__node__subcmd__help__subcmd__help"
@@ -410,12 +494,98 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__agent)
+            opts="-h -V --home --help --version run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__agent__subcmd__help)
+            opts="run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__agent__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__agent__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__agent__subcmd__run)
+            opts="-h -V --node --log-format --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1056,7 +1226,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__create)
-            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --egress --adopt --node --timeout --json --home --help --version"
+            opts="-h -V --image --password --memory --cpus --no-access --suspend-after --pg-setting --egress --adopt --ha --standby-node --durability --node --timeout --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1084,6 +1254,14 @@ _pgs() {
                     ;;
                 --pg-setting)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --standby-node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --durability)
+                    COMPREPLY=($(compgen -W "required preferred" -- "${cur}"))
                     return 0
                     ;;
                 --node)
@@ -1453,9 +1631,219 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pgs__subcmd__help)
-            opts="setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move completions help"
+        pgs__subcmd__ha)
+            opts="-h -V --home --help --version init enable disable status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__disable)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__enable)
+            opts="-h -V --standby-node --durability --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --standby-node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --durability)
+                    COMPREPLY=($(compgen -W "required preferred" -- "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help)
+            opts="init enable disable status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__init)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__ha__subcmd__status)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help)
+            opts="setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent completions help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__agent)
+            opts="run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__agent__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1845,6 +2233,76 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__ha)
+            opts="init enable disable status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__ha__subcmd__disable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__ha__subcmd__enable)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__ha__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__ha__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1902,7 +2360,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__node)
-            opts="add list remove sync"
+            opts="add list remove sync drain"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1916,6 +2374,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__node__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__node__subcmd__drain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2139,6 +2611,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__switchover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__info)
             opts="-h -V --show-password --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -2202,7 +2688,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node)
-            opts="-h -V --home --help --version add list remove sync help"
+            opts="-h -V --home --help --version add list remove sync drain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2249,8 +2735,26 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__node__subcmd__drain)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__node__subcmd__help)
-            opts="add list remove sync help"
+            opts="add list remove sync drain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2264,6 +2768,20 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__node__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__node__subcmd__help__subcmd__drain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2715,6 +3233,28 @@ _pgs() {
             fi
             case "${prev}" in
                 --advertise-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__switchover)
+            opts="-h -V --to --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

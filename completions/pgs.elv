@@ -48,6 +48,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
             cand node 'The hosts of a swarm: add one, list them, remove one'
             cand move 'Move a tenant to another node of the swarm with its data (states the downtime first)'
+            cand ha 'High availability: the store, a synchronous standby per tenant, its status'
+            cand switchover 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby'
+            cand agent 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -79,15 +82,18 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --cpus 'CPU limit, e.g. 1.5'
             cand --suspend-after 'Scale to zero: stop the tenant after this long without clients or activity (e.g. 15m); the next client wakes it'
             cand --pg-setting 'A PostgreSQL setting for this tenant, over the ones pgs derives from --memory (repeatable), e.g. --pg-setting max_connections=200'
+            cand --standby-node 'The node of the standby (default: the ready node with the most memory free)'
+            cand --durability 'required: a commit returns once the standby has it (only a synchronous standby is promoted); preferred: synchronous while the standby is there, else asynchronous (not promoted when over 1 MiB behind)'
             cand --node 'The node to make it on, with a swarm (default: the one with the most memory free)'
             cand --timeout 'Seconds to wait for the database to accept connections'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --no-access 'Create the tenant with access disabled'
             cand --egress 'Let the tenant''s PostgreSQL connect out (postgres_fdw, dblink): its container joins Docker''s default bridge. Without it the container has no network (nothing connects in either way: clients come through the gateway)'
             cand --adopt 'Reuse the data volume a `pgs remove` without --purge left behind'
+            cand --ha 'Give it a synchronous standby on another node (high availability; `pgs ha init` first)'
             cand --json 'Print one JSON document on stdout'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -559,6 +565,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
             cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
+            cand drain 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;node;add'= {
@@ -594,11 +601,20 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;node;drain'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;node;help'= {
             cand add 'Adopt another host''s Docker engine as node NAME: it joins the swarm (unless it is in it) and gets the tenant image'
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
             cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
+            cand drain 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;node;help;add'= {
@@ -608,6 +624,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;node;help;remove'= {
         }
         &'pgs;node;help;sync'= {
+        }
+        &'pgs;node;help;drain'= {
         }
         &'pgs;node;help;help'= {
         }
@@ -623,6 +641,103 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'pgs;ha'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
+            cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
+            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;ha;init'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;ha;enable'= {
+            cand --standby-node 'The node of the standby (default: the ready node with the most memory free)'
+            cand --durability 'required: a commit returns once the standby has it (only a synchronous standby is promoted); preferred: synchronous while the standby is there, else asynchronous (not promoted when over 1 MiB behind)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;ha;disable'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;ha;status'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;ha;help'= {
+            cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
+            cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
+            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;ha;help;init'= {
+        }
+        &'pgs;ha;help;enable'= {
+        }
+        &'pgs;ha;help;disable'= {
+        }
+        &'pgs;ha;help;status'= {
+        }
+        &'pgs;ha;help;help'= {
+        }
+        &'pgs;switchover'= {
+            cand --to 'The node to switch to: the standby''s (the only choice, checked)'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;agent'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the agent of one node in the foreground'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;agent;run'= {
+            cand --node 'The node this agent runs on'
+            cand --log-format 'Log format'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;agent;help'= {
+            cand run 'Run the agent of one node in the foreground'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;agent;help;run'= {
+        }
+        &'pgs;agent;help;help'= {
         }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
@@ -657,6 +772,9 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand swarm 'More than one host: make this host''s engine a Docker Swarm manager and the first pgs node'
             cand node 'The hosts of a swarm: add one, list them, remove one'
             cand move 'Move a tenant to another node of the swarm with its data (states the downtime first)'
+            cand ha 'High availability: the store, a synchronous standby per tenant, its status'
+            cand switchover 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby'
+            cand agent 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -762,6 +880,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand list 'List the nodes: state in the swarm, tenants, memory'
             cand remove 'Remove a node without tenants: it leaves the swarm'
             cand sync 'Bring the gateways of one node or every node up to date now: their files, and their binary (replaced without refusing a connection)'
+            cand drain 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there'
         }
         &'pgs;help;node;add'= {
         }
@@ -771,7 +890,30 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;help;node;sync'= {
         }
+        &'pgs;help;node;drain'= {
+        }
         &'pgs;help;move'= {
+        }
+        &'pgs;help;ha'= {
+            cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
+            cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
+            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
+        }
+        &'pgs;help;ha;init'= {
+        }
+        &'pgs;help;ha;enable'= {
+        }
+        &'pgs;help;ha;disable'= {
+        }
+        &'pgs;help;ha;status'= {
+        }
+        &'pgs;help;switchover'= {
+        }
+        &'pgs;help;agent'= {
+            cand run 'Run the agent of one node in the foreground'
+        }
+        &'pgs;help;agent;run'= {
         }
         &'pgs;help;completions'= {
         }

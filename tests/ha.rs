@@ -1064,6 +1064,33 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
             .unwrap();
     });
 
+    // The read-only endpoint `TENANT-ro` reaches the streaming standby (through the manager's
+    // gateway, relayed to n3's), read-only; the manager's gateway reports the tenant's HA state.
+    rt.block_on(async {
+        let cfg = via_gateway("10.250.0.11", &format!("{tenant}-ro"), &tenant, &password);
+        let started = Instant::now();
+        let client = loop {
+            match open(&cfg, &ha.tls, Duration::from_secs(10)).await {
+                Ok(c) => match c.query_one("SELECT pg_is_in_recovery()", &[]).await {
+                    Ok(row) if row.get::<_, bool>(0) => break c,
+                    other => assert!(started.elapsed() < Duration::from_secs(20), "{tenant}-ro: {other:?}"),
+                },
+                Err(e) => assert!(started.elapsed() < Duration::from_secs(20), "{tenant}-ro: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        };
+        let err = client.batch_execute("CREATE TABLE nope (x int)").await.expect_err("a write on -ro");
+        assert_eq!(err.code(), Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION), "{err}");
+    });
+    let metrics = Command::new("ip")
+        .args(["netns", "exec", "pgs-h1", "curl", "-s", "http://127.0.0.1:9187/metrics"])
+        .output()
+        .unwrap();
+    let metrics = String::from_utf8_lossy(&metrics.stdout);
+    for series in ["pgs_ha_has_primary", "pgs_ha_standby_streaming"] {
+        assert!(metrics.contains(&format!("{series}{{tenant=\"{tenant}\"}} 1")), "{series}: {metrics}");
+    }
+
     let writers = Writers::start(&ha);
     let started = Instant::now();
     for (path, (what, ..)) in PATHS.iter().enumerate() {
@@ -1103,7 +1130,14 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     // Back to a plain tenant: its data stays and serves. The primary goes back to the tenant's
     // own node first (`ha disable` keeps the primary where the tenant was created).
     let st = ha.wait_healthy("before ha disable", HEALTHY_LIMIT);
-    if st["primary"]["node"] != "n2" {
+    // `pgs node drain` of the primary's node switches it over (to n2 if it is on n3).
+    let primary = st["primary"]["node"].as_str().unwrap().to_string();
+    let drained = home.json(&["node", "drain", &primary, "--json"]);
+    eprintln!("node drain {primary}: {drained}");
+    let switched = drained["switched"].as_array().unwrap();
+    assert!(switched.len() == 1 && switched[0]["from"] == primary.as_str(), "{drained}");
+    ha.wait_healthy("after node drain", HEALTHY_LIMIT);
+    if primary == "n2" {
         let out = home.json(&["switchover", &tenant, "--to", "n2", "--json"]);
         eprintln!("switchover back to n2 before ha disable: {out}");
     }
@@ -1128,5 +1162,434 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     println!("{:<20} {:>10} {:>9}", "fault", "seconds", "promoted");
     for r in &results {
         println!("{:<20} {:>10.2} {:>9}", r.kind, r.secs, r.promoted);
+    }
+}
+
+// The benchmark of HA's costs (bench/ha.sh runs it): write TPS with a synchronous standby, with
+// an asynchronous one and without HA; the memory and CPU of an idle HA tenant against a plain
+// one; the same with 100 HA tenants present.
+
+/// How long the tenants stay idle before the idle cost is sampled.
+const BENCH_IDLE: Duration = Duration::from_secs(60);
+/// How often `docker stats` samples the engines, and how many samples (30 s).
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+const SAMPLES: u32 = 7;
+/// How many `pgs create --ha` run at once.
+const CREATE_BATCH: usize = 4;
+/// How long the HA tenants of the second part may take to all have a synchronous standby.
+const ALL_HEALTHY_LIMIT: Duration = Duration::from_secs(900);
+
+/// A number from the environment, or `default`.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// `pgs swarm init`, `pgs node add` of n2 and n3 (engines pgs-h2 and pgs-h3) and `pgs ha init`,
+/// as the fault test does them (without its checks).
+fn swarm_with_ha(home: &Home) {
+    home.json(&["swarm", "init", "--advertise-addr", "10.250.0.11", "--json"]);
+    for h in &HOSTS[1..] {
+        let added = home.json(&["node", "add", h.name, "--docker-host", &h.docker(), "--address", &h.addr(), "--json"]);
+        assert_eq!(added["state"], "ready", "{added}");
+    }
+    let started = Instant::now();
+    let init = home.json(&["ha", "init", "--json"]);
+    eprintln!("ha init: {:?}: {init}", started.elapsed());
+}
+
+/// Waits until `conninfo` answers `SELECT 1` (within 60 s).
+fn wait_serving(conninfo: &str, what: &str) {
+    let started = Instant::now();
+    loop {
+        let (ok, out, err) = common::psql(conninfo, "SELECT 1");
+        if ok && out == "1" {
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{what} does not serve through the gateway: {out} {err}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Runs SQL through `conninfo`, asserting success; returns its output.
+fn sql_ok(conninfo: &str, sql: &str) -> String {
+    let (ok, out, err) = common::psql(conninfo, sql);
+    assert!(ok, "{sql}: {out} {err}");
+    out
+}
+
+/// `pgbench -i -s SCALE` through `conninfo`.
+fn pgbench_init(conninfo: &str, scale: u32, what: &str) {
+    let started = Instant::now();
+    let out = Command::new("pgbench")
+        .args(["-i", "-q", "-s", &scale.to_string(), conninfo])
+        .stdin(Stdio::null())
+        .output()
+        .expect("pgbench (apt-get install postgresql-contrib)");
+    assert!(
+        out.status.success(),
+        "pgbench -i {what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("pgbench -i -s {scale} {what}: {:?}", started.elapsed());
+}
+
+/// `pgbench -N -c 8 -j 2 -T SECS -n` through `conninfo`: its TPS (no transaction may fail).
+fn pgbench_write_tps(conninfo: &str, secs: u64, what: &str) -> f64 {
+    let out = Command::new("pgbench")
+        .args(["-N", "-c", "8", "-j", "2", "-T", &secs.to_string(), "-n", conninfo])
+        .stdin(Stdio::null())
+        .output()
+        .expect("pgbench (apt-get install postgresql-contrib)");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "pgbench -N {what}:\n{text}");
+    if let Some(failed) = text.lines().find(|l| l.starts_with("number of failed transactions:")) {
+        assert!(failed.starts_with("number of failed transactions: 0 "), "pgbench -N {what}: {failed}\n{text}");
+    }
+    // "tps = 1234.567890 (without initial connection time)"
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("pgbench -N {what}: no tps line:\n{text}"))
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// A size as `docker stats` prints it (`12.5MiB`, `1.9GiB`, `512KiB`, `0B`), in MiB.
+fn mib(size: &str) -> Option<f64> {
+    let split = size.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = size.split_at(split);
+    let factor = match unit {
+        "B" => 1.0 / 1048576.0,
+        "KiB" => 1.0 / 1024.0,
+        "kB" | "KB" => 1000.0 / 1048576.0,
+        "MiB" => 1.0,
+        "MB" => 1e6 / 1048576.0,
+        "GiB" => 1024.0,
+        "GB" => 1e9 / 1048576.0,
+        "TiB" => 1048576.0,
+        _ => return None,
+    };
+    number.trim().parse::<f64>().ok().map(|n| n * factor)
+}
+
+/// One line of `docker stats --format '{{.Name}} {{.CPUPerc}} {{.MemUsage}}'`: (name, CPU % of
+/// one core, memory MiB). None for a container without figures (stopped: `--`).
+fn stats_line(line: &str) -> Option<(String, f64, f64)> {
+    let mut fields = line.split_whitespace();
+    let name = fields.next()?;
+    let cpu = fields.next()?.strip_suffix('%')?.parse().ok()?;
+    let mem = mib(fields.next()?)?;
+    Some((name.to_string(), cpu, mem))
+}
+
+/// The samples of every container: (node, container) -> (CPU %, memory MiB) per sample.
+type Samples = std::collections::BTreeMap<(String, String), Vec<(f64, f64)>>;
+
+/// Samples `docker stats` on the three engines every 5 s, 7 times (30 s), the engines at once.
+fn sample_engines() -> Samples {
+    let mut samples = Samples::new();
+    let start = Instant::now();
+    for i in 0..SAMPLES {
+        sleep_until(start + SAMPLE_EVERY * i);
+        let outs: Vec<(Host, String)> = std::thread::scope(|s| {
+            let running: Vec<_> = HOSTS
+                .iter()
+                .map(|h| {
+                    s.spawn(move || {
+                        let format = "{{.Name}} {{.CPUPerc}} {{.MemUsage}}";
+                        (*h, docker_on(&h.docker(), &["stats", "--no-stream", "--format", format]))
+                    })
+                })
+                .collect();
+            running.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for (h, out) in outs {
+            for (name, cpu, mem) in out.lines().filter_map(stats_line) {
+                samples.entry((h.name.to_string(), name)).or_default().push((cpu, mem));
+            }
+        }
+    }
+    samples
+}
+
+/// The average (CPU %, memory MiB) of a container's samples.
+fn average(samples: &[(f64, f64)]) -> (f64, f64) {
+    let n = samples.len().max(1) as f64;
+    (samples.iter().map(|s| s.0).sum::<f64>() / n, samples.iter().map(|s| s.1).sum::<f64>() / n)
+}
+
+/// The average of `container` on `node`; panics if it was not sampled.
+fn idle_of(samples: &Samples, node: &str, container: &str) -> (f64, f64) {
+    let sampled = samples.get(&(node.to_string(), container.to_string()));
+    average(sampled.unwrap_or_else(|| panic!("{container} on {node} was not sampled: {:?}", samples.keys())))
+}
+
+/// `pgs ha status --json` of every HA tenant (at most 60 s).
+fn ha_status_all(home: &Home) -> Result<Vec<Value>, String> {
+    let out = pgs_within(home, &["ha", "status", "--json"], 60);
+    if !out.status.success() {
+        return Err(format!("exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr).trim()));
+    }
+    let all: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("{e}: {}", String::from_utf8_lossy(&out.stdout)))?;
+    all.as_array().cloned().ok_or_else(|| format!("not an array: {all}"))
+}
+
+/// A tenant's `ha status` shows the store, a running primary and a synchronous standby elsewhere.
+fn healthy(st: &Value) -> bool {
+    let (primary, standby) = (&st["primary"], &st["standby"]);
+    st["store"] == "ok"
+        && primary["state"] == "running"
+        && standby["sync"] == true
+        && standby["node"].is_string()
+        && standby["node"] != primary["node"]
+}
+
+/// Waits until each of `tenants` has a running primary and a synchronous standby; returns their
+/// statuses.
+fn wait_all_healthy(home: &Home, tenants: &[String], limit: Duration) -> Vec<Value> {
+    let started = Instant::now();
+    loop {
+        let last = ha_status_all(home);
+        if let Ok(all) = &last {
+            let unhealthy: Vec<&String> =
+                tenants.iter().filter(|t| !all.iter().any(|st| st["tenant"] == t.as_str() && healthy(st))).collect();
+            if unhealthy.is_empty() {
+                return all.clone();
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{} of {} HA tenants without a running primary and a synchronous standby after {limit:?}: {unhealthy:?}",
+                unhealthy.len(),
+                tenants.len()
+            );
+        } else {
+            assert!(started.elapsed() < limit, "pgs ha status: {last:?}");
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
+/// The benchmark: one run, on the three engines of the fault test.
+///
+/// 1. Write TPS (`pgbench -N -c 8 -j 2 -T PGS_BENCH_SECONDS`, default 15 s, through the
+///    manager's gateway, scale 5), median of `PGS_BENCH_TPS_ROUNDS` (3) interleaved rounds of: a
+///    plain tenant on n2 (no HA), an HA tenant (primary on n2, `required`) with its synchronous
+///    standby on n3, and the same tenant asynchronous (`ALTER ROLE ... SET synchronous_commit =
+///    local`: commits stop waiting for the standby, which still streams).
+/// 2. Idle cost: after 60 s idle, `docker stats` on the engines every 5 s for 30 s: the plain
+///    tenant, the HA tenant's primary and standby, `pgs-agent` and `pgs-etcd` on each node.
+/// 3. `PGS_BENCH_HA_TENANTS` (100) HA tenants in all: the others (`--memory 128m`) created 4 at a
+///    time, then 60 s idle and the same sampling: per-tenant memory and CPU of primaries and
+///    standbys, the agents and the store members.
+///
+/// Prints a table of `HA-BENCH ...` lines at the end (bench/ha.sh collects them): `HA-BENCH tps
+/// MODE MEDIAN ROUND...`, `HA-BENCH idle WHAT CPU% MEM_MIB` (WHAT@NODE), `HA-BENCH idle-N WHAT
+/// CPU% MEM_MIB` (with N HA tenants; `-each`: the average of one tenant's container) and
+/// `HA-BENCH create N TOTAL_S P50_S MAX_S`. CPU is in % of one core, as `docker stats` shows it.
+#[test]
+#[ignore = "a benchmark: bench/ha.sh runs it"]
+fn bench_write_tps_and_idle_cost() {
+    let secs: u64 = env_or("PGS_BENCH_SECONDS", 15);
+    let rounds: usize = env_or("PGS_BENCH_TPS_ROUNDS", 3usize).max(1);
+    let ha_tenants: usize = env_or("PGS_BENCH_HA_TENANTS", 100usize).max(1);
+    let image = common::image();
+    let mut hosts = ThreeHosts::start(&image);
+    let home = Home::with_setup_on(Some(H1), &["--yes", "--no-gateway", "--domain", "pgs.test"]);
+    hosts.instance = home.instance.clone();
+    swarm_with_ha(&home);
+    let _manager_gateway = ManagerGateway::start(&home);
+    let mut table: Vec<String> = Vec::new();
+
+    // The two tenants, on the same node, reached the same way (the manager's gateway, relayed to
+    // n2's).
+    let plain = home.json(&["create", "plain", "--node", "n2", "--json"]);
+    assert_eq!((plain["node"].as_str(), plain["status"].as_str()), (Some("n2"), Some("running")), "{plain}");
+    let started = Instant::now();
+    let hasync = home.json(&[
+        "create",
+        "hasync",
+        "--ha",
+        "--node",
+        "n2",
+        "--standby-node",
+        "n3",
+        "--durability",
+        "required",
+        "--json",
+    ]);
+    eprintln!("create --ha hasync: {:?}", started.elapsed());
+    assert_eq!(hasync["ha"].as_str(), Some("primary@n2 + standby@n3 (sync)"), "{hasync}");
+    let plain_conn = through(&home, "10.250.0.11", "plain", "plain", plain["password"].as_str().unwrap());
+    let ha_conn = through(&home, "10.250.0.11", "hasync", "hasync", hasync["password"].as_str().unwrap());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let ha = Ha {
+        home: &home,
+        rt: &rt,
+        tenant: "hasync".into(),
+        password: hasync["password"].as_str().unwrap().to_string(),
+        superuser: home.state_file("secrets/hasync.json")["superuser_password"].as_str().unwrap().to_string(),
+        tls: tls(&home),
+        acks: Arc::new(Mutex::new(Vec::new())),
+    };
+    ha.wait_healthy("hasync after create", HEALTHY_LIMIT);
+    wait_serving(&plain_conn, "plain");
+    wait_serving(&ha_conn, "hasync");
+    pgbench_init(&plain_conn, 5, "plain");
+    pgbench_init(&ha_conn, 5, "hasync");
+
+    // Write TPS, the three modes in turn in every round, so that drifts of the machine hit all.
+    let modes = ["plain", "sync", "async"];
+    let mut tps: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for round in 1..=rounds {
+        for (i, mode) in modes.iter().enumerate() {
+            let conn = if *mode == "plain" { &plain_conn } else { &ha_conn };
+            if *mode != "plain" {
+                ha.wait_healthy(&format!("before the {mode} round"), HEALTHY_LIMIT);
+            }
+            if *mode == "async" {
+                sql_ok(&ha_conn, "ALTER ROLE hasync SET synchronous_commit = local");
+                assert_eq!(sql_ok(&ha_conn, "SHOW synchronous_commit"), "local");
+            }
+            let value = pgbench_write_tps(conn, secs, mode);
+            if *mode == "async" {
+                sql_ok(&ha_conn, "ALTER ROLE hasync RESET synchronous_commit");
+                assert_eq!(sql_ok(&ha_conn, "SHOW synchronous_commit"), "on");
+                let st = ha.wait_healthy("after the async round", HEALTHY_LIMIT);
+                eprintln!("after the async round: the standby streams, lag {}", st["standby"]["lag_bytes"]);
+            }
+            eprintln!("round {round} of {rounds}: {mode} {value:.0} TPS");
+            tps[i].push(value);
+        }
+    }
+    for (mode, values) in modes.iter().zip(&tps) {
+        let rounds: Vec<String> = values.iter().map(|v| format!("{v:.0}")).collect();
+        table.push(format!("tps {mode} {:.0} {}", median(values), rounds.join(" ")));
+    }
+
+    // Idle cost of one HA tenant against a plain one.
+    let st = ha.wait_healthy("before the idle sampling", HEALTHY_LIMIT);
+    let (p, s) =
+        (st["primary"]["node"].as_str().unwrap().to_string(), st["standby"]["node"].as_str().unwrap().to_string());
+    eprintln!("idle {BENCH_IDLE:?}, then docker stats every {SAMPLE_EVERY:?}, {SAMPLES} times");
+    std::thread::sleep(BENCH_IDLE);
+    let idle = sample_engines();
+    let mut rows = vec![
+        ("plain@n2".to_string(), idle_of(&idle, "n2", "pgs-plain")),
+        (format!("ha-primary@{p}"), idle_of(&idle, &p, "pgs-hasync")),
+        (format!("ha-standby@{s}"), idle_of(&idle, &s, "pgs-hasync")),
+    ];
+    for h in &HOSTS {
+        rows.push((format!("agent@{}", h.name), idle_of(&idle, h.name, "pgs-agent")));
+        rows.push((format!("etcd@{}", h.name), idle_of(&idle, h.name, "pgs-etcd")));
+    }
+    for (what, (cpu, mem)) in &rows {
+        eprintln!("idle, one HA tenant: {what}: {cpu:.2} % CPU, {mem:.1} MiB");
+        table.push(format!("idle {what} {cpu:.2} {mem:.1}"));
+    }
+
+    // The other HA tenants, CREATE_BATCH at a time.
+    let names: Vec<String> = (1..ha_tenants).map(|i| format!("ha-{i:03}")).collect();
+    let started = Instant::now();
+    let mut took: Vec<f64> = Vec::new();
+    for (b, batch) in names.chunks(CREATE_BATCH).enumerate() {
+        let results: Vec<(String, Output, Duration)> = std::thread::scope(|scope| {
+            let running: Vec<_> = batch
+                .iter()
+                .map(|name| {
+                    let home = &home;
+                    scope.spawn(move || {
+                        let t = Instant::now();
+                        let args = [
+                            "create",
+                            name.as_str(),
+                            "--ha",
+                            "--node",
+                            "n2",
+                            "--standby-node",
+                            "n3",
+                            "--memory",
+                            "128m",
+                            "--json",
+                        ];
+                        let out = home.run(&args);
+                        (name.clone(), out, t.elapsed())
+                    })
+                })
+                .collect();
+            running.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        for (name, out, elapsed) in results {
+            assert!(
+                out.status.success(),
+                "pgs create {name} --ha (batch {}): {}",
+                b + 1,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            took.push(elapsed.as_secs_f64());
+        }
+        eprintln!("created {} of {} more HA tenants in {:?}", took.len(), names.len(), started.elapsed());
+    }
+    let create_total = started.elapsed();
+    let mut all_ha = names.clone();
+    all_ha.push("hasync".into());
+    let statuses = wait_all_healthy(&home, &all_ha, ALL_HEALTHY_LIMIT);
+    eprintln!(
+        "{} HA tenants created in {create_total:?} ({CREATE_BATCH} at a time), all with a synchronous standby after {:?}",
+        names.len(),
+        started.elapsed()
+    );
+    if !took.is_empty() {
+        let max = took.iter().copied().fold(0.0, f64::max);
+        table.push(format!("create {} {:.1} {:.1} {max:.1}", names.len(), create_total.as_secs_f64(), median(&took)));
+    }
+
+    // Idle cost with all of them: each tenant's primary and standby, by its role now.
+    eprintln!("idle {BENCH_IDLE:?} with {ha_tenants} HA tenants, then docker stats");
+    std::thread::sleep(BENCH_IDLE);
+    let many = sample_engines();
+    let phase = format!("idle-{ha_tenants}");
+    for role in ["primary", "standby"] {
+        let mut per_node: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
+        for name in &names {
+            let st = statuses.iter().find(|st| st["tenant"] == name.as_str()).unwrap();
+            let node = st[role]["node"].as_str().unwrap_or("local").to_string();
+            if let Some(sampled) = many.get(&(node.clone(), format!("pgs-{name}"))) {
+                per_node.entry(node).or_default().push(average(sampled));
+            }
+        }
+        for (node, each) in per_node {
+            let (cpu, mem) = average(&each);
+            let (sum_cpu, sum_mem) = (each.iter().map(|e| e.0).sum::<f64>(), each.iter().map(|e| e.1).sum::<f64>());
+            eprintln!(
+                "{phase}: {} {role}s on {node}: {cpu:.2} % CPU, {mem:.1} MiB each; {sum_cpu:.1} % and {sum_mem:.0} MiB in all",
+                each.len()
+            );
+            table.push(format!("{phase} ha-{role}-each@{node} {cpu:.2} {mem:.1}"));
+            table.push(format!("{phase} ha-{role}-all@{node} {sum_cpu:.2} {sum_mem:.1}"));
+        }
+    }
+    for h in &HOSTS {
+        for (what, container) in [("agent", "pgs-agent"), ("etcd", "pgs-etcd")] {
+            let (cpu, mem) = idle_of(&many, h.name, container);
+            eprintln!("{phase}: {what}@{}: {cpu:.2} % CPU, {mem:.1} MiB", h.name);
+            table.push(format!("{phase} {what}@{} {cpu:.2} {mem:.1}", h.name));
+        }
+    }
+
+    println!();
+    println!("HA-BENCH seconds {secs} rounds {rounds} ha-tenants {ha_tenants} samples {SAMPLES}");
+    for line in &table {
+        println!("HA-BENCH {line}");
     }
 }

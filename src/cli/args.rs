@@ -632,6 +632,19 @@ pub enum NodeCommand {
     /// Bring the gateways of one node or every node up to date now: their files, and their
     /// binary (replaced without refusing a connection)
     Sync(NodeSyncArgs),
+    /// Switch every HA primary on the node over to its standby (before a reboot); lists the
+    /// tenants without HA that stay there
+    Drain(NodeDrainArgs),
+}
+
+/// `pgs node drain`.
+#[derive(Debug, Args)]
+pub struct NodeDrainArgs {
+    /// Node name (`local`: this host)
+    pub name: String,
+    /// Print one JSON document on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `pgs node sync`.

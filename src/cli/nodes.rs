@@ -99,6 +99,25 @@ pub(super) async fn run(platform: &Platform, command: NodesCommand) -> Result<()
             let synced = platform.node_sync(&docker, a.name.as_deref()).await?;
             eprintln!("pgs: the gateways of {} node(s) are up to date", synced.len());
         }
+        NodesCommand::Node(NodeCommand::Drain(a)) => {
+            let report = platform.drain(&a.name).await?;
+            if a.json {
+                print_json(&report)?;
+            } else {
+                for s in &report.switched {
+                    let gap = s.write_gap_ms.map_or("?".to_string(), |g| g.to_string());
+                    println!("{}: primary {} -> {} (writes refused {gap} ms)", s.tenant, s.from, s.to);
+                }
+                if !report.staying.is_empty() {
+                    println!(
+                        "without HA, down while {} is: {} (`pgs move` them first)",
+                        report.node,
+                        report.staying.join(", ")
+                    );
+                }
+                eprintln!("pgs: no HA primary on {} any more", report.node);
+            }
+        }
         NodesCommand::Node(NodeCommand::Remove(a)) => {
             let docker = Docker::connect().await?;
             platform.node_remove(&docker, &a.name).await?;

@@ -22,8 +22,7 @@ pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<(
         if a.ha_options.standby_node.is_some() && a.ha_options.standby_node.as_deref() == a.node.as_deref() {
             anyhow::bail!("the standby must be on another node than the primary: choose another --standby-node");
         }
-        // pg_rewind lets an old primary rejoin without a full copy.
-        settings.entry("wal_log_hints".into()).or_insert_with(|| "on".into());
+        crate::state::settings::add_ha(&mut settings);
     }
     let tenant = a.tenant.clone();
     let req = CreateRequest {

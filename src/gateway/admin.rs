@@ -64,6 +64,10 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
             if let Ok(tenants) = gw.state.tenants() {
                 body.push_str(&super::metrics::render_tenant_states(&tenants));
                 body.push_str(&super::metrics::render_backups(&tenants));
+                let now_ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                body.push_str(&super::metrics::render_ha(&gw.state.ha_view(), now_ms));
             }
             ("200 OK", "text/plain; version=0.0.4", body)
         }

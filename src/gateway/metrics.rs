@@ -312,6 +312,43 @@ pub fn render_backups(tenants: &crate::state::Tenants) -> String {
     out
 }
 
+/// High availability, from this node's `ha.json` (read when scraped): per HA tenant whether it
+/// has a primary (0 while failing over, or with the store out of quorum), whether a standby
+/// streams, its epoch, whether a failover was refused (with the reason in `pgs ha status`), and
+/// how old the agent's view is (an agent that stopped writing it is stuck or gone).
+pub fn render_ha(view: &crate::state::HaView, now_ms: u64) -> String {
+    if view.tenants.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    type Pick = fn(&crate::state::HaRoles) -> u64;
+    let series: [(&str, &str, Pick); 4] = [
+        ("pgs_ha_has_primary", "1 if the HA tenant has a primary holding the lead (0: failing over).", |r| {
+            u64::from(r.primary.is_some())
+        }),
+        ("pgs_ha_standby_streaming", "1 if the HA tenant's standby streams from its primary.", |r| {
+            u64::from(r.standby.is_some())
+        }),
+        ("pgs_ha_epoch", "The HA tenant's epoch: it increases with every change of primary.", |r| r.epoch),
+        ("pgs_ha_failover_refused", "1 if the last failover or switchover of the HA tenant was refused.", |r| {
+            u64::from(r.refused.is_some())
+        }),
+    ];
+    for (name, help, pick) in series {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (id, roles) in &view.tenants {
+            let _ = writeln!(out, "{name}{{tenant=\"{id}\"}} {}", pick(roles));
+        }
+    }
+    let age = now_ms.saturating_sub(view.at_ms) as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "# HELP pgs_ha_view_age_seconds Seconds since this node's agent last confirmed who is primary.\n\
+         # TYPE pgs_ha_view_age_seconds gauge\npgs_ha_view_age_seconds {age:.3}"
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,10 @@ impl RouteKey {
 /// What a routing key names after a tenant id: the tenant's pooled endpoint.
 pub const POOLER_SUFFIX: &str = "-pooler";
 
+/// What a routing key names after a tenant id: the tenant's read-only endpoint (an HA tenant's
+/// streaming standby, else its primary; sessions are read-only either way).
+pub const READ_ONLY_SUFFIX: &str = "-ro";
+
 /// The endpoint a connection chose.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen {
@@ -51,6 +55,8 @@ pub struct Chosen {
     pub key: RouteKey,
     /// The pooled endpoint (`TENANT-pooler`) rather than the direct one.
     pub pooled: bool,
+    /// The read-only endpoint (`TENANT-ro`).
+    pub read_only: bool,
 }
 
 /// A tenant's route with its allowlist parsed.
@@ -62,6 +68,8 @@ pub struct TenantRoute {
     pub allow: Vec<IpNet>,
     /// An HA tenant without a primary now: refused until the failover ends.
     pub failing_over: bool,
+    /// An HA tenant's streaming standby (for `TENANT-ro`), as the agent last saw it.
+    pub standby: Option<crate::state::Backend>,
 }
 
 /// The routing table: an immutable snapshot of `routes.json`, swapped whole on reload.
@@ -87,7 +95,8 @@ impl Table {
                 .map(|a| a.parse::<IpNet>().or_else(|_| a.parse::<IpAddr>().map(IpNet::from)))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| format!("tenant {}: bad allowlist entry: {e}", r.id))?;
-            tenants.insert(r.id.to_string(), TenantRoute { route: r.clone(), allow, failing_over: false });
+            tenants
+                .insert(r.id.to_string(), TenantRoute { route: r.clone(), allow, failing_over: false, standby: None });
         }
         Ok(Self { domain: routes.domain.to_ascii_lowercase(), generation: routes.generation, tenants })
     }
@@ -99,6 +108,7 @@ impl Table {
         for (id, t) in self.tenants.iter_mut() {
             let Some(ha) = &t.route.ha else { continue };
             let Some(roles) = view.tenants.get(id) else { continue };
+            t.standby = roles.standby.as_ref().and_then(|s| ha.members.get(s)).cloned();
             match roles.primary.as_ref().and_then(|p| ha.members.get(p)) {
                 Some(backend) => {
                     t.route.backend = backend.clone();
@@ -117,15 +127,22 @@ impl Table {
     }
 
     /// The tenant and endpoint a name (from any key) stands for: a tenant id, or a tenant id
-    /// with [`POOLER_SUFFIX`]; anything else is taken as a tenant id (refused by `admit`).
-    fn endpoint(&self, name: String) -> (String, bool) {
-        if !self.tenants.contains_key(&name)
-            && let Some(base) = name.strip_suffix(POOLER_SUFFIX)
-            && self.tenants.contains_key(base)
-        {
-            return (base.to_string(), true);
+    /// with [`POOLER_SUFFIX`] (pooled) or [`READ_ONLY_SUFFIX`] (read-only); anything else is taken
+    /// as a tenant id (refused by `admit`).
+    fn endpoint(&self, name: String) -> (String, bool, bool) {
+        if !self.tenants.contains_key(&name) {
+            if let Some(base) = name.strip_suffix(POOLER_SUFFIX)
+                && self.tenants.contains_key(base)
+            {
+                return (base.to_string(), true, false);
+            }
+            if let Some(base) = name.strip_suffix(READ_ONLY_SUFFIX)
+                && self.tenants.contains_key(base)
+            {
+                return (base.to_string(), false, true);
+            }
         }
-        (name, false)
+        (name, false, false)
     }
 
     /// Picks the tenant for a connection and rewrites the startup message (strips the
@@ -134,15 +151,16 @@ impl Table {
     pub fn choose(&self, sni: Option<&str>, startup: &mut Startup) -> Result<Chosen, Refusal> {
         let mut chosen: Option<Chosen> = None;
         let mut agree = |name: String, key: RouteKey| -> Result<(), Refusal> {
-            let (tenant, pooled) = self.endpoint(name);
+            let (tenant, pooled, read_only) = self.endpoint(name);
             match &mut chosen {
                 Some(c) if c.tenant != tenant => Err(Refusal::Conflict(c.tenant.clone(), tenant)),
                 Some(c) => {
                     c.pooled |= pooled;
+                    c.read_only |= read_only;
                     Ok(())
                 }
                 None => {
-                    chosen = Some(Chosen { tenant, key, pooled });
+                    chosen = Some(Chosen { tenant, key, pooled, read_only });
                     Ok(())
                 }
             }
@@ -167,7 +185,7 @@ impl Table {
             }
         }
         if chosen.is_none() && self.tenants.contains_key(&user) {
-            chosen = Some(Chosen { tenant: user, key: RouteKey::User, pooled: false });
+            chosen = Some(Chosen { tenant: user, key: RouteKey::User, pooled: false, read_only: false });
         }
         chosen.ok_or(Refusal::NoTenant)
     }
@@ -268,7 +286,7 @@ mod tests {
     }
 
     fn c(tenant: &str, key: RouteKey) -> Chosen {
-        Chosen { tenant: tenant.into(), key, pooled: false }
+        Chosen { tenant: tenant.into(), key, pooled: false, read_only: false }
     }
 
     fn startup(params: &[(&str, &str)]) -> Startup {
@@ -329,7 +347,7 @@ mod tests {
     #[test]
     fn the_pooler_suffix_names_the_pooled_endpoint_with_every_key() {
         let t = table();
-        let pooled = |key| Chosen { tenant: "t1".into(), key, pooled: true };
+        let pooled = |key| Chosen { tenant: "t1".into(), key, pooled: true, read_only: false };
         let mut s = startup(&[("user", "alice")]);
         assert_eq!(t.choose(Some("t1-pooler.pgs.test"), &mut s).unwrap(), pooled(RouteKey::Sni));
         let mut s = startup(&[("user", "alice"), ("options", "tenant=t1-pooler")]);

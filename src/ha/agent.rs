@@ -95,6 +95,7 @@ struct Keys {
     state: Option<(TenantState, String)>,
     switchover: Option<String>,
     replication: Option<String>,
+    refusal: Option<String>,
 }
 
 /// What the agent remembers of one local copy between ticks.
@@ -109,6 +110,8 @@ struct Local {
     last_start: Option<Instant>,
     refused: Option<String>,
     replication_at: Option<Instant>,
+    /// When (Unix ms) the standby here last heard from its primary.
+    heard_ms: Option<u64>,
 }
 
 /// The agent of one node.
@@ -123,6 +126,8 @@ struct Agent {
     outbound: Outbound,
     routes_stamp: Option<std::time::SystemTime>,
     tenants: BTreeMap<String, HaRoute>,
+    /// Both members of every HA tenant of the installation (for `ha.json`).
+    members: BTreeMap<String, Vec<String>>,
     locals: HashMap<String, Local>,
     last_view: Option<HaView>,
     view_written: Option<Instant>,
@@ -167,6 +172,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), AgentError> {
         outbound,
         routes_stamp: None,
         tenants: BTreeMap::new(),
+        members: BTreeMap::new(),
         locals: HashMap::new(),
         last_view: None,
         view_written: None,
@@ -319,12 +325,20 @@ impl Agent {
         }
         let Ok(Some(routes)) = self.state.routes() else { return };
         self.routes_stamp = stamp;
+        self.members = routes
+            .tenants
+            .iter()
+            .filter_map(|r| r.ha.as_ref().map(|h| (r.id.to_string(), h.members.keys().cloned().collect())))
+            .collect();
         self.tenants = routes
             .tenants
             .into_iter()
             .filter_map(|r| r.ha.filter(|h| h.members.contains_key(&self.node)).map(|h| (r.id.to_string(), h)))
             .collect();
         self.locals.retain(|t, _| self.tenants.contains_key(t));
+        // A tenant that is no longer HA (or no longer here) is not this agent's to fence.
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.leading.retain(|t| self.tenants.contains_key(t));
     }
 
     async fn tick(&mut self) {
@@ -348,6 +362,7 @@ impl Agent {
                 keys::STATE => entry.state = serde_json::from_str(&kv.value).ok().map(|s| (s, kv.value)),
                 keys::SWITCHOVER => entry.switchover = Some(kv.value),
                 keys::REPLICATION => entry.replication = Some(kv.value),
+                keys::REFUSAL => entry.refusal = Some(kv.value),
                 _ => {}
             }
         }
@@ -373,7 +388,19 @@ impl Agent {
             .iter()
             .filter_map(|(t, k)| {
                 let (state, _) = k.state.as_ref()?;
-                Some((t.clone(), HaRoles { primary: k.leader.as_ref().map(|l| l.value.clone()), epoch: state.epoch }))
+                let primary = k.leader.as_ref().map(|l| l.value.clone());
+                let streaming = k
+                    .replication
+                    .as_deref()
+                    .and_then(|r| serde_json::from_str::<Replication>(r).ok())
+                    .is_some_and(|r| r.state == "streaming");
+                let standby = self
+                    .members
+                    .get(t)
+                    .and_then(|ms| ms.iter().find(|m| primary.as_ref().is_some_and(|p| p != *m)))
+                    .filter(|_| streaming)
+                    .cloned();
+                Some((t.clone(), HaRoles { primary, standby, epoch: state.epoch, refused: k.refusal.clone() }))
             })
             .collect();
         let view = HaView { at_ms: keys::now_ms(), tenants };
@@ -510,6 +537,10 @@ impl Agent {
             }
         }
         let sync_now = want.is_some() && observed.sync_state.as_deref() == Some("sync");
+        if sync_now && keys.refusal.is_some() {
+            // A refusal holds until the standby is synchronous again.
+            let _ = self.store.delete(&self.key(tenant, keys::REFUSAL)).await;
+        }
         let mut next = state.clone();
         match route.durability {
             Durability::Required => {
@@ -557,7 +588,8 @@ impl Agent {
             Ok(true) => {
                 let _ = member.set_synchronous(None).await;
                 tracing::warn!(%tenant, "promoted in {:?} (epoch {})", started.elapsed(), state.epoch);
-                // A switchover measured its write gap from the old primary's stop.
+                // The write gap: from the old primary's stop (a switchover) or the standby's last
+                // message from it (a failover) to now.
                 if let Some(f) = state.last_failover.as_ref().filter(|f| f.to == self.node && f.write_gap_ms.is_none())
                 {
                     let mut next = state.clone();
@@ -662,7 +694,9 @@ impl Agent {
             sync: None,
             lag_bytes: None,
             last_failover: Some(Failover {
-                at_ms: keys::now_ms(),
+                // When writes stopped, as far as the standby can tell: its last message from
+                // the old primary (the promotion measures the write gap from it).
+                at_ms: self.locals.get(tenant).and_then(|l| l.heard_ms).unwrap_or_else(keys::now_ms),
                 from: other.to_string(),
                 to: self.node.clone(),
                 reason: format!("the lease of {other} expired"),

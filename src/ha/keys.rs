@@ -63,7 +63,9 @@ pub struct TenantState {
 /// A change of primary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failover {
-    /// Unix time in milliseconds.
+    /// Unix time in milliseconds when writes stopped: the old primary's clean stop (a
+    /// switchover), or the standby's last message from it (a failover: an estimate, late by up
+    /// to the primary's keepalive interval when it was idle).
     pub at_ms: u64,
     /// The node that was primary.
     pub from: String,
@@ -71,8 +73,7 @@ pub struct Failover {
     pub to: String,
     /// Why (the lease expired, a switchover asked for).
     pub reason: String,
-    /// How long writes were refused, in milliseconds, as the promoting agent measured it (from
-    /// the moment the old primary stopped: the lease's expiry, or the switchover's stop).
+    /// How long writes were refused, in milliseconds: from `at_ms` to the promotion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub write_gap_ms: Option<u64>,
 }

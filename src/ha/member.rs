@@ -25,6 +25,8 @@ pub struct Observed {
     pub lag_seconds: Option<f64>,
     /// On a standby: the walreceiver's status (`streaming`, ...), none when it runs none.
     pub receiver: Option<String>,
+    /// On a standby: when (Unix ms) its walreceiver last heard from the primary.
+    pub last_message_ms: Option<u64>,
 }
 
 /// A session on a copy's socket.
@@ -85,7 +87,8 @@ impl Member {
              CASE WHEN pg_is_in_recovery() OR r.flush_lsn IS NULL THEN NULL \
                   ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), r.flush_lsn)::int8 END, \
              extract(epoch FROM r.replay_lag)::float8, \
-             (SELECT status FROM pg_stat_wal_receiver LIMIT 1) \
+             (SELECT status FROM pg_stat_wal_receiver LIMIT 1), \
+             (SELECT (extract(epoch FROM last_msg_receipt_time) * 1000)::int8 FROM pg_stat_wal_receiver LIMIT 1) \
              FROM (SELECT 1) one LEFT JOIN pg_stat_replication r ON r.application_name = $1";
         let row = timed(self.client.query_one(sql, &[&standby])).await?;
         Ok(Observed {
@@ -96,6 +99,7 @@ impl Member {
             lag_bytes: row.get::<_, Option<i64>>(4).map(|b| b.max(0) as u64),
             lag_seconds: row.get(5),
             receiver: row.get(6),
+            last_message_ms: row.get::<_, Option<i64>>(7).map(|ms| ms.max(0) as u64),
         })
     }
 

@@ -105,6 +105,17 @@ pub struct SwitchoverReport {
     pub write_gap_ms: Option<u64>,
 }
 
+/// What `pgs node drain` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrainReport {
+    /// The node drained.
+    pub node: String,
+    /// The switchovers, one per HA tenant whose primary was there.
+    pub switched: Vec<SwitchoverReport>,
+    /// Tenants without HA that live there (down while the node is).
+    pub staying: Vec<String>,
+}
+
 impl Platform {
     /// The store's client, if there is a store.
     fn store(&self, config: &Config) -> Result<Store> {
@@ -319,7 +330,7 @@ impl Platform {
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             t.ha = Some(settings);
-            t.settings.entry("wal_log_hints".into()).or_insert_with(|| "on".into());
+            crate::state::settings::add_ha(&mut t.settings);
             Ok(())
         })?;
         self.sync_nodes(docker).await;
@@ -403,7 +414,7 @@ impl Platform {
             node: (standby != MANAGER_NODE).then(|| standby.to_string()),
             settings: {
                 let mut s = tenant.settings.clone();
-                s.entry("wal_log_hints".into()).or_insert_with(|| "on".into());
+                crate::state::settings::add_ha(&mut s);
                 s
             },
             ..tenant.clone()
@@ -454,11 +465,21 @@ impl Platform {
         // Commits must not wait for a standby that goes away.
         let primary = self.engine_named(docker, &config, &home).await?;
         let secrets = self.stored_secrets(&id)?;
-        let sql = "ALTER SYSTEM RESET synchronous_standby_names; SELECT pg_reload_conf();";
-        let cmd: Vec<String> =
-            ["psql", "-h", crate::state::CONTAINER_SOCKET_DIR, "-U", "postgres", "-d", "postgres", "-c", sql]
-                .map(String::from)
-                .to_vec();
+        let cmd: Vec<String> = [
+            "psql",
+            "-h",
+            crate::state::CONTAINER_SOCKET_DIR,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-c",
+            "ALTER SYSTEM RESET synchronous_standby_names",
+            "-c",
+            "SELECT pg_reload_conf()",
+        ]
+        .map(String::from)
+        .to_vec();
         let out = primary
             .exec(
                 &crate::state::container_name(&id),
@@ -599,6 +620,32 @@ impl Platform {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// `pgs node drain NODE`: every HA primary on `node` switched over to its standby, so that
+    /// the host can be rebooted. Tenants without HA on it stay (they are down while it is).
+    pub async fn drain(&self, node: &str) -> Result<DrainReport> {
+        let config = self.state.config()?;
+        if node != MANAGER_NODE {
+            super::nodes::node_record(&config, node)?;
+        }
+        let tenants = self.state.tenants()?;
+        let mut report = DrainReport { node: node.to_string(), switched: Vec::new(), staying: Vec::new() };
+        let has_ha = tenants.tenants.values().any(|t| t.ha.is_some());
+        let store = if has_ha { Some(self.store(&config)?) } else { None };
+        for (id, t) in &tenants.tenants {
+            match (&t.ha, &store) {
+                (Some(_), Some(store)) => {
+                    let status = self.ha_status_of(&config, store, id).await?;
+                    if status.primary.node == node {
+                        report.switched.push(self.switchover(id.as_str(), None).await?);
+                    }
+                }
+                _ if t.home_node() == node => report.staying.push(id.to_string()),
+                _ => {}
+            }
+        }
+        Ok(report)
     }
 
     /// The role sets of the HA tenants, for `pgs list` (one request to the store).

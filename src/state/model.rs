@@ -524,8 +524,14 @@ pub struct HaView {
 pub struct HaRoles {
     /// The node whose copy is primary and holds the lease; none while failing over.
     pub primary: Option<String>,
+    /// The node whose copy streams from it now (`TENANT-ro` goes there); none when it does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<String>,
     /// Increases with every change of primary.
     pub epoch: u64,
+    /// Why the last failover or switchover was refused, until the standby is synchronous again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// How the pooled endpoint `TENANT-pooler` shares server connections among clients.

@@ -19,6 +19,23 @@
 
 use std::collections::BTreeMap;
 
+/// The settings an HA tenant's copies run with (unless the operator set them):
+/// `wal_log_hints` lets an old primary rejoin with `pg_rewind` rather than a full copy; a
+/// walreceiver retries every second (not 5 s) and both ends notice a dead peer in 10 s (not 60).
+pub const HA: [(&str, &str); 4] = [
+    ("wal_log_hints", "on"),
+    ("wal_retrieve_retry_interval", "1s"),
+    ("wal_receiver_timeout", "10s"),
+    ("wal_sender_timeout", "10s"),
+];
+
+/// Adds the [`HA`] settings to `settings`, keeping the operator's.
+pub fn add_ha(settings: &mut BTreeMap<String, String>) {
+    for (name, value) in HA {
+        settings.entry(name.to_string()).or_insert_with(|| value.to_string());
+    }
+}
+
 const MB: i64 = 1024 * 1024;
 
 /// The settings pgs derives for a memory limit of `memory` bytes (none without a limit).

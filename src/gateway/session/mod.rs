@@ -42,6 +42,8 @@ struct Outcome {
     hop: Option<&'static str>,
     /// Through the pooled endpoint.
     pooled: bool,
+    /// Through the read-only endpoint.
+    read_only: bool,
     result: &'static str,
     reason: Option<String>,
     bytes_in: u64,

@@ -30,7 +30,7 @@ pub(super) async fn direct(
 ) {
     let dialled = match &backend.peer {
         // A tenant on another node: that node's gateway, for the endpoint the client asked for.
-        Some(peer) => dial_peer(gw, peer, &tenant, out.pooled).await.map(|(s, a)| (Either::Right(s), a)),
+        Some(peer) => dial_peer(gw, peer, &tenant, out.pooled, out.read_only).await.map(|(s, a)| (Either::Right(s), a)),
         None => {
             let mut dialled = backend::dial(gw.opts.backend, &backend, gw.state.root()).await;
             if dialled.is_err() && route_state.wakeable && !route_state.suspended {
@@ -138,9 +138,14 @@ pub(super) async fn dial_peer(
     peer: &str,
     tenant: &str,
     pooled: bool,
+    read_only: bool,
 ) -> std::io::Result<(crate::gateway::peer::PeerStream, backend::BackendAddr)> {
     let pinned = gw.tls_binding.load_full().ok_or_else(|| std::io::Error::other("no certificate loaded"))?;
-    let suffix = if pooled { crate::gateway::route::POOLER_SUFFIX } else { "" };
+    let suffix = match (pooled, read_only) {
+        (true, _) => crate::gateway::route::POOLER_SUFFIX,
+        (_, true) => crate::gateway::route::READ_ONLY_SUFFIX,
+        _ => "",
+    };
     let name = format!("{tenant}{suffix}.{}", gw.routes.load().domain);
     crate::gateway::peer::dial(peer, &name, pinned).await
 }
