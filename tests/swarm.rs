@@ -277,7 +277,10 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     // way): n2 serves it, and relays, which accept only the installation's certificate, go on.
     let old = served_certificate("10.250.0.3");
     assert!(old.starts_with("-----BEGIN CERTIFICATE"), "{old:?}");
-    home.ok(&["certs", "self-signed"]);
+    let out = home.run(&["certs", "self-signed"]);
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    // Pushed at once, not left to the controller's retry.
+    assert!(out.status.success() && !said.contains("was not told"), "certs self-signed: {said}");
     let installed = std::fs::read_to_string(home.path().join("certs/cert.pem")).unwrap();
     assert!(!installed.contains(&old));
     let renewed = Instant::now();
@@ -286,7 +289,11 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
         if served.starts_with("-----BEGIN CERTIFICATE") && installed.contains(&served) {
             break;
         }
-        assert!(renewed.elapsed() < Duration::from_secs(2), "n2's gateway still serves the old certificate");
+        // Measured at 0.4 s; a loaded CI machine took over 2 s twice.
+        assert!(
+            renewed.elapsed() < Duration::from_secs(10),
+            "n2's gateway still serves the old certificate (certs self-signed said: {said})"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("a new certificate served by n2's gateway after {:?}", renewed.elapsed());

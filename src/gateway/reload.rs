@@ -26,6 +26,11 @@ pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<(S
             Ok(mut table) => {
                 table.follow_primaries(&state.ha_view());
                 if only_ha {
+                    // The agent rewrites `ha.json` every second; only a change of roles swaps
+                    // the table and makes sessions re-check their admission.
+                    if gw.routes.load().same_ha_routes(&table) {
+                        return false;
+                    }
                     gw.routes.store(Arc::new(table));
                     gw.route_changes.send_modify(|g| *g += 1);
                     return true;

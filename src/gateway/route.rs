@@ -119,6 +119,17 @@ impl Table {
         }
     }
 
+    /// Whether `other` routes every HA tenant as this table does (same primary, standby and
+    /// failover state).
+    pub fn same_ha_routes(&self, other: &Table) -> bool {
+        self.tenants.len() == other.tenants.len()
+            && self.tenants.iter().filter(|(_, t)| t.route.ha.is_some()).all(|(id, t)| {
+                other.tenants.get(id).is_some_and(|o| {
+                    o.failing_over == t.failing_over && o.standby == t.standby && o.route.backend == t.route.backend
+                })
+            })
+    }
+
     /// The tenant named by an SNI hostname directly under the domain.
     fn tenant_from_sni(&self, sni: &str) -> Option<String> {
         let sni = sni.trim_end_matches('.').to_ascii_lowercase();
@@ -376,5 +387,47 @@ mod tests {
         assert!(t.admit("t4", ip("192.168.1.7")).is_ok());
         assert!(t.admit("t4", ip("10.9.9.9")).is_ok());
         assert_eq!(t.admit("t4", ip("192.168.2.7")).unwrap_err(), Refusal::NotAllowed("t4".into()));
+    }
+
+    #[test]
+    fn an_ha_tenant_follows_its_primary_and_its_standby_serves_ro() {
+        let mut table = table();
+        let socket = Backend::socket(&TenantId::parse("t1").unwrap());
+        let peer = Backend::peer("10.0.0.3:5432".into());
+        table.tenants.get_mut("t1").unwrap().route.ha = Some(crate::state::HaRoute {
+            durability: crate::state::Durability::Required,
+            members: [("n1".to_string(), socket.clone()), ("n2".to_string(), peer.clone())].into(),
+            relays: Default::default(),
+            image: "img".into(),
+            volume: "v".into(),
+            data_mount: "/d".into(),
+        });
+        let view = |primary: Option<&str>, standby: Option<&str>| crate::state::HaView {
+            at_ms: 1,
+            tenants: [(
+                "t1".to_string(),
+                crate::state::HaRoles {
+                    primary: primary.map(str::to_owned),
+                    standby: standby.map(str::to_owned),
+                    epoch: 2,
+                    refused: None,
+                },
+            )]
+            .into(),
+        };
+        let client = "10.1.1.1".parse().unwrap();
+        table.follow_primaries(&view(Some("n2"), Some("n1")));
+        assert_eq!(table.admit("t1", client).unwrap().route.backend, peer);
+        assert_eq!(table.admit("t1", client).unwrap().standby, Some(socket.clone()));
+        let before = Table { tenants: table.tenants.clone(), domain: table.domain.clone(), generation: 1 };
+        table.follow_primaries(&view(Some("n1"), None));
+        assert_eq!(table.admit("t1", client).unwrap().route.backend, socket);
+        assert!(!before.same_ha_routes(&table));
+        table.follow_primaries(&view(None, None));
+        assert_eq!(table.admit("t1", client).unwrap_err(), Refusal::FailingOver("t1".into()));
+        // `TENANT-ro` names the tenant's read-only endpoint, by any key.
+        let mut startup = startup(&[("user", "t1")]);
+        let chosen = table.choose(Some("t1-ro.pgs.test"), &mut startup).unwrap();
+        assert!(chosen.read_only && !chosen.pooled && chosen.tenant == "t1", "{chosen:?}");
     }
 }
