@@ -2,9 +2,8 @@
 //! 250 ms, so changes apply well within a second) and reloads at once on SIGHUP. A reload is a
 //! single pointer swap; a file that does not parse leaves the last good version in force.
 
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
@@ -60,13 +59,12 @@ pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<(S
 use crate::certs::CertFiles;
 use crate::state::StateDir;
 
-/// Identity of a file version: modification time, length, inode.
-pub type Stamp = Option<(SystemTime, u64, u64)>;
+/// Identity of a file version ([`crate::state::file_stamp`]).
+pub type Stamp = crate::state::FileStamp;
 
 /// The current identity of the file at `path`.
-pub fn stamp(path: &PathBuf) -> Stamp {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len(), m.ino()))
+pub fn stamp(path: &std::path::Path) -> Stamp {
+    crate::state::file_stamp(path)
 }
 
 /// Watches the state dir for the gateway.

@@ -124,7 +124,7 @@ struct Agent {
     shared: Arc<Mutex<Shared>>,
     targets: Targets,
     outbound: Outbound,
-    routes_stamp: Option<std::time::SystemTime>,
+    routes_stamp: crate::state::FileStamp,
     tenants: BTreeMap<String, HaRoute>,
     /// Both members of every HA tenant of the installation (for `ha.json`).
     members: BTreeMap<String, Vec<String>>,
@@ -262,7 +262,7 @@ async fn reload_tls(
     tls: Arc<ArcSwap<rustls::ServerConfig>>,
     pinned: Arc<ArcSwap<Vec<u8>>>,
 ) {
-    let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let stamp = |p: &PathBuf| crate::state::file_stamp(p);
     let mut seen = stamp(&cert);
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
@@ -319,7 +319,7 @@ impl Agent {
 
     /// Re-reads `routes.json` when it changed: the HA tenants with a copy on this node.
     fn reload_routes(&mut self) {
-        let stamp = std::fs::metadata(self.state.routes_path()).and_then(|m| m.modified()).ok();
+        let stamp = crate::state::file_stamp(&self.state.routes_path());
         if stamp.is_some() && stamp == self.routes_stamp {
             return;
         }

@@ -199,3 +199,44 @@ impl CertFiles {
         self.dir.join("ca-key.pem")
     }
 }
+
+/// Identity of a file version: modification time, length, inode and change time. The change
+/// time is the kernel's (nanoseconds, set on every write): files pushed to a node through
+/// Docker's archive API keep the archive's whole-second modification time and may keep their
+/// inode, so two pushes within one second differ only in it.
+pub type FileStamp = Option<(std::time::SystemTime, u64, u64, i128)>;
+
+/// The current identity of the file at `path` (none if it cannot be read).
+pub fn file_stamp(path: &Path) -> FileStamp {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| {
+        let ctime = i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec());
+        (m.modified().unwrap_or(std::time::UNIX_EPOCH), m.len(), m.ino(), ctime)
+    })
+}
+
+#[cfg(test)]
+mod stamp_tests {
+    use super::file_stamp;
+
+    #[test]
+    fn a_rewrite_in_place_with_the_same_length_and_mtime_changes_the_stamp() {
+        // What Docker's archive upload does to a pushed file within one second.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cert.pem");
+        let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let write = |content: &[u8]| {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&path).unwrap();
+            f.write_all(content).unwrap();
+            f.set_modified(mtime).unwrap();
+        };
+        write(b"old!");
+        let before = file_stamp(&path);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        write(b"new!");
+        let after = file_stamp(&path);
+        assert!(before.is_some() && before != after, "{before:?} {after:?}");
+        assert_eq!(before.map(|s| (s.0, s.1, s.2)), after.map(|s| (s.0, s.1, s.2)));
+    }
+}
