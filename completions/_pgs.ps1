@@ -735,7 +735,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
-            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -780,7 +780,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;ha;help' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
-            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1048,7 +1048,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;help;ha' {
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start the store (an etcd member on every node, three or more) and the agent on every node')
             [CompletionResult]::new('enable', 'enable', [CompletionResultType]::ParameterValue, 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)')
-            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby (its primary must be on its own node)')
+            [CompletionResult]::new('disable', 'disable', [CompletionResultType]::ParameterValue, 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant')
             break
         }

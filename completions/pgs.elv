@@ -650,7 +650,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
             cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
             cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand disable 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)'
             cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -690,7 +690,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;ha;help'= {
             cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
             cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand disable 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)'
             cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -897,7 +897,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;ha'= {
             cand init 'Start the store (an etcd member on every node, three or more) and the agent on every node'
             cand enable 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-            cand disable 'Remove a tenant''s standby (its primary must be on its own node)'
+            cand disable 'Remove a tenant''s standby; the primary stays where it runs (its node becomes the tenant''s)'
             cand status 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
         }
         &'pgs;help;ha;init'= {

@@ -401,7 +401,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcomma
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "init" -d 'Start the store (an etcd member on every node, three or more) and the agent on every node'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "enable" -d 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "disable" -d 'Remove a tenant\'s standby (its primary must be on its own node)'
+complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "disable" -d 'Remove a tenant\'s standby; the primary stays where it runs (its node becomes the tenant\'s)'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "status" -d 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and not __fish_seen_subcommand_from init enable disable status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from init" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
@@ -424,7 +424,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_f
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "init" -d 'Start the store (an etcd member on every node, three or more) and the agent on every node'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "enable" -d 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Remove a tenant\'s standby (its primary must be on its own node)'
+complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "disable" -d 'Remove a tenant\'s standby; the primary stays where it runs (its node becomes the tenant\'s)'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "status" -d 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
 complete -c pgs -n "__fish_pgs_using_subcommand ha; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand switchover" -l to -d 'The node to switch to: the standby\'s (the only choice, checked)' -r
@@ -502,6 +502,6 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "drain" -d 'Switch every HA primary on the node over to its standby (before a reboot); lists the tenants without HA that stay there'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "init" -d 'Start the store (an etcd member on every node, three or more) and the agent on every node'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "enable" -d 'Give an existing tenant a synchronous standby on another node (streamed from the running primary)'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "disable" -d 'Remove a tenant\'s standby (its primary must be on its own node)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "disable" -d 'Remove a tenant\'s standby; the primary stays where it runs (its node becomes the tenant\'s)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "status" -d 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "run" -d 'Run the agent of one node in the foreground'

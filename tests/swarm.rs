@@ -8,22 +8,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::Home;
+use common::netns::{ManagerGateway, docker_on, node_sh, through};
 
 /// The manager's engine and the second node's.
 const S1: &str = "unix:///run/pgs-s1/docker.sock";
 const S2: &str = "unix:///run/pgs-s2/docker.sock";
-
-fn node_sh(args: &[&str]) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/swarm/node.sh");
-    let out = Command::new(script).args(args).output().unwrap();
-    assert!(out.status.success(), "node.sh {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
-fn docker_on(host: &str, args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).env("DOCKER_HOST", host).output().unwrap();
-    assert!(out.status.success(), "docker {args:?} on {host}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// What container `name` on the engine at `host` logged (the gateway logs to stderr).
 fn logs_on(host: &str, name: &str) -> String {
@@ -55,41 +44,6 @@ impl Drop for TwoHosts {
         node_sh(&["destroy", "pgs-s2"]);
         node_sh(&["destroy", "pgs-s1"]);
     }
-}
-
-/// The manager node's gateway, in the foreground, in the manager engine's network namespace
-/// (where the managed one would run: on the host network of the manager, 10.250.0.2).
-struct ManagerGateway(std::process::Child);
-
-impl ManagerGateway {
-    fn start(home: &Home) -> Self {
-        let child = Command::new("nsenter")
-            .args(["--net=/var/run/netns/pgs-s1", env!("CARGO_BIN_EXE_pgs"), "gateway", "run"])
-            .args(["--listen", "0.0.0.0:5432", "--health-listen", "127.0.0.1:9187"])
-            .env("PGS_HOME", home.path())
-            .env("DOCKER_HOST", S1)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::fs::File::create(home.path().join("manager-gateway.log")).unwrap())
-            .spawn()
-            .unwrap();
-        ManagerGateway(child)
-    }
-}
-
-impl Drop for ManagerGateway {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A conninfo for `tenant` (with `password`) through the gateway at `addr`, verify-full.
-fn through(home: &Home, addr: &str, host: &str, tenant: &str, password: &str) -> String {
-    format!(
-        "host={host}.pgs.test hostaddr={addr} port=5432 user={tenant} dbname={tenant} password={password} \
-         sslmode=verify-full sslrootcert={} connect_timeout=10",
-        home.path().join("certs/ca.pem").display()
-    )
 }
 
 /// The certificate (PEM) the gateway at `addr` serves.
@@ -250,7 +204,7 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
     assert!(ok && out == "on n2", "{out:?} {err}");
 
     // Any node's gateway reaches any tenant: the manager's gateway relays to n2's and back.
-    let _manager_gateway = ManagerGateway::start(&home);
+    let _manager_gateway = ManagerGateway::start(&home, "pgs-s1", S1);
     let (p1, p2) = (a["password"].as_str().unwrap(), b["password"].as_str().unwrap());
     let t2_via_manager = through(&home, "10.250.0.2", &t2, &t2, p2);
     until_serving(&t2_via_manager);

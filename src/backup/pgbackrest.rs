@@ -266,7 +266,7 @@ to_end=0; [ "$kind" = latest ] && to_end=1
 fell_back=0
 start() {{
   as_pg pg_ctl -D "$pgdata" -w -t 86400 -l "$log" \
-    -o "-c listen_addresses='' -c unix_socket_directories=/tmp -c hba_file=/tmp/private-hba.conf -c archive_mode=off" \
+    -o "-c listen_addresses='' -c unix_socket_directories=/tmp -c hba_file=/tmp/private-hba.conf -c archive_mode=off -c synchronous_standby_names=''" \
     start >/dev/null || died
 }}
 # Without the time target, recovery goes on to the end of the archived WAL.
@@ -317,6 +317,9 @@ if [ $to_end = 1 ] && [ -n "$end_segment" ]; then
     exit 6
   fi
 fi
+# An HA primary's data waits for its standby on every commit: a copy has none (a restored HA
+# tenant gets a new one, which sets it again).
+sed -i '/^synchronous_standby_names *=/d' "$auto"
 status=0
 {then}
 as_pg pg_ctl -D "$pgdata" -m fast -w stop >/dev/null

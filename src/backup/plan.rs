@@ -6,9 +6,14 @@
 //!   newest WAL was just archived, otherwise to when the newest archived segment reached the
 //!   repository (a stopped tenant's last one, archived at its shutdown). A target outside it is
 //!   refused with one line naming the window, before anything is stopped.
-//! - **Timeline.** Every restore starts a timeline; its history file reaches the repository right
-//!   after the promotion, so the file's time there is when the timeline began. The timeline
-//!   current at T is the newest one that began at or before T.
+//! - **Timeline.** Every restore and every failover starts a timeline; its history file reaches
+//!   the repository right after the promotion, so the file's time there is when the timeline
+//!   began. The timeline current at T is the newest one that began at or before T. A recovery
+//!   follows it, or a later timeline that went on from its end (a failover's, or a restore's to
+//!   the latest state, whose history says "no recovery target specified") when that one began
+//!   after T: such a timeline holds its parent's WAL up to where it branched, after T, and its
+//!   first segment holds the last stretch of it, which the parent itself only has as a
+//!   `.partial` segment that recovery never reads.
 //! - **Backup.** The newest backup that finished before T and lies on that timeline's history:
 //!   on the timeline itself, or on an ancestor before the point where the history left it.
 //! - **The end of the WAL.** Nothing committed after T means the state at T is the end of the
@@ -62,6 +67,9 @@ pub struct Timeline {
     pub began: Option<i64>,
     /// Its ancestors, oldest first: (timeline, the LSN where this history left it).
     pub ancestors: Vec<(u32, Lsn)>,
+    /// Whether it went on from the end of its parent's WAL (a failover's promotion, or a
+    /// recovery to the end): its history's last reason is "no recovery target specified".
+    pub continued: bool,
     /// The newest archived segment on it (its 24-digit name) and when it was archived.
     pub newest_segment: Option<(String, i64)>,
 }
@@ -73,6 +81,8 @@ pub struct Archive {
     pub timelines: BTreeMap<u32, Timeline>,
     /// Compressed bytes of all archived WAL.
     pub bytes: u64,
+    /// How many WAL segments are archived.
+    pub segments: u64,
 }
 
 impl Archive {
@@ -103,11 +113,17 @@ impl Archive {
                 let t = archive.timelines.entry(tli).or_default();
                 t.began = Some(time);
                 t.ancestors = histories.get(name).map(|h| parse_history(h)).unwrap_or_default();
+                t.continued = histories.get(name).is_some_and(|h| {
+                    h.lines()
+                        .rfind(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                        .is_some_and(|l| l.contains("no recovery target specified"))
+                });
             } else if name.len() >= 24
                 && name[..24].bytes().all(|b| b.is_ascii_hexdigit())
                 && !name.contains(".partial")
             {
                 archive.bytes += entry["size"].as_u64().unwrap_or(0);
+                archive.segments += 1;
                 let t = archive.timelines.entry(tli).or_default();
                 let segment = name[..24].to_string();
                 if t.newest_segment.as_ref().is_none_or(|(newest, _)| *newest < segment) {
@@ -305,9 +321,27 @@ pub fn plan(
             if let Some(side) = side {
                 return Err(Refusal::Outside { at: at.clone(), side, window });
             }
-            // The newest timeline that had begun by T (one without a history file began first).
-            let tli =
+            // The newest timeline that had begun by T (one without a history file began first),
+            // then on through the timelines that went on from its end after T.
+            let current =
                 archive.timelines.iter().filter(|(_, tl)| tl.began.is_none_or(|b| b <= t)).map(|(id, _)| *id).max();
+            let mut tli = current;
+            while let Some(parent) = tli {
+                let next = archive
+                    .timelines
+                    .iter()
+                    .filter(|(_, tl)| {
+                        tl.continued
+                            && tl.began.is_some_and(|b| b > t)
+                            && tl.ancestors.last().is_some_and(|(p, _)| *p == parent)
+                    })
+                    .map(|(id, _)| *id)
+                    .min();
+                match next {
+                    Some(n) => tli = Some(n),
+                    None => break,
+                }
+            }
             let b = repo
                 .backups
                 .iter()
@@ -328,7 +362,13 @@ pub fn plan(
                 why: format!(
                     "backup {} (the newest that ended before {at}){}, then WAL up to the last commit at or before it",
                     b.label,
-                    tli.map(|t| format!(" on timeline {t}, the one current then")).unwrap_or_default()
+                    match (current, tli) {
+                        (Some(c), Some(t)) if c != t => format!(
+                            " on timeline {t}, which holds all of timeline {c} (the one current then) up to a failover after it"
+                        ),
+                        (_, Some(t)) => format!(" on timeline {t}, the one current then"),
+                        _ => String::new(),
+                    }
                 ),
             })
         }
@@ -423,6 +463,49 @@ mod tests {
         assert!(plan(&r, &a, Window::of(&r, &a, Some(2000)), &at(1999), 2000).is_ok());
         assert_eq!(plan(&repo(vec![]), &a, None, &Target::Latest, 0), Err(Refusal::NoBackup));
         assert_eq!(plan(&r, &a, w, &Target::Backup("X".into()), 0), Err(Refusal::UnknownLabel("X".into())));
+    }
+
+    #[test]
+    fn a_time_before_a_failover_follows_the_timeline_that_went_on() {
+        // Timeline 1 until a failover at 1500 (timeline 2 went on from its end), a restore at
+        // 1700 back to 1200 (timeline 3, from timeline 2's history), a failover at 1900
+        // (timeline 4 went on from timeline 3's end).
+        let listing = r#"{
+            "15-1/0000000100000000/000000010000000000000003-a.gz":{"type":"file","size":1,"time":1300},
+            "15-1/00000002.history":{"type":"file","size":1,"time":1500},
+            "15-1/0000000200000000/000000020000000000000004-b.gz":{"type":"file","size":1,"time":1600},
+            "15-1/00000003.history":{"type":"file","size":1,"time":1700},
+            "15-1/0000000300000000/000000030000000000000005-c.gz":{"type":"file","size":1,"time":1800},
+            "15-1/00000004.history":{"type":"file","size":1,"time":1900},
+            "15-1/0000000400000000/000000040000000000000006-d.gz":{"type":"file","size":1,"time":2000}}"#;
+        let failover = "no recovery target specified";
+        let histories = BTreeMap::from([
+            ("00000002.history".to_string(), format!("1\t0/4000100\t{failover}\n")),
+            (
+                "00000003.history".to_string(),
+                format!("1\t0/4000100\t{failover}\n2\t0/4000200\tbefore 1970-01-01 00:20:00+00\n"),
+            ),
+            (
+                "00000004.history".to_string(),
+                format!(
+                    "1\t0/4000100\t{failover}\n2\t0/4000200\tbefore 1970-01-01 00:20:00+00\n3\t0/5000300\t{failover}\n"
+                ),
+            ),
+        ]);
+        let a = Archive::read(listing, "15-1", &histories).unwrap();
+        assert!(a.timelines[&2].continued && !a.timelines[&3].continued && a.timelines[&4].continued);
+        let r = repo(vec![backup("A", 1000, 1, 0x200_0000)]);
+        let w = Window::of(&r, &a, None);
+        let at = |unix: i64| Target::Time { at: utc(unix), unix };
+        // Before the first failover: timeline 2 holds timeline 1 up to it (its last stretch is
+        // only in timeline 2's first segment); the restore's timeline 3 does not.
+        let p = plan(&r, &a, w, &at(1400), 3000).unwrap();
+        assert_eq!(p.timeline, Some(2), "{}", p.why);
+        assert!(p.why.contains("timeline 1 (the one current then)"), "{}", p.why);
+        // Between the restore and the second failover: on through timeline 4.
+        assert_eq!(plan(&r, &a, w, &at(1750), 3000).unwrap().timeline, Some(4));
+        // After the last failover: its own timeline.
+        assert_eq!(plan(&r, &a, w, &at(1950), 3000).unwrap().timeline, Some(4));
     }
 
     #[test]

@@ -116,6 +116,33 @@ pub fn status(files: &CertFiles, domain: &str, local_ca: bool) -> Result<CertSta
     })
 }
 
+/// Reads the installed certificate chain and key and builds a rustls server config for
+/// `versions` (the gateway adds its ALPN); returns it with the certificate's
+/// `tls-server-end-point` hash ([`super::pinned::end_point_hash`]). Errors name the file.
+pub fn server_config(
+    cert: &Path,
+    key: &Path,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> std::result::Result<(rustls::ServerConfig, Vec<u8>), String> {
+    let read = |p: &Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
+    let certs: Vec<rustls::pki_types::CertificateDer<'static>> = rustls_pemfile::certs(&mut read(cert)?.as_slice())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    let first = certs.first().ok_or_else(|| format!("{} holds no certificate", cert.display()))?;
+    let hash = super::pinned::end_point_hash(first);
+    let key = rustls_pemfile::private_key(&mut read(key)?.as_slice())
+        .map_err(|e| format!("{}: {e}", key.display()))?
+        .ok_or_else(|| format!("{} holds no private key", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("certificate and key do not match or are unusable: {e}"))?;
+    Ok((config, hash))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

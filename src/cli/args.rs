@@ -521,7 +521,7 @@ pub enum HaCommand {
     Init(JsonArg),
     /// Give an existing tenant a synchronous standby on another node (streamed from the running primary)
     Enable(HaEnableArgs),
-    /// Remove a tenant's standby (its primary must be on its own node)
+    /// Remove a tenant's standby; the primary stays where it runs (its node becomes the tenant's)
     Disable(HaDisableArgs),
     /// Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant
     Status(HaStatusArgs),

@@ -36,8 +36,8 @@ pub(super) async fn run(platform: &Platform, command: HaCommand) -> Result<()> {
         }
         HaCommand::Disable(a) => {
             let docker = Docker::connect().await?;
-            platform.ha_disable(&docker, &a.tenant).await?;
-            println!("{}: no standby any more", a.tenant);
+            let node = platform.ha_disable(&docker, &a.tenant).await?;
+            println!("{}: no standby any more; it runs on {node}", a.tenant);
         }
         HaCommand::Status(a) => {
             let all = platform.ha_status(a.tenant.as_deref()).await?;

@@ -17,8 +17,9 @@ pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<(
     let docker = Docker::connect().await?;
     let mut settings: std::collections::BTreeMap<String, String> = a.options.pg_settings.into_iter().collect();
     if a.ha {
-        // Before anything is made: the store, and a standby node other than the primary's.
-        platform.ha_status(None).await?;
+        // Before anything is made: the store, a repository for its backups that outlives a
+        // node, and a standby node other than the primary's.
+        platform.ha_requirements(true)?;
         if a.ha_options.standby_node.is_some() && a.ha_options.standby_node.as_deref() == a.node.as_deref() {
             anyhow::bail!("the standby must be on another node than the primary: choose another --standby-node");
         }

@@ -288,21 +288,7 @@ async fn reload_tls(
 /// The relay's TLS server config from the installation's certificate, and the certificate's
 /// end-point hash (what the other agents pin).
 fn load_tls(cert: &std::path::Path, key: &std::path::Path) -> Result<(Arc<rustls::ServerConfig>, Vec<u8>), String> {
-    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()));
-    let certs: Vec<rustls::pki_types::CertificateDer<'static>> =
-        rustls_pemfile::certs(&mut read(cert)?.as_slice()).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
-    let first = certs.first().ok_or_else(|| format!("{} holds no certificate", cert.display()))?;
-    let hash = crate::certs::pinned::end_point_hash(first);
-    let key = rustls_pemfile::private_key(&mut read(key)?.as_slice())
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{} holds no private key", key.display()))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13])
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| e.to_string())?;
+    let (config, hash) = crate::certs::store::server_config(cert, key, &[&rustls::version::TLS13])?;
     Ok((Arc::new(config), hash))
 }
 

@@ -427,6 +427,25 @@ mod tests {
         (config, hash)
     }
 
+    /// A node dir holding tenant `t1`'s socket, served by an echo server (a stand-in for its
+    /// PostgreSQL).
+    fn echoing_tenant() -> (tempfile::TempDir, TenantId) {
+        let primary = tempfile::tempdir().unwrap();
+        let t1 = TenantId::parse("t1").unwrap();
+        let tenant_socket = primary.path().join(crate::state::socket_path(&t1));
+        std::fs::create_dir_all(tenant_socket.parent().unwrap()).unwrap();
+        let echo = UnixListener::bind(&tenant_socket).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = echo.accept().await {
+                tokio::spawn(async move {
+                    let (mut r, mut w) = stream.split();
+                    let _ = tokio::io::copy(&mut r, &mut w).await;
+                });
+            }
+        });
+        (primary, t1)
+    }
+
     /// Writes `data` on a new connection to `socket` and reads until `data.len()` bytes, the
     /// end, an error or 3 s; returns what came back.
     async fn round_trip(socket: &Path, data: &[u8]) -> Vec<u8> {
@@ -449,19 +468,7 @@ mod tests {
     #[tokio::test]
     async fn a_standby_reaches_its_primary_through_both_agents() {
         // The primary's node: a tenant socket that echoes, and the inbound relay.
-        let primary = tempfile::tempdir().unwrap();
-        let t1 = TenantId::parse("t1").unwrap();
-        let tenant_socket = primary.path().join(crate::state::socket_path(&t1));
-        std::fs::create_dir_all(tenant_socket.parent().unwrap()).unwrap();
-        let echo = UnixListener::bind(&tenant_socket).unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = echo.accept().await {
-                tokio::spawn(async move {
-                    let (mut r, mut w) = stream.split();
-                    let _ = tokio::io::copy(&mut r, &mut w).await;
-                });
-            }
-        });
+        let (primary, t1) = echoing_tenant();
         let (config, hash) = server_config();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
@@ -522,19 +529,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_ends_when_the_primary_moves() {
         let (config, hash) = server_config();
-        let primary = tempfile::tempdir().unwrap();
-        let t1 = TenantId::parse("t1").unwrap();
-        let tenant_socket = primary.path().join(crate::state::socket_path(&t1));
-        std::fs::create_dir_all(tenant_socket.parent().unwrap()).unwrap();
-        let echo = UnixListener::bind(&tenant_socket).unwrap();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = echo.accept().await {
-                tokio::spawn(async move {
-                    let (mut r, mut w) = stream.split();
-                    let _ = tokio::io::copy(&mut r, &mut w).await;
-                });
-            }
-        });
+        let (primary, t1) = echoing_tenant();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let key = Arc::new(b"k".to_vec());

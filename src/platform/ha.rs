@@ -213,6 +213,55 @@ impl Platform {
         Ok(StoreReport { members: settings.members.clone(), endpoints: config.store_endpoints(), healthy: true })
     }
 
+    /// What HA needs of the installation, before anything is made: a store, and, for a tenant
+    /// with `backups`, a repository that survives the loss of either node (S3).
+    pub fn ha_requirements(&self, backups: bool) -> Result<()> {
+        let config = self.state.config()?;
+        self.store(&config)?;
+        if backups && config.backups.as_ref().is_some_and(|b| b.s3.is_none()) {
+            fail!(
+                Invalid,
+                "HA tenants need their backups where the loss of a node does not take them: the repository here is \
+                 local (on the tenant's node); `pgs setup --backups s3 ...` moves new backups to S3"
+            );
+        }
+        Ok(())
+    }
+
+    /// The node where HA tenant `id` serves writes now, as the store names it (its own node
+    /// before the first failover).
+    async fn primary_node(&self, config: &Config, id: &TenantId, tenant: &Tenant) -> Result<String> {
+        let store = self.store(config)?;
+        let key = keys::key(&config.instance, id.as_str(), keys::STATE);
+        let state = store.get(&key).await.map_err(|e| {
+            Error::Unreachable(format!(
+                "cannot tell which node holds the primary of {id}: the HA store does not answer ({e}); \
+                 `pgs ha status {id}` says more"
+            ))
+        })?;
+        Ok(state
+            .and_then(|kv| serde_json::from_str::<TenantState>(&kv.value).ok())
+            .map(|s| s.primary)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| tenant.home_node().to_string()))
+    }
+
+    /// The engine where tenant `id` serves writes now: an HA tenant's primary's node (after a
+    /// failover not its own), any other tenant's own node. Backups run there.
+    pub(super) async fn serving_engine(
+        &self,
+        docker: &Docker,
+        config: &Config,
+        id: &TenantId,
+        tenant: &Tenant,
+    ) -> Result<Docker> {
+        if tenant.ha.is_none() {
+            return self.engine_of(docker, config, tenant).await;
+        }
+        let node = self.primary_node(config, id, tenant).await?;
+        self.engine_named(docker, config, &node).await
+    }
+
     /// The engine of node `name` (`docker` for the manager).
     async fn engine_named(&self, docker: &Docker, config: &Config, name: &str) -> Result<Docker> {
         if name == MANAGER_NODE { Ok(docker.clone()) } else { self.node_engine(config, name).await }
@@ -269,11 +318,7 @@ impl Platform {
         standby: Option<&str>,
         backups: bool,
     ) -> Result<String> {
-        let config = self.state.config()?;
-        self.store(&config)?;
-        if backups {
-            fail!(Invalid, "backups of HA tenants are not supported yet: create it without backups, or without --ha");
-        }
+        self.ha_requirements(backups)?;
         let nodes = self.node_list(docker).await?;
         let usable = |n: &&super::nodes::NodeInfo| n.state == "ready" && n.availability == "active" && n.name != home;
         let chosen = match standby {
@@ -379,6 +424,10 @@ impl Platform {
         if !engine.has_image(&tenant.image).await? {
             docker.copy_image(&tenant.image, &engine).await?;
         }
+        if tenant.backups {
+            // The standby archives once promoted, with the image its primary archives with.
+            self.copy_backup_image(docker, &engine, &tenant.image).await?;
+        }
         let volume = tenant.data_volume(id);
         let labels = crate::docker::tenant::labels(&config.instance, id.as_str());
         if engine.volume_exists(&volume).await? {
@@ -438,24 +487,26 @@ impl Platform {
         Ok(())
     }
 
-    /// `pgs ha disable`: the tenant keeps its primary (which must be on its own node) and
-    /// loses its standby.
-    pub async fn ha_disable(&self, docker: &Docker, id: &str) -> Result<()> {
+    /// `pgs ha disable`: the tenant keeps its primary, where it runs now (after a failover its
+    /// node becomes the tenant's own), and loses its standby. Returns the primary's node.
+    pub async fn ha_disable(&self, docker: &Docker, id: &str) -> Result<String> {
         let (config, id, tenant) = self.tenant(id)?;
         let Some(ha) = tenant.ha.clone() else { fail!(Invalid, "tenant {id} has no high availability") };
         let store = self.store(&config)?;
         let status = self.ha_status_of(&config, &store, &id).await?;
-        let home = tenant.home_node().to_string();
-        if status.primary.node != home {
+        if status.store != "ok" || status.primary.state != "running" {
             fail!(
-                Invalid,
-                "the primary of {id} is on {} now, not on its own node {home}: `pgs switchover {id} --to {home}` first",
-                status.primary.node
+                Failing,
+                "{id} has no primary to keep now ({}): try again when `pgs ha status {id}` shows one",
+                status.roles()
             );
         }
+        let kept = status.primary.node.clone();
+        let other = if kept == tenant.home_node() { ha.standby_node.clone() } else { tenant.home_node().to_string() };
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             t.ha = None;
+            t.node = (kept != MANAGER_NODE).then(|| kept.clone());
             Ok(())
         })?;
         self.sync_nodes(docker).await;
@@ -463,39 +514,28 @@ impl Platform {
             store.delete(&keys::key(&config.instance, id.as_str(), name)).await.map_err(store_err)?;
         }
         // Commits must not wait for a standby that goes away.
-        let primary = self.engine_named(docker, &config, &home).await?;
-        let secrets = self.stored_secrets(&id)?;
-        let cmd: Vec<String> = [
-            "psql",
-            "-h",
-            crate::state::CONTAINER_SOCKET_DIR,
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-c",
-            "ALTER SYSTEM RESET synchronous_standby_names",
-            "-c",
-            "SELECT pg_reload_conf()",
-        ]
-        .map(String::from)
-        .to_vec();
-        let out = primary
-            .exec(
-                &crate::state::container_name(&id),
-                "postgres",
-                &cmd,
-                &[format!("PGPASSWORD={}", secrets.superuser_password)],
-                Duration::from_secs(20),
-            )
-            .await?;
-        if !out.success() {
-            fail!(Failing, "cannot make {id}'s commits asynchronous: {}", out.tail(3));
+        let primary = self.engine_named(docker, &config, &kept).await?;
+        let reset = ["-c", "ALTER SYSTEM RESET synchronous_standby_names", "-c", "SELECT pg_reload_conf()"];
+        self.superuser_psql(&primary, &id, &reset, Duration::from_secs(20))
+            .await
+            .map_err(|e| Error::step(format!("cannot make {id}'s commits asynchronous"), e))?;
+        // The other copy goes; a node that is down keeps it until `pgs ha disable` is over
+        // and the node is back (it serves nobody: no gateway routes to it).
+        let removed = async {
+            let engine = self.engine_named(docker, &config, &other).await?;
+            engine.remove_container(&crate::state::container_name(&id)).await?;
+            engine.remove_volume(&tenant.data_volume(&id)).await?;
+            Ok::<_, Error>(())
         }
-        let engine = self.engine_named(docker, &config, &ha.standby_node).await?;
-        engine.remove_container(&crate::state::container_name(&id)).await?;
-        engine.remove_volume(&tenant.data_volume(&id)).await?;
-        Ok(())
+        .await;
+        if let Err(e) = removed {
+            crate::progress::note(&format!(
+                "the copy of {id} on {other} stays there ({e}): remove container {} and volume {} on {other} when it is back",
+                crate::state::container_name(&id),
+                tenant.data_volume(&id)
+            ));
+        }
+        Ok(kept)
     }
 
     /// `pgs ha status`: every HA tenant, or one.

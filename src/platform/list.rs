@@ -81,7 +81,7 @@ impl Platform {
         }
         if tenant.backups && info.status == "running" {
             // One more Docker call, for this one tenant: `list` stays at a few in all.
-            if let Ok(engine) = self.engine_of(docker, &config, &tenant).await {
+            if let Ok(engine) = self.serving_engine(docker, &config, &id, &tenant).await {
                 info.archiving = self.archiving(&engine, &id).await.ok();
             }
         }

@@ -44,6 +44,33 @@ impl Platform {
         self.state.secrets(id)?.ok_or_else(missing)
     }
 
+    /// Runs `psql` as the superuser in tenant `id`'s container (on `docker`), over its socket,
+    /// with `args` after the connection options (`-c SQL`, output options); fails with its
+    /// output when psql does.
+    pub(super) async fn superuser_psql(
+        &self,
+        docker: &Docker,
+        id: &TenantId,
+        args: &[&str],
+        timeout: Duration,
+    ) -> Result<crate::docker::run::Output> {
+        let secrets = self.state.secrets(id)?.filter(|s| !s.superuser_password.is_empty()).ok_or_else(|| {
+            super::Error::Invalid(format!("pgs does not know the superuser password of {id} (an adopted tenant?)"))
+        })?;
+        let argv: Vec<String> =
+            ["psql", "-h", crate::state::CONTAINER_SOCKET_DIR, "-U", "postgres", "-d", "postgres", "-X"]
+                .iter()
+                .chain(args)
+                .map(|s| s.to_string())
+                .collect();
+        let env = [format!("PGPASSWORD={}", secrets.superuser_password)];
+        let out = docker.exec(&container_name(id), "postgres", &argv, &env, timeout).await?;
+        if !out.success() {
+            fail!(Failing, "psql in {id}'s container failed (exit {}):\n{}", out.code, out.tail(5));
+        }
+        Ok(out)
+    }
+
     /// Where the host reaches a tenant's PostgreSQL (see [`host_addr`]).
     pub(super) fn host_addr(&self, id: &TenantId, tenant: &Tenant) -> BackendAddr {
         host_addr(self.state.tenant_socket(id), tenant.local_port)

@@ -9,6 +9,9 @@ use std::process::{Command, Output};
 
 use rand::Rng;
 
+pub mod netns;
+pub mod s3;
+
 /// The PostgreSQL image tenants run on in tests (built by `tests/image/build.sh`).
 pub fn image() -> String {
     let image = std::env::var("PGS_TEST_IMAGE").unwrap_or_else(|_| "pgs-test-postgres:15".to_string());

@@ -21,7 +21,7 @@ impl Platform {
         let started = std::time::Instant::now();
         let (config, id, tenant) = self.backed_up(id)?;
         // Where the tenant and its repository are.
-        let engine = self.engine_of(docker, &config, &tenant).await?;
+        let engine = self.serving_engine(docker, &config, &id, &tenant).await?;
         let docker = &engine;
         let latest = self.prepare(docker, &config, &id, &tenant, &Target::Latest).await?;
         // The moment asked for, or a random one of the window when it has one.

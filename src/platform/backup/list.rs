@@ -11,7 +11,7 @@ impl Platform {
     /// stopped tenant, it reads the repository in a one-off container.
     pub async fn backup_list(&self, docker: &Docker, id: &str) -> Result<Repository> {
         let (config, id, tenant) = self.backed_up(id)?;
-        let engine = self.engine_of(docker, &config, &tenant).await?;
+        let engine = self.serving_engine(docker, &config, &id, &tenant).await?;
         let docker = &engine;
         let running = docker.container_status(&container_name(&id)).await? == crate::docker::tenant::Status::Running;
         let (mut repo, archive) = self.survey(docker, &config, &id, &tenant).await?;

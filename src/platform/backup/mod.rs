@@ -193,31 +193,10 @@ impl Platform {
 
     /// How the tenant's WAL archiving is doing (it must be running).
     pub(in crate::platform) async fn archiving(&self, docker: &Docker, id: &TenantId) -> Result<Archiving> {
-        let secrets = self.state.secrets(id)?.filter(|s| !s.superuser_password.is_empty()).ok_or_else(|| {
-            Error::Invalid(format!("pgs does not know the superuser password of {id} (an adopted tenant?)"))
-        })?;
-        let argv: Vec<String> = [
-            "psql",
-            "-h",
-            crate::state::CONTAINER_SOCKET_DIR,
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-XAt",
-            "-F",
-            "|",
-            "-c",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([crate::backup::ARCHIVER_SQL.to_string()])
-        .collect();
-        let env = [format!("PGPASSWORD={}", secrets.superuser_password)];
-        let out = docker.exec(&container_name(id), "postgres", &argv, &env, SHORT_OPERATION).await?;
-        if !out.success() {
-            return Err(Error::Failing(format!("cannot read {id}'s archiver status:\n{}", out.tail(5))));
-        }
+        let out = self
+            .superuser_psql(docker, id, &["-At", "-F", "|", "-c", crate::backup::ARCHIVER_SQL], SHORT_OPERATION)
+            .await
+            .map_err(|e| Error::step(format!("cannot read {id}'s archiver status"), e))?;
         Ok(crate::backup::parse_archiver(&out.stdout)?)
     }
 

@@ -37,10 +37,14 @@ pub(super) fn refusal(id: &TenantId, refusal: Refusal, running: bool) -> Error {
 }
 
 /// The time a recovery may take: two minutes, plus the backup at 20 MB/s and the archived WAL
-/// (compressed, so four times its size) at the same rate.
+/// (compressed, so four times its size) at the same rate, plus a second per fetch of a segment:
+/// PostgreSQL asks for each segment on every timeline of the history, newest first, and each ask
+/// is a `pgbackrest archive-get` (a round trip to S3), found or not; a history with many
+/// failovers asks many times.
 pub(super) fn recovery_timeout(plan: &Plan, archive: &Archive) -> Duration {
     pub(super) const RATE: u64 = 20 << 20;
-    Duration::from_secs(120 + (plan.database_bytes + archive.bytes.saturating_mul(4)) / RATE)
+    let asks = archive.segments.saturating_mul(archive.timelines.len().max(1) as u64);
+    Duration::from_secs(120 + (plan.database_bytes + archive.bytes.saturating_mul(4)) / RATE + asks)
 }
 
 /// A repository surveyed and a recovery planned, before anything is touched.

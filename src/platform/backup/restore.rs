@@ -37,7 +37,55 @@ impl Platform {
     /// the tenant, restores and recovers into a new data volume in a one-off container, then
     /// starts the tenant on it and waits until it accepts logins. If anything fails the tenant
     /// is as it was: on its previous data, untouched, running if it ran.
+    ///
+    /// An HA tenant loses its standby for the restore: `ha disable` (the tenant stays on the
+    /// node of its primary), the restore there, then `ha enable` with a standby streamed anew
+    /// from the restored data on the node the standby was on.
     pub async fn restore(
+        &self,
+        docker: &Docker,
+        id: &str,
+        target: &Target,
+        timeout: Duration,
+    ) -> Result<RestoreReport> {
+        let (config, id, tenant) = self.backed_up(id)?;
+        let Some(ha) = tenant.ha.clone() else { return self.restore_here(docker, id.as_str(), target, timeout).await };
+        let started = std::time::Instant::now();
+        // A target the repository cannot reach is refused before the standby goes.
+        let engine = self.serving_engine(docker, &config, &id, &tenant).await?;
+        self.prepare(&engine, &config, &id, &tenant, target).await?;
+        let primary = self.ha_disable(docker, id.as_str()).await?;
+        let standby =
+            if primary == tenant.home_node() { ha.standby_node.clone() } else { tenant.home_node().to_string() };
+        crate::progress::note(&format!(
+            "{id} runs without its standby on {standby} for the restore (on {primary}); it is streamed anew after it"
+        ));
+        let restored = self.restore_here(docker, id.as_str(), target, timeout).await;
+        let again = self.ha_enable(docker, id.as_str(), Some(&standby), ha.durability).await;
+        let lost = |e: &Error| {
+            format!(
+                "{id} has NO standby now ({e}): `pgs ha enable {id} --standby-node {standby} --durability {}` makes it",
+                ha.durability
+            )
+        };
+        match (restored, again) {
+            (Ok(mut report), Ok(_)) => {
+                report.events.push(format!("its standby on {standby} is synchronous again"));
+                report.seconds = started.elapsed().as_secs();
+                Ok(report)
+            }
+            (Ok(mut report), Err(e)) => {
+                report.events.push(lost(&e));
+                report.seconds = started.elapsed().as_secs();
+                Ok(report)
+            }
+            (Err(e), Ok(_)) => Err(e),
+            (Err(e), Err(again)) => Err(Error::step(lost(&again), e)),
+        }
+    }
+
+    /// [`Platform::restore`] of a tenant without a standby.
+    async fn restore_here(
         &self,
         docker: &Docker,
         id: &str,

@@ -62,6 +62,20 @@ impl Platform {
                 Ok(Some(t.clone()))
             })?;
             let Some(tenant) = tenant else { continue };
+            if tenant.ha.is_some() {
+                // Both copies would need recreating, one after the other: not done here.
+                self.state.update(|_, tenants, _| -> Result<()> {
+                    if let Some(t) = tenants.tenants.get_mut(&id) {
+                        t.backups = false;
+                    }
+                    Ok(())
+                })?;
+                fail!(
+                    Invalid,
+                    "tenant {id} has high availability: turn its backups on without it (`pgs ha disable {id}`, \
+                     `pgs backup enable {id}`, `pgs ha enable {id}`)"
+                );
+            }
             let engine = self.engine_of(manager, &config, &tenant).await?;
             let docker = &engine;
             crate::progress::note(&format!("restarting {id} with WAL archiving on"));
@@ -101,7 +115,7 @@ impl Platform {
             // that comes is woken (which marks it awake) and keeps it running.
             self.wake(docker, &id, Duration::from_secs(120)).await?;
         }
-        let result = match self.engine_of(docker, &config, &tenant).await {
+        let result = match self.serving_engine(docker, &config, &id, &tenant).await {
             Ok(engine) => self.backup_now(&engine, &id, kind).await,
             Err(e) => Err(e),
         };
@@ -153,7 +167,7 @@ impl Platform {
         for (id, tenant) in tenants.tenants.iter().filter(|(_, t)| t.backups && t.phase == crate::state::Phase::Ready) {
             let mut result = DueResult { id: id.to_string(), backup: None, drill: None, error: None };
             let backup = async {
-                self.require_archiving(&self.engine_of(docker, &config, tenant).await?, id).await?;
+                self.require_archiving(&self.serving_engine(docker, &config, id, tenant).await?, id).await?;
                 let repo = self.backup_list(docker, id.as_str()).await?;
                 let last =
                     |full: bool| repo.backups.iter().filter(|b| !full || b.kind == "full").map(|b| b.finished).max();
