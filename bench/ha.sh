@@ -37,7 +37,8 @@
 #     costs part takes about 30 minutes, most of it creating the HA tenants)
 #
 # Needs root (network namespaces, three more dockerd), the test image (tests/image/build.sh),
-# etcd and cargo-nextest, as tests/run.sh installs them, and pgbench for the costs (installed
+# etcd, cargo-nextest, and moto and HAProxy (the fault test keeps the tenant's backups in S3, so
+# its switchovers and failovers run with WAL archiving on), as tests/run.sh installs them, and pgbench for the costs (installed
 # with postgresql-contrib when missing). Removes the engines at the end (the tests do). Exits
 # non-zero if a test failed or a fault target was missed. The full logs are kept in temporary
 # files, named at the end.

@@ -1206,6 +1206,26 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     let (ok, out, err) = common::psql(&conninfo, "SELECT string_agg(n::text, ',' ORDER BY n) FROM marker");
     assert!(ok && out == "1", "the markers after restore --at {moment}: {out:?} {err}");
 
+    // `preferred`: commits go on while the standby does not answer (asynchronous then, and
+    // `ha status` says so; `required` would wait as long as it is away), and the standby is
+    // synchronous again once it is back.
+    home.ok(&["ha", "disable", &tenant]);
+    let enabled =
+        home.json(&["ha", "enable", &tenant, "--standby-node", &other, "--durability", "preferred", "--json"]);
+    assert_eq!(enabled["durability"], "preferred", "{enabled}");
+    ha.wait_healthy("with preferred durability", HEALTHY_LIMIT);
+    let standby_engine = host(&other).docker();
+    docker_on(&standby_engine, &["pause", &format!("pgs-{tenant}")]);
+    let started = Instant::now();
+    let (ok, _, err) = common::psql(&conninfo, "INSERT INTO marker VALUES (3)");
+    let took = started.elapsed();
+    eprintln!("preferred: a commit with the standby paused took {took:?}");
+    assert!(ok && took < Duration::from_secs(30), "a commit with the standby paused (preferred): {took:?} {err}");
+    let st = ha.status().unwrap_or_default();
+    docker_on(&standby_engine, &["unpause", &format!("pgs-{tenant}")]);
+    assert_ne!(st["standby"]["sync"], true, "the paused standby still counts as synchronous: {st}");
+    ha.wait_healthy("preferred, the standby back", HEALTHY_LIMIT);
+
     println!();
     println!("HA summary: {acknowledged} acknowledged writes, all on the primary at the end ({rows} rows)");
     println!("{:<20} {:>10} {:>9}", "fault", "seconds", "promoted");
