@@ -179,6 +179,29 @@ impl Drop for ThreeHosts {
     }
 }
 
+/// The last lines each node's agent logged (for a failure's message).
+fn agent_logs() -> String {
+    HOSTS
+        .iter()
+        .map(|h| {
+            let out = Command::new("docker")
+                .args(["logs", "--tail", "40", "pgs-agent"])
+                .env("DOCKER_HOST", h.docker())
+                .output()
+                .map(|o| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+                .unwrap_or_else(|e| e.to_string());
+            format!("--- pgs-agent on {}:\n{out}", h.name)
+        })
+        .collect()
+}
+
+/// `pgs ARGS`, its JSON output; on failure, the agents' logs with the error.
+fn ha_json(home: &Home, args: &[&str]) -> Value {
+    let out = home.run(args);
+    assert!(out.status.success(), "pgs {args:?} failed: {}\n{}", String::from_utf8_lossy(&out.stderr), agent_logs());
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("pgs {args:?}: {e}"))
+}
+
 /// `pgs ARGS` that may not take longer than `secs` (`timeout` ends it: exit code 124).
 fn pgs_within(home: &Home, args: &[&str], secs: u64) -> Output {
     Command::new("timeout")
@@ -533,7 +556,8 @@ impl Ha<'_> {
             }
             assert!(
                 started.elapsed() < limit,
-                "{what}: no running primary with a synchronous standby after {limit:?}: {last:?}"
+                "{what}: no running primary with a synchronous standby after {limit:?}: {last:?}\n{}",
+                agent_logs()
             );
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -576,7 +600,6 @@ impl Ha<'_> {
         }
     }
 
-    /// When the primary's PostgreSQL started (tells a restart in place).
     /// Inserts marker `n` on the primary and returns the server's time after its commit (UTC,
     /// RFC 3339).
     fn mark(&self, n: i32) -> String {
@@ -594,6 +617,7 @@ impl Ha<'_> {
         })
     }
 
+    /// When the primary's PostgreSQL started (tells a restart in place).
     fn postmaster_started(&self) -> String {
         self.rt.block_on(async {
             let client = self.primary().await;
@@ -1187,7 +1211,7 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
 
     // `ha enable` on the existing tenant: a standby streamed from its running primary.
     let started = Instant::now();
-    let enabled = home.json(&["ha", "enable", &tenant, "--standby-node", &other, "--json"]);
+    let enabled = ha_json(&home, &["ha", "enable", &tenant, "--standby-node", &other, "--json"]);
     eprintln!("ha enable of the existing tenant: {:?}: {enabled}", started.elapsed());
     assert_eq!(
         (enabled["primary"]["node"].as_str(), enabled["standby"]["node"].as_str()),
@@ -1199,7 +1223,7 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     // `restore --at` the moment between the faults: marker 1 is there, marker 2 is not, and the
     // standby is back, synchronous.
     let started = Instant::now();
-    let restored = home.json(&["restore", &tenant, "--at", &moment, "--yes", "--json"]);
+    let restored = ha_json(&home, &["restore", &tenant, "--at", &moment, "--yes", "--json"]);
     eprintln!("restore --at {moment} of the HA tenant: {:?}: {restored}", started.elapsed());
     assert!(restored["events"].to_string().contains("synchronous again"), "{restored}");
     ha.wait_healthy("after restore", HEALTHY_LIMIT);
@@ -1211,7 +1235,7 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     // synchronous again once it is back.
     home.ok(&["ha", "disable", &tenant]);
     let enabled =
-        home.json(&["ha", "enable", &tenant, "--standby-node", &other, "--durability", "preferred", "--json"]);
+        ha_json(&home, &["ha", "enable", &tenant, "--standby-node", &other, "--durability", "preferred", "--json"]);
     assert_eq!(enabled["durability"], "preferred", "{enabled}");
     ha.wait_healthy("with preferred durability", HEALTHY_LIMIT);
     let standby_engine = host(&other).docker();
@@ -1222,7 +1246,9 @@ fn a_tenant_with_a_synchronous_standby_keeps_acknowledged_writes_through_faults(
     eprintln!("preferred: a commit with the standby paused took {took:?}");
     assert!(ok && took < Duration::from_secs(30), "a commit with the standby paused (preferred): {took:?} {err}");
     let st = ha.status().unwrap_or_default();
-    docker_on(&standby_engine, &["unpause", &format!("pgs-{tenant}")]);
+    // Unless its agent restarted it meanwhile (a copy that does not answer for 20 s rejoins).
+    let _ =
+        Command::new("docker").args(["unpause", &format!("pgs-{tenant}")]).env("DOCKER_HOST", &standby_engine).output();
     assert_ne!(st["standby"]["sync"], true, "the paused standby still counts as synchronous: {st}");
     ha.wait_healthy("preferred, the standby back", HEALTHY_LIMIT);
 

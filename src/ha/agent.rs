@@ -775,7 +775,14 @@ impl Agent {
             return;
         }
         let silent = *local.silent_since.get_or_insert_with(Instant::now);
-        let standby_waiting = observed.as_ref().is_some_and(|o| o.in_recovery);
+        // A copy that runs but does not answer yet (a standby just started, still recovering
+        // to a consistent state) waits like a standby that is connecting: made to rejoin at
+        // once, it was stopped again and again while it started. (Should it be a primary, it
+        // accepts no writes while it answers nobody, and is fenced as soon as it answers.)
+        let standby_waiting = match &observed {
+            Some(o) => o.in_recovery,
+            None => container.is_some_and(|c| c.running),
+        };
         // A standby that runs gets time to connect; one that does not run, or is a stopped
         // primary, is made to follow at once.
         if standby_waiting && silent.elapsed() < SILENT_STANDBY {

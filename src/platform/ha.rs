@@ -2,6 +2,7 @@
 //! `pgs switchover`. The store (etcd, one member per node) says who is primary; the agents
 //! act on it; these verbs set it up and ask.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -519,8 +520,8 @@ impl Platform {
         self.superuser_psql(&primary, &id, &reset, Duration::from_secs(20))
             .await
             .map_err(|e| Error::step(format!("cannot make {id}'s commits asynchronous"), e))?;
-        // The other copy goes; a node that is down keeps it until `pgs ha disable` is over
-        // and the node is back (it serves nobody: no gateway routes to it).
+        // The other copy goes. A node that is down keeps its copy, which serves nobody (no
+        // gateway routes to it): the note says what to remove there when it is back.
         let removed = async {
             let engine = self.engine_named(docker, &config, &other).await?;
             engine.remove_container(&crate::state::container_name(&id)).await?;
@@ -554,64 +555,40 @@ impl Platform {
                 self.state.tenants()?.tenants.into_iter().filter(|(_, t)| t.ha.is_some()).map(|(id, _)| id).collect()
             }
         };
+        let all = self.all_keys(&config, &store).await;
+        let tenants = self.state.tenants()?;
         let mut out = Vec::new();
         for id in ids {
-            out.push(self.ha_status_of(&config, &store, &id).await?);
+            let tenant = tenants.tenants.get(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+            let kvs = all.as_ref().map(|all| all.get(id.as_str()).map(Vec::as_slice).unwrap_or_default());
+            out.push(status_from(&id, tenant, kvs)?);
         }
         Ok(out)
+    }
+
+    /// Every HA key of the installation, by tenant and key name, in one request (`None`: the
+    /// store does not answer).
+    async fn all_keys(&self, config: &Config, store: &Store) -> Option<HashMap<String, Vec<(String, String)>>> {
+        let kvs = store.get_prefix(&keys::prefix(&config.instance)).await.ok()?;
+        let mut all: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for kv in kvs {
+            if let Some((tenant, name)) = keys::split(&config.instance, &kv.key) {
+                all.entry(tenant.to_string()).or_default().push((name.to_string(), kv.value));
+            }
+        }
+        Some(all)
     }
 
     /// One HA tenant's status, from the store alone.
     pub(super) async fn ha_status_of(&self, config: &Config, store: &Store, id: &TenantId) -> Result<HaStatus> {
         let (_, _, tenant) = self.tenant(id.as_str())?;
-        let Some(ha) = &tenant.ha else { fail!(Invalid, "tenant {id} has no high availability") };
-        let home = tenant.home_node().to_string();
         let prefix = format!("{}{id}/", keys::prefix(&config.instance));
-        let kvs = store.get_prefix(&prefix).await.ok();
-        let get = |name: &str| {
-            kvs.as_ref()
-                .and_then(|kvs| kvs.iter().find(|kv| kv.key.ends_with(&format!("/{name}"))))
-                .map(|kv| kv.value.clone())
-        };
-        let state: TenantState = get(keys::STATE)
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or(TenantState { primary: home.clone(), ..Default::default() });
-        let leader = get(keys::LEADER);
-        let replication: Option<Replication> = get(keys::REPLICATION).and_then(|s| serde_json::from_str(&s).ok());
-        let other = if state.primary == home { ha.standby_node.clone() } else { home.clone() };
-        let primary_state = match (&kvs, &leader) {
-            (None, _) => "unknown".to_string(),
-            (_, Some(l)) if *l == state.primary => "running".to_string(),
-            _ => "failing over".to_string(),
-        };
-        let standby = match (&kvs, &replication) {
-            (None, _) | (_, None) => {
-                Role { node: other, state: "unknown".into(), sync: None, lag_bytes: None, lag_seconds: None }
-            }
-            (_, Some(r)) => Role {
-                node: other,
-                state: if r.state == "down" { "down".into() } else { r.state.clone() },
-                sync: Some(r.sync),
-                lag_bytes: r.lag_bytes,
-                lag_seconds: r.lag_seconds,
-            },
-        };
-        Ok(HaStatus {
-            tenant: id.to_string(),
-            durability: ha.durability,
-            epoch: state.epoch,
-            store: if kvs.is_some() { "ok".into() } else { "no quorum".into() },
-            primary: Role {
-                node: state.primary.clone(),
-                state: primary_state,
-                sync: None,
-                lag_bytes: None,
-                lag_seconds: None,
-            },
-            standby,
-            last_failover: state.last_failover,
-            refusal: get(keys::REFUSAL),
-        })
+        let kvs: Option<Vec<(String, String)>> = store.get_prefix(&prefix).await.ok().map(|kvs| {
+            kvs.into_iter()
+                .filter_map(|kv| Some((keys::split(&config.instance, &kv.key)?.1.to_string(), kv.value)))
+                .collect()
+        });
+        status_from(id, &tenant, kvs.as_deref())
     }
 
     /// `pgs switchover`: the standby becomes primary, planned (a clean stop of the primary
@@ -688,14 +665,17 @@ impl Platform {
         Ok(report)
     }
 
-    /// The role sets of the HA tenants, for `pgs list` (one request to the store).
-    pub(super) async fn ha_roles(&self, config: &Config) -> std::collections::HashMap<String, String> {
-        let mut out = std::collections::HashMap::new();
-        let Ok(tenants) = self.state.tenants() else { return out };
+    /// The role sets of the HA tenants in `tenants`, for `pgs list` (one request to the store).
+    pub(super) async fn ha_roles(&self, config: &Config, tenants: &crate::state::Tenants) -> HashMap<String, String> {
+        let mut out = HashMap::new();
+        if !tenants.tenants.values().any(|t| t.ha.is_some()) {
+            return out;
+        }
         let Ok(store) = self.store(config) else { return out };
+        let all = self.all_keys(config, &store).await;
         for (id, t) in tenants.tenants.iter().filter(|(_, t)| t.ha.is_some()) {
-            let _ = t;
-            if let Ok(status) = self.ha_status_of(config, &store, id).await {
+            let kvs = all.as_ref().map(|all| all.get(id.as_str()).map(Vec::as_slice).unwrap_or_default());
+            if let Ok(status) = status_from(id, t, kvs) {
                 out.insert(id.to_string(), status.roles());
             }
         }
@@ -712,6 +692,53 @@ impl Platform {
         }
         Ok(())
     }
+}
+
+/// HA tenant `id`'s status from its keys in the store, by name (`None`: the store does not
+/// answer).
+fn status_from(id: &TenantId, tenant: &Tenant, kvs: Option<&[(String, String)]>) -> Result<HaStatus> {
+    let Some(ha) = &tenant.ha else { fail!(Invalid, "tenant {id} has no high availability") };
+    let home = tenant.home_node().to_string();
+    let get = |name: &str| kvs.and_then(|kvs| kvs.iter().find(|(n, _)| n == name)).map(|(_, v)| v.clone());
+    let state: TenantState = get(keys::STATE)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or(TenantState { primary: home.clone(), ..Default::default() });
+    let leader = get(keys::LEADER);
+    let replication: Option<Replication> = get(keys::REPLICATION).and_then(|s| serde_json::from_str(&s).ok());
+    let other = if state.primary == home { ha.standby_node.clone() } else { home.clone() };
+    let primary_state = match (&kvs, &leader) {
+        (None, _) => "unknown".to_string(),
+        (_, Some(l)) if *l == state.primary => "running".to_string(),
+        _ => "failing over".to_string(),
+    };
+    let standby = match (&kvs, &replication) {
+        (None, _) | (_, None) => {
+            Role { node: other, state: "unknown".into(), sync: None, lag_bytes: None, lag_seconds: None }
+        }
+        (_, Some(r)) => Role {
+            node: other,
+            state: if r.state == "down" { "down".into() } else { r.state.clone() },
+            sync: Some(r.sync),
+            lag_bytes: r.lag_bytes,
+            lag_seconds: r.lag_seconds,
+        },
+    };
+    Ok(HaStatus {
+        tenant: id.to_string(),
+        durability: ha.durability,
+        epoch: state.epoch,
+        store: if kvs.is_some() { "ok".into() } else { "no quorum".into() },
+        primary: Role {
+            node: state.primary.clone(),
+            state: primary_state,
+            sync: None,
+            lag_bytes: None,
+            lag_seconds: None,
+        },
+        standby,
+        last_failover: state.last_failover,
+        refusal: get(keys::REFUSAL),
+    })
 }
 
 fn store_err(e: crate::ha::store::StoreError) -> Error {

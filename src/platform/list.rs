@@ -44,7 +44,7 @@ impl Platform {
             .buffered(PROBES_AT_ONCE)
             .collect()
             .await;
-        let mut roles = self.ha_roles(&config).await;
+        let mut roles = self.ha_roles(&config, &tenants).await;
         Ok(tenants
             .tenants
             .iter()

@@ -37,10 +37,10 @@ pub(super) fn refusal(id: &TenantId, refusal: Refusal, running: bool) -> Error {
 }
 
 /// The time a recovery may take: two minutes, plus the backup at 20 MB/s and the archived WAL
-/// (compressed, so four times its size) at the same rate, plus a second per fetch of a segment:
-/// PostgreSQL asks for each segment on every timeline of the history, newest first, and each ask
-/// is a `pgbackrest archive-get` (a round trip to S3), found or not; a history with many
-/// failovers asks many times.
+/// (compressed, so four times its size) at the same rate, plus a second per segment and timeline:
+/// PostgreSQL looks for a segment on the timelines of its history, newest first, and each ask is
+/// a `pgbackrest archive-get` (a round trip to S3), found or not, so a history with many
+/// failovers may ask many times (an upper bound: most segments are found at the first ask).
 pub(super) fn recovery_timeout(plan: &Plan, archive: &Archive) -> Duration {
     pub(super) const RATE: u64 = 20 << 20;
     let asks = archive.segments.saturating_mul(archive.timelines.len().max(1) as u64);

@@ -58,24 +58,18 @@ impl Platform {
                 if t.backups {
                     return Ok(None);
                 }
+                if t.ha.is_some() {
+                    // Both copies would need recreating, one after the other: not done here.
+                    fail!(
+                        Invalid,
+                        "tenant {id} has high availability: turn its backups on without it (`pgs ha disable {id}`, \
+                         `pgs backup enable {id}`, `pgs ha enable {id}`)"
+                    );
+                }
                 t.backups = true;
                 Ok(Some(t.clone()))
             })?;
             let Some(tenant) = tenant else { continue };
-            if tenant.ha.is_some() {
-                // Both copies would need recreating, one after the other: not done here.
-                self.state.update(|_, tenants, _| -> Result<()> {
-                    if let Some(t) = tenants.tenants.get_mut(&id) {
-                        t.backups = false;
-                    }
-                    Ok(())
-                })?;
-                fail!(
-                    Invalid,
-                    "tenant {id} has high availability: turn its backups on without it (`pgs ha disable {id}`, \
-                     `pgs backup enable {id}`, `pgs ha enable {id}`)"
-                );
-            }
             let engine = self.engine_of(manager, &config, &tenant).await?;
             let docker = &engine;
             crate::progress::note(&format!("restarting {id} with WAL archiving on"));
