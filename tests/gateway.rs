@@ -642,7 +642,13 @@ fn socket_activated_gateway_replaces_itself_on_sigusr2_and_tells_systemd() {
         pids.0.lock().unwrap().push(pid);
         pid
     };
-    // The first connection makes systemd-socket-activate start the gateway on its sockets.
+    // systemd-socket-activate listens a moment after it starts (a connection before that is
+    // refused); the first connection makes it start the gateway on its sockets.
+    let listening = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(listening.elapsed() < Duration::from_secs(10), "systemd-socket-activate does not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let (ok, _, err) = psql(&url, "SELECT 1");
     assert!(ok, "{err}\n{}", home.gateway_log());
     let main = next_notice();
