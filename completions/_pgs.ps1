@@ -249,6 +249,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;controller;run' {
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The node of a swarm whose dir PGS_HOME is (its `pgs-controller` container): watch that node''s tenants (pgs starts it there; not for the manager''s state dir)')
             [CompletionResult]::new('--wake-timeout', '--wake-timeout', [CompletionResultType]::ParameterName, 'How long a wake may take before the held clients are told to retry')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')

@@ -1200,12 +1200,16 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__controller__subcmd__run)
-            opts="-h -V --wake-timeout --log-format --home --help --version"
+            opts="-h -V --node --wake-timeout --log-format --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --wake-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -228,6 +228,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;controller;run'= {
+            cand --node 'The node of a swarm whose dir PGS_HOME is (its `pgs-controller` container): watch that node''s tenants (pgs starts it there; not for the manager''s state dir)'
             cand --wake-timeout 'How long a wake may take before the held clients are told to retry'
             cand --log-format 'Log format'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'

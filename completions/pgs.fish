@@ -162,6 +162,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand controller; and not __fish_seen_
 complete -c pgs -n "__fish_pgs_using_subcommand controller; and not __fish_seen_subcommand_from run help" -s V -l version -d 'Print version'
 complete -c pgs -n "__fish_pgs_using_subcommand controller; and not __fish_seen_subcommand_from run help" -f -a "run" -d 'Run the controller in the foreground'
 complete -c pgs -n "__fish_pgs_using_subcommand controller; and not __fish_seen_subcommand_from run help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pgs -n "__fish_pgs_using_subcommand controller; and __fish_seen_subcommand_from run" -l node -d 'The node of a swarm whose dir PGS_HOME is (its `pgs-controller` container): watch that node\'s tenants (pgs starts it there; not for the manager\'s state dir)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand controller; and __fish_seen_subcommand_from run" -l wake-timeout -d 'How long a wake may take before the held clients are told to retry' -r
 complete -c pgs -n "__fish_pgs_using_subcommand controller; and __fish_seen_subcommand_from run" -l log-format -d 'Log format' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line'"

@@ -15,18 +15,6 @@ fn url(home: &Home, id: &str) -> String {
 }
 
 /// Waits until `pgs info` reports `want` for `id`, at most `secs`; returns how long it took.
-fn wait_status(home: &Home, id: &str, want: &str, secs: u64) -> Duration {
-    let started = Instant::now();
-    loop {
-        let status = home.status(id);
-        if status == want {
-            return started.elapsed();
-        }
-        assert!(started.elapsed() < Duration::from_secs(secs), "{id} is {status}, not {want}, after {secs}s");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 fn running(container: &str) -> bool {
     docker(&["inspect", "-f", "{{.State.Running}}", container]).trim() == "true"
 }
@@ -62,7 +50,7 @@ fn idle_tenants_are_suspended_and_woken_by_their_clients() {
     assert_eq!(out, "64|64MB|8MB");
 
     // Idle: suspended by the controller inside `pgs gateway run`; data and flags stay.
-    wait_status(&home, &t, "suspended", 30);
+    home.wait_status(&t, "suspended", 30);
     assert!(!running(&container), "a suspended tenant's container is stopped");
     assert!(metric(&gw, "pgs_tenants{state=\"suspended\"}") == "1");
 

@@ -75,11 +75,7 @@ fn new_user_with_the_managed_gateway() {
     let idle = unique("e2e");
     home.ok(&["create", &idle, "--suspend-after", "2s"]);
     let url_idle = home.json(&["info", &idle, "--json", "--show-password"])["url"].as_str().unwrap().to_string();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while home.status(&idle) != "suspended" {
-        assert!(std::time::Instant::now() < deadline, "{idle} was not suspended");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    home.wait_status(&idle, "suspended", 30);
     let (ok, out, err) = psql(&url_idle, "SELECT 'awake'");
     assert!(ok && out == "awake", "{err}");
     let logs = home.ok(&["gateway", "logs", "--tail", "all"]);

@@ -422,6 +422,45 @@ fn tenants_live_on_either_host_and_a_stopped_host_is_reported_down() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
+    // Scale to zero on n2: n2's own controller (a container there, on n2's dir and engine,
+    // without network, replaced with the gateway by the new binary) suspends its idle tenant,
+    // and a client through either gateway wakes it.
+    let controller =
+        docker_on(S2, &["inspect", "pgs-controller", "--format", "{{.Config.Image}} {{.HostConfig.NetworkMode}}"]);
+    assert_eq!(controller, format!("{} none", image_of_gateway()));
+    let t4 = common::unique("sw");
+    let idle = home.json(&["create", &t4, "--node", "n2", "--suspend-after", "2s", "--json"]);
+    let p4 = idle["password"].as_str().unwrap();
+    let took = home.wait_status(&t4, "suspended", 60);
+    eprintln!("n2's tenant with --suspend-after 2s reported suspended {took:?} after create");
+    let running = || docker_on(S2, &["inspect", &format!("pgs-{t4}"), "--format", "{{.State.Running}}"]);
+    assert_eq!(running(), "false");
+    for (gateway, addr) in [("the manager's gateway (relayed)", "10.250.0.2"), ("n2's gateway", "10.250.0.3")] {
+        home.wait_status(&t4, "suspended", 30);
+        let woke = Instant::now();
+        let (ok, out, err) = common::psql(&through(&home, addr, &t4, &t4, p4), "SELECT current_database()");
+        assert!(ok && out == t4, "{out:?} {err}");
+        eprintln!("a client through {gateway} woke n2's suspended tenant: {:?}", woke.elapsed());
+    }
+    // The pooled endpoint wakes it too.
+    home.wait_status(&t4, "suspended", 30);
+    let (ok, out, err) = common::psql(&through(&home, "10.250.0.2", &format!("{t4}-pooler"), &t4, p4), "SELECT 1");
+    assert!(ok && out == "1", "{out:?} {err}");
+    // What only n2's controller can do is refused here, with what to do instead.
+    let err = home.fails(&["suspend", &t4]);
+    assert!(err.contains("its node's controller suspends it"), "{err}");
+    assert!(logs_on(S2, "pgs-controller").contains("suspended idle tenant"));
+    home.ok(&["remove", &t4, "--purge", "--yes"]);
+    // A backup of a tenant that n2's controller suspended wakes it there and suspends it again.
+    home.ok(&["suspend-policy", &t2, "--after", "2s"]);
+    home.wait_status(&t2, "suspended", 60);
+    let incr = home.json(&["backup", "run", &t2, "--type", "incr", "--json"]);
+    assert_eq!(incr["kind"], "incr", "{incr}");
+    assert_eq!(home.status(&t2), "suspended");
+    home.ok(&["suspend-policy", &t2, "--never"]);
+    let (ok, out, err) = common::psql(&conninfo, all);
+    assert!(ok && out == "archived,on n2", "{out:?} {err}");
+
     // The second host's engine stops: the swarm, and so `pgs node list`, says it is down.
     node_sh(&["stop", "pgs-s2"]);
     let stopped = Instant::now();

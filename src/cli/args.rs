@@ -161,6 +161,10 @@ pub enum ControllerCommand {
 /// `pgs controller run`.
 #[derive(Debug, Args)]
 pub struct ControllerRunArgs {
+    /// The node of a swarm whose dir PGS_HOME is (its `pgs-controller` container): watch that
+    /// node's tenants (pgs starts it there; not for the manager's state dir)
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
     /// How long a wake may take before the held clients are told to retry
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub wake_timeout: u64,

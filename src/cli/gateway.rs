@@ -81,7 +81,7 @@ pub(super) async fn controller(platform: &Platform, command: ControllerCommand) 
     match command {
         ControllerCommand::Run(a) => {
             init_logging(a.log_format);
-            let opts = crate::controller::Options { wake_timeout: Duration::from_secs(a.wake_timeout) };
+            let opts = crate::controller::Options { wake_timeout: Duration::from_secs(a.wake_timeout), node: a.node };
             let docker = Docker::connect().await?;
             let run = crate::platform::controller::run(platform.state().clone(), docker, opts);
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;

@@ -20,6 +20,9 @@ pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<(
         // Before anything is made: the store, a repository for its backups that outlives a
         // node, and a standby node other than the primary's.
         platform.ha_requirements(true)?;
+        if a.options.suspend_after.is_some() {
+            anyhow::bail!("--ha and --suspend-after do not go together: a suspended primary would fail over");
+        }
         if a.ha_options.standby_node.is_some() && a.ha_options.standby_node.as_deref() == a.node.as_deref() {
             anyhow::bail!("the standby must be on another node than the primary: choose another --standby-node");
         }
@@ -242,6 +245,8 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
 pub(super) async fn suspend_policy(platform: &Platform, a: args::SuspendPolicyArgs) -> Result<()> {
     let after = if a.never { None } else { a.after };
     platform.set_suspend_policy(&a.tenant, after)?;
+    // A tenant on another node is suspended by that node's controller, which reads its policy there.
+    platform.tell_nodes().await?;
     match after {
         Some(secs) => eprintln!("pgs: {} is suspended after {secs}s without clients", a.tenant),
         None => eprintln!("pgs: {} is never suspended", a.tenant),

@@ -14,8 +14,11 @@
 //! [`TenantOps`], which the platform implements, so this layer needs only the state dir.
 //!
 //! It runs inside `pgs gateway run` (foreground) or as the `pgs-controller` container next to the
-//! managed gateway (`pgs controller run`). Only one controller per state dir acts: it holds
-//! `run/controller.lock`; another waits on that lock as a standby.
+//! managed gateway (`pgs controller run`), and on every other node of a swarm as that node's
+//! `pgs-controller` (`pgs controller run --node NAME`, on the node's dir): there it watches the
+//! node's own tenants only, and records what it suspends in the node's `suspended.json`. Only
+//! one controller per state dir acts: it holds `run/controller.lock`; another waits on that lock
+//! as a standby.
 
 pub mod idle;
 pub mod protocol;
@@ -87,6 +90,9 @@ pub trait TenantOps: Send + Sync + 'static {
     fn suspend(&self, id: &TenantId) -> impl Future<Output = OpsResult<bool>> + Send;
     /// Pushes again to node `name`, which missed a change.
     fn sync_node(&self, name: &str) -> impl Future<Output = OpsResult<()>> + Send;
+    /// Drops suspension marks that no longer hold (a node's controller: the operator stopped,
+    /// moved or removed the tenant meanwhile); `tenants` as the controller last read them.
+    fn prune_marks(&self, tenants: &crate::state::Tenants) -> OpsResult<()>;
 }
 
 /// Settings of a controller.
@@ -94,6 +100,9 @@ pub trait TenantOps: Send + Sync + 'static {
 pub struct Options {
     /// How long a wake may take before the waiting clients are told to retry.
     pub wake_timeout: Duration,
+    /// The node whose dir this is (none: the manager's controller, on the state dir). A node's
+    /// controller pushes to no node; the manager's watches only the manager's tenants.
+    pub node: Option<String>,
 }
 
 /// The controller's shared state.
@@ -192,15 +201,31 @@ impl<T: TenantOps> Controller<T> {
     /// ones are suspended.
     async fn tick(self: &Arc<Self>) -> Result<(), crate::state::StateError> {
         let tenants = self.current_tenants()?;
+        // A node's controller records its suspensions beside the manager's copy of the tenants.
+        let marks = match &self.opts.node {
+            Some(_) => {
+                if let Err(e) = self.platform.prune_marks(&tenants) {
+                    tracing::warn!(error = %e, "cannot drop suspension marks that no longer hold");
+                }
+                self.state.suspensions()
+            }
+            None => Default::default(),
+        };
         let now = Instant::now();
         let mut due = Vec::new();
         {
             let mut watches = self.watches.lock().unwrap_or_else(|e| e.into_inner());
-            let eligible = |t: &crate::state::Tenant| {
-                t.suspend_after.is_some() && !t.suspended && t.desired == Desired::Running && t.phase == Phase::Ready
+            let eligible = |id: &TenantId, t: &crate::state::Tenant| {
+                t.suspend_after.is_some()
+                    && !t.suspended
+                    && !marks.tenants.contains(id)
+                    && t.desired == Desired::Running
+                    && t.phase == Phase::Ready
+                    && t.ha.is_none()
+                    && t.node == self.opts.node
             };
-            watches.retain(|id, _| tenants.tenants.iter().any(|(i, t)| i.as_str() == id && eligible(t)));
-            for (id, t) in tenants.tenants.iter().filter(|(_, t)| eligible(t)) {
+            watches.retain(|id, _| tenants.tenants.iter().any(|(i, t)| i.as_str() == id && eligible(i, t)));
+            for (id, t) in tenants.tenants.iter().filter(|(i, t)| eligible(i, t)) {
                 let after = Duration::from_secs(t.suspend_after.unwrap_or(u64::MAX / 4));
                 let watch = watches.entry(id.to_string()).or_insert_with(|| Watch::new(now));
                 if watch.next(now, after) == Next::Check {
@@ -318,7 +343,13 @@ pub async fn run(state: StateDir, platform: impl TenantOps, opts: Options) -> Re
             tracing::warn!(error = %e, "idle check failed");
         }
     });
-    let retries = every(STALE_RETRY, || controller.retry_stale_nodes());
+    // Only the manager's controller pushes to nodes.
+    let retries = async {
+        match controller.opts.node {
+            None => every(STALE_RETRY, || controller.retry_stale_nodes()).await,
+            Some(_) => std::future::pending().await,
+        }
+    };
     let accept = async {
         loop {
             match listener.accept().await {

@@ -277,31 +277,63 @@ impl Docker {
     /// operator's.
     pub async fn create_controller_container(&self, spec: &GatewaySpec) -> Result<(), DockerError> {
         use std::os::unix::fs::MetadataExt;
+        let docker_socket = local_socket_path();
+        let socket_group = std::fs::metadata(&docker_socket).map(|m| m.gid()).unwrap_or(0);
+        let storage = HostConfig {
+            mounts: Some(vec![
+                bind(&spec.state_dir, STATE_MOUNT, false),
+                bind(&docker_socket, "/var/run/docker.sock", false),
+            ]),
+            group_add: Some(vec![socket_group.to_string()]),
+            ..Default::default()
+        };
+        self.create_controller(spec, storage, owner(&spec.state_dir), None).await
+    }
+
+    /// Creates (does not start) the controller container of node `node` of a swarm, on this
+    /// engine (the node's): as [`Docker::create_controller_container`], on the node's dir
+    /// `node_dir` (the one its gateway mounts) and this engine's socket, as root, the owner of
+    /// that dir.
+    pub async fn create_node_controller_container(
+        &self,
+        spec: &GatewaySpec,
+        node: &str,
+        node_dir: &str,
+    ) -> Result<(), DockerError> {
+        let binds = vec![format!("{node_dir}:{STATE_MOUNT}"), format!("{}:/var/run/docker.sock", self.socket_path())];
+        let storage = HostConfig { binds: Some(binds), ..Default::default() };
+        self.create_controller(spec, storage, "0:0".to_string(), Some(node)).await
+    }
+
+    /// Creates the controller container with `storage` (its mounts) running as `user`, for
+    /// node `node` (none: the manager's).
+    async fn create_controller(
+        &self,
+        spec: &GatewaySpec,
+        storage: HostConfig,
+        user: String,
+        node: Option<&str>,
+    ) -> Result<(), DockerError> {
         let labels = HashMap::from([
             (LABEL_MANAGED.to_string(), "true".to_string()),
             (LABEL_INSTANCE.to_string(), spec.instance.clone()),
             ("io.pgs.role".to_string(), "controller".to_string()),
         ]);
-        let docker_socket = local_socket_path();
-        let socket_group = std::fs::metadata(&docker_socket).map(|m| m.gid()).unwrap_or(0);
         let host_config = HostConfig {
-            mounts: Some(vec![
-                bind(&spec.state_dir, STATE_MOUNT, false),
-                bind(&docker_socket, "/var/run/docker.sock", false),
-            ]),
             network_mode: Some("none".to_string()),
-            group_add: Some(vec![socket_group.to_string()]),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
                 maximum_retry_count: None,
             }),
-            ..Default::default()
+            ..storage
         };
+        let mut cmd = ["controller", "run", "--log-format", "json"].map(String::from).to_vec();
+        cmd.extend(node.into_iter().flat_map(|n| ["--node".to_string(), n.to_string()]));
         let config = bollard::container::Config {
             image: Some(spec.image.clone()),
-            cmd: Some(["controller", "run", "--log-format", "json"].map(String::from).to_vec()),
+            cmd: Some(cmd),
             env: Some(vec![format!("PGS_HOME={STATE_MOUNT}"), "DOCKER_HOST=unix:///var/run/docker.sock".to_string()]),
-            user: Some(owner(&spec.state_dir)),
+            user: Some(user),
             labels: Some(labels),
             stop_signal: Some("SIGTERM".to_string()),
             host_config: Some(host_config),

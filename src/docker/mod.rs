@@ -240,6 +240,43 @@ impl Docker {
         chunks.iter().map(|c| c.to_string()).collect::<String>()
     }
 
+    /// The content of the small file at `path` in container `name` (at most `limit` bytes
+    /// read); `None` when the container or the file does not exist.
+    pub async fn read_file(&self, name: &str, path: &str, limit: usize) -> Result<Option<Vec<u8>>, DockerError> {
+        use std::io::Read;
+        let opts = bollard::container::DownloadFromContainerOptions { path: path.to_string() };
+        let mut tar = Vec::new();
+        let mut chunks = self.api.download_from_container(name, Some(opts));
+        loop {
+            match chunks.try_next().await {
+                Ok(Some(chunk)) if tar.len() + chunk.len() <= limit + 4096 => tar.extend_from_slice(&chunk),
+                Ok(Some(_)) => {
+                    return Err(DockerError::Api {
+                        action: format!("read {path} of {name}"),
+                        status: 0,
+                        message: "the file is larger than expected".into(),
+                    });
+                }
+                Ok(None) => break,
+                Err(e) => return self.or_missing(&format!("read {path} of {name}"), Err(e), None),
+            }
+        }
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let read = archive.entries().and_then(|mut entries| match entries.next() {
+            Some(entry) => {
+                let mut content = Vec::new();
+                entry?.take(limit as u64).read_to_end(&mut content)?;
+                Ok(Some(content))
+            }
+            None => Ok(None),
+        });
+        read.map_err(|e| DockerError::Api {
+            action: format!("read {path} of {name}"),
+            status: 0,
+            message: e.to_string(),
+        })
+    }
+
     /// Copies a tar archive into a (created, not necessarily started) container at `path`.
     pub async fn upload(&self, name: &str, path: &str, tar: Vec<u8>) -> Result<(), DockerError> {
         let opts = bollard::container::UploadToContainerOptions { path: path.to_string(), ..Default::default() };

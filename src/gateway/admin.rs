@@ -62,8 +62,11 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
             ));
             let mut body = super::metrics::with_generation(&body, gw.generation);
             if let Ok(tenants) = gw.state.tenants() {
-                body.push_str(&super::metrics::render_tenant_states(&tenants));
-                body.push_str(&super::metrics::render_backups(&tenants));
+                // A node's copy of its own tenants: the manager's gateway reports every tenant.
+                if tenants.node.is_none() {
+                    body.push_str(&super::metrics::render_tenant_states(&tenants));
+                    body.push_str(&super::metrics::render_backups(&tenants));
+                }
                 let now_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);

@@ -114,8 +114,8 @@ pub struct Gateway {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The state dir.
     state: StateDir,
-    /// Identity of the routes file and of `ha.json` last loaded.
-    routes_stamp: std::sync::Mutex<(reload::Stamp, reload::Stamp)>,
+    /// Identity of the routes file, `ha.json` and `suspended.json` last loaded.
+    routes_stamp: std::sync::Mutex<reload::RouteStamps>,
 }
 
 impl Gateway {
@@ -312,7 +312,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
         generation,
         shutdown: tokio_util::sync::CancellationToken::new(),
         state: state.clone(),
-        routes_stamp: std::sync::Mutex::new((None, None)),
+        routes_stamp: std::sync::Mutex::new((None, None, None)),
     });
     // Routes and certificate first: a successor accepts only once it can serve.
     let mut reloader = reload::Reloader::new(&state, gw.clone());

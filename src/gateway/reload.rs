@@ -9,25 +9,31 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use super::{Gateway, route, tls};
 
-/// Reads `routes.json` and `ha.json` if their stamps differ from `last` (or `force`), swapping
-/// the table in (HA tenants routed to the primary `ha.json` names). Returns whether a new table
+/// The identities of the files the routing table is made of: `routes.json`, `ha.json` and
+/// `suspended.json`.
+pub type RouteStamps = (Stamp, Stamp, Stamp);
+
+/// Reads `routes.json`, `ha.json` and `suspended.json` if their stamps differ from `last` (or
+/// `force`), swapping the table in (HA tenants routed to the primary `ha.json` names, clients
+/// of the tenants a node's controller suspended held for a wake). Returns whether a new table
 /// was installed.
-pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<(Stamp, Stamp)>, force: bool) -> bool {
+pub fn refresh_routes(gw: &Gateway, state: &StateDir, last: &std::sync::Mutex<RouteStamps>, force: bool) -> bool {
     let mut last = last.lock().unwrap_or_else(|e| e.into_inner());
-    let current = (stamp(&state.routes_path()), stamp(&state.ha_view_path()));
+    let current = (stamp(&state.routes_path()), stamp(&state.ha_view_path()), stamp(&state.suspensions_path()));
     if !force && current == *last {
         return false;
     }
-    let only_ha = current.0 == last.0 && !force;
+    let routes_unchanged = current.0 == last.0 && !force;
     *last = current;
     match state.routes() {
         Ok(Some(routes)) => match route::Table::build(&routes) {
             Ok(mut table) => {
                 table.follow_primaries(&state.ha_view());
-                if only_ha {
-                    // The agent rewrites `ha.json` every second; only a change of roles swaps
-                    // the table and makes sessions re-check their admission.
-                    if gw.routes.load().same_ha_routes(&table) {
+                table.hold_suspended(&state.suspensions());
+                if routes_unchanged {
+                    // The agent rewrites `ha.json` every second; only a change of roles (or of
+                    // suspensions) swaps the table and makes sessions re-check their admission.
+                    if gw.routes.load().same_overlays(&table) {
                         return false;
                     }
                     gw.routes.store(Arc::new(table));

@@ -119,13 +119,31 @@ impl Table {
         }
     }
 
-    /// Whether `other` routes every HA tenant as this table does (same primary, standby and
-    /// failover state).
-    pub fn same_ha_routes(&self, other: &Table) -> bool {
+    /// Holds the clients of the tenants a node's controller suspended (`suspended.json`), as
+    /// `routes.json` does for the manager's own: only a tenant reached on this node's socket.
+    pub fn hold_suspended(&mut self, marks: &crate::state::Suspensions) {
+        for id in &marks.tenants {
+            if let Some(t) = self.tenants.get_mut(id.as_str())
+                && t.route.backend.peer.is_none()
+                && t.route.ha.is_none()
+            {
+                t.route.suspended = true;
+            }
+        }
+    }
+
+    /// Whether `other`, made of the same `routes.json`, routes every tenant as this table does:
+    /// every HA tenant to the same primary, standby and failover state, and the same tenants
+    /// held as suspended.
+    pub fn same_overlays(&self, other: &Table) -> bool {
         self.tenants.len() == other.tenants.len()
-            && self.tenants.iter().filter(|(_, t)| t.route.ha.is_some()).all(|(id, t)| {
+            && self.tenants.iter().all(|(id, t)| {
                 other.tenants.get(id).is_some_and(|o| {
-                    o.failing_over == t.failing_over && o.standby == t.standby && o.route.backend == t.route.backend
+                    o.route.suspended == t.route.suspended
+                        && (t.route.ha.is_none()
+                            || (o.failing_over == t.failing_over
+                                && o.standby == t.standby
+                                && o.route.backend == t.route.backend))
                 })
             })
     }
@@ -390,6 +408,21 @@ mod tests {
     }
 
     #[test]
+    fn a_node_controllers_suspensions_hold_only_tenants_reached_here() {
+        let mut table = table();
+        table.tenants.get_mut("t2").unwrap().route.backend = Backend::peer("10.0.0.3:5432".into());
+        let before = Table { tenants: table.tenants.clone(), domain: table.domain.clone(), generation: 1 };
+        let marks = crate::state::Suspensions {
+            tenants: ["t1", "t2", "gone"].iter().map(|t| TenantId::parse(t).unwrap()).collect(),
+        };
+        table.hold_suspended(&marks);
+        assert!(table.tenants["t1"].route.suspended);
+        // Another node's tenant is held by that node's gateway, not relayed to be held twice.
+        assert!(!table.tenants["t2"].route.suspended);
+        assert!(!before.same_overlays(&table), "a new suspension must swap the table in");
+    }
+
+    #[test]
     fn an_ha_tenant_follows_its_primary_and_its_standby_serves_ro() {
         let mut table = table();
         let socket = Backend::socket(&TenantId::parse("t1").unwrap());
@@ -422,7 +455,7 @@ mod tests {
         let before = Table { tenants: table.tenants.clone(), domain: table.domain.clone(), generation: 1 };
         table.follow_primaries(&view(Some("n1"), None));
         assert_eq!(table.admit("t1", client).unwrap().route.backend, socket);
-        assert!(!before.same_ha_routes(&table));
+        assert!(!before.same_overlays(&table));
         table.follow_primaries(&view(None, None));
         assert_eq!(table.admit("t1", client).unwrap_err(), Refusal::FailingOver("t1".into()));
         // `TENANT-ro` names the tenant's read-only endpoint, by any key.

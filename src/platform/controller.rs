@@ -36,16 +36,24 @@ impl TenantOps for Ops {
         self.platform.node_sync(&self.docker, Some(name)).await?;
         Ok(())
     }
+
+    fn prune_marks(&self, tenants: &crate::state::Tenants) -> OpsResult<()> {
+        Ok(self.platform.prune_node_marks(tenants)?)
+    }
 }
 
-/// Runs the controller of `state` with `docker` until the task is dropped.
+/// Runs the controller of `state` (a node's dir when `opts.node` names one) with `docker`, that
+/// node's engine, until the task is dropped.
 pub async fn run(
     state: StateDir,
     docker: Docker,
     opts: controller::Options,
 ) -> Result<(), controller::ControllerError> {
-    let ops = Ops { platform: Platform::new(state.clone()), docker };
-    controller::run(state, ops, opts).await
+    let platform = match &opts.node {
+        Some(node) => Platform::on_node(state.clone(), node),
+        None => Platform::new(state.clone()),
+    };
+    controller::run(state, Ops { platform, docker }, opts).await
 }
 
 /// Starts a controller in this process, beside a gateway, when Docker answers; without
@@ -53,7 +61,7 @@ pub async fn run(
 pub async fn spawn_beside_gateway(state: &StateDir, wake_timeout: Duration) {
     match Docker::connect().await {
         Ok(docker) => {
-            let opts = controller::Options { wake_timeout };
+            let opts = controller::Options { wake_timeout, node: None };
             let state = state.clone();
             tokio::spawn(async move {
                 if let Err(e) = run(state, docker, opts).await {

@@ -78,12 +78,6 @@ impl Platform {
         let node = self.place(docker, requested.as_deref()).await?;
         let manager = docker;
         let engine = match &node {
-            Some(name) if req.suspend_after.is_some() => {
-                fail!(
-                    Invalid,
-                    "scale to zero of tenants on other nodes ({name}) is not supported yet: leave out --suspend-after"
-                )
-            }
             Some(name) => self.node_engine(&config, name).await?,
             None => docker.clone(),
         };

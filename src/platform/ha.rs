@@ -359,6 +359,12 @@ impl Platform {
         if tenant.ha.is_some() {
             fail!(Conflict, "tenant {id} has high availability already (`pgs ha status {id}`)");
         }
+        if tenant.suspend_after.is_some() {
+            fail!(
+                Invalid,
+                "tenant {id} scales to zero, and a suspended primary would fail over: `pgs suspend-policy {id} --never` first"
+            );
+        }
         let home = tenant.home_node().to_string();
         let standby = self.ha_precheck(docker, &home, standby, tenant.backups).await?;
         let store = self.store(&config)?;

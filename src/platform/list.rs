@@ -4,8 +4,9 @@
 //! containers), plus, for each running container, one probe of its PostgreSQL over its socket
 //! ([`crate::gateway::probe`]): no `docker exec`, no healthcheck process, no call per tenant to
 //! Docker. A database that stops answering shows as `unhealthy` at the next `list`. Tenants on
-//! other nodes of a swarm cost one request to the swarm manager and one listing per node; a
-//! node that is down shows its tenants as `node down`.
+//! other nodes of a swarm cost one request to the swarm manager and one listing per node (and
+//! where one of its containers is stopped, one read of the node's `suspended.json`); a node
+//! that is down shows its tenants as `node down`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use crate::docker::Docker;
 use crate::docker::tenant::{ContainerState, Status};
 use crate::gateway::backend::BackendAddr;
 use crate::gateway::probe::{self, Answer};
-use crate::state::{Phase, Tenant, TenantId};
+use crate::state::{Phase, Suspensions, Tenant, TenantId};
 
 /// How long a probe waits for a PostgreSQL that does not answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -35,9 +36,7 @@ impl Platform {
         let statuses: Vec<Status> = futures_util::stream::iter(tenants.tenants.iter())
             .map(|(id, t)| async {
                 match t.node.as_deref() {
-                    Some(node) => {
-                        remote_status(t, remote.get(node).and_then(|c| c.as_ref()).map(|c| c.get(id.as_str())))
-                    }
+                    Some(node) => remote_status(id, t, remote.get(node).and_then(|c| c.as_ref())),
                     None => self.status_of(id, t, containers.get(id.as_str())).await,
                 }
             })
@@ -66,8 +65,7 @@ impl Platform {
             (Phase::Provisioning, _) => "creating".to_string(),
             (Phase::Ready, Some(node)) => {
                 let remote = self.node_containers(docker, &config, &BTreeSet::from([node])).await?;
-                remote_status(&tenant, remote.get(node).and_then(|c| c.as_ref()).map(|c| c.get(id.as_str())))
-                    .to_string()
+                remote_status(&id, &tenant, remote.get(node).and_then(|c| c.as_ref())).to_string()
             }
             (Phase::Ready, None) => {
                 let containers = docker.tenant_containers(&config.instance, Some(id.as_str())).await?;
@@ -105,15 +103,16 @@ impl Platform {
         }
     }
 
-    /// The tenant containers of each of `nodes`: one request to the swarm manager for the
-    /// nodes' states, then one listing per node that is `ready`; `None` for a node that is down
-    /// or whose engine does not answer.
+    /// The tenants of each of `nodes` as their engines see them: one request to the swarm
+    /// manager for the nodes' states, then one listing per node that is `ready`, and, where a
+    /// container does not run, one read of the node's `suspended.json`; `None` for a node that
+    /// is down or whose engine does not answer.
     async fn node_containers(
         &self,
         docker: &Docker,
         config: &crate::state::Config,
         nodes: &BTreeSet<&str>,
-    ) -> Result<HashMap<String, Option<HashMap<String, ContainerState>>>> {
+    ) -> Result<HashMap<String, Option<NodeTenants>>> {
         if nodes.is_empty() {
             return Ok(HashMap::new());
         }
@@ -122,16 +121,38 @@ impl Platform {
         for &node in nodes {
             let record = super::nodes::node_record(config, node)?;
             let ready = seen.iter().any(|s| s.id == record.swarm_id && s.state == "ready");
-            let containers = match ready {
-                true => match self.node_engine(config, node).await {
-                    Ok(engine) => engine.tenant_containers(&config.instance, None).await.ok(),
-                    Err(_) => None,
-                },
+            let engine = match ready {
+                true => self.node_engine(config, node).await.ok(),
                 false => None,
             };
-            out.insert(node.to_string(), containers);
+            let mut view = None;
+            if let Some(engine) = engine
+                && let Ok(containers) = engine.tenant_containers(&config.instance, None).await
+            {
+                let suspended = match containers.values().all(|c| c.running) {
+                    true => Default::default(),
+                    false => self.node_suspensions(&engine).await,
+                };
+                view = Some(NodeTenants { containers, suspended });
+            }
+            out.insert(node.to_string(), view);
         }
         Ok(out)
+    }
+
+    /// The tenants that the controller of the node whose engine is `engine` suspended (read
+    /// from its gateway's mount of the node's dir); none if it cannot be read.
+    pub(super) async fn node_suspensions(&self, engine: &Docker) -> Suspensions {
+        use crate::docker::gateway::{CONTAINER, STATE_MOUNT};
+        let path = format!("{STATE_MOUNT}/{}", crate::state::SUSPENSIONS);
+        match engine.read_file(CONTAINER, &path, 1 << 20).await {
+            Ok(Some(bytes)) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Ok(None) => Suspensions::default(),
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read a node's suspensions");
+                Suspensions::default()
+            }
+        }
     }
 
     /// Host path of a tenant's PostgreSQL socket.
@@ -150,16 +171,24 @@ impl Platform {
     }
 }
 
-/// What pgs reports for a tenant on another node: `container` is `None` when that node is down
-/// or unreachable, `Some(None)` when its engine has no such container. Its PostgreSQL is not
-/// probed from here (its socket is on the node): a running container counts as running.
-fn remote_status(tenant: &Tenant, container: Option<Option<&ContainerState>>) -> Status {
-    match container {
-        None => Status::NodeDown,
-        Some(None) => Status::Missing,
-        Some(Some(c)) if c.restarting => Status::Restarting,
-        Some(Some(c)) if !c.running && tenant.suspended => Status::Suspended,
-        Some(Some(c)) if !c.running => Status::Stopped,
-        Some(Some(_)) => Status::Running,
+/// A node's tenants as its engine and its controller see them.
+struct NodeTenants {
+    /// Their containers, by tenant id.
+    containers: HashMap<String, ContainerState>,
+    /// Which of them the node's controller suspended.
+    suspended: Suspensions,
+}
+
+/// What pgs reports for tenant `id` on another node: `node` is `None` when that node is down or
+/// unreachable. Its PostgreSQL is not probed from here (its socket is on the node): a running
+/// container counts as running.
+fn remote_status(id: &TenantId, tenant: &Tenant, node: Option<&NodeTenants>) -> Status {
+    let Some(node) = node else { return Status::NodeDown };
+    match node.containers.get(id.as_str()) {
+        None => Status::Missing,
+        Some(c) if c.restarting => Status::Restarting,
+        Some(c) if !c.running && (tenant.suspended || node.suspended.tenants.contains(id)) => Status::Suspended,
+        Some(c) if !c.running => Status::Stopped,
+        Some(_) => Status::Running,
     }
 }

@@ -162,6 +162,9 @@ pub struct PoolChange {
 /// The platform: a state dir plus the operations on it.
 pub struct Platform {
     state: StateDir,
+    /// Set in a node's controller, whose state dir is that node's dir: the copies the manager
+    /// pushed, with suspensions recorded in the node's own `suspended.json`.
+    node: Option<String>,
     /// Connections to other nodes' engines, by address ([`Platform::node_engine`]).
     engines: std::sync::Mutex<std::collections::HashMap<String, crate::docker::Docker>>,
 }
@@ -169,7 +172,13 @@ pub struct Platform {
 impl Platform {
     /// The platform kept in `state`.
     pub fn new(state: StateDir) -> Self {
-        Self { state, engines: Default::default() }
+        Self { state, node: None, engines: Default::default() }
+    }
+
+    /// The platform as node `node`'s controller sees it: `state` is that node's dir
+    /// (`docs/scale-out.md`), which only the manager changes, except for `suspended.json`.
+    pub fn on_node(state: StateDir, node: &str) -> Self {
+        Self { state, node: Some(node.to_string()), engines: Default::default() }
     }
 
     /// The state dir.

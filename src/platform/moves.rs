@@ -91,12 +91,6 @@ impl Platform {
         if target == tenant.node {
             fail!(Invalid, "{id} lives on node {to} already");
         }
-        if target.is_some() && tenant.suspend_after.is_some() {
-            fail!(
-                Invalid,
-                "scale to zero of tenants on other nodes is not supported yet: `pgs suspend-policy {id} --never` first"
-            );
-        }
         if tenant.restoring.is_some() {
             fail!(Conflict, "{id} is being restored: move it when the restore has ended");
         }
@@ -210,10 +204,15 @@ impl Platform {
             t.node = target.clone();
             // A volume kept by a restore stays on the old node, where `docker volume ls` shows it.
             t.previous_data_volume = None;
+            // A suspended tenant runs on its new node until that node's controller finds it idle.
+            t.suspended = false;
             Ok(())
         })?;
         self.sync_nodes(docker).await;
-        if tenant.desired == Desired::Stopped || !was_running {
+        // Not running before and not suspended (its node's controller may have suspended it
+        // without the manager's record saying so: any tenant with a policy).
+        let resume = was_running || tenant.suspended || tenant.suspend_after.is_some();
+        if tenant.desired == Desired::Stopped || !resume {
             engine.stop_container(&name, super::lifecycle::STOP_GRACE_SECS).await?;
         }
 

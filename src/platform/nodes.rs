@@ -278,6 +278,8 @@ impl Platform {
             health_port: config.health_port,
             drain: super::DEFAULT_DRAIN,
         };
+        // Its controller first: a push that fails after it comes back the same way.
+        self.ensure_node_controller(&node, name, &spec).await?;
         if let Some(old) = running {
             return self.upgrade_node_gateway(&node, name, &spec, &old).await;
         }
@@ -285,6 +287,26 @@ impl Platform {
         node.upload(CONTAINER, STATE_MOUNT, files).await?;
         node.start_container(CONTAINER).await?;
         Ok(())
+    }
+
+    /// Runs node `name`'s controller (scale to zero of its tenants) from `spec`'s image, in
+    /// place of one from another image: it holds no sessions, so it is simply replaced. Called
+    /// when the node's gateway is made or replaced, which a new pgs binary always does.
+    async fn ensure_node_controller(
+        &self,
+        node: &Docker,
+        name: &str,
+        spec: &crate::docker::gateway::GatewaySpec,
+    ) -> Result<()> {
+        use crate::docker::gateway::CONTROLLER;
+        if let Some(image) = node.container_image(CONTROLLER).await? {
+            if image == spec.image {
+                return Ok(node.start_container(CONTROLLER).await?);
+            }
+            node.remove_container(CONTROLLER).await?;
+        }
+        node.create_node_controller_container(spec, name, &spec.state_dir.to_string_lossy()).await?;
+        Ok(node.start_container(CONTROLLER).await?)
     }
 
     /// Replaces node `name`'s running gateway `old` by one from `spec`, as `pgs gateway
@@ -332,16 +354,29 @@ impl Platform {
         result
     }
 
-    /// What node `name`'s gateway reads, as a tar archive of its state dir: the config, the
-    /// routes of the node's tenants, their secrets (the pooled endpoint looks up verifiers with
-    /// them), the certificate, the peer key, and the folder for the tenants' sockets.
+    /// What node `name`'s gateway and controller read, as a tar archive of its state dir: the
+    /// config, the routes of the node's tenants, their records, their secrets (the pooled
+    /// endpoint looks up verifiers with them), the certificate, the peer key, and the folder
+    /// for the tenants' sockets.
     fn node_files(&self, config: &crate::state::Config, name: &str) -> Result<Vec<u8>> {
         let tenants = self.state.tenants()?;
         let generation = self.state.routes()?.map_or(1, |r| r.generation);
         let routes = crate::state::Routes::build_on(config, &tenants, generation, Some(name));
+        // The records of the node's own tenants, for its controller (suspend policies).
+        let own = crate::state::Tenants {
+            tenants: tenants
+                .tenants
+                .iter()
+                .filter(|(_, t)| t.node.as_deref() == Some(name))
+                .map(|(id, t)| (id.clone(), t.clone()))
+                .collect(),
+            node: Some(name.to_string()),
+            ..Default::default()
+        };
         let mut files: Vec<(String, Vec<u8>, u32)> = vec![
             (crate::state::CONFIG.into(), serde_json::to_vec_pretty(config)?, 0o600),
             (crate::state::ROUTES.into(), serde_json::to_vec_pretty(&routes)?, 0o644),
+            (crate::state::TENANTS.into(), serde_json::to_vec(&own)?, 0o600),
         ];
         files.push((crate::state::PEER_KEY.into(), self.state.peer_key()?.into_bytes(), 0o600));
         let certs = self.state.cert_files();

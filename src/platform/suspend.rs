@@ -3,7 +3,10 @@
 //!
 //! A suspended tenant is stopped with its data, credentials and access flags kept; the operator
 //! still wants it running (`desired` stays `running`), so `suspended` is recorded beside it and in
-//! the routes, where it tells the gateway to hold a new client and ask for a wake.
+//! the routes, where it tells the gateway to hold a new client and ask for a wake. A tenant on
+//! another node is suspended and woken by that node's controller, which records it in the
+//! node's `suspended.json` ([`crate::state::Suspensions`]): the manager's files cannot be
+//! written from there.
 
 use std::time::{Duration, Instant};
 
@@ -24,10 +27,10 @@ impl Platform {
         let id = TenantId::parse(id)?;
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
-            if let Some(node) = t.node.as_ref().filter(|_| after.is_some()) {
+            if t.ha.is_some() && after.is_some() {
                 fail!(
                     Invalid,
-                    "{id} lives on node {node}: scale to zero does not reach other nodes yet (docs/scale-out.md)"
+                    "{id} has a standby (HA): a suspended primary would fail over; `pgs ha disable {id}` first"
                 );
             }
             t.suspend_after = after;
@@ -39,6 +42,14 @@ impl Platform {
     /// client session is open (unless `force`), makes its last WAL archivable, and stops it.
     /// Returns `false` (and leaves it running) when a session is open.
     pub async fn suspend(&self, docker: &Docker, id: &TenantId, force: bool) -> Result<bool> {
+        if self.node.is_none()
+            && let Some(node) = self.tenant(id.as_str())?.2.node
+        {
+            fail!(
+                Invalid,
+                "{id} lives on node {node}: its node's controller suspends it once idle (`pgs suspend-policy`); `pgs stop {id}` stops it now"
+            );
+        }
         let tenant = self.mark_suspended(id, true)?;
         if tenant.suspended {
             // Suspended already: its database cannot be asked, and the mark must stay.
@@ -102,9 +113,46 @@ impl Platform {
         Ok(started.elapsed())
     }
 
+    /// For a verb that needs tenant `id` running (a backup): if it lives on another node whose
+    /// controller suspended it, starts it there and waits until it is ready, and returns that
+    /// node's engine, for [`Platform::suspend_again_on_node`]. It stays marked meanwhile: the
+    /// node's controller leaves it alone, and a client that comes is woken (which drops the
+    /// mark) and keeps it running.
+    pub(super) async fn wake_on_node(&self, docker: &Docker, id: &TenantId, tenant: &Tenant) -> Result<Option<Docker>> {
+        if tenant.node.is_none() || tenant.ha.is_some() || tenant.suspend_after.is_none() {
+            return Ok(None);
+        }
+        let config = self.state.config()?;
+        let engine = self.engine_of(docker, &config, tenant).await?;
+        let name = container_name(id);
+        if engine.container_status(&name).await? == crate::docker::tenant::Status::Running
+            || !self.node_suspensions(&engine).await.tenants.contains(id)
+        {
+            return Ok(None);
+        }
+        let node = tenant.home_node();
+        crate::progress::note(&format!("{id} is suspended on {node}: waking it"));
+        engine.start_container(&name).await?;
+        self.wait_until_ready(&engine, id, tenant, Duration::from_secs(120)).await?;
+        Ok(Some(engine))
+    }
+
+    /// Stops tenant `id` again after [`Platform::wake_on_node`] woke it on `engine`, unless a
+    /// client came meanwhile (its wake dropped the node's mark).
+    pub(super) async fn suspend_again_on_node(&self, engine: &Docker, id: &TenantId) -> Result<()> {
+        if self.node_suspensions(engine).await.tenants.contains(id) {
+            engine.stop_container(&container_name(id), STOP_GRACE_SECS).await?;
+            crate::progress::note(&format!("{id} is suspended again"));
+        }
+        Ok(())
+    }
+
     /// Records that a woken tenant is no longer suspended (the routes follow).
     pub fn mark_awake(&self, id: &TenantId) -> Result<()> {
-        let suspended = self.state.tenants()?.tenants.get(id).is_some_and(|t| t.suspended);
+        let suspended = match self.node {
+            Some(_) => self.state.suspensions().tenants.contains(id),
+            None => self.state.tenants()?.tenants.get(id).is_some_and(|t| t.suspended),
+        };
         if suspended {
             self.mark_suspended(id, false)?;
         }
@@ -156,9 +204,12 @@ impl Platform {
         }
     }
 
-    /// Records whether a tenant is suspended (the routes follow); returns the tenant.
-    /// Sets the tenant's suspended mark; returns the tenant as it was before.
+    /// Sets the tenant's suspended mark (the routes follow); returns the tenant as it was
+    /// before.
     fn mark_suspended(&self, id: &TenantId, on: bool) -> Result<Tenant> {
+        if self.node.is_some() {
+            return self.mark_on_node(id, on);
+        }
         self.state.update(|_, tenants, _| -> Result<Tenant> {
             let t = tenants.tenants.get_mut(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             if on && (t.desired != Desired::Running || t.phase != Phase::Ready) {
@@ -168,5 +219,46 @@ impl Platform {
             t.suspended = on;
             Ok(before)
         })
+    }
+
+    /// [`Platform::mark_suspended`] in a node's controller: the mark goes in the node's
+    /// `suspended.json`.
+    fn mark_on_node(&self, id: &TenantId, on: bool) -> Result<Tenant> {
+        let lock = self.state.lock()?;
+        let mut marks = self.state.suspensions();
+        let tenant = self.state.tenants()?.tenants.remove(id).ok_or_else(|| Error::NoTenant(id.clone()))?;
+        if on && (tenant.desired != Desired::Running || tenant.phase != Phase::Ready) {
+            fail!(Invalid, "tenant {id} is not running: only a running tenant can be suspended");
+        }
+        let before = Tenant { suspended: marks.tenants.contains(id), ..tenant };
+        let changed = if on { marks.tenants.insert(id.clone()) } else { marks.tenants.remove(id) };
+        if changed {
+            self.state.save_suspensions(&lock, &marks)?;
+        }
+        Ok(before)
+    }
+
+    /// Drops the marks of tenants that are no longer this node's running tenants (stopped,
+    /// moved or removed by the operator meanwhile), so that a later start is not taken for a
+    /// suspension: a node's controller, once a second. Nothing to do on the manager, or when
+    /// every mark holds. (A tenant whose policy was dropped stays marked until its next client
+    /// wakes it, as on the manager.)
+    /// `tenants` is the node's `tenants.json` as the controller last read it.
+    pub fn prune_node_marks(&self, tenants: &crate::state::Tenants) -> Result<()> {
+        let marks = self.state.suspensions();
+        if self.node.is_none() || marks.tenants.is_empty() {
+            return Ok(());
+        }
+        let holds = |id: &TenantId| {
+            tenants.tenants.get(id).is_some_and(|t| t.desired == Desired::Running && t.phase == Phase::Ready)
+        };
+        if marks.tenants.iter().all(holds) {
+            return Ok(());
+        }
+        let lock = self.state.lock()?;
+        let mut marks = self.state.suspensions();
+        marks.tenants.retain(holds);
+        self.state.save_suspensions(&lock, &marks)?;
+        Ok(())
     }
 }

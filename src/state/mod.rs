@@ -14,6 +14,8 @@
 //! - `run/`: `control.sock` (the controller's), `controller.lock` (held by the acting
 //!   controller), `gateway/` (the gateways' control sockets for handover and cancels).
 //! - `ha.json`: who is primary for each HA tenant, written by the node's agent ([`HaView`]).
+//! - `suspended.json` (a node's dir only): the node's tenants its controller suspended
+//!   ([`Suspensions`]).
 //! - `lock`: taken (flock) by every writer, so parallel `pgs` invocations serialise.
 //!
 //! Every path is built in one place ([`paths`]).
@@ -297,6 +299,19 @@ impl StateDir {
     pub fn save_ha_view(&self, view: &HaView) -> Result<()> {
         let path = self.ha_view_path();
         atomic::write_json(&path, view, 0o644).map_err(io_err(&path))
+    }
+
+    /// The tenants this node's controller suspended (`suspended.json`; none on the manager,
+    /// which records them in `tenants.json`). Unreadable is none: a gateway then dials, and a
+    /// failed dial of a tenant with a suspend policy asks for a wake all the same.
+    pub fn suspensions(&self) -> Suspensions {
+        fs::read(self.suspensions_path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    }
+
+    /// Writes `suspended.json` (a node's controller, its only writer, under the dir's lock).
+    pub fn save_suspensions(&self, _lock: &StateLock, marks: &Suspensions) -> Result<()> {
+        let path = self.suspensions_path();
+        atomic::write_json(&path, marks, 0o644).map_err(io_err(&path))
     }
 
     /// Deletes one tenant's secrets.

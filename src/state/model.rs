@@ -415,11 +415,15 @@ pub struct Tenants {
     /// `pgs create ID --adopt` (a restore's volume is not `pgs-ID-data`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub retired: BTreeMap<TenantId, String>,
+    /// Set in the copy pushed to a node's dir: whose tenants these are (that node's own, for
+    /// its controller). None in the manager's state dir, the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 impl Default for Tenants {
     fn default() -> Self {
-        Self { schema_version: SCHEMA_VERSION, tenants: BTreeMap::new(), retired: BTreeMap::new() }
+        Self { schema_version: SCHEMA_VERSION, tenants: BTreeMap::new(), retired: BTreeMap::new(), node: None }
     }
 }
 
@@ -517,6 +521,17 @@ pub struct HaView {
     pub at_ms: u64,
     /// By tenant id.
     pub tenants: BTreeMap<String, HaRoles>,
+}
+
+/// `suspended.json` in a node's dir, written by that node's controller only: which of the node's
+/// tenants it suspended. The manager's `tenants.json` (pushed to the node) cannot say it: the
+/// manager does not see the node's controller act, and its next push would undo the mark. The
+/// node's gateway holds the clients of the tenants named here; `pgs list` on the manager reads
+/// the file from the node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspensions {
+    /// The suspended tenants.
+    pub tenants: std::collections::BTreeSet<TenantId>,
 }
 
 /// Who holds what for one HA tenant.

@@ -11,6 +11,9 @@ pub const CONFIG: &str = "config.json";
 pub const TENANTS: &str = "tenants.json";
 /// `ha.json`: who is primary for each HA tenant, written by the node's agent ([`super::HaView`]).
 pub const HA_VIEW: &str = "ha.json";
+/// `suspended.json` in a node's dir: the node's tenants its controller suspended
+/// ([`super::Suspensions`]; the manager records its own tenants' in `tenants.json`).
+pub const SUSPENSIONS: &str = "suspended.json";
 /// `routes.json`: what the gateway reads.
 pub const ROUTES: &str = "routes.json";
 /// `backup-secrets.json`: an S3 repository's keys and passphrase (0600).
@@ -93,6 +96,11 @@ impl StateDir {
     /// `ha.json` ([`HA_VIEW`]).
     pub fn ha_view_path(&self) -> PathBuf {
         self.root.join(HA_VIEW)
+    }
+
+    /// `suspended.json` ([`SUSPENSIONS`]).
+    pub fn suspensions_path(&self) -> PathBuf {
+        self.root.join(SUSPENSIONS)
     }
 
     /// The folder of the tenants' secrets files.

@@ -138,6 +138,19 @@ impl Home {
     pub fn status(&self, id: &str) -> String {
         self.json(&["info", id, "--json"])["status"].as_str().unwrap().to_string()
     }
+
+    /// Waits (at most `secs`) until `pgs info` reports tenant `id` as `want`; how long it took.
+    pub fn wait_status(&self, id: &str, want: &str, secs: u64) -> std::time::Duration {
+        let started = std::time::Instant::now();
+        loop {
+            let status = self.status(id);
+            if status == want {
+                return started.elapsed();
+            }
+            assert!(started.elapsed().as_secs() < secs, "{id} is {status}, not {want}, after {secs}s");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
 }
 
 impl Drop for Home {

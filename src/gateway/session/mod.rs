@@ -244,7 +244,7 @@ mod proptests {
             generation: 1,
             shutdown: tokio_util::sync::CancellationToken::new(),
             state: crate::state::StateDir::new(dir.path()),
-            routes_stamp: std::sync::Mutex::new((None, None)),
+            routes_stamp: std::sync::Mutex::new((None, None, None)),
         };
         (Arc::new(gw), dir)
     }

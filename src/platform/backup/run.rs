@@ -109,12 +109,19 @@ impl Platform {
             // that comes is woken (which marks it awake) and keeps it running.
             self.wake(docker, &id, Duration::from_secs(120)).await?;
         }
+        // One on another node is woken there, and stopped again after.
+        let woken = self.wake_on_node(docker, &id, &tenant).await?;
         let result = match self.serving_engine(docker, &config, &id, &tenant).await {
             Ok(engine) => self.backup_now(&engine, &id, kind).await,
             Err(e) => Err(e),
         };
         if tenant.suspended && matches!(self.suspend(docker, &id, false).await, Ok(true)) {
             crate::progress::note(&format!("{id} is suspended again"));
+        }
+        if let Some(engine) = woken
+            && let Err(e) = self.suspend_again_on_node(&engine, &id).await
+        {
+            crate::progress::note(&format!("{id} stays awake: {e}"));
         }
         result
     }
