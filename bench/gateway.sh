@@ -2,30 +2,35 @@
 # Gateway throughput and memory, against baselines measured in the same run:
 #   (a) pgbench over TLS straight to the tenant container's address (the fastest path),
 #   (b) through the pgs gateway with SNI and sslmode=verify-full, dialling the tenant's Unix
-#       socket (its only way in),
+#       socket (its only way in), serving sessions on one single-threaded runtime per core,
+#   (b0) the same gateway with --serve-threads 0: sessions on the shared work-stealing runtime,
+#       as before thread-per-core serving (a new gateway process takes the port over from the
+#       other between the two, as in a replacement),
 #   (c) through pgbouncer (session mode, client TLS), what users would otherwise put in front,
 #   (e) for reference, HAProxy in TCP mode relaying the client's TLS unchanged to the container:
 #       the cost of one userspace hop by the best-known relay, which does no TLS work at all.
 # Tenants listen on no network; for (a), (c) and (e) the bench's tenant is made with --egress
 # and listen_addresses=* (Docker's default bridge), which pgs tenants do not have by default.
 # Workloads: `pgbench -S -c 16 -j 2` steady, and with -C (a new connection per transaction).
+# CPU: the proxy process's user+system time per transaction (from /proc), for (b), (b0), (c), (e).
 # Memory: gateway RSS growth with 1,000 sessions open through it.
 #
 # Replacement: connect-to-first-row latency (bench/connect_probe.py, 4 threads) while a second
 # gateway takes the listeners over from (b), against the same probe without a replacement, and
 # failed transactions of a steady pgbench across it.
 #
-#   PGS_BENCH_ONLY="throughput memory replace" (the default: all three sections; name a subset)
+#   PGS_BENCH_ONLY="throughput syscalls memory replace" (the default: all four; name a subset)
+#   PGS_BENCH_TARGETS="a b b0 c e" (the default; b1, one serving thread, may be added; a is the baseline)
 #   bench/gateway.sh [SECONDS [ROUNDS]]  (default 15 s per measurement, 1 round; with several
 #                                   rounds every target is measured once per round, in turn, and
 #                                   the median is reported, so slow drifts of the machine hit all
-#                                   alike; needs pgbench, pgbouncer and
-#                                   haproxy: apt-get install postgresql-contrib pgbouncer haproxy)
+#                                   alike; needs pgbench, pgbouncer, haproxy and
+#                                   strace: apt-get install postgresql-contrib pgbouncer haproxy strace)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
 rounds="${2:-1}"
-only=" ${PGS_BENCH_ONLY:-throughput memory replace} "
+only=" ${PGS_BENCH_ONLY:-throughput syscalls memory replace} "
 want() { [[ "$only" == *" $1 "* ]]; }
 image="${PGS_BENCH_IMAGE:-pgs-test-postgres:15}"
 pgs="${PGS:-target/release/pgs}"
@@ -74,9 +79,22 @@ until PGPASSWORD="$pw" psql -X -q -h "$socket_dir" -U "$tenant" -d "$tenant" -c 
 PGPASSWORD="$pw" pgbench -q -i -s 10 -h "$socket_dir" -U "$tenant" "$tenant" >/dev/null 2>&1
 
 # The gateway (release build, foreground mode), dialling the tenant's Unix socket.
-"$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" >"$work/gateway.log" 2>&1 &
-gw_pid=$!
-until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
+# use_gateway ARGS: makes the gateway the one started with ARGS ("" for the defaults): a new
+# process takes the listeners over from the running one, which exits (no session is open).
+gw_args="none"; gw_starts=0
+use_gateway() {
+  [ "$gw_args" = "$1" ] && return
+  gw_starts=$((gw_starts + 1))
+  # shellcheck disable=SC2086
+  "$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" $1 >"$work/gateway-$gw_starts.log" 2>&1 &
+  gw_pid=$!
+  gw_args="$1"
+  for _ in $(seq 300); do grep -q "gateway listening" "$work/gateway-$gw_starts.log" && break; sleep 0.1; done
+  until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
+}
+# gateway_for KEY: the gateway target KEY measures (in this shell, not in run's subshell).
+gateway_for() { case $1 in b) use_gateway "" ;; b0) use_gateway "--serve-threads 0" ;; b1) use_gateway "--serve-threads 1" ;; esac; }
+use_gateway ""
 
 # pgbouncer: session mode, client TLS with the same certificate, plain to the container.
 cat > "$work/pgbouncer.ini" <<INI
@@ -130,40 +148,105 @@ sleep 0.5
 kill -0 "$haproxy_pid" 2>/dev/null || { echo "haproxy did not start:" >&2; cat "$work/haproxy.log" >&2; exit 1; }
 
 export PGPASSWORD="$pw"
+gateway_target="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
 declare -A target=(
   [a]="host=$addr port=5432 user=$tenant dbname=$tenant sslmode=require"
-  [b]="host=$tenant.pgs.test hostaddr=127.0.0.1 port=$gw_port user=$tenant dbname=$tenant sslmode=verify-full sslrootcert=$ca"
+  [b]="$gateway_target"
+  [b0]="$gateway_target"
+  [b1]="$gateway_target"
   [c]="host=127.0.0.1 port=$bouncer_port user=$tenant dbname=$tenant sslmode=require"
   [e]="host=127.0.0.1 port=$haproxy_port user=$tenant dbname=$tenant sslmode=require"
 )
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN { printf "%.2f", x / y }'; }
 if want throughput; then
-tps() {
-  local out
-  out=$(pgbench -n -S -c 16 -j 2 -T "$secs" $2 "$1" 2>&1) || { echo "pgbench failed for $1: $(tail -2 <<<"$out")" >&2; echo 0; return; }
+# The process whose CPU a target costs (pgbouncer runs under runuser when this runs as root).
+proxy_pid() {
+  case $1 in
+    b|b0|b1) echo "$gw_pid" ;;
+    c) pgrep -n -x pgbouncer ;;
+    e) echo "$haproxy_pid" ;;
+  esac
+}
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+# run KEY EXTRA: one pgbench run against target KEY; prints its TPS, and adds the proxy's CPU
+# microseconds per transaction to $work/cpu-KEY-EXTRA.
+run() {
+  local key=$1 out pid before n
+  pid=$(proxy_pid "$key")
+  [ -n "$pid" ] && before=$(cpu_ticks "$pid")
+  out=$(pgbench -n -S -c 16 -j 2 -T "$secs" $2 "${target[$key]}" 2>&1) || { echo "pgbench failed for $key: $(tail -2 <<<"$out")" >&2; echo 0; return; }
+  n=$(awk -F': ' '/number of transactions actually processed/ { split($2, v, "/"); print v[1]; exit }' <<<"$out")
+  [ -n "$pid" ] && awk -v t="$(( $(cpu_ticks "$pid") - before ))" -v hz="$hz" -v n="$n" \
+    'BEGIN { printf "%.1f ", t / hz * 1e6 / (n ? n : 1) }' >>"$work/cpu-$key$2"
   awk '/^tps/ {print $3; exit}' <<<"$out"
 }
 median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cpu() { [ -s "$work/cpu-$1" ] && median <"$work/cpu-$1" || echo "-"; }
+keys="${PGS_BENCH_TARGETS:-a b b0 c e}"
 declare -A steady connect runs_s runs_c
 for _ in $(seq "$rounds"); do
-  for k in a b c e; do runs_s[$k]+="$(tps "${target[$k]}" "") "; done
-  for k in a b c e; do runs_c[$k]+="$(tps "${target[$k]}" "-C") "; done
+  for k in $keys; do gateway_for "$k"; runs_s[$k]+="$(run "$k" "") "; done
+  for k in $keys; do gateway_for "$k"; runs_c[$k]+="$(run "$k" "-C") "; done
 done
-for k in a b c e; do steady[$k]=$(median <<<"${runs_s[$k]}"); done
-for k in a b c e; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
-[ "$rounds" -gt 1 ] && for k in a b c e; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
-grep -Eq 'backend(=|":)"?unix' "$work/gateway.log" || echo "warning: gateway (b) did not dial the Unix socket" >&2
+use_gateway ""
+for k in $keys; do steady[$k]=$(median <<<"${runs_s[$k]}"); done
+for k in $keys; do connect[$k]=$(median <<<"${runs_c[$k]}"); done
+[ "$rounds" -gt 1 ] && for k in $keys; do echo "  rounds $k: steady ${runs_s[$k]}/ -C ${runs_c[$k]:-}"; done
+grep -Eqh 'backend(=|":)"?unix' "$work"/gateway-*.log || echo "warning: gateway (b) did not dial the Unix socket" >&2
 
-echo "pgbench -S -c 16 -j 2, ${secs}s each, median of $rounds round(s) (TPS)"
-printf '  (a) direct TLS to the container:     %10.0f\n' "${steady[a]}"
-printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${steady[b]}" "$(ratio "${steady[b]}" "${steady[a]}")"
-printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s   gateway vs pgbouncer b/c %s\n' "${steady[c]}" "$(ratio "${steady[c]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[c]}")"
-printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s   gateway vs relay b/e %s\n' "${steady[e]}" "$(ratio "${steady[e]}" "${steady[a]}")" "$(ratio "${steady[b]}" "${steady[e]}")"
+declare -A label=(
+  [a]="(a) direct TLS to the container"
+  [b]="(b) pgs gateway, SNI + verify-full"
+  [b0]="(b0) the same, shared runtime"
+  [b1]="(b1) the same, one serving thread"
+  [c]="(c) pgbouncer session mode, TLS"
+  [e]="(e) haproxy TCP relay of the TLS"
+)
+report() { # MODE ("" or -C), then the TPS by key
+  local mode=$1 k; shift
+  local -n tps=$1
+  for k in $keys; do
+    if [ "$k" = a ]; then
+      printf '  %-40s %10.0f\n' "${label[a]}" "${tps[a]}"
+    else
+      printf '  %-40s %10.0f   ratio to (a) %s   %7s us/tx' "${label[$k]}" "${tps[$k]}" "$(ratio "${tps[$k]}" "${tps[a]}")" "$(cpu "$k$mode")"
+      [ "$k" != b ] && [ -n "${tps[b]:-}" ] && printf '   b/%s %s' "$k" "$(ratio "${tps[b]}" "${tps[$k]}")"
+      echo
+    fi
+  done
+}
+echo "pgbench -S -c 16 -j 2, ${secs}s each, median of $rounds round(s) (TPS; the proxy process's CPU per transaction, user+system)"
+report "" steady
 echo "the same with -C (new connection per transaction)"
-printf '  (a) direct TLS to the container:     %10.0f\n' "${connect[a]}"
-printf '  (b) pgs gateway, SNI + verify-full:   %10.0f   ratio b/a %s   (Unix socket hop)\n' "${connect[b]}" "$(ratio "${connect[b]}" "${connect[a]}")"
-printf '  (c) pgbouncer session mode, TLS:     %10.0f   ratio c/a %s\n' "${connect[c]}" "$(ratio "${connect[c]}" "${connect[a]}")"
-printf '  (e) haproxy TCP relay of the TLS:     %10.0f   ratio e/a %s\n' "${connect[e]}" "$(ratio "${connect[e]}" "${connect[a]}")"
+report "-C" connect
+fi
+
+# System calls per transaction of the gateway (strace -c on every thread of it), for a fixed
+# number of `pgbench -S -c 16 -j 2` transactions through (b) and (b0). strace slows the gateway
+# down a lot: only the counts mean anything here, not the time. Needs strace.
+if want syscalls; then
+  command -v strace >/dev/null || { echo "missing strace: apt-get install strace" >&2; exit 1; }
+  per_client=1250
+  n=$((per_client * 16))
+  echo "system calls per transaction of the gateway ($n transactions of pgbench -S -c 16, strace -c -f)"
+  for k in ${PGS_BENCH_SYSCALL_TARGETS:-b b0}; do
+    gateway_for "$k"
+    # The sessions open first (their handshakes are not the steady state being counted).
+    strace -c -f -q -p "$gw_pid" -o "$work/strace-$k" &
+    tracer=$!
+    sleep 1
+    pgbench -n -S -c 16 -j 2 -t "$per_client" "${target[$k]}" >/dev/null 2>&1 || echo "pgbench failed for $k" >&2
+    kill -INT "$tracer"; wait "$tracer" || true
+    awk -v n="$n" -v k="$k" '
+      $NF == "total" { total = $4 }
+      $4 ~ /^[0-9]+$/ && $NF != "total" { calls[$NF] = $4 }
+      END {
+        line = sprintf("  (%s) %5.2f in all:", k, total / n)
+        for (c in calls) if (calls[c] / n >= 0.01) line = line sprintf(" %s %.2f", c, calls[c] / n)
+        print line
+      }' "$work/strace-$k"
+  done
 fi
 
 # Memory: 1,000 idle sessions held open through the gateway.

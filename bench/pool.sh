@@ -15,6 +15,7 @@
 #   bench/pool.sh [SECONDS]   (default 15 s per measurement; needs pgbench and pgbouncer:
 #                              apt-get install postgresql-contrib pgbouncer)
 #   PGS_BENCH_ONLY=connect     the -C section alone
+#   PGS_GATEWAY_ARGS="--serve-threads 0"   options for the gateway (to compare its settings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-15}"
@@ -52,7 +53,8 @@ container=$(docker inspect -f '{{.Id}}' "pgs-$tenant")
 verifier=$(PGPASSWORD="$(python3 -c "import json; print(json.load(open('$PGS_HOME/secrets/$tenant.json'))['superuser_password'])")" \
   psql -XAtq -h "$socket_dir" -U postgres -d postgres -c "SELECT rolpassword FROM pg_authid WHERE rolname = '$tenant'")
 
-"$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" >"$work/gateway.log" 2>&1 &
+# shellcheck disable=SC2086
+"$pgs" gateway run --listen "127.0.0.1:$gw_port" --health-listen "127.0.0.1:$health_port" ${PGS_GATEWAY_ARGS:-} >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 until curl -fs "127.0.0.1:$health_port/ready" >/dev/null 2>&1; do sleep 0.1; done
 

@@ -297,6 +297,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--bind-retry', '--bind-retry', [CompletionResultType]::ParameterName, 'How long to retry binding the client port while another process holds it (default: fail at once)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Which tenant address to dial')
             [CompletionResult]::new('--wake-timeout', '--wake-timeout', [CompletionResultType]::ParameterName, 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)')
+            [CompletionResult]::new('--serve-threads', '--serve-threads', [CompletionResultType]::ParameterName, 'Threads serving sessions, each a single-threaded runtime that keeps its sessions (default: half the cores, at least one); 0 serves them on the shared work-stealing runtime instead')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--allow-plaintext', '--allow-plaintext', [CompletionResultType]::ParameterName, 'Accept clients without TLS (only on private networks)')
             [CompletionResult]::new('--keep-sessions-on-revoke', '--keep-sessions-on-revoke', [CompletionResultType]::ParameterName, 'Keep open sessions when a tenant is disabled, stopped or removed')

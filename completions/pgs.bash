@@ -1516,7 +1516,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__gateway__subcmd__run)
-            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --takeover-drain --bind-retry --backend --keep-sessions-on-revoke --wake-timeout --no-controller --home --help --version"
+            opts="-h -V --listen --health-listen --log-format --allow-plaintext --handshake-timeout --max-connections --max-connections-per-tenant --drain-timeout --takeover-drain --bind-retry --backend --keep-sessions-on-revoke --wake-timeout --no-controller --serve-threads --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1563,6 +1563,10 @@ _pgs() {
                     return 0
                     ;;
                 --wake-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --serve-threads)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -271,6 +271,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --bind-retry 'How long to retry binding the client port while another process holds it (default: fail at once)'
             cand --backend 'Which tenant address to dial'
             cand --wake-timeout 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)'
+            cand --serve-threads 'Threads serving sessions, each a single-threaded runtime that keeps its sessions (default: half the cores, at least one); 0 serves them on the shared work-stealing runtime instead'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --allow-plaintext 'Accept clients without TLS (only on private networks)'
             cand --keep-sessions-on-revoke 'Keep open sessions when a tenant is disabled, stopped or removed'

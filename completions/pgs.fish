@@ -197,6 +197,7 @@ address\t'The container\'s address on its network (the host routes to it directl
 loopback\t'The port published on 127.0.0.1 (through Docker\'s port forwarding; slower)'
 container\t'The Unix socket, then the container\'s name, then its address (for a gateway attached to the tenants\' networks)'"
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l wake-timeout -d 'How long a client of a suspended tenant is held while it starts (then SQLSTATE 57P03)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l serve-threads -d 'Threads serving sessions, each a single-threaded runtime that keeps its sessions (default: half the cores, at least one); 0 serves them on the shared work-stealing runtime instead' -r
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l allow-plaintext -d 'Accept clients without TLS (only on private networks)'
 complete -c pgs -n "__fish_pgs_using_subcommand gateway; and __fish_seen_subcommand_from run" -l keep-sessions-on-revoke -d 'Keep open sessions when a tenant is disabled, stopped or removed'

@@ -405,6 +405,11 @@ pub struct GatewayRunArgs {
     /// Do not run the controller (which suspends idle tenants and wakes them) in this process
     #[arg(long)]
     pub no_controller: bool,
+    /// Threads serving sessions, each a single-threaded runtime that keeps its sessions
+    /// (default: half the cores, at least one); 0 serves them on the shared work-stealing
+    /// runtime instead
+    #[arg(long, value_name = "N")]
+    pub serve_threads: Option<usize>,
 }
 
 /// Log output format.

@@ -29,6 +29,7 @@ pub(super) async fn run(platform: &Platform, command: GatewayCommand) -> Result<
                 backend: a.backend,
                 keep_sessions_on_revoke: a.keep_sessions_on_revoke,
                 wake_timeout: Duration::from_secs(a.wake_timeout),
+                serve_threads: a.serve_threads.unwrap_or_else(crate::gateway::workers::default_threads),
             };
             // A gateway with Docker access (on the host) runs the controller beside it; the
             // managed gateway has its own controller container.

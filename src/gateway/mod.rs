@@ -25,6 +25,7 @@ pub mod scram;
 pub mod session;
 pub mod tls;
 pub mod wake;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use arc_swap::{ArcSwap, ArcSwapOption};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::task::TaskTracker;
 
@@ -82,6 +83,8 @@ pub struct Options {
     pub keep_sessions_on_revoke: bool,
     /// How long a client of a suspended tenant is held while it starts.
     pub wake_timeout: Duration,
+    /// Threads serving sessions ([`workers`]); 0: the process's shared runtime serves them.
+    pub serve_threads: usize,
 }
 
 /// State shared by every connection.
@@ -356,6 +359,10 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
         sd_notify::notify(false, &[sd_notify::NotifyState::MainPid(std::process::id()), sd_notify::NotifyState::Ready]);
 
     let tracker = TaskTracker::new();
+    let workers = match opts.serve_threads {
+        0 => None,
+        n => Some(workers::Workers::start(n).map_err(socket_err("cannot start the serving threads"))?),
+    };
     let limit = Arc::new(tokio::sync::Semaphore::new(opts.max_connections));
     let signals = "cannot install the signal handlers";
     let mut term = signal(SignalKind::terminate()).map_err(socket_err(signals))?;
@@ -376,12 +383,28 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
                 let gw = gw.clone();
                 match limit.clone().try_acquire_owned() {
                     Ok(permit) => {
-                        tracker.spawn(async move {
+                        // Counted by the tracker (the drain waits for it) from now on.
+                        let token = tracker.token();
+                        let serve = move |tcp| async move {
                             gw.metrics.connections_open.fetch_add(1, Relaxed);
                             session::serve(gw.clone(), tcp, peer).await;
                             gw.metrics.connections_open.fetch_sub(1, Relaxed);
-                            drop(permit);
-                        });
+                            drop((permit, token));
+                        };
+                        match &workers {
+                            // Registered again with the serving thread's own runtime there.
+                            Some(workers) => match tcp.into_std() {
+                                Ok(tcp) => workers.spawn(async move {
+                                    if let Ok(tcp) = TcpStream::from_std(tcp) {
+                                        serve(tcp).await;
+                                    }
+                                }),
+                                Err(e) => tracing::warn!(error = %e, "cannot hand a connection over"),
+                            },
+                            None => {
+                                tokio::spawn(serve(tcp));
+                            }
+                        }
                     }
                     Err(_) => {
                         tokio::spawn(async move {

@@ -230,7 +230,15 @@ impl Pool {
             _ => return Err(PoolError::Exhausted(settings.size, wait)),
         };
         let reused = loop {
-            let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = {
+                // The newest idle connection made on this thread, else the newest of all.
+                let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                let here = std::thread::current().id();
+                match idle.iter().rposition(|c| c.home == here) {
+                    Some(i) => Some(idle.remove(i)),
+                    None => idle.pop(),
+                }
+            };
             match conn {
                 Some(c) if c.alive() => break Some(c),
                 Some(_) => continue,

@@ -58,6 +58,9 @@ pub struct ServerConn {
     pub session: ServerSession,
     /// When it was last returned to the pool.
     pub idle_since: Instant,
+    /// The thread whose runtime it was opened on, where its readiness arrives
+    /// ([`crate::gateway::workers`]): a client served by that thread is given it first.
+    pub home: std::thread::ThreadId,
 }
 
 /// What a login reports besides the connection: the server's ParameterStatus values.
@@ -162,7 +165,14 @@ async fn login(
     }
     let (pid, secret) = key.ok_or(ServerError::Protocol("no BackendKeyData"))?;
     let target = Target { backend: addr.clone(), pid, secret, tenant: tenant.clone() };
-    let conn = ServerConn { stream, reader, target, session: ServerSession::default(), idle_since: Instant::now() };
+    let conn = ServerConn {
+        stream,
+        reader,
+        target,
+        session: ServerSession::default(),
+        idle_since: Instant::now(),
+        home: std::thread::current().id(),
+    };
     Ok((conn, params))
 }
 

@@ -228,6 +228,7 @@ mod proptests {
             backend: super::super::BackendMode::Auto,
             keep_sessions_on_revoke: false,
             wake_timeout: Duration::from_secs(1),
+            serve_threads: 0,
         };
         let gw = Gateway {
             opts,
