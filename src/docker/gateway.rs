@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use bollard::models::{HostConfig, Mount, MountTypeEnum, RestartPolicy, RestartPolicyNameEnum};
 
-use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED};
+use super::{Docker, DockerError, LABEL_INSTANCE};
 
 /// Name of the managed gateway's container.
 pub const CONTAINER: &str = "pgs-gateway";
@@ -181,17 +181,10 @@ impl Docker {
 
     /// Creates the gateway container with `storage` (its mounts) running as `user`.
     async fn create_gateway(&self, spec: &GatewaySpec, storage: HostConfig, user: String) -> Result<(), DockerError> {
-        let labels = HashMap::from([
-            (LABEL_MANAGED.to_string(), "true".to_string()),
-            (LABEL_INSTANCE.to_string(), spec.instance.clone()),
-            ("io.pgs.role".to_string(), "gateway".to_string()),
-        ]);
+        let labels = super::managed_labels(&spec.instance, "gateway");
         let host_config = HostConfig {
             network_mode: Some("host".to_string()),
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                maximum_retry_count: None,
-            }),
+            restart_policy: super::restart_unless_stopped(),
             ..storage
         };
         let cmd = [
@@ -314,17 +307,10 @@ impl Docker {
         user: String,
         node: Option<&str>,
     ) -> Result<(), DockerError> {
-        let labels = HashMap::from([
-            (LABEL_MANAGED.to_string(), "true".to_string()),
-            (LABEL_INSTANCE.to_string(), spec.instance.clone()),
-            ("io.pgs.role".to_string(), "controller".to_string()),
-        ]);
+        let labels = super::managed_labels(&spec.instance, "controller");
         let host_config = HostConfig {
             network_mode: Some("none".to_string()),
-            restart_policy: Some(RestartPolicy {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                maximum_retry_count: None,
-            }),
+            restart_policy: super::restart_unless_stopped(),
             ..storage
         };
         let mut cmd = ["controller", "run", "--log-format", "json"].map(String::from).to_vec();

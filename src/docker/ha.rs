@@ -2,11 +2,9 @@
 //! agent per node, both on the host network (etcd's peers and the agents' replication relay
 //! talk between hosts; neither is a tenant).
 
-use std::collections::HashMap;
+use bollard::models::{HostConfig, Mount, MountTypeEnum};
 
-use bollard::models::{HostConfig, Mount, MountTypeEnum, RestartPolicy, RestartPolicyNameEnum};
-
-use super::{Docker, DockerError, LABEL_INSTANCE, LABEL_MANAGED};
+use super::{Docker, DockerError, managed_labels as labels, restart_unless_stopped as restart};
 
 /// Name of a node's etcd member container.
 pub const ETCD_CONTAINER: &str = "pgs-etcd";
@@ -79,18 +77,6 @@ pub struct AgentSpec {
     pub state_dir: String,
     /// Host path of the node engine's socket.
     pub docker_socket: String,
-}
-
-fn labels(instance: &str, role: &str) -> HashMap<String, String> {
-    HashMap::from([
-        (LABEL_MANAGED.to_string(), "true".to_string()),
-        (LABEL_INSTANCE.to_string(), instance.to_string()),
-        ("io.pgs.role".to_string(), role.to_string()),
-    ])
-}
-
-fn restart() -> Option<RestartPolicy> {
-    Some(RestartPolicy { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None })
 }
 
 impl Docker {

@@ -53,6 +53,24 @@ impl DockerError {
     }
 }
 
+/// The labels of a container pgs manages for installation `instance` in `role` (`gateway`,
+/// `controller`, `agent`, `etcd`).
+pub(crate) fn managed_labels(instance: &str, role: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (LABEL_MANAGED.to_string(), "true".to_string()),
+        (LABEL_INSTANCE.to_string(), instance.to_string()),
+        ("io.pgs.role".to_string(), role.to_string()),
+    ])
+}
+
+/// Docker restarts the container unless pgs or the operator stopped it.
+pub(crate) fn restart_unless_stopped() -> Option<bollard::models::RestartPolicy> {
+    Some(bollard::models::RestartPolicy {
+        name: Some(bollard::models::RestartPolicyNameEnum::UNLESS_STOPPED),
+        maximum_retry_count: None,
+    })
+}
+
 /// A connection to the Docker engine.
 #[derive(Clone)]
 pub struct Docker {
