@@ -111,7 +111,8 @@ struct Local {
     silent_since: Option<Instant>,
     rejoin: Option<tokio::task::JoinHandle<bool>>,
     next_rejoin: Option<Instant>,
-    rejoins_failed: u32,
+    /// Rejoins since the copy last streamed, whether they failed or did not lead to streaming.
+    rejoins: u32,
     last_start: Option<Instant>,
     refused: Option<String>,
     replication_at: Option<Instant>,
@@ -761,17 +762,18 @@ impl Agent {
                 return;
             }
             let task = local.rejoin.take().expect("checked");
-            match task.await {
-                Ok(true) => local.rejoins_failed = 0,
-                _ => local.rejoins_failed += 1,
-            }
+            // Counted until the copy streams: a rewind that succeeds but leaves a standby that
+            // cannot stream (the WAL it needs is gone from the primary, say) must not be
+            // repeated forever; the next attempt is a fresh copy.
+            let _ = task.await;
+            local.rejoins += 1;
             local.silent_since = None;
             return;
         }
         let streaming = observed.as_ref().is_some_and(|o| o.in_recovery && o.receiver.as_deref() == Some("streaming"));
         if streaming {
             local.silent_since = None;
-            local.rejoins_failed = 0;
+            local.rejoins = 0;
             return;
         }
         let silent = *local.silent_since.get_or_insert_with(Instant::now);
@@ -792,8 +794,15 @@ impl Agent {
             return;
         }
         local.next_rejoin = Some(Instant::now() + Duration::from_secs(5));
-        let fresh = local.rejoins_failed >= 2 || (standby_waiting && local.rejoins_failed >= 1);
+        // A standby that ran but stayed silent after a rejoin gets a fresh copy; a copy that
+        // does not run gets a second rewind first.
+        let fresh = local.rejoins >= 2 || (standby_waiting && local.rejoins >= 1);
         let docker = self.docker.clone();
+        if standby_waiting {
+            // Why it is silent is in its own log (the walreceiver's errors): say it here.
+            let log = docker.logs_tail(&container_name_of(tenant), 3).await;
+            tracing::warn!(%tenant, %leader, fresh, "the standby has not streamed for {SILENT_STANDBY:?}: making it again; its log ends: {}", log.trim().replace('\n', "; "));
+        }
         let pgdata = match docker.ensure_image(&route.image).await {
             Ok(info) => info.pgdata(),
             Err(e) => {
