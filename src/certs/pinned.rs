@@ -3,7 +3,7 @@
 //! accepts exactly the certificate whose `tls-server-end-point` hash ([`end_point_hash`]) is
 //! the one it knows, with no CA and no name check ([`Pinned`], [`client_config`]).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -88,4 +88,86 @@ pub fn client_config(pinned: Arc<Vec<u8>>) -> rustls::ClientConfig {
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(Pinned::new(pinned, provider)))
         .with_no_client_auth()
+}
+
+/// The client config of one kind of connection to other nodes, kept while the pinned hash
+/// stays the same: a config holds the TLS session cache, so connections made with the same one
+/// resume their sessions (an abbreviated handshake, with no certificate or signature) where a
+/// fresh config per connection makes every handshake a full one.
+pub struct ClientConfigs {
+    alpn: Vec<Vec<u8>>,
+    /// The hash the kept config is pinned to, and the config.
+    current: Mutex<Option<Kept>>,
+}
+
+/// A pinned hash and the config pinned to it.
+type Kept = (Arc<Vec<u8>>, Arc<rustls::ClientConfig>);
+
+impl ClientConfigs {
+    /// Configs for connections that offer `alpn`.
+    pub fn new(alpn: Vec<Vec<u8>>) -> Self {
+        Self { alpn, current: Mutex::new(None) }
+    }
+
+    /// The config pinned to `pinned`: the kept one, or a new one (with an empty session
+    /// cache) when the hash changed.
+    pub fn get(&self, pinned: Arc<Vec<u8>>) -> Arc<rustls::ClientConfig> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((kept, config)) = current.as_ref()
+            && **kept == *pinned
+        {
+            return config.clone();
+        }
+        let mut config = client_config(pinned.clone());
+        config.alpn_protocols.clone_from(&self.alpn);
+        let config = Arc::new(config);
+        *current = Some((pinned, config.clone()));
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::HandshakeKind;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn connections_with_the_kept_config_resume_their_tls_session() {
+        let made = rcgen::generate_simple_self_signed(vec!["peer.test".to_string()]).unwrap();
+        let cert = made.cert.der().clone();
+        let hash = Arc::new(end_point_hash(&cert));
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+        let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let server = Arc::new(server);
+        let configs = ClientConfigs::new(vec![b"x".to_vec()]);
+        assert!(Arc::ptr_eq(&configs.get(hash.clone()), &configs.get(Arc::new(hash.to_vec()))));
+        let mut kinds = Vec::new();
+        for _ in 0..2 {
+            let (client_side, server_side) = tokio::io::duplex(64 * 1024);
+            let acceptor = tokio_rustls::TlsAcceptor::from(server.clone());
+            let serving = tokio::spawn(async move {
+                let mut tls = acceptor.accept(server_side).await.unwrap();
+                tls.write_all(b"hi").await.unwrap();
+                tls.flush().await.unwrap();
+                let _ = tls.read(&mut [0u8; 1]).await;
+            });
+            let name = ServerName::try_from("peer.test").unwrap();
+            let mut tls =
+                tokio_rustls::TlsConnector::from(configs.get(hash.clone())).connect(name, client_side).await.unwrap();
+            // The session tickets come before the first data.
+            tls.read_exact(&mut [0u8; 2]).await.unwrap();
+            kinds.push(tls.get_ref().1.handshake_kind());
+            drop(tls);
+            serving.await.unwrap();
+        }
+        assert_eq!(kinds, [Some(HandshakeKind::Full), Some(HandshakeKind::Resumed)]);
+        // Another certificate: another config, nothing to resume.
+        assert!(!Arc::ptr_eq(&configs.get(hash), &configs.get(Arc::new(vec![0; 32]))));
+    }
 }

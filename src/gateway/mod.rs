@@ -99,6 +99,8 @@ pub struct Gateway {
     pub tls_binding: ArcSwapOption<Vec<u8>>,
     /// The installation's peer key, once read (see [`peer`]).
     pub peer_key: ArcSwapOption<Vec<u8>>,
+    /// The TLS client config of hops to other gateways (see [`peer::configs`]).
+    pub peer_tls: crate::certs::pinned::ClientConfigs,
     /// Cancel keys.
     pub cancels: Arc<cancel::CancelMap>,
     /// Counters.
@@ -306,6 +308,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
         tls: ArcSwapOption::empty(),
         tls_binding: ArcSwapOption::empty(),
         peer_key: ArcSwapOption::empty(),
+        peer_tls: peer::configs(),
         cancels: Arc::new(cancel::CancelMap::new(handover::instance_of(generation))),
         metrics: Arc::default(),
         route_changes: tokio::sync::watch::channel(0).0,

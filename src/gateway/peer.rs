@@ -23,6 +23,7 @@ use tokio_rustls::client::TlsStream;
 
 use super::backend::BackendAddr;
 use super::errors::Refusal;
+use crate::certs::pinned::ClientConfigs;
 use std::net::SocketAddr;
 
 /// How long connecting to a peer and the TLS handshake may take.
@@ -40,20 +41,28 @@ pub fn check_hello(expected: Option<&[u8]>, key: &[u8], client: &str) -> Result<
     client.parse().map_err(|_| Refusal::Protocol("peer hello without a client address".into()))
 }
 
+/// The client configs of hops to other gateways: direct TLS (no SSLRequest round trip), which
+/// the gateway accepts with its ALPN. One kept config per certificate, so that hops resume
+/// their TLS sessions.
+pub fn configs() -> ClientConfigs {
+    ClientConfigs::new(vec![super::tls::ALPN.to_vec()])
+}
+
 /// Connects to the gateway at `addr` (`IP:PORT`) for `server_name` (the endpoint's host name),
-/// accepting only a gateway that serves the certificate whose hash is `pinned`. Returns the
-/// stream and the address a cancel for the session goes to.
-pub async fn dial(addr: &str, server_name: &str, pinned: Arc<Vec<u8>>) -> std::io::Result<(PeerStream, BackendAddr)> {
+/// with `config` (from [`configs`], pinned to the certificate this gateway serves). Returns
+/// the stream and the address a cancel for the session goes to.
+pub async fn dial(
+    addr: &str,
+    server_name: &str,
+    config: Arc<rustls::ClientConfig>,
+) -> std::io::Result<(PeerStream, BackendAddr)> {
     let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
     let socket: std::net::SocketAddr = addr.parse().map_err(|_| invalid("not a peer address"))?;
     let name = ServerName::try_from(server_name.to_string()).map_err(|_| invalid("not a server name"))?;
-    let mut config = crate::certs::pinned::client_config(pinned);
-    // Direct TLS (no SSLRequest round trip), which the gateway accepts with this ALPN.
-    config.alpn_protocols = vec![super::tls::ALPN.to_vec()];
     let connect = async {
         let tcp = TcpStream::connect(socket).await?;
         tcp.set_nodelay(true)?;
-        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await
+        tokio_rustls::TlsConnector::from(config).connect(name, tcp).await
     };
     let tls = tokio::time::timeout(DIAL_TIMEOUT, connect)
         .await

@@ -185,6 +185,9 @@ struct Shared {
     targets: Targets,
     pinned: Arc<ArcSwap<Vec<u8>>>,
     key: Arc<Vec<u8>>,
+    /// The client config while the certificate stays the same (its connections resume TLS
+    /// sessions).
+    configs: crate::certs::pinned::ClientConfigs,
 }
 
 /// One tenant's relay socket.
@@ -215,7 +218,16 @@ impl Outbound {
     /// The standby side for the tenants' socket dirs under `root` (the state dir or node
     /// dir). Listens nowhere until [`Outbound::sync`].
     pub fn new(root: PathBuf, targets: Targets, pinned: Arc<ArcSwap<Vec<u8>>>, key: Arc<Vec<u8>>) -> Self {
-        Self { root, shared: Arc::new(Shared { targets, pinned, key }), listeners: Mutex::new(BTreeMap::new()) }
+        Self {
+            root,
+            shared: Arc::new(Shared {
+                targets,
+                pinned,
+                key,
+                configs: crate::certs::pinned::ClientConfigs::new(Vec::new()),
+            }),
+            listeners: Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// Reconciles the listeners with the targets (needs a tokio runtime): binds a socket for
@@ -334,7 +346,7 @@ async fn outbound(mut local: UnixStream, tenant: TenantId, shared: Arc<Shared>, 
         tracing::debug!(%tenant, "relay: no primary known for the tenant; closing");
         return;
     };
-    let mut remote = match dial(&addr, shared.pinned.load_full()).await {
+    let mut remote = match dial(&addr, shared.configs.get(shared.pinned.load_full())).await {
         Ok(remote) => remote,
         Err(e) => {
             tracing::warn!(%tenant, %addr, error = %e, "relay: cannot reach the primary's node");
@@ -365,12 +377,11 @@ async fn outbound(mut local: UnixStream, tenant: TenantId, shared: Arc<Shared>, 
     }
 }
 
-/// Connects over TLS to the relay port at `addr` (`IP:PORT`), accepting only the certificate
-/// whose end-point hash is `pinned`.
-async fn dial(addr: &str, pinned: Arc<Vec<u8>>) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
+/// Connects over TLS to the relay port at `addr` (`IP:PORT`) with `config` (pinned to the
+/// installation's certificate).
+async fn dial(addr: &str, config: Arc<rustls::ClientConfig>) -> io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let socket: SocketAddr =
         addr.parse().map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "the target is not IP:PORT"))?;
-    let config = Arc::new(crate::certs::pinned::client_config(pinned));
     let connect = async {
         let tcp = TcpStream::connect(socket).await?;
         if let Err(e) = tune(&tcp) {

@@ -236,6 +236,7 @@ mod proptests {
             tls: arc_swap::ArcSwapOption::from(Some(tls)),
             tls_binding: arc_swap::ArcSwapOption::empty(),
             peer_key: arc_swap::ArcSwapOption::empty(),
+            peer_tls: crate::gateway::peer::configs(),
             cancels: Arc::default(),
             metrics: Arc::default(),
             route_changes: tokio::sync::watch::channel(0).0,

@@ -147,7 +147,7 @@ pub(super) async fn dial_peer(
         _ => "",
     };
     let name = format!("{tenant}{suffix}.{}", gw.routes.load().domain);
-    crate::gateway::peer::dial(peer, &name, pinned).await
+    crate::gateway::peer::dial(peer, &name, gw.peer_tls.get(pinned)).await
 }
 
 /// Longest message the gateway buffers from the backend during startup (ParameterStatus,
