@@ -9,7 +9,9 @@
 #   - connect latency: connect-to-first-row (libpq through psycopg: TLS, verify-full, SCRAM,
 #     `SELECT 1`), one client after another for SECONDS, p50 and p99;
 #   - pgbench `SELECT 1`, 8 clients, steady and with -C (a new connection per transaction): TPS
-#     and pgbench's average connection time, median of ROUNDS runs;
+#     and pgbench's average connection time, median of ROUNDS runs; and the CPU (user+system,
+#     from /proc) per transaction of each gateway on the way: n2's, and the manager's when it
+#     relays (where the relayed figure's cost goes);
 #   - `pgs move` of the tenant with its data (pgbench -i at PGS_BENCH_SCALE) to the manager
 #     and back: the downtime `pgs move` stated against the one it took.
 #
@@ -48,14 +50,20 @@ trap cleanup EXIT INT TERM
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
-pgbench_run() { # CONNINFO EXTRA... -> "TPS CONNECT_MS" of one run
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+pgbench_run() { # CONNINFO EXTRA... -> "TPS CONNECT_MS MANAGER_US N2_US" of one run (CPU per transaction)
   local c="$1"; shift
-  pgbench -n -c 8 -j 2 -T "$secs" -f "$work/select1.sql" "$@" "$c" 2>/dev/null \
-    | awk '/^tps/ {t = $3} /average connection time/ {m = $5} END {printf "%.0f %.2f", t, m}'
+  local m0 n0 out
+  m0=$(cpu_ticks "$gateway_pid"); n0=$(cpu_ticks "$n2_gateway_pid")
+  out=$(pgbench -n -c 8 -j 2 -T "$secs" -f "$work/select1.sql" "$@" "$c" 2>/dev/null)
+  echo "$out" | awk -v m="$(( $(cpu_ticks "$gateway_pid") - m0 ))" -v g="$(( $(cpu_ticks "$n2_gateway_pid") - n0 ))" -v hz="$hz" '
+    /^tps/ {t = $3} /average connection time/ {c = $5} /actually processed/ {n = $NF}
+    END {n = n ? n : 1; printf "%.0f %.2f %.1f %.1f", t, c, m / hz * 1e6 / n, g / hz * 1e6 / n}'
 }
-pgbench_median() { # CONNINFO EXTRA... -> "TPS CONNECT_MS", medians of $rounds runs
+pgbench_median() { # CONNINFO EXTRA... -> "TPS CONNECT_MS MANAGER_US N2_US", medians of $rounds runs
   local runs; runs=$(for _ in $(seq "$rounds"); do pgbench_run "$@"; echo; done)
-  echo "$(echo "$runs" | awk '{print $1}' | median) $(echo "$runs" | awk '{print $2}' | median)"
+  for f in 1 2 3 4; do echo "$runs" | awk -v f="$f" 'NF {print $f}' | median; done | paste -sd ' '
 }
 
 echo "starting two engines (tests/swarm/node.sh) and the swarm"
@@ -79,6 +87,8 @@ via() { echo "host=$t.pgs.test hostaddr=$1 port=5432 user=$t dbname=$t password=
 direct=$(via 10.250.0.3)
 relayed=$(via 10.250.0.2)
 until psql "$relayed" -XAtqc 'SELECT 1' >/dev/null 2>&1; do sleep 0.2; done
+# n2's managed gateway: its process, as this machine sees it (the engines share its PID space).
+n2_gateway_pid=$(docker -H "$s2" inspect -f '{{.State.Pid}}' pgs-gateway)
 
 echo
 echo "through n2's own gateway (baseline) vs relayed by the manager's gateway to n2's, ${secs} s each"
@@ -89,13 +99,18 @@ for k in p50 p99; do
   dv=$(echo "$d" | field "['${k}_ms']"); rv=$(echo "$r" | field "['${k}_ms']")
   printf '%-34s %9.1f ms %9.1f ms %8s\n' "connect to first row, $k" "$dv" "$rv" "$(ratio "$rv" "$dv")"
 done
-read -r dt _ <<<"$(pgbench_median "$direct")"
-read -r rt _ <<<"$(pgbench_median "$relayed")"
+cpu_line() { # LABEL DIRECT_N2 RELAYED_MANAGER RELAYED_N2
+  printf '%-34s %9s us %9s us   (manager %s + n2 %s)\n' "$1" "$2" "$(awk -v a="$3" -v b="$4" 'BEGIN {print a + b}')" "$3" "$4"
+}
+read -r dt _ _ dn <<<"$(pgbench_median "$direct")"
+read -r rt _ rmg rn <<<"$(pgbench_median "$relayed")"
 printf '%-34s %12s %12s %8s\n' "steady TPS (SELECT 1, 8 clients)" "$dt" "$rt" "$(ratio "$rt" "$dt")"
-read -r dt dm <<<"$(pgbench_median "$direct" -C)"
-read -r rt rm <<<"$(pgbench_median "$relayed" -C)"
+cpu_line "  gateways' CPU per transaction" "$dn" "$rmg" "$rn"
+read -r dt dm _ dn <<<"$(pgbench_median "$direct" -C)"
+read -r rt rm rmg rn <<<"$(pgbench_median "$relayed" -C)"
 printf '%-34s %12s %12s %8s\n' "TPS, new connection each (-C)" "$dt" "$rt" "$(ratio "$rt" "$dt")"
 printf '%-34s %9s ms %9s ms %8s\n' "pgbench average connection time" "$dm" "$rm" "$(ratio "$rm" "$dm")"
+cpu_line "  gateways' CPU per connection" "$dn" "$rmg" "$rn"
 
 echo
 echo "pgs move of $t with pgbench scale $scale"
