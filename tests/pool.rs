@@ -192,6 +192,9 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     std::thread::sleep(Duration::from_millis(600));
     let (ok, _, err) = psql(&url, "LISTEN jobs; SET search_path = public; SELECT 1");
     assert!(ok, "{err}");
+    // ...and a session-mode client sees its server as a direct client would: its real pid, a
+    // notification while idle, its own cancel.
+    python("session", &url, &[]);
 
     // disable-access closes pooled sessions too.
     let open = common::psql_bg(&url, "SELECT pg_sleep(20)");

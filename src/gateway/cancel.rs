@@ -134,11 +134,12 @@ impl CancelMap {
         self.insert(pid, len, Dest::Fixed(target))
     }
 
-    /// Registers a pooled client of `tenant` and returns its key: a process id of the
-    /// gateway's own (no one backend serves the client) and a 4-byte secret. Its cancels go to
-    /// whatever `current` holds when they arrive.
-    pub fn register_pooled(self: &Arc<Self>, tenant: String, current: Current) -> ClientKey {
-        let pid = rand::rng().random_range(1..=i32::MAX as u32);
+    /// Registers a pooled client of `tenant` and returns its key: the process id of the one
+    /// backend that serves it for its whole session (`pid`, session mode), else one of the
+    /// gateway's own, and a 4-byte secret. Its cancels go to whatever `current` holds when they
+    /// arrive.
+    pub fn register_pooled(self: &Arc<Self>, tenant: String, current: Current, pid: Option<u32>) -> ClientKey {
+        let pid = pid.unwrap_or_else(|| rand::rng().random_range(1..=i32::MAX as u32));
         self.insert(pid, MIN_SECRET, Dest::Pooled { tenant, current })
     }
 

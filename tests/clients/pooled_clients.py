@@ -14,6 +14,9 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
   many CLIENTS        CLIENTS connections at once, each runs a transaction, all complete
   held SECS           connects, runs a query, holds the connection idle for SECS, runs another
                       (prints the pids it got: a restart between is survived)
+  session             in session mode: each client is told its server's real pid; a
+                      notification reaches a client idle after LISTEN, with the sender's pid;
+                      a client's own cancel cancels its query
 """
 import asyncio
 import ssl
@@ -180,6 +183,40 @@ def held(seconds):
         return f"pids {a} {b}"
 
 
+def session():
+    listener = psycopg.connect(url, autocommit=True, connect_timeout=30)
+    sender = psycopg.connect(url, autocommit=True, connect_timeout=30)
+    for conn in (listener, sender):
+        real = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        assert conn.info.backend_pid == real, f"told pid {conn.info.backend_pid}, the server's is {real}"
+    listener.execute("LISTEN jobs")
+    time.sleep(0.3)  # the listener is idle: no query of its own runs when the notification comes
+    sender.execute("NOTIFY jobs, 'hello'")
+    started = time.monotonic()
+    got = next(listener.notifies(timeout=5, stop_after=1), None)
+    assert got is not None, "no notification within 5 s"
+    assert (got.channel, got.payload, got.pid) == ("jobs", "hello", sender.info.backend_pid), got
+    waited = time.monotonic() - started
+    result = {}
+
+    def sleep():
+        try:
+            listener.execute("SELECT pg_sleep(30)")
+            result["sleep"] = "done"
+        except psycopg.errors.QueryCanceled:
+            result["sleep"] = "cancelled"
+
+    t = threading.Thread(target=sleep)
+    t.start()
+    time.sleep(0.5)
+    listener.cancel_safe()
+    t.join(10)
+    assert result.get("sleep") == "cancelled", result
+    listener.close()
+    sender.close()
+    return f"session: real pids, notification to an idle listener in {waited * 1000:.0f} ms, own cancel works"
+
+
 if check == "psycopg":
     print(with_psycopg(int(args[0]), int(args[1])))
 elif check == "asyncpg":
@@ -192,5 +229,7 @@ elif check == "many":
     print(asyncio.run(many(int(args[0]))))
 elif check == "held":
     print(held(args[0]))
+elif check == "session":
+    print(session())
 else:
     sys.exit(f"unknown check {check}")

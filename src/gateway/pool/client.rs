@@ -173,15 +173,18 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
 
     let pool = gw.pools.get(&Key { tenant: tenant.to_string(), user: user.clone(), database: database.clone() });
     pool.set_login(client_key, verifier);
-    let current: crate::gateway::cancel::Current = Arc::new(Mutex::new(None));
-    let key = gw.cancels.register_pooled(tenant.to_string(), current.clone());
-
     // The first client of a pool logs a server connection in to learn the parameters (and
-    // that the role may reach the database).
+    // that the role may reach the database). In session mode the client's own connection is
+    // its server for the whole session: the client is told that server's real process id (as
+    // `pg_backend_pid()` and a notification's sender show it), and its cancels go there.
     let mut held: Option<Lease> = None;
     if pool.params().is_none() || settings.mode == PoolMode::Session {
         held = Some(Box::pin(acquire(&pool, backend, &settings, &wanted)).await?);
     }
+    let session_server = held.as_mut().filter(|_| settings.mode == PoolMode::Session).map(|l| l.conn().target.clone());
+    let pid = session_server.as_ref().map(|t| t.pid);
+    let current: crate::gateway::cancel::Current = Arc::new(Mutex::new(session_server));
+    let key = gw.cancels.register_pooled(tenant.to_string(), current.clone(), pid);
     let mut hello = Vec::new();
     msg::authentication(0, &[], &mut hello);
     for (name, value) in pool.params().unwrap_or_default() {
@@ -247,6 +250,18 @@ async fn acquire(
         });
     }
     Ok(lease)
+}
+
+/// Reads more from the server connection the client holds between its transactions; never
+/// resolves when it holds none.
+async fn from_own_server(held: &mut Option<Lease>) -> Result<bool, msg::ReadError> {
+    match held.as_mut() {
+        Some(lease) => {
+            let conn = lease.conn();
+            conn.reader.fill(&mut conn.stream).await
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// SQLSTATEs the pooler passes on from a server's login error.
@@ -323,12 +338,19 @@ impl Session {
         let mut to_client = Vec::new();
         loop {
             // Between transactions: wait for the client, holding no server connection (in
-            // transaction mode).
+            // transaction mode), or reading what its own server sends meanwhile (in session
+            // mode: a notification after LISTEN, a notice, a changed parameter).
             let m = tokio::select! {
                 m = self.next_client(client, reader, ended) => match m? {
                     Some(m) => m,
                     None => return Ok(()),
                 },
+                more = from_own_server(held) => {
+                    self.forward_idle(more, held, &mut to_client)?;
+                    write(client, &to_client, ended).await?;
+                    to_client.clear();
+                    continue;
+                }
                 refusal = ending.as_mut() => return Err(goodbye(refusal, ended)),
             };
             if m.tag == b'X' {
@@ -360,6 +382,27 @@ impl Session {
                 Step::Settled => {}
             }
         }
+    }
+
+    /// Passes on what the held server sent while its client was idle (`more`: the outcome of
+    /// [`from_own_server`]); a server that hung up ends the session: the client must never be
+    /// handed another backend without the state it had on this one.
+    fn forward_idle(
+        &mut self,
+        more: Result<bool, msg::ReadError>,
+        held: &mut Option<Lease>,
+        to_client: &mut Vec<u8>,
+    ) -> Result<(), Fatal> {
+        let lost = || Fatal::new("08006", "the tenant's database closed the connection");
+        let conn = held.as_mut().ok_or_else(lost)?.conn();
+        if !matches!(more, Ok(true)) {
+            self.tracker.reset();
+            return Err(lost());
+        }
+        while let Some(m) = conn.reader.buffered().map_err(|_| lost())? {
+            self.tracker.server_message(m, &mut conn.session, to_client);
+        }
+        Ok(())
     }
 
     /// The client's next message; `None` when it hung up.
