@@ -224,7 +224,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;pool' {
-            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Transaction pooling (a server connection per transaction) or session pooling')
+            [CompletionResult]::new('--mode', '--mode', [CompletionResultType]::ParameterName, 'Transaction pooling (a server connection per transaction), session pooling, or auto (per transaction, kept for a client while it holds session state such as LISTEN)')
             [CompletionResult]::new('--size', '--size', [CompletionResultType]::ParameterName, 'Server connections per role and database')
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Pooled clients at once for the tenant')
             [CompletionResult]::new('--queue-timeout', '--queue-timeout', [CompletionResultType]::ParameterName, 'Seconds a client waits for a server connection before it is refused (53300)')

@@ -2921,7 +2921,7 @@ _pgs() {
             fi
             case "${prev}" in
                 --mode)
-                    COMPREPLY=($(compgen -W "transaction session" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "transaction session auto" -- "${cur}"))
                     return 0
                     ;;
                 --size)

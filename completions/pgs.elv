@@ -205,7 +205,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;pool'= {
-            cand --mode 'Transaction pooling (a server connection per transaction) or session pooling'
+            cand --mode 'Transaction pooling (a server connection per transaction), session pooling, or auto (per transaction, kept for a client while it holds session state such as LISTEN)'
             cand --size 'Server connections per role and database'
             cand --max-clients 'Pooled clients at once for the tenant'
             cand --queue-timeout 'Seconds a client waits for a server connection before it is refused (53300)'

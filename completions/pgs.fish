@@ -146,8 +146,9 @@ complete -c pgs -n "__fish_pgs_using_subcommand suspend" -l home -d 'State dir (
 complete -c pgs -n "__fish_pgs_using_subcommand suspend" -l force -d 'Suspend even with client sessions open (they are closed)'
 complete -c pgs -n "__fish_pgs_using_subcommand suspend" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand suspend" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand pool" -l mode -d 'Transaction pooling (a server connection per transaction) or session pooling' -r -f -a "transaction\t'A server connection per transaction: many clients share few connections'
-session\t'A server connection per client for its whole session, reset before the next client'"
+complete -c pgs -n "__fish_pgs_using_subcommand pool" -l mode -d 'Transaction pooling (a server connection per transaction), session pooling, or auto (per transaction, kept for a client while it holds session state such as LISTEN)' -r -f -a "transaction\t'A server connection per transaction: many clients share few connections'
+session\t'A server connection per client for its whole session, reset before the next client'
+auto\t'A server connection per transaction, kept for a client while it holds session state (LISTEN, a session advisory lock, SET ROLE, a WITH HOLD cursor, a temporary table, SQL PREPARE): what transaction mode refuses works, and other clients still share'"
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l size -d 'Server connections per role and database' -r
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l max-clients -d 'Pooled clients at once for the tenant' -r
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l queue-timeout -d 'Seconds a client waits for a server connection before it is refused (53300)' -r

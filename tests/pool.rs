@@ -1,7 +1,7 @@
 //! The pooled endpoint `TENANT-pooler`: real clients (psql, psycopg, asyncpg, pgJDBC, sqlx) with
 //! named prepared statements on a small pool in transaction mode, what transaction pooling
 //! refuses, cancels that reach only their own client, many clients on few connections, access
-//! flips, other roles and password changes, session mode, and a tenant restart.
+//! flips, other roles and password changes, session mode, auto mode, and a tenant restart.
 
 mod common;
 
@@ -195,6 +195,25 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     // ...and a session-mode client sees its server as a direct client would: its real pid, a
     // notification while idle, its own cancel.
     python("session", &url, &[]);
+
+    // Auto mode: what transaction mode refuses reserves a connection for the client (up to half
+    // the pool), shown in the metrics by reason; other clients still share and never see it.
+    home.ok(&["pool", &id, "--mode", "auto", "--size", "2"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let holder = common::psql_bg(&url, "LISTEN jobs; SELECT pg_sleep(3)");
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let metrics = loop {
+        let (_, metrics) = gw.http("/metrics");
+        if metrics.contains("reason=\"listen\"} 1") || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(metrics.contains("reason=\"listen\"} 1"), "{metrics}");
+    assert!(common::finished(holder).0);
+    python("auto", &url, &[]);
+    home.ok(&["pool", &id, "--mode", "session", "--size", "4"]);
+    std::thread::sleep(Duration::from_millis(600));
 
     // disable-access closes pooled sessions too.
     let open = common::psql_bg(&url, "SELECT pg_sleep(20)");

@@ -118,7 +118,8 @@ pub struct SuspendPolicyArgs {
 pub struct PoolArgs {
     /// Tenant id
     pub tenant: String,
-    /// Transaction pooling (a server connection per transaction) or session pooling
+    /// Transaction pooling (a server connection per transaction), session pooling, or auto (per
+    /// transaction, kept for a client while it holds session state such as LISTEN)
     #[arg(long, value_enum)]
     pub mode: Option<crate::state::PoolMode>,
     /// Server connections per role and database

@@ -17,10 +17,7 @@ pub(super) fn print_tenant(t: &TenantInfo) {
     println!(
         "pooled:    {} ({} mode, {} server connections per role)",
         t.pooled_host,
-        match t.pool.mode {
-            crate::state::PoolMode::Transaction => "transaction",
-            crate::state::PoolMode::Session => "session",
-        },
+        t.pool.mode.as_str(),
         t.pool.size
     );
     println!("port:      {}", t.port);

@@ -228,10 +228,7 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
             "{}-pooler: {} mode, {} server connections per role and database, at most {} clients, \
                  queue timeout {}s, server idle timeout {}s",
             a.tenant,
-            match settings.mode {
-                crate::state::PoolMode::Transaction => "transaction",
-                crate::state::PoolMode::Session => "session",
-            },
+            settings.mode.as_str(),
             settings.size,
             settings.max_clients,
             settings.queue_timeout_secs,

@@ -60,6 +60,14 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
                  pgs_gateway_pool_server_connections{{state=\"used\"}} {used}\n\
                  pgs_gateway_pool_server_connections{{state=\"idle\"}} {idle}\n"
             ));
+            body.push_str(
+                "# HELP pgs_gateway_pool_reserved Pooled clients holding a server connection of their own (auto mode), by the first reason.\n\
+                 # TYPE pgs_gateway_pool_reserved gauge\n",
+            );
+            let reserved = gw.pools.reserved();
+            for (reason, n) in super::pool::guard::Reason::ALL.iter().zip(reserved) {
+                body.push_str(&format!("pgs_gateway_pool_reserved{{reason=\"{}\"}} {n}\n", reason.label()));
+            }
             let mut body = super::metrics::with_generation(&body, gw.generation);
             if let Ok(tenants) = gw.state.tenants() {
                 // A node's copy of its own tenants: the manager's gateway reports every tenant.

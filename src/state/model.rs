@@ -557,6 +557,21 @@ pub enum PoolMode {
     Transaction,
     /// A server connection per client for its whole session, reset before the next client.
     Session,
+    /// A server connection per transaction, kept for a client while it holds session state
+    /// (LISTEN, a session advisory lock, SET ROLE, a WITH HOLD cursor, a temporary table, SQL
+    /// PREPARE): what transaction mode refuses works, and other clients still share.
+    Auto,
+}
+
+impl PoolMode {
+    /// Its name, as `pgs pool --mode` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolMode::Transaction => "transaction",
+            PoolMode::Session => "session",
+            PoolMode::Auto => "auto",
+        }
+    }
 }
 
 /// A tenant's pool settings (`pgs pool TENANT ...`).

@@ -17,6 +17,10 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
   session             in session mode: each client is told its server's real pid; a
                       notification reaches a client idle after LISTEN, with the sender's pid;
                       a client's own cancel cancels its query
+  auto                in auto mode on a pool of two (one reservation): LISTEN reserves the
+                      listener's connection, a notification reaches it idle, another client
+                      shares the other connection and never sees the listener's state, a third
+                      client's advisory lock is refused (53300) until the listener leaves
 """
 import asyncio
 import ssl
@@ -217,6 +221,43 @@ def session():
     return f"session: real pids, notification to an idle listener in {waited * 1000:.0f} ms, own cancel works"
 
 
+def auto():
+    def connect():
+        return psycopg.connect(url, autocommit=True, connect_timeout=30)
+
+    def pid(conn):
+        return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+    listener, other, third = connect(), connect(), connect()
+    listener.execute("LISTEN jobs")
+    own = pid(listener)
+    assert other.execute("SELECT pg_listening_channels()").fetchall() == [], "the listener's state leaked"
+    assert pid(other) != own, "another client got the listener's reserved connection"
+    time.sleep(0.3)
+    other.execute("NOTIFY jobs, 'hello'")
+    got = next(listener.notifies(timeout=5, stop_after=1), None)
+    assert got is not None and got.payload == "hello", got
+    assert pid(listener) == own, "the listener lost its connection between transactions"
+    try:
+        third.execute("SELECT pg_advisory_lock(1)")
+        raise AssertionError("a second reservation on a pool of two was allowed")
+    except psycopg.errors.TooManyConnections as e:
+        direct = urlparse(url).hostname.replace("-pooler.", ".", 1)
+        assert "reserve" in e.diag.message_primary and direct in (e.diag.message_hint or ""), e.diag.message_hint
+        refusal = e.diag.message_primary
+    listener.close()
+    time.sleep(0.5)
+    third.execute("SELECT pg_advisory_lock(1)")
+    # The listener's connection was reset before anyone else got it.
+    assert third.execute("SELECT pg_listening_channels()").fetchall() == []
+    mine = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    assert third.execute(mine).fetchone()[0] == 1
+    assert other.execute(mine).fetchone()[0] == 0, "another client sees the third's lock"
+    for conn in (other, third):
+        conn.close()
+    return f"auto: LISTEN reserved, notification delivered, no state leaked, limit: {refusal}"
+
+
 if check == "psycopg":
     print(with_psycopg(int(args[0]), int(args[1])))
 elif check == "asyncpg":
@@ -231,5 +272,7 @@ elif check == "held":
     print(held(args[0]))
 elif check == "session":
     print(session())
+elif check == "auto":
+    print(auto())
 else:
     sys.exit(f"unknown check {check}")

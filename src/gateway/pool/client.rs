@@ -36,6 +36,8 @@ pub struct Ended {
     pub reason: Option<String>,
     /// Bytes from and to the client.
     pub bytes: (u64, u64),
+    /// Why its server connection was its own (`auto` mode), if it was.
+    pub reserved: Option<&'static str>,
 }
 
 /// A FATAL error for the client (and the session's end).
@@ -112,7 +114,7 @@ pub async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
     startup: Startup,
     endpoint: &Endpoint,
 ) -> Ended {
-    let mut ended = Ended { result: "closed", reason: None, bytes: (0, 0) };
+    let mut ended = Ended { result: "closed", reason: None, bytes: (0, 0), reserved: None };
     let outcome = run(gw, client, startup, endpoint, &mut ended).await;
     if let Err(fatal) = outcome {
         if ended.result == "closed" {
@@ -201,8 +203,11 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     }
 
     let direct: Arc<str> = format!("{tenant}.{}", gw.routes.load().domain).into();
+    // In auto mode, at most half the pool's connections are reserved for one client each.
+    let reserving = (settings.mode == PoolMode::Auto)
+        .then(|| super::track::Reserving { pool: pool.clone(), limit: reserve_limit(&settings) });
     let mut session = Session {
-        tracker: Tracker::new(settings.mode == PoolMode::Transaction, direct, wanted),
+        tracker: Tracker::new(settings.mode != PoolMode::Session, reserving, direct, wanted),
         statements: ClientStatements::default(),
         current,
     };
@@ -213,11 +218,21 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     if let Some(mut lease) = held.take() {
         *session.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let clean = session.tracker.settled() && session.tracker.status() == b'I' && result.is_ok();
-        let clean = clean && (settings.mode == PoolMode::Transaction || lease.conn().discard().await.is_ok());
+        let shared = settings.mode != PoolMode::Session && session.tracker.reserved().is_none();
+        let clean = clean && (shared || lease.conn().discard().await.is_ok());
         lease.release(clean);
+    }
+    if let Some(reason) = session.tracker.reserved() {
+        ended.reserved = Some(reason.label());
     }
     drop(key);
     result
+}
+
+/// How many of an `auto` pool's connections may be reserved for one client each: half the
+/// pool, at least one.
+pub fn reserve_limit(settings: &PoolSettings) -> usize {
+    (settings.size as usize / 2).max(1)
 }
 
 /// A server connection for the client, with its settings applied.
@@ -373,7 +388,9 @@ impl Session {
             let step = Box::pin(self.transaction(client, reader, lease, m, ending, ended)).await?;
             match step {
                 Step::Terminate => return Ok(()),
-                Step::Settled if settings.mode == PoolMode::Transaction => {
+                // The connection goes back unless it is the client's own: session mode, or
+                // state that outlives the transaction in auto mode.
+                Step::Settled if settings.mode != PoolMode::Session && self.tracker.reserved().is_none() => {
                     *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
                     if let Some(lease) = held.take() {
                         lease.release(true);

@@ -1,8 +1,9 @@
 //! What transaction pooling cannot do. A pooled client's statements run on whichever server
 //! connection is free, so whatever outlives a transaction on the server would reach other
 //! clients or be lost: LISTEN, session-level advisory locks, `WITH HOLD` cursors, temporary
-//! objects that outlive the transaction, SQL-level PREPARE, SET ROLE. Such statements get a
-//! clear error instead of silent misbehaviour.
+//! objects that outlive the transaction, SQL-level PREPARE, SET ROLE. In transaction mode such
+//! statements get a clear error instead of silent misbehaviour; in `auto` mode they reserve the
+//! server connection for the client ([`Reason`] says why).
 //!
 //! A session `SET name = value` (or `RESET`) on its own, outside a transaction block, is not
 //! refused but carried: [`session_command`] reads it, and the pooler applies it to every server
@@ -10,37 +11,112 @@
 //! send such SETs when they connect: pgJDBC's `SET extra_float_digits = 3`).
 //!
 //! The check reads the first words of each statement in the text (outside quotes and
-//! comments); it is a syntax check, not a parser, and errs on the side of refusing.
+//! comments); it is a syntax check, not a parser, and errs on the side of refusing (or
+//! reserving).
 
-/// The statement kinds of `text` (a simple Query's or a Parse's), `None` if all can be pooled;
-/// otherwise what is refused, for the error message.
-pub fn refused(text: &[u8]) -> Option<&'static str> {
+/// Why a statement makes a backend's state the client's own (it would outlive the transaction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// `LISTEN`.
+    Listen,
+    /// `pg_advisory_lock` and `pg_try_advisory_lock` (session level).
+    AdvisoryLock,
+    /// `SET ROLE`, `SET SESSION AUTHORIZATION`.
+    SetRole,
+    /// `SET SESSION CHARACTERISTICS`.
+    SessionCharacteristics,
+    /// A session SET or RESET among other statements (the pooler carries only one sent on its
+    /// own).
+    Set,
+    /// A session SET or RESET inside a transaction block.
+    SetInTransaction,
+    /// `DECLARE ... WITH HOLD`.
+    HoldCursor,
+    /// `CREATE TEMP TABLE` (or other temporary object) without `ON COMMIT DROP`.
+    TempTable,
+    /// SQL `PREPARE` (protocol-level prepared statements are renamed and shared instead).
+    Prepare,
+}
+
+impl Reason {
+    /// Every reason, in the order of [`Reason::index`].
+    pub const ALL: [Reason; 9] = [
+        Reason::Listen,
+        Reason::AdvisoryLock,
+        Reason::SetRole,
+        Reason::SessionCharacteristics,
+        Reason::Set,
+        Reason::SetInTransaction,
+        Reason::HoldCursor,
+        Reason::TempTable,
+        Reason::Prepare,
+    ];
+
+    /// Its place in [`Reason::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// A short name, for metrics labels and log lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Reason::Listen => "listen",
+            Reason::AdvisoryLock => "advisory_lock",
+            Reason::SetRole => "set_role",
+            Reason::SessionCharacteristics => "session_characteristics",
+            Reason::Set => "set",
+            Reason::SetInTransaction => "set_in_transaction",
+            Reason::HoldCursor => "hold_cursor",
+            Reason::TempTable => "temp_table",
+            Reason::Prepare => "prepare",
+        }
+    }
+
+    /// What the client did, for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Listen => "LISTEN",
+            Reason::AdvisoryLock => "a session-level advisory lock (use pg_advisory_xact_lock)",
+            Reason::SetRole => "SET ROLE and SET SESSION AUTHORIZATION",
+            Reason::SessionCharacteristics => "SET SESSION CHARACTERISTICS",
+            Reason::Set => "SET or RESET of a session setting together with other statements (send it on its own)",
+            Reason::SetInTransaction => {
+                "SET or RESET of a session setting inside a transaction block (use SET LOCAL, or SET outside the transaction)"
+            }
+            Reason::HoldCursor => "a WITH HOLD cursor",
+            Reason::TempTable => "a temporary table that outlives its transaction (use ON COMMIT DROP)",
+            Reason::Prepare => "SQL PREPARE (protocol-level prepared statements work)",
+        }
+    }
+}
+
+/// What in `text` (a simple Query's or a Parse's) would outlive its transaction on the server,
+/// `None` if all of it can be pooled.
+pub fn refused(text: &[u8]) -> Option<Reason> {
     let lower = text.to_ascii_lowercase();
     if contains(&lower, b"pg_advisory_lock") || contains(&lower, b"pg_try_advisory_lock") {
-        return Some("a session-level advisory lock (use pg_advisory_xact_lock)");
+        return Some(Reason::AdvisoryLock);
     }
     let parts: Vec<&[u8]> = statements(&lower).filter(|s| words(s).next().is_some()).collect();
     let carried = parts.len() == 1 && session_command(text).is_some();
     for statement in parts {
         let words: Vec<&[u8]> = words(statement).take(4).collect();
         let refusal = match words.as_slice() {
-            [b"listen", ..] => Some("LISTEN"),
+            [b"listen", ..] => Some(Reason::Listen),
             [b"set", b"local" | b"transaction" | b"constraints", ..] => None,
-            [b"set", b"session", b"characteristics", ..] => Some("SET SESSION CHARACTERISTICS"),
+            [b"set", b"session", b"characteristics", ..] => Some(Reason::SessionCharacteristics),
             [b"set" | b"reset", b"role", ..] | [b"set" | b"reset", b"session", b"authorization", ..] => {
-                Some("SET ROLE and SET SESSION AUTHORIZATION")
+                Some(Reason::SetRole)
             }
-            [b"set" | b"reset", ..] if !carried => {
-                Some("SET or RESET of a session setting together with other statements (send it on its own)")
-            }
-            [b"declare", ..] if contains(statement, b"with hold") => Some("a WITH HOLD cursor"),
+            [b"set" | b"reset", ..] if !carried => Some(Reason::Set),
+            [b"declare", ..] if contains(statement, b"with hold") => Some(Reason::HoldCursor),
             [b"create", b"temp" | b"temporary", ..] | [b"create", b"local" | b"global", b"temp" | b"temporary", ..]
                 if !contains(statement, b"on commit drop") =>
             {
-                Some("a temporary table that outlives its transaction (use ON COMMIT DROP)")
+                Some(Reason::TempTable)
             }
             [b"prepare", b"transaction", ..] => None,
-            [b"prepare", ..] => Some("SQL PREPARE (protocol-level prepared statements work)"),
+            [b"prepare", ..] => Some(Reason::Prepare),
             _ => None,
         };
         if refusal.is_some() {
@@ -232,14 +308,19 @@ fn words(statement: &[u8]) -> impl Iterator<Item = &[u8]> {
 mod tests {
     use super::*;
 
-    fn r(s: &str) -> Option<&'static str> {
+    fn r(s: &str) -> Option<Reason> {
         refused(s.as_bytes())
     }
 
     #[test]
     fn what_outlives_a_transaction_is_refused() {
-        assert_eq!(r("LISTEN jobs"), Some("LISTEN"));
-        assert_eq!(r("  /* hi */ -- x\n listen \"Jobs\""), Some("LISTEN"));
+        assert_eq!(r("LISTEN jobs"), Some(Reason::Listen));
+        assert_eq!(r("  /* hi */ -- x\n listen \"Jobs\""), Some(Reason::Listen));
+        assert_eq!(r("SELECT pg_advisory_lock(1)"), Some(Reason::AdvisoryLock));
+        assert_eq!(r("SET search_path = a; SELECT 1"), Some(Reason::Set));
+        for (i, reason) in Reason::ALL.iter().enumerate() {
+            assert_eq!(reason.index(), i);
+        }
         assert!(r("SELECT 1; LISTEN jobs").is_some());
         assert!(r("SET ROLE admin").is_some());
         assert!(r("SET SESSION AUTHORIZATION admin").is_some());

@@ -7,7 +7,8 @@
 //!   never reaches the gateway) and are handed out per transaction or per session.
 //! - [`track`]: named prepared statements are renamed and prepared on whichever server
 //!   connection serves them; the replies owed to a client are kept in order.
-//! - [`guard`]: what transaction pooling cannot do is refused with a clear error.
+//! - [`guard`]: what transaction pooling cannot do is refused with a clear error (or, in
+//!   `auto` mode, reserves the connection for the client).
 //! - [`client`]: one pooled client's session, top to bottom.
 //! - [`msg`]: the messages after startup, read whole and bounded.
 
@@ -81,6 +82,19 @@ impl Pools {
             return None;
         }
         Some(ClientSlot(count))
+    }
+
+    /// Clients holding a reserved connection, over all pools, by reason
+    /// ([`guard::Reason::ALL`] order).
+    pub fn reserved(&self) -> [usize; guard::Reason::ALL.len()] {
+        let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by = [0; guard::Reason::ALL.len()];
+        for pool in pools.values() {
+            for (n, count) in by.iter_mut().zip(&pool.reserved_by) {
+                *n += count.load(Ordering::Relaxed);
+            }
+        }
+        by
     }
 
     /// Server connections open, in use and idle, over all pools.
@@ -167,6 +181,31 @@ pub struct Pool {
     login: Mutex<Option<([u8; 32], Verifier)>>,
     /// What the server reported at its last login (shown to clients at theirs).
     params: Mutex<Option<Parameters>>,
+    /// Connections reserved for one client each (`auto` mode), in all.
+    reserved: AtomicUsize,
+    /// The same, by the first reason of each ([`guard::Reason::index`]).
+    reserved_by: [AtomicUsize; guard::Reason::ALL.len()],
+}
+
+/// A server connection kept for one client of an `auto` pool while it holds session state;
+/// counted in its pool until dropped.
+pub struct Reservation {
+    pool: Arc<Pool>,
+    /// Why (the first statement that made the connection the client's own).
+    pub reason: guard::Reason,
+}
+
+impl std::fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reservation").field("reason", &self.reason).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.pool.reserved.fetch_sub(1, Ordering::Relaxed);
+        self.pool.reserved_by[self.reason.index()].fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Pool {
@@ -179,7 +218,19 @@ impl Pool {
             idle: Mutex::default(),
             login: Mutex::default(),
             params: Mutex::default(),
+            reserved: AtomicUsize::new(0),
+            reserved_by: Default::default(),
         }
+    }
+
+    /// Reserves a connection for a client for `reason`, unless `limit` are reserved already.
+    pub fn reserve(self: &Arc<Self>, reason: guard::Reason, limit: usize) -> Option<Reservation> {
+        if self.reserved.fetch_add(1, Ordering::Relaxed) >= limit {
+            self.reserved.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        self.reserved_by[reason.index()].fetch_add(1, Ordering::Relaxed);
+        Some(Reservation { pool: self.clone(), reason })
     }
 
     /// Makes the pool `size` connections big (settings change while the gateway runs).

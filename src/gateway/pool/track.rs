@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::guard;
+use super::guard::{self, Reason};
 use super::msg::{self, Fields, Message};
+use super::{Pool, Reservation};
 
 /// Named statements one client may hold at once.
 pub const MAX_CLIENT_STATEMENTS: usize = 1000;
@@ -129,8 +130,12 @@ pub struct Tracker {
     skipping: bool,
     /// Transaction status of the last ReadyForQuery.
     status: u8,
-    /// Refuse what transaction pooling cannot do (false in session mode).
+    /// Look for what outlives a transaction (false in session mode).
     guarded: bool,
+    /// In `auto` mode: where a reservation is counted instead of refusing.
+    reserving: Option<Reserving>,
+    /// The connection is this client's own until it leaves, and why (`auto` mode).
+    reservation: Option<Reservation>,
     /// The direct endpoint, named in refusals.
     direct: Arc<str>,
     /// The client's settings (name to SQL value): its startup parameters, then what it SET.
@@ -141,15 +146,37 @@ pub struct Tracker {
     pending: Option<guard::SessionCommand>,
 }
 
+/// Where an `auto` pool counts its reservations, and how many it allows.
+pub struct Reserving {
+    /// The client's pool.
+    pub pool: Arc<Pool>,
+    /// Reserved connections the pool allows at once.
+    pub limit: usize,
+}
+
+impl std::fmt::Debug for Reserving {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reserving").field("limit", &self.limit).finish_non_exhaustive()
+    }
+}
+
 impl Tracker {
-    /// A tracker for a client; `guarded` in transaction mode; `direct` is the host name of the
-    /// tenant's direct endpoint; `startup` the settings of its startup message (name to SQL value).
-    pub fn new(guarded: bool, direct: Arc<str>, startup: BTreeMap<String, String>) -> Self {
+    /// A tracker for a client; `guarded` in transaction and `auto` mode, with `reserving` in
+    /// `auto` mode only; `direct` is the host name of the tenant's direct endpoint; `startup`
+    /// the settings of its startup message (name to SQL value).
+    pub fn new(
+        guarded: bool,
+        reserving: Option<Reserving>,
+        direct: Arc<str>,
+        startup: BTreeMap<String, String>,
+    ) -> Self {
         Self {
             ops: VecDeque::new(),
             skipping: false,
             status: b'I',
             guarded,
+            reserving,
+            reservation: None,
             direct,
             settings: startup.clone(),
             startup,
@@ -172,24 +199,59 @@ impl Tracker {
         self.status
     }
 
-    /// Whether a message needs a server connection (or is answered by the pooler alone).
+    /// Why the server connection is this client's own (`auto` mode), if it is.
+    pub fn reserved(&self) -> Option<Reason> {
+        self.reservation.as_ref().map(|r| r.reason)
+    }
+
+    /// Whether a message needs a server connection (or is answered by the pooler alone: a
+    /// refusal in transaction mode).
     pub fn needs_server(&self, m: &Message) -> bool {
-        let refused_here = self.guarded && m.tag == b'Q' && self.refusal(&m.body).is_some();
+        let refused_here = self.guarded && self.reserving.is_none() && m.tag == b'Q' && self.refusal(&m.body).is_some();
         m.tag != b'X' && !refused_here
     }
 
-    fn refusal(&self, query_body: &[u8]) -> Option<&'static str> {
+    fn refusal(&self, query_body: &[u8]) -> Option<Reason> {
         let text = query_body.split(|&b| b == 0).next().unwrap_or_default();
         self.refusal_of(text)
     }
 
-    /// What transaction pooling refuses of `text`: [`guard::refused`], and a session SET inside a
-    /// transaction block (it would outlive the transaction on a shared connection).
-    fn refusal_of(&self, text: &[u8]) -> Option<&'static str> {
+    /// What would outlive its transaction of `text`: [`guard::refused`], and a session SET
+    /// inside a transaction block (it would outlive the transaction on a shared connection).
+    fn refusal_of(&self, text: &[u8]) -> Option<Reason> {
         guard::refused(text).or_else(|| {
-            (self.status != b'I' && guard::session_command(text).is_some())
-                .then_some("SET or RESET of a session setting inside a transaction block (use SET LOCAL, or SET outside the transaction)")
+            (self.status != b'I' && guard::session_command(text).is_some()).then_some(Reason::SetInTransaction)
         })
+    }
+
+    /// A statement that outlives its transaction (`reason`): `None` when it may go to the
+    /// server (the connection is this client's already, or is reserved for it now), else the
+    /// error that answers it (transaction mode, or an `auto` pool at its reservation limit).
+    fn admit(&mut self, reason: Reason) -> Option<Vec<u8>> {
+        if self.reservation.is_some() {
+            return None;
+        }
+        let Some(reserving) = &self.reserving else {
+            return Some(self.refusal_message(reason.describe()));
+        };
+        match reserving.pool.reserve(reason, reserving.limit) {
+            Some(reservation) => {
+                self.reservation = Some(reservation);
+                None
+            }
+            None => {
+                let message = format!(
+                    "{} needs a server connection of its own, and the {} that the pooled endpoint may reserve for such clients are all taken",
+                    reason.describe(),
+                    reserving.limit
+                );
+                let hint = format!(
+                    "Connect to the direct endpoint {} for it, or retry when another client has disconnected.",
+                    self.direct
+                );
+                Some(crate::gateway::errors::error_response("ERROR", "53300", &message, Some(&hint)))
+            }
+        }
     }
 
     /// Notes a SET or RESET the client sends, to record once the server confirms it.
@@ -257,9 +319,9 @@ impl Tracker {
             b'X' => return Ok(ClientEvent::Terminate),
             b'Q' => {
                 if self.guarded
-                    && let Some(what) = self.refusal(&m.body)
+                    && let Some(reason) = self.refusal(&m.body)
+                    && let Some(mut reply) = self.admit(reason)
                 {
-                    let mut reply = self.refusal_message(what);
                     msg::ready_for_query(if self.status == b'I' { b'I' } else { b'E' }, &mut reply);
                     self.push_own(reply, to_client);
                     return Ok(ClientEvent::Continue);
@@ -282,9 +344,9 @@ impl Tracker {
                 let rest = &m.body[name.len() + 1..];
                 let query = Fields::new(rest).cstr().ok_or(TrackError::Protocol("Parse without a query"))?;
                 if self.guarded
-                    && let Some(what) = self.refusal_of(query)
+                    && let Some(reason) = self.refusal_of(query)
+                    && let Some(reply) = self.admit(reason)
                 {
-                    let reply = self.refusal_message(what);
                     self.push_own(reply, to_client);
                     self.skipping = true;
                     return Ok(ClientEvent::Continue);
@@ -544,7 +606,10 @@ mod tests {
 
     impl Client {
         fn new() -> Self {
-            Self { t: Tracker::new(true, "t1.pgs.test".into(), BTreeMap::new()), stmts: ClientStatements::default() }
+            Self {
+                t: Tracker::new(true, None, "t1.pgs.test".into(), BTreeMap::new()),
+                stmts: ClientStatements::default(),
+            }
         }
 
         /// Sends `msgs`; returns (to server, to client).
@@ -653,6 +718,46 @@ mod tests {
         s.t.guarded = false;
         let (up, _) = s.send(&mut server, vec![m(b'Q', b"LISTEN jobs\0")]);
         assert_eq!(tags(&up), "Q");
+    }
+
+    #[test]
+    fn in_auto_mode_what_outlives_a_transaction_reserves_up_to_the_limit() {
+        let pool =
+            Arc::new(Pool::new(super::super::Key { tenant: "t1".into(), user: "u".into(), database: "d".into() }));
+        let auto = || Client {
+            t: Tracker::new(
+                true,
+                Some(Reserving { pool: pool.clone(), limit: 1 }),
+                "t1.pgs.test".into(),
+                BTreeMap::new(),
+            ),
+            stmts: ClientStatements::default(),
+        };
+        let mut server = ServerSession::default();
+        let (mut a, mut b) = (auto(), auto());
+        assert!(a.t.needs_server(&m(b'Q', b"LISTEN jobs\0")), "sent, not answered by the pooler");
+        let (up, down) = a.send(&mut server, vec![m(b'Q', b"SELECT 1; LISTEN jobs\0")]);
+        assert_eq!((tags(&up), down.len()), ("Q".into(), 0));
+        assert_eq!(a.t.reserved(), Some(Reason::Listen));
+        // Once reserved, everything passes.
+        let (up, _) = a.send(&mut server, vec![parse("", "PREPARE p AS SELECT 1")]);
+        assert_eq!(tags(&up), "P");
+        // The pool's one reservation is taken: another client is told so, with the direct endpoint.
+        let (up, down) = b.send(&mut server, vec![m(b'Q', b"SELECT pg_advisory_lock(1)\0")]);
+        assert!(up.is_empty());
+        let text = String::from_utf8_lossy(&down);
+        assert!(text.contains("C53300") && text.contains("advisory lock") && text.contains("t1.pgs.test"), "{text}");
+        assert_eq!(b.t.reserved(), None);
+        // Plain statements of that client are shared as in transaction mode.
+        let (up, _) = b.send(&mut server, vec![m(b'Q', b"SELECT 1\0")]);
+        assert_eq!(tags(&up), "Q");
+        assert_eq!(pool.reserved_by[Reason::Listen.index()].load(std::sync::atomic::Ordering::Relaxed), 1);
+        // The first client leaves: its reservation goes with it.
+        drop(a);
+        assert_eq!(pool.reserved.load(std::sync::atomic::Ordering::Relaxed), 0);
+        let (up, _) = b.send(&mut server, vec![m(b'Q', b"BEGIN; SET work_mem = '8MB'\0")]);
+        assert_eq!(tags(&up), "Q");
+        assert_eq!(b.t.reserved(), Some(Reason::Set));
     }
 
     #[test]

@@ -50,6 +50,8 @@ struct Outcome {
     bytes_out: u64,
     /// The gateway that relayed the client (see [`super::peer`]).
     via: Option<SocketAddr>,
+    /// Why a pooled client's server connection was its own (`auto` mode).
+    reserved: Option<&'static str>,
 }
 
 /// Serves one accepted connection to the end, then logs one line about it.
@@ -107,6 +109,7 @@ pub async fn serve(gw: Arc<Gateway>, tcp: TcpStream, mut peer: SocketAddr) {
         tenant = out.tenant.as_deref().unwrap_or("-"),
         key = out.key.map_or("-", RouteKey::as_str),
         pooled = out.pooled,
+        reserved = out.reserved.unwrap_or("-"),
         backend = out.hop.unwrap_or("-"),
         outcome = out.result,
         reason = out.reason.as_deref().unwrap_or(""),

@@ -43,6 +43,7 @@ pub(super) async fn pooled(
     let ended = Box::pin(crate::gateway::pool::client::serve(gw, &mut client, startup, &endpoint)).await;
     out.result = ended.result;
     out.reason = ended.reason;
+    out.reserved = ended.reserved;
     (out.bytes_in, out.bytes_out) = ended.bytes;
     gw.metrics.add_bytes(&tenant, out.bytes_in, out.bytes_out);
 }
