@@ -20,7 +20,8 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
   auto                in auto mode on a pool of two (one reservation): LISTEN reserves the
                       listener's connection, a notification reaches it idle, another client
                       shares the other connection and never sees the listener's state, a third
-                      client's advisory lock is refused (53300) until the listener leaves
+                      client's advisory lock is refused (53300) until the listener's UNLISTEN,
+                      and is released with the third's connection when it leaves
 """
 import asyncio
 import ssl
@@ -245,17 +246,23 @@ def auto():
         direct = urlparse(url).hostname.replace("-pooler.", ".", 1)
         assert "reserve" in e.diag.message_primary and direct in (e.diag.message_hint or ""), e.diag.message_hint
         refusal = e.diag.message_primary
-    listener.close()
-    time.sleep(0.5)
+    # The listener ends its state: its connection is shared again, and the one reservation free.
+    listener.execute("UNLISTEN *")
+    time.sleep(0.3)  # the pooler asks the server right after the client's transaction
     third.execute("SELECT pg_advisory_lock(1)")
-    # The listener's connection was reset before anyone else got it.
-    assert third.execute("SELECT pg_listening_channels()").fetchall() == []
     mine = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
     assert third.execute(mine).fetchone()[0] == 1
     assert other.execute(mine).fetchone()[0] == 0, "another client sees the third's lock"
-    for conn in (other, third):
+    assert listener.execute(mine).fetchone()[0] == 0, "the listener sees the third's lock"
+    # The third leaves holding its lock: the connection is reset before anyone else gets it.
+    third.close()
+    time.sleep(0.5)
+    assert other.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").fetchone()[0] == 0
+    listener.execute("LISTEN again")
+    assert listener.execute("SELECT pg_listening_channels()").fetchall() == [("again",)]
+    for conn in (listener, other):
         conn.close()
-    return f"auto: LISTEN reserved, notification delivered, no state leaked, limit: {refusal}"
+    return f"auto: LISTEN reserved until UNLISTEN, notification delivered, no state leaked, limit: {refusal}"
 
 
 if check == "psycopg":

@@ -207,6 +207,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     let reserving = (settings.mode == PoolMode::Auto)
         .then(|| super::track::Reserving { pool: pool.clone(), limit: reserve_limit(&settings) });
     let mut session = Session {
+        user: user.clone(),
         tracker: Tracker::new(settings.mode != PoolMode::Session, reserving, direct, wanted),
         statements: ClientStatements::default(),
         current,
@@ -324,6 +325,8 @@ fn goodbye(refusal: Refusal, ended: &mut Ended) -> Fatal {
 
 /// A pooled client's session after login.
 struct Session {
+    /// The role it logged in as.
+    user: String,
     tracker: Tracker,
     statements: ClientStatements,
     current: crate::gateway::cancel::Current,
@@ -388,15 +391,26 @@ impl Session {
             let step = Box::pin(self.transaction(client, reader, lease, m, ending, ended)).await?;
             match step {
                 Step::Terminate => return Ok(()),
-                // The connection goes back unless it is the client's own: session mode, or
-                // state that outlives the transaction in auto mode.
-                Step::Settled if settings.mode != PoolMode::Session && self.tracker.reserved().is_none() => {
-                    *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                    if let Some(lease) = held.take() {
-                        lease.release(true);
+                Step::Settled => {
+                    if self.tracker.may_release() {
+                        // Auto mode: the reserved client may have ended its state; the server
+                        // tells (and what it sends meanwhile is the client's).
+                        let held_state = lease.conn().holds_state(&self.user, &mut to_client).await;
+                        write(client, &to_client, ended).await?;
+                        to_client.clear();
+                        let held_state = held_state
+                            .map_err(|_| Fatal::new("08006", "the tenant's database closed the connection"))?;
+                        self.tracker.checked(held_state);
+                    }
+                    // The connection goes back unless it is the client's own: session mode, or
+                    // state that outlives the transaction in auto mode.
+                    if settings.mode != PoolMode::Session && self.tracker.reserved().is_none() {
+                        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        if let Some(lease) = held.take() {
+                            lease.release(true);
+                        }
                     }
                 }
-                Step::Settled => {}
             }
         }
     }

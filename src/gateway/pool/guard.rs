@@ -57,6 +57,21 @@ impl Reason {
         self as usize
     }
 
+    /// Whether the server can tell when this state is gone ([`STATE_CHECK`]): a reservation
+    /// that has only such reasons ends when the client has ended them; one for another reason
+    /// lasts until the client leaves.
+    pub fn checkable(self) -> bool {
+        matches!(
+            self,
+            Reason::Listen
+                | Reason::AdvisoryLock
+                | Reason::SetRole
+                | Reason::HoldCursor
+                | Reason::TempTable
+                | Reason::Prepare
+        )
+    }
+
     /// A short name, for metrics labels and log lines.
     pub fn label(self) -> &'static str {
         match self {
@@ -124,6 +139,42 @@ pub fn refused(text: &[u8]) -> Option<Reason> {
         }
     }
     None
+}
+
+/// Asks a server connection, between transactions, whether its backend still holds state that
+/// is its client's own (`t` or `f`): channels listened to, session advisory locks, holdable
+/// cursors, SQL prepared statements, temporary objects, a role other than the login role (`$1`
+/// is replaced by the login role as an SQL literal).
+pub const STATE_CHECK: &str = "SELECT EXISTS (SELECT FROM pg_listening_channels()) \
+     OR EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()) \
+     OR EXISTS (SELECT FROM pg_cursors WHERE is_holdable) \
+     OR EXISTS (SELECT FROM pg_prepared_statements WHERE from_sql) \
+     OR EXISTS (SELECT FROM pg_class WHERE relnamespace = pg_my_temp_schema()) \
+     OR EXISTS (SELECT FROM pg_proc WHERE pronamespace = pg_my_temp_schema()) \
+     OR current_user <> session_user OR session_user <> $1";
+
+/// Whether `text` may end session state (UNLISTEN, an advisory unlock, CLOSE, DEALLOCATE,
+/// DROP, DISCARD, RESET, SET ROLE NONE, ROLLBACK): after such a transaction the pooler asks the
+/// server ([`STATE_CHECK`]) whether the client's reserved connection can be shared again.
+pub fn may_release(text: &[u8]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    contains(&lower, b"advisory_unlock")
+        || statements(&lower).any(|s| {
+            matches!(
+                words(s).next(),
+                Some(
+                    b"unlisten"
+                        | b"close"
+                        | b"deallocate"
+                        | b"drop"
+                        | b"discard"
+                        | b"reset"
+                        | b"set"
+                        | b"rollback"
+                        | b"abort"
+                )
+            )
+        })
 }
 
 /// A session-level SET or RESET that the pooler carries from connection to connection.
@@ -379,6 +430,27 @@ mod tests {
             "SET x =",
         ] {
             assert_eq!(c(not), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn what_may_end_session_state_is_seen() {
+        for yes in [
+            "UNLISTEN *",
+            "select pg_advisory_unlock(1)",
+            "SELECT pg_advisory_unlock_all()",
+            "CLOSE c",
+            "DEALLOCATE p",
+            "DROP TABLE t",
+            "DISCARD TEMP",
+            "RESET ROLE",
+            "SET ROLE NONE",
+            "SELECT 1; ROLLBACK",
+        ] {
+            assert!(may_release(yes.as_bytes()), "{yes}");
+        }
+        for no in ["SELECT 1", "LISTEN x", "INSERT INTO t VALUES ('unlisten')", "-- drop\nSELECT 2"] {
+            assert!(!may_release(no.as_bytes()), "{no}");
         }
     }
 

@@ -266,6 +266,34 @@ impl ServerConn {
         Ok(())
     }
 
+    /// Whether the backend still holds state of its client's own ([`super::guard::STATE_CHECK`]
+    /// for login role `user`), asked between the client's transactions. What the server sends
+    /// meanwhile that the client must get (a notification, a notice, a changed parameter) is
+    /// appended to `for_client`. An error or an answer that is not `t` or `f` counts as state
+    /// held.
+    pub async fn holds_state(&mut self, user: &str, for_client: &mut Vec<u8>) -> Result<bool, ServerError> {
+        let sql = super::guard::STATE_CHECK.replace("$1", &literal(user));
+        let mut body = sql.into_bytes();
+        body.push(0);
+        let mut out = Vec::new();
+        msg::encode(b'Q', &body, &mut out);
+        let ask = async {
+            self.stream.write_all(&out).await?;
+            let mut held = true;
+            loop {
+                let m = self.reader.next(&mut self.stream).await?.ok_or(ServerError::Protocol("closed"))?;
+                match m.tag {
+                    // One row, one column: count 1, length 1, the value.
+                    b'D' => held = m.body.get(..7) != Some(&[0, 1, 0, 0, 0, 1, b'f'][..]),
+                    b'A' | b'N' | b'S' => m.encode_into(for_client),
+                    b'Z' => return Ok(held),
+                    _ => {}
+                }
+            }
+        };
+        tokio::time::timeout(LOGIN_TIMEOUT, ask).await.map_err(|_| ServerError::Timeout)?
+    }
+
     /// Resets the session for its next client (session mode): `DISCARD ALL`.
     pub async fn discard(&mut self) -> Result<(), ServerError> {
         self.session.clear();

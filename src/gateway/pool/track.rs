@@ -134,8 +134,14 @@ pub struct Tracker {
     guarded: bool,
     /// In `auto` mode: where a reservation is counted instead of refusing.
     reserving: Option<Reserving>,
-    /// The connection is this client's own until it leaves, and why (`auto` mode).
+    /// The connection is this client's own until it leaves or ends its state, and why (`auto`
+    /// mode).
     reservation: Option<Reservation>,
+    /// Every reason seen while reserved ([`Reason::index`] bits).
+    reasons: u16,
+    /// Since the last look, the reserved client sent what may have ended its state, or got an
+    /// error (which rolls back what its transaction did).
+    maybe_released: bool,
     /// The direct endpoint, named in refusals.
     direct: Arc<str>,
     /// The client's settings (name to SQL value): its startup parameters, then what it SET.
@@ -177,6 +183,8 @@ impl Tracker {
             guarded,
             reserving,
             reservation: None,
+            reasons: 0,
+            maybe_released: false,
             direct,
             settings: startup.clone(),
             startup,
@@ -204,6 +212,31 @@ impl Tracker {
         self.reservation.as_ref().map(|r| r.reason)
     }
 
+    /// Whether to ask the server ([`guard::STATE_CHECK`]) if the reserved client's state is
+    /// gone: it may have ended it, and the server can tell for every reason it had.
+    pub fn may_release(&self) -> bool {
+        self.reservation.is_some()
+            && self.maybe_released
+            && Reason::ALL.iter().all(|r| self.reasons & (1 << r.index()) == 0 || r.checkable())
+    }
+
+    /// The server said the client holds no state of its own (`held`) or does: the connection is
+    /// shared again, or stays its own until the client next may end its state.
+    pub fn checked(&mut self, held: bool) {
+        self.maybe_released = false;
+        if !held {
+            self.reservation = None;
+            self.reasons = 0;
+        }
+    }
+
+    /// Notes a statement text of a reserved client that may end its state.
+    fn note_release(&mut self, text: &[u8]) {
+        if self.reservation.is_some() && guard::may_release(text) {
+            self.maybe_released = true;
+        }
+    }
+
     /// Whether a message needs a server connection (or is answered by the pooler alone: a
     /// refusal in transaction mode).
     pub fn needs_server(&self, m: &Message) -> bool {
@@ -228,6 +261,7 @@ impl Tracker {
     /// server (the connection is this client's already, or is reserved for it now), else the
     /// error that answers it (transaction mode, or an `auto` pool at its reservation limit).
     fn admit(&mut self, reason: Reason) -> Option<Vec<u8>> {
+        self.reasons |= 1 << reason.index();
         if self.reservation.is_some() {
             return None;
         }
@@ -237,6 +271,7 @@ impl Tracker {
         match reserving.pool.reserve(reason, reserving.limit) {
             Some(reservation) => {
                 self.reservation = Some(reservation);
+                self.reasons = 1 << reason.index();
                 None
             }
             None => {
@@ -330,7 +365,9 @@ impl Tracker {
                     // DEALLOCATE ALL or DISCARD ALL: the server forgets every statement.
                     server.clear();
                 }
-                self.watch(m.body.split(|&b| b == 0).next().unwrap_or_default());
+                let text = m.body.split(|&b| b == 0).next().unwrap_or_default();
+                self.note_release(text);
+                self.watch(text);
                 m.encode_into(to_server);
                 self.expect(Kind::Simple);
             }
@@ -351,6 +388,7 @@ impl Tracker {
                     self.skipping = true;
                     return Ok(ClientEvent::Continue);
                 }
+                self.note_release(query);
                 self.watch(query);
                 if name.is_empty() {
                     m.encode_into(to_server);
@@ -479,7 +517,11 @@ impl Tracker {
                     self.record(cmd, server);
                 }
             }
-            b'E' => self.pending = None,
+            b'E' => {
+                self.pending = None;
+                // An error rolls back what the transaction did (a LISTEN, a temporary table).
+                self.maybe_released |= self.reservation.is_some();
+            }
             b'Z' => {
                 let status = m.body.first().copied().unwrap_or(b'I');
                 self.status = status;
@@ -755,9 +797,24 @@ mod tests {
         // The first client leaves: its reservation goes with it.
         drop(a);
         assert_eq!(pool.reserved.load(std::sync::atomic::Ordering::Relaxed), 0);
-        let (up, _) = b.send(&mut server, vec![m(b'Q', b"BEGIN; SET work_mem = '8MB'\0")]);
+        let (up, _) = b.send(&mut server, vec![m(b'Q', b"LISTEN x\0")]);
         assert_eq!(tags(&up), "Q");
-        assert_eq!(b.t.reserved(), Some(Reason::Set));
+        assert_eq!(b.t.reserved(), Some(Reason::Listen));
+        // What may end the state makes the pooler ask the server; its answer decides.
+        assert!(!b.t.may_release());
+        b.send(&mut server, vec![m(b'Q', b"UNLISTEN *\0")]);
+        assert!(b.t.may_release());
+        b.t.checked(true);
+        assert!(!b.t.may_release() && b.t.reserved().is_some(), "the server said state is left");
+        b.send(&mut server, vec![m(b'Q', b"RESET ROLE\0")]);
+        b.t.checked(false);
+        assert_eq!((b.t.reserved(), pool.reserved.load(std::sync::atomic::Ordering::Relaxed)), (None, 0));
+        // A session SET inside a transaction block cannot be checked: reserved until the end.
+        let mut c = auto();
+        c.send(&mut server, vec![m(b'Q', b"BEGIN; SET work_mem = '8MB'\0")]);
+        assert_eq!(c.t.reserved(), Some(Reason::Set));
+        c.send(&mut server, vec![m(b'Q', b"RESET work_mem\0")]);
+        assert!(!c.t.may_release());
     }
 
     #[test]
