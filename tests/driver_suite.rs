@@ -1,8 +1,10 @@
 //! A driver's own test suite through the gateway: pg8000's tests (from its source distribution,
-//! fetched by `tests/run.sh` into `target/pg8000-suite`, never kept in this repository) run once
-//! straight against one tenant and once through the gateway, with SNI and verify-full, against
-//! another. A test that passes direct but fails through the gateway fails this test, unless
-//! `tests/clients/pg8000_suite/compare.py` lists it as different by design (with the reason).
+//! fetched by `tests/run.sh` into `target/pg8000-suite`, never kept in this repository) run
+//! straight against one tenant, through the gateway (SNI, verify-full) against another, and
+//! through the pooled endpoint in session mode and in auto mode against two more. A test that
+//! passes direct but fails through the gateway fails this test, unless
+//! `tests/clients/pg8000_suite/compare.py` lists it as different by design for that endpoint
+//! (with the reason).
 //!
 //! Both runs log in as the tenant instance's superuser `postgres` (the suite's user is fixed, and
 //! some of its tests change server settings and create roles and databases): each on a tenant of
@@ -48,9 +50,13 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
     );
     let home = Home::new();
     let gw = GatewayProc::start(&home, &[]);
-    let (direct, through) = (unique("drv"), unique("drv"));
+    let (direct, through, session, auto) = (unique("drv"), unique("drv"), unique("drv"), unique("drv"));
     let direct_doc = home.create(&direct);
-    home.create(&through);
+    for id in [&through, &session, &auto] {
+        home.create(id);
+    }
+    home.ok(&["pool", &session, "--mode", "session"]);
+    home.ok(&["pool", &auto, "--mode", "auto"]);
     let reports = tempfile::tempdir().unwrap();
     let junit = |mode: &str| reports.path().join(format!("{mode}.xml"));
 
@@ -75,40 +81,53 @@ fn pg8000_suite_passes_through_the_gateway_as_it_does_direct() {
     let direct_port = common::tcp_relay(socket).to_string();
     let mut direct_run =
         run("direct", vec![("PGPORT", direct_port), ("PGPASSWORD", superuser_password(&home, &direct))]);
-    let mut gateway_run = run(
-        "gateway",
-        vec![
-            ("PGPORT", gw.port.to_string()),
-            ("PGPASSWORD", superuser_password(&home, &through)),
-            ("PGS_SNI_HOST", format!("{through}.pgs.test")),
-            ("PGS_CA_FILE", home.ca_file().display().to_string()),
-        ],
-    );
-    // The two runs use separate tenants: run them side by side.
-    let gateway_child =
-        gateway_run.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let direct_out = direct_run.output().unwrap();
-    let gateway_out = gateway_child.wait_with_output().unwrap();
-    assert!(direct_out.status.success(), "the direct run could not run: {}", show(&direct_out));
-    assert!(
-        gateway_out.status.success(),
-        "the gateway run could not run: {}\n{}",
-        show(&gateway_out),
-        home.gateway_log()
-    );
-    eprint!("{}{}", show(&direct_out), show(&gateway_out));
-
-    let compared = Command::new("python3")
-        .arg(scripts().join("compare.py"))
-        .arg(junit("direct"))
-        .arg(junit("gateway"))
-        .output()
+    let through_gateway = |mode: &str, id: &str, host: String| {
+        run(
+            mode,
+            vec![
+                ("PGPORT", gw.port.to_string()),
+                ("PGPASSWORD", superuser_password(&home, id)),
+                ("PGS_SNI_HOST", host),
+                ("PGS_CA_FILE", home.ca_file().display().to_string()),
+            ],
+        )
+    };
+    // Each run has a tenant of its own. The direct one is the slowest (its TCP relay to the
+    // socket): the others run one after another beside it, the two pooled ones side by side.
+    let direct_child =
+        direct_run.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let gateway_out = through_gateway("gateway", &through, format!("{through}.pgs.test")).output().unwrap();
+    let session_child = through_gateway("pooled-session", &session, format!("{session}-pooler.pgs.test"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
-    eprint!("{}", show(&compared));
-    if !compared.status.success() {
-        let log = std::fs::read_to_string(format!("{}.log", junit("gateway").display())).unwrap_or_default();
-        panic!("tests pass direct but fail through the gateway:\n{}\npytest (gateway):\n{log}", show(&compared));
+    let auto_out = through_gateway("pooled-auto", &auto, format!("{auto}-pooler.pgs.test")).output().unwrap();
+    let session_out = session_child.wait_with_output().unwrap();
+    let direct_out = direct_child.wait_with_output().unwrap();
+    assert!(direct_out.status.success(), "the direct run could not run: {}", show(&direct_out));
+    eprint!("{}", show(&direct_out));
+    for (mode, out) in [("gateway", &gateway_out), ("pooled-session", &session_out), ("pooled-auto", &auto_out)] {
+        assert!(out.status.success(), "the {mode} run could not run: {}\n{}", show(out), home.gateway_log());
+        eprint!("{}", show(out));
     }
+
+    let mut failed = Vec::new();
+    for mode in ["gateway", "pooled-session", "pooled-auto"] {
+        let compared = Command::new("python3")
+            .arg(scripts().join("compare.py"))
+            .arg(junit("direct"))
+            .arg(junit(mode))
+            .arg(mode)
+            .output()
+            .unwrap();
+        eprint!("{mode}: {}", show(&compared));
+        if !compared.status.success() {
+            let log = std::fs::read_to_string(format!("{}.log", junit(mode).display())).unwrap_or_default();
+            failed.push(format!("{mode}:\n{}\npytest ({mode}):\n{log}", show(&compared)));
+        }
+    }
+    assert!(failed.is_empty(), "tests pass direct but fail through the gateway:\n{}", failed.join("\n"));
     // The suite really ran: hundreds of its tests passed through the gateway.
     let passed: usize = String::from_utf8_lossy(&gateway_out.stdout)
         .split_once(": ")

@@ -212,6 +212,12 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     assert!(metrics.contains("reason=\"listen\"} 1"), "{metrics}");
     assert!(common::finished(holder).0);
     python("auto", &url, &[]);
+    // Random statements that make and end session state, across four clients on a pool of four
+    // (two reservations): no client ever sees another's state. A new seed each run (printed).
+    home.ok(&["pool", &id, "--size", "4"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 100_000;
+    python("interleaved", &url, &[&seed.to_string(), "300"]);
     home.ok(&["pool", &id, "--mode", "session", "--size", "4"]);
     std::thread::sleep(Duration::from_millis(600));
 

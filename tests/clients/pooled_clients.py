@@ -17,6 +17,12 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
   session             in session mode: each client is told its server's real pid; a
                       notification reaches a client idle after LISTEN, with the sender's pid;
                       a client's own cancel cancels its query
+  interleaved SEED STEPS
+                      in auto mode on a small pool: STEPS random statements that make (or end)
+                      session state (LISTEN, advisory locks, temporary tables, SQL PREPARE, WITH
+                      HOLD cursors, SET ROLE) interleaved across four clients; after every step
+                      one client looks at what its backend holds, which must be exactly its own
+                      state (never another client's), and a refusal (53300) changes nothing
   auto                in auto mode on a pool of two (one reservation): LISTEN reserves the
                       listener's connection, a notification reaches it idle, another client
                       shares the other connection and never sees the listener's state, a third
@@ -265,6 +271,95 @@ def auto():
     return f"auto: LISTEN reserved until UNLISTEN, notification delivered, no state leaked, limit: {refusal}"
 
 
+def interleaved(seed, steps):
+    import random
+
+    rng = random.Random(seed)
+    def connect():
+        # No automatic prepared statements: psycopg sends DEALLOCATE ALL after a DROP when it
+        # has some, which would end the client's SQL PREPAREs behind the model's back.
+        return psycopg.connect(url, autocommit=True, connect_timeout=30, prepare_threshold=None)
+
+    clients = [connect() for _ in range(4)]
+    login = clients[0].execute("SELECT session_user").fetchone()[0]
+    # What each client holds: kind -> set of names.
+    kinds = ("listen", "lock", "temp", "prepare", "cursor", "role")
+    state = [{k: set() for k in kinds} for _ in clients]
+    look = (
+        "SELECT (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM pg_listening_channels() c),"
+        " (SELECT coalesce(array_agg(objid::int ORDER BY objid), '{}') FROM pg_locks"
+        "   WHERE locktype = 'advisory' AND pid = pg_backend_pid()),"
+        " (SELECT coalesce(array_agg(relname::text ORDER BY relname), '{}') FROM pg_class"
+        "   WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'),"
+        " (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM pg_prepared_statements WHERE from_sql),"
+        " (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM pg_cursors WHERE is_holdable),"
+        " current_user <> session_user"
+    )
+    counts = {"ok": 0, "refused": 0, "looks": 0, "reconnects": 0}
+    history = [[] for _ in clients]
+
+    def step(i):
+        c, mine = clients[i], state[i]
+        n = rng.randrange(3)
+        kind = rng.choice(kinds)
+        name = f"c{i}_{kind}{n}"
+        if kind == "listen":
+            make, end = f"LISTEN {name}", f"UNLISTEN {name}"
+        elif kind == "lock":
+            key = i * 10 + n
+            name = key
+            make, end = f"SELECT pg_advisory_lock({key})", f"SELECT pg_advisory_unlock({key})"
+        elif kind == "temp":
+            make, end = f"CREATE TEMP TABLE {name} (x int)", f"DROP TABLE {name}"
+        elif kind == "prepare":
+            make, end = f"PREPARE {name} AS SELECT {n}", f"DEALLOCATE {name}"
+        elif kind == "cursor":
+            make, end = f"DECLARE {name} CURSOR WITH HOLD FOR SELECT {n}", f"CLOSE {name}"
+        else:
+            name = "role"
+            make, end = f"SET ROLE \"{login}\"", "RESET ROLE"
+        ending = name in mine[kind]
+        try:
+            c.execute(end if ending else make)
+            counts["ok"] += 1
+            history[i].append(end if ending else make)
+        except psycopg.errors.TooManyConnections:
+            counts["refused"] += 1
+            history[i].append(f"refused: {end if ending else make}")
+            return
+        if ending:
+            mine[kind].discard(name)
+        else:
+            mine[kind].add(name)
+
+    def check(i):
+        row = clients[i].execute(look + ", pg_backend_pid()").fetchone()
+        history[i].append(f"look @{row[6]}")
+        counts["looks"] += 1
+        seen = {
+            "listen": set(row[0]), "lock": set(row[1]), "temp": set(row[2]),
+            "prepare": set(row[3]), "cursor": set(row[4]), "role": {"role"} if row[5] else set(),
+        }
+        # SET ROLE to the login role itself changes nothing visible: compare the rest.
+        for k in kinds[:-1]:
+            assert seen[k] == state[i][k], f"client {i} sees {k} {seen[k]}, holds {state[i][k]} (seed {seed}); its statements: {history[i][-12:]}"
+
+    for _ in range(steps):
+        i = rng.randrange(len(clients))
+        if rng.random() < 0.1:
+            # It leaves, whatever it holds: its connection is reset before anyone else gets it.
+            clients[i].close()
+            clients[i] = connect()
+            state[i] = {k: set() for k in kinds}
+            counts["reconnects"] += 1
+            history[i].append("reconnected")
+        step(i)
+        check(rng.randrange(len(clients)))
+    for c in clients:
+        c.close()
+    return f"interleaved (seed {seed}): {counts['ok']} statements, {counts['refused']} refused at the limit, {counts['looks']} looks, {counts['reconnects']} reconnects, no state seen by another client"
+
+
 if check == "psycopg":
     print(with_psycopg(int(args[0]), int(args[1])))
 elif check == "asyncpg":
@@ -281,5 +376,7 @@ elif check == "session":
     print(session())
 elif check == "auto":
     print(auto())
+elif check == "interleaved":
+    print(interleaved(int(args[0]), int(args[1])))
 else:
     sys.exit(f"unknown check {check}")

@@ -146,7 +146,15 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
         startup.get("user").filter(|u| !u.is_empty()).ok_or_else(|| Fatal::new("28000", "no user name given"))?;
     let database = startup.get("database").filter(|d| !d.is_empty()).unwrap_or(user).to_string();
     let user = user.to_string();
-    let wanted = wanted_settings(&startup)?;
+    let mut wanted = wanted_settings(&startup)?;
+    if settings.mode == PoolMode::Session
+        && let Some(name) = startup.get("application_name")
+    {
+        // The client's own connection for its session shows its name in pg_stat_activity, as a
+        // direct one would (DISCARD ALL gives the next client `pgs-pooler` back). Shared
+        // connections keep `pgs-pooler`: the controller tells the pooler's idle ones by it.
+        wanted.insert("application_name".into(), super::server::literal(name));
+    }
     let _slot = gw.pools.admit_client(tenant, settings.max_clients).ok_or_else(|| {
         Fatal::new("53300", format!("too many pooled clients for tenant {tenant} (at most {})", settings.max_clients))
     })?;

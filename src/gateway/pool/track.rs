@@ -390,7 +390,9 @@ impl Tracker {
                 }
                 self.note_release(query);
                 self.watch(query);
-                if name.is_empty() {
+                if name.is_empty() || !self.guarded {
+                    // Unnamed, or session mode: the connection is the client's alone, so its
+                    // statements keep their names (and `pg_prepared_statements` shows them).
                     m.encode_into(to_server);
                     self.expect(Kind::Parse);
                     return Ok(ClientEvent::Continue);
@@ -449,7 +451,7 @@ impl Tracker {
                 let mut f = Fields::new(&m.body);
                 let kind = f.byte().ok_or(TrackError::Protocol("Close without a kind"))?;
                 let name = f.cstr().ok_or(TrackError::Protocol("Close without a name"))?;
-                if kind == b'S' && !name.is_empty() {
+                if kind == b'S' && !name.is_empty() && self.guarded {
                     // Forgotten for this client; the server keeps it for others.
                     stmts.remove(name);
                     let mut reply = Vec::new();
@@ -760,6 +762,21 @@ mod tests {
         s.t.guarded = false;
         let (up, _) = s.send(&mut server, vec![m(b'Q', b"LISTEN jobs\0")]);
         assert_eq!(tags(&up), "Q");
+    }
+
+    #[test]
+    fn in_session_mode_statements_keep_their_names_and_close_reaches_the_server() {
+        let mut server = ServerSession::default();
+        let mut s = Client::new();
+        s.t.guarded = false;
+        let (up, down) = s.send(&mut server, vec![parse("s1", "SELECT 1"), bind("s1"), m(b'S', b"")]);
+        assert_eq!((tags(&up), down.len()), ("PBS".into(), 0));
+        assert!(split(&up)[0].1.starts_with(b"s1\0"), "not renamed");
+        assert_eq!(tags(&s.answer(&mut server, "12Z")), "12Z");
+        let (up, down) = s.send(&mut server, vec![m(b'C', b"Ss1\0"), m(b'S', b"")]);
+        assert_eq!((tags(&up), down.len()), ("CS".into(), 0));
+        assert_eq!(tags(&s.answer(&mut server, "3Z")), "3Z");
+        assert!(s.t.settled());
     }
 
     #[test]

@@ -5,7 +5,7 @@ host: PGHOST, port: PGPORT} and every test connects with it (pg8000's default ss
 TLS if the server offers it, unverified, else plain).
 - Both modes: db_kwargs["user"] = PGUSER (default postgres), db_kwargs["database"] = PGDATABASE
   if set (tests that pick their own user or database still do so).
-- Gateway mode (PGS_SUITE_MODE=gateway): pg8000.core._make_socket is wrapped so that every TCP
+- Gateway modes (PGS_SUITE_MODE=gateway, pooled-session, pooled-auto): pg8000.core._make_socket is wrapped so that every TCP
   connection to PGHOST:PGPORT (or pre-connected socket to it) is wrapped in TLS with SNI
   PGS_SNI_HOST, verified against PGS_CA_FILE (chain and host name), whatever ssl_context or
   pre-connected sock the test passed. Connections elsewhere (the suite's "connection refused" and
@@ -33,7 +33,7 @@ def pytest_fixture_setup(fixturedef, request):
 
 
 def pytest_collection_finish(session):
-    if MODE != "gateway":
+    if MODE == "direct":
         return
     import pg8000.core
 
@@ -74,7 +74,7 @@ def pytest_collection_finish(session):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if MODE == "gateway":
+    if MODE != "direct":
         terminalreporter.write_line(
             f"pgs: {stats['tls']} connections made with TLS, SNI {os.environ['PGS_SNI_HOST']},"
             f" verified against {os.environ['PGS_CA_FILE']}; {stats['untouched']} left alone"

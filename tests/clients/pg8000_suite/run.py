@@ -1,7 +1,7 @@
 """Run pg8000's own test suite (fetched by fetch.sh) against PostgreSQL or through the pgs gateway.
-Usage: run.py --suite DIR --mode direct|gateway --junit OUT.xml [--test-timeout S] [--total-timeout S]
-Env: PGHOST, PGPORT, PGUSER (default postgres), PGPASSWORD, PGDATABASE (optional); gateway mode
-also PGS_SNI_HOST (TLS server name sent and verified) and PGS_CA_FILE. pgs_plugin.py does the
+Usage: run.py --suite DIR --mode direct|gateway|pooled-session|pooled-auto --junit OUT.xml [--test-timeout S] [--total-timeout S]
+Env: PGHOST, PGPORT, PGUSER (default postgres), PGPASSWORD, PGDATABASE (optional); the modes
+through pgs also PGS_SNI_HOST (TLS server name sent and verified) and PGS_CA_FILE. pgs_plugin.py does the
 overriding. pytest's output goes to OUT.xml.log; prints `pg8000 suite (MODE): N passed, ...`.
 Exits 0 when the suite ran (whatever its results: compare.py judges), 2 when it could not run.
 """
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--suite", required=True, help="directory fetch.sh unpacked (holds test/)")
-ap.add_argument("--mode", required=True, choices=["direct", "gateway"])
+ap.add_argument("--mode", required=True, choices=["direct", "gateway", "pooled-session", "pooled-auto"])
 ap.add_argument("--junit", required=True)
 ap.add_argument("--test-timeout", type=int, default=60, help="per test, with pytest-timeout")
 ap.add_argument("--total-timeout", type=int, default=1200, help="whole run")
@@ -33,7 +33,7 @@ def fail(message):
 env = dict(os.environ, PGS_SUITE_MODE=args.mode)
 env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(HERE), env.get("PYTHONPATH")]))
 env.setdefault("PGUSER", "postgres")
-need = ["PGHOST", "PGPORT"] + (["PGS_SNI_HOST", "PGS_CA_FILE"] if args.mode == "gateway" else [])
+need = ["PGHOST", "PGPORT"] + (["PGS_SNI_HOST", "PGS_CA_FILE"] if args.mode != "direct" else [])
 missing = [v for v in need if not env.get(v)]
 if missing:
     fail(f"run.py: set {', '.join(missing)}")
