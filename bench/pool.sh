@@ -7,7 +7,11 @@
 #   - `pgbench -S -M prepared -c 64` on a pool of 8 (pgbouncer before 1.21 has no prepared
 #     statement support: it runs -M simple, and the line says so);
 #   - 1,000 clients at once: all served through a pool of 10, and what the direct endpoint does;
-#     memory per idle pooled client (gateway RSS with 1,000 open).
+#     memory per idle pooled client (gateway RSS with 1,000 open);
+#   - auto mode (a connection reserved for a client only while it holds session state) beside
+#     transaction mode: the -C and -M prepared figures above (auto must stay within 10 %), and a
+#     mixed workload on a pool of 16: 64 clients, of which 6 LISTEN for the whole run (and get a
+#     NOTIFY at its end) while 58 run pgbench -S, in transaction, session and auto mode.
 # pgbouncer is configured fairly: SCRAM verifiers in its auth file (so it never derives keys from
 # a password), client TLS with the same certificate, the tenant's Unix socket to the server, as
 # the gateway has.
@@ -123,6 +127,10 @@ printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)\n' "gateway, direct endpoint"
 printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   TPS ratio to direct %s, CPU ratio %s\n' "gateway, pooled endpoint" "$p_tps" "$p_cpu" "$p_proxy" "$p_pg" "$(ratio "$p_tps" "$d_tps")" "$(ratio "$p_cpu" "$d_cpu")"
 printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   pooled/pgbouncer TPS %s, CPU %s\n' "pgbouncer $bouncer_version transaction mode" "$b_tps" "$b_cpu" "$b_proxy" "$b_pg" "$(ratio "$p_tps" "$b_tps")" "$(ratio "$p_cpu" "$b_cpu")"
 
+read -r a_tps a_cpu a_proxy a_pg < <("$pgs" pool "$tenant" --mode auto >/dev/null; sleep 0.7; run pooled "$gw_pid" "$pooled" -C -c 8)
+"$pgs" pool "$tenant" --mode transaction >/dev/null; sleep 0.7
+printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   auto/transaction TPS %s, CPU %s\n' "gateway, pooled endpoint, auto mode" "$a_tps" "$a_cpu" "$a_proxy" "$a_pg" "$(ratio "$a_tps" "$p_tps")" "$(ratio "$a_cpu" "$p_cpu")"
+
 [ "${PGS_BENCH_ONLY:-}" = connect ] && exit 0
 echo "pgbench -S -c 64 on a pool of 8, ${secs}s each"
 read -r pp_tps _ _ _ < <(run pooled "$gw_pid" "$pooled" -M prepared -c 64)
@@ -130,9 +138,59 @@ read -r ps_tps _ _ _ < <(run pooled "$gw_pid" "$pooled" -M simple -c 64)
 bouncer_mode=simple
 if awk -v v="$bouncer_version" 'BEGIN { split(v, a, "."); exit !(a[1] > 1 || a[2] >= 21) }'; then bouncer_mode=prepared; fi
 read -r bp_tps _ _ _ < <(run bouncer "$bouncer_proc" "$bouncer" -M "$bouncer_mode" -c 64)
+read -r ap_tps _ _ _ < <("$pgs" pool "$tenant" --mode auto >/dev/null; sleep 0.7; run pooled "$gw_pid" "$pooled" -M prepared -c 64)
+"$pgs" pool "$tenant" --mode transaction >/dev/null; sleep 0.7
 printf '  %-34s %8.0f TPS (-M prepared), %8.0f TPS (-M simple)\n' "gateway, pooled endpoint" "$pp_tps" "$ps_tps"
+printf '  %-34s %8.0f TPS (-M prepared)   auto/transaction %s\n' "gateway, pooled endpoint, auto mode" "$ap_tps" "$(ratio "$ap_tps" "$pp_tps")"
 printf '  %-34s %8.0f TPS (-M %s%s)   pooled prepared / pgbouncer %s\n' "pgbouncer $bouncer_version transaction mode" "$bp_tps" "$bouncer_mode" \
   "$([ "$bouncer_mode" = simple ] && echo ': no prepared statement support before 1.21')" "$(ratio "$pp_tps" "$bp_tps")"
+
+echo "mixed: 64 clients on a pool of 16 (6 LISTEN all run long, 58 run pgbench -S), ${secs}s per mode"
+cat >"$work/listeners.py" <<'PY'
+import sys, threading, time
+import psycopg
+conninfo, secs = sys.argv[1], float(sys.argv[2])
+counts = {"listening": 0, "refused": 0, "notified": 0}
+lock = threading.Lock()
+def listener():
+    try:
+        conn = psycopg.connect(conninfo, autocommit=True)
+        conn.execute("LISTEN bench")
+    except psycopg.Error:
+        with lock: counts["refused"] += 1
+        return
+    with lock: counts["listening"] += 1
+    got = sum(1 for _ in conn.notifies(timeout=secs + 10, stop_after=1))
+    with lock: counts["notified"] += got
+threads = [threading.Thread(target=listener) for _ in range(6)]
+for t in threads: t.start()
+time.sleep(secs)
+try:
+    psycopg.connect(conninfo, autocommit=True).execute("NOTIFY bench, 'done'")
+except psycopg.Error as e:
+    print(f"notify failed: {e}".splitlines()[0])
+for t in threads: t.join()
+print(f"{counts['listening']} listening ({counts['refused']} refused), {counts['notified']} notified")
+PY
+# The gateway's own count (pgbouncer's server connections to the same tenant stay open beside).
+server_connections() { curl -fs "127.0.0.1:$health_port/metrics" | awk '/^pgs_gateway_pool_server_connections/ {n += $NF} END {print n}'; }
+for mode in transaction session auto; do
+  "$pgs" pool "$tenant" --mode "$mode" --size 16 --queue-timeout 5 >/dev/null
+  sleep 0.7
+  python3 "$work/listeners.py" "$pooled" "$secs" >"$work/listeners-$mode.log" 2>&1 &
+  listeners=$!
+  sleep 1
+  pgbench -n -S -c 58 -j 2 -T "$((secs - 2))" "$pooled" >"$work/mixed-$mode.log" 2>&1 &
+  load=$!
+  sleep $((secs / 2))
+  used=$(server_connections)
+  wait "$load" || true
+  wait "$listeners" || true
+  tps=$(awk '/^tps/ {printf "%.0f TPS", $3; exit}' "$work/mixed-$mode.log")
+  [ -n "$tps" ] || tps="pgbench failed: $(grep -m1 -Eo 'FATAL: +.*|error: .*' "$work/mixed-$mode.log" | cut -c1-90)"
+  printf '  %-12s %s; listeners: %s; server connections mid-run: %s\n' "$mode" "$tps" "$(tail -1 "$work/listeners-$mode.log")" "$used"
+done
+"$pgs" pool "$tenant" --mode transaction --queue-timeout 30 >/dev/null
 
 echo "1,000 clients at once (max_connections 100; pool of 10), ${secs}s"
 "$pgs" pool "$tenant" --size 10 --queue-timeout 120 >/dev/null
