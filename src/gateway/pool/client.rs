@@ -204,7 +204,7 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     hello.extend(key.backend_key_data());
     msg::ready_for_query(b'I', &mut hello);
     write(client, &hello, ended).await?;
-    if settings.mode == PoolMode::Transaction
+    if settings.mode != PoolMode::Session
         && let Some(lease) = held.take()
     {
         lease.release(true);
