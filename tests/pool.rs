@@ -210,6 +210,8 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(metrics.contains("reason=\"listen\"} 1"), "{metrics}");
+    let shown = home.json(&["pool", &id, "--json"]);
+    assert_eq!(shown["reserved"]["listen"], 1, "{shown}");
     assert!(common::finished(holder).0);
     python("auto", &url, &[]);
     // Random statements that make and end session state, across four clients on a pool of four

@@ -221,8 +221,14 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
     };
     let settings = platform.set_pool(&a.tenant, &change)?;
     platform.tell_nodes().await?;
+    // Who holds a reserved connection now (auto mode), if the gateway on this host answers.
+    let reserved = platform.pool_reserved(&a.tenant).await?;
     if a.json {
-        print_json(&settings)?;
+        let mut shown = serde_json::to_value(settings)?;
+        if let Some(reserved) = &reserved {
+            shown["reserved"] = serde_json::to_value(reserved)?;
+        }
+        print_json(&shown)?;
     } else {
         println!(
             "{}-pooler: {} mode, {} server connections per role and database, at most {} clients, \
@@ -234,6 +240,14 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
             settings.queue_timeout_secs,
             settings.server_idle_timeout_secs
         );
+        if let Some(reserved) = reserved.filter(|r| !r.is_empty() || settings.mode == crate::state::PoolMode::Auto) {
+            let total: u64 = reserved.values().sum();
+            let why: Vec<String> = reserved.iter().map(|(reason, n)| format!("{reason} {n}")).collect();
+            println!(
+                "{total} client(s) hold a server connection of their own{}",
+                if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) }
+            );
+        }
     }
     Ok(())
 }

@@ -90,6 +90,8 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
                 "ready": gw.ready(),
                 "open_sessions": gw.metrics.open_sessions(),
                 "routes_generation": gw.routes.load().generation,
+                // Pooled clients holding a connection of their own (auto mode), by tenant and reason.
+                "pool_reserved": gw.pools.reserved_by_tenant(),
             });
             ("200 OK", "application/json", format!("{body}\n"))
         }

@@ -270,6 +270,20 @@ impl Platform {
         Ok(())
     }
 
+    /// Pooled clients of `tenant` that hold a server connection of their own (auto mode), by
+    /// reason, as the gateway on this host reports them; `None` when it does not answer.
+    pub async fn pool_reserved(&self, tenant: &str) -> Result<Option<std::collections::BTreeMap<String, u64>>> {
+        let config = self.state.config()?;
+        let Some((200, body)) = http_get(config.health_port, "/status").await else { return Ok(None) };
+        let status: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        let reserved = status["pool_reserved"][tenant]
+            .as_object()
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
+            .unwrap_or_default();
+        // A gateway of an earlier release does not report reservations.
+        Ok(status.get("pool_reserved").map(|_| reserved))
+    }
+
     /// The managed gateway's state, from Docker and from its own endpoints.
     pub async fn gateway_status(&self, docker: &Docker) -> Result<GatewayStatus> {
         let config = self.state.config()?;

@@ -260,7 +260,15 @@ impl GatewayProc {
     pub fn start(home: &Home, extra: &[&str]) -> Self {
         let port = free_port();
         let health = free_port();
-        home.ok(&["setup", "--yes", "--no-gateway", "--gateway-port", &port.to_string()]);
+        home.ok(&[
+            "setup",
+            "--yes",
+            "--no-gateway",
+            "--gateway-port",
+            &port.to_string(),
+            "--health-port",
+            &health.to_string(),
+        ]);
         let listen = format!("127.0.0.1:{port}");
         let health_listen = format!("127.0.0.1:{health}");
         let mut args = vec!["gateway", "run", "--listen", &listen, "--health-listen", &health_listen];

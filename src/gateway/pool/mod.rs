@@ -97,6 +97,23 @@ impl Pools {
         by
     }
 
+    /// Clients holding a reserved connection, by tenant and reason label (only those with any).
+    pub fn reserved_by_tenant(
+        &self,
+    ) -> std::collections::BTreeMap<String, std::collections::BTreeMap<&'static str, usize>> {
+        let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by = std::collections::BTreeMap::<String, std::collections::BTreeMap<&'static str, usize>>::new();
+        for (key, pool) in pools.iter() {
+            for (reason, count) in guard::Reason::ALL.iter().zip(&pool.reserved_by) {
+                let n = count.load(Ordering::Relaxed);
+                if n > 0 {
+                    *by.entry(key.tenant.clone()).or_default().entry(reason.label()).or_default() += n;
+                }
+            }
+        }
+        by
+    }
+
     /// Server connections open, in use and idle, over all pools.
     pub fn server_connections(&self) -> (usize, usize) {
         let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
