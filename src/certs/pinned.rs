@@ -126,6 +126,23 @@ impl ClientConfigs {
     }
 }
 
+/// A self-signed certificate for `name`, its TLS 1.3 server config and its end-point hash (for
+/// tests of pinned connections).
+#[cfg(test)]
+pub fn self_signed_server(name: &str) -> (rustls::ServerConfig, Vec<u8>) {
+    let made = rcgen::generate_simple_self_signed(vec![name.to_string()]).unwrap();
+    let cert = made.cert.der().clone();
+    let hash = end_point_hash(&cert);
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    (config, hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,17 +151,8 @@ mod tests {
 
     #[tokio::test]
     async fn connections_with_the_kept_config_resume_their_tls_session() {
-        let made = rcgen::generate_simple_self_signed(vec!["peer.test".to_string()]).unwrap();
-        let cert = made.cert.der().clone();
-        let hash = Arc::new(end_point_hash(&cert));
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
-        let server = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap();
-        let server = Arc::new(server);
+        let (server, hash) = self_signed_server("peer.test");
+        let (server, hash) = (Arc::new(server), Arc::new(hash));
         let configs = ClientConfigs::new(vec![b"x".to_vec()]);
         assert!(Arc::ptr_eq(&configs.get(hash.clone()), &configs.get(Arc::new(hash.to_vec()))));
         let mut kinds = Vec::new();

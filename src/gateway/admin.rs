@@ -64,8 +64,9 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
                 "# HELP pgs_gateway_pool_reserved Pooled clients holding a server connection of their own (auto mode), by the first reason.\n\
                  # TYPE pgs_gateway_pool_reserved gauge\n",
             );
-            let reserved = gw.pools.reserved();
-            for (reason, n) in super::pool::guard::Reason::ALL.iter().zip(reserved) {
+            let by_tenant = gw.pools.reserved_by_tenant();
+            for reason in super::pool::guard::Reason::ALL {
+                let n: usize = by_tenant.values().filter_map(|r| r.get(reason.label())).sum();
                 body.push_str(&format!("pgs_gateway_pool_reserved{{reason=\"{}\"}} {n}\n", reason.label()));
             }
             let mut body = super::metrics::with_generation(&body, gw.generation);

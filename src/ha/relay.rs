@@ -425,17 +425,7 @@ mod tests {
 
     /// A self-signed certificate's server config (TLS 1.3) and end-point hash.
     fn server_config() -> (rustls::ServerConfig, Vec<u8>) {
-        let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
-        let cert = made.cert.der().clone();
-        let hash = crate::certs::pinned::end_point_hash(&cert);
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(vec![cert], key)
-            .unwrap();
-        (config, hash)
+        crate::certs::pinned::self_signed_server("localhost")
     }
 
     /// A node dir holding tenant `t1`'s socket, served by an echo server (a stand-in for its

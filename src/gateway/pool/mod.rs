@@ -84,19 +84,6 @@ impl Pools {
         Some(ClientSlot(count))
     }
 
-    /// Clients holding a reserved connection, over all pools, by reason
-    /// ([`guard::Reason::ALL`] order).
-    pub fn reserved(&self) -> [usize; guard::Reason::ALL.len()] {
-        let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let mut by = [0; guard::Reason::ALL.len()];
-        for pool in pools.values() {
-            for (n, count) in by.iter_mut().zip(&pool.reserved_by) {
-                *n += count.load(Ordering::Relaxed);
-            }
-        }
-        by
-    }
-
     /// Clients holding a reserved connection, by tenant and reason label (only those with any).
     pub fn reserved_by_tenant(
         &self,

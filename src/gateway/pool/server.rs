@@ -228,6 +228,12 @@ impl ServerConn {
     /// Sends `sql` as a simple query and reads to its ReadyForQuery, discarding the replies;
     /// an ErrorResponse is returned.
     async fn run(&mut self, sql: &str) -> Result<(), ServerError> {
+        self.exchange(sql, |_| {}).await
+    }
+
+    /// Sends `sql` as a simple query and reads to its ReadyForQuery, handing every other reply
+    /// to `each`; an ErrorResponse is returned.
+    async fn exchange(&mut self, sql: &str, mut each: impl FnMut(Message)) -> Result<(), ServerError> {
         let mut body = sql.as_bytes().to_vec();
         body.push(0);
         let mut out = Vec::new();
@@ -239,7 +245,7 @@ impl ServerConn {
             match m.tag {
                 b'E' => error = Some(m),
                 b'Z' => return error.map_or(Ok(()), |e| Err(ServerError::Refused(e))),
-                _ => {}
+                _ => each(m),
             }
         }
     }
@@ -273,25 +279,18 @@ impl ServerConn {
     /// held.
     pub async fn holds_state(&mut self, user: &str, for_client: &mut Vec<u8>) -> Result<bool, ServerError> {
         let sql = super::guard::STATE_CHECK.replace("$1", &literal(user));
-        let mut body = sql.into_bytes();
-        body.push(0);
-        let mut out = Vec::new();
-        msg::encode(b'Q', &body, &mut out);
-        let ask = async {
-            self.stream.write_all(&out).await?;
-            let mut held = true;
-            loop {
-                let m = self.reader.next(&mut self.stream).await?.ok_or(ServerError::Protocol("closed"))?;
-                match m.tag {
-                    // One row, one column: count 1, length 1, the value.
-                    b'D' => held = m.body.get(..7) != Some(&[0, 1, 0, 0, 0, 1, b'f'][..]),
-                    b'A' | b'N' | b'S' => m.encode_into(for_client),
-                    b'Z' => return Ok(held),
-                    _ => {}
-                }
-            }
-        };
-        tokio::time::timeout(LOGIN_TIMEOUT, ask).await.map_err(|_| ServerError::Timeout)?
+        let mut held = true;
+        let ask = self.exchange(&sql, |m| match m.tag {
+            // One row, one column: count 1, length 1, the value.
+            b'D' => held = m.body.get(..7) != Some(&[0, 1, 0, 0, 0, 1, b'f'][..]),
+            b'A' | b'N' | b'S' => m.encode_into(for_client),
+            _ => {}
+        });
+        match tokio::time::timeout(LOGIN_TIMEOUT, ask).await.map_err(|_| ServerError::Timeout)? {
+            // The server refused the question: count it as state held.
+            Ok(()) | Err(ServerError::Refused(_)) => Ok(held),
+            Err(e) => Err(e),
+        }
     }
 
     /// Resets the session for its next client (session mode): `DISCARD ALL`.
