@@ -541,15 +541,6 @@ impl Agent {
             Durability::Preferred if streaming => Some(other),
             _ => None,
         };
-        if observed.synchronous_names != want.map(quoted).unwrap_or_default() {
-            let local = self.locals.entry(tenant.to_string()).or_default();
-            if let Some(member) = &local.member {
-                match member.set_synchronous(want).await {
-                    Ok(()) => tracing::info!(%tenant, standby = ?want, "synchronous standby set"),
-                    Err(e) => tracing::warn!(%tenant, "cannot set the synchronous standby: {e}"),
-                }
-            }
-        }
         let sync_now = want.is_some() && observed.sync_state.as_deref() == Some("sync");
         if sync_now && keys.refusal.is_some() {
             // A refusal holds until the standby is synchronous again.
@@ -584,6 +575,18 @@ impl Agent {
             local.replication_at = Some(Instant::now());
             if let Ok(json) = serde_json::to_string(&replication) {
                 let _ = self.store.put(&self.key(tenant, keys::REPLICATION), &json, None).await;
+            }
+        }
+        // The setting changes last: once the standby is dropped, commits go on without it, and
+        // by then the store no longer says it is synchronous (seen in CI: `ha status` right
+        // after such a commit still showed the old key).
+        if observed.synchronous_names != want.map(quoted).unwrap_or_default() {
+            let local = self.locals.entry(tenant.to_string()).or_default();
+            if let Some(member) = &local.member {
+                match member.set_synchronous(want).await {
+                    Ok(()) => tracing::info!(%tenant, standby = ?want, "synchronous standby set"),
+                    Err(e) => tracing::warn!(%tenant, "cannot set the synchronous standby: {e}"),
+                }
             }
         }
     }
