@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds pgs from this checkout and installs the binary and its shell completions.
-# Needs only the Rust toolchain (cargo).
+# Needs the Rust toolchain (cargo), a C compiler and libclang (PostgreSQL's own parser is built
+# into pgs for its pooled endpoint; as root on Debian or Ubuntu this installs libclang-dev).
 #
 #   ./install.sh                 # into ~/.local (as root: /usr/local)
 #   PREFIX=/opt/pgs ./install.sh
@@ -21,6 +22,16 @@ if [ -z "${PREFIX:-}" ]; then
   if [ "$(id -u)" = 0 ]; then PREFIX=/usr/local; else PREFIX="$HOME/.local"; fi
 fi
 command -v cargo >/dev/null || { echo "install.sh: cargo not found; install the Rust toolchain (rustup) first" >&2; exit 1; }
+if [ -z "${LIBCLANG_PATH:-}" ] && ! compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null \
+    && ! compgen -G '/usr/lib*/libclang*.so*' >/dev/null && ! compgen -G '/usr/lib/*/libclang*.so*' >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing libclang-dev (to build PostgreSQL's parser into pgs)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-dev >/dev/null
+  else
+    echo "install.sh: libclang not found; it builds PostgreSQL's parser into pgs: install libclang-dev (Debian, Ubuntu) or clang-devel (Fedora), or set LIBCLANG_PATH" >&2
+    exit 1
+  fi
+fi
 
 echo "building pgs (release)..."
 cargo build --release --locked --quiet

@@ -8,8 +8,9 @@
 #     statement support: it runs -M simple, and the line says so);
 #   - 1,000 clients at once: all served through a pool of 10, and what the direct endpoint does;
 #     memory per idle pooled client (gateway RSS with 1,000 open);
-#   - auto mode (a connection reserved for a client only while it holds session state) beside
-#     transaction mode: the -C and -M prepared figures above (auto must stay within 10 %), and a
+#   - auto mode (a connection reserved for a client only while it holds session state, the
+#     default of new tenants) beside transaction mode: the -C (with session mode too) and
+#     -M prepared figures above (auto must stay within 10 %), and a
 #     mixed workload on a pool of 16: 64 clients, of which 6 LISTEN for the whole run (and get a
 #     NOTIFY at its end) while 58 run pgbench -S, in transaction, session and auto mode.
 # pgbouncer is configured fairly: SCRAM verifiers in its auth file (so it never derives keys from
@@ -116,7 +117,8 @@ run() {
     'BEGIN { n = (n > 0 ? n : 1); printf "%.0f %.3f %.3f %.3f\n", tps, (dt * 1000 / hz + dc / 1e6) / n, dt * 1000 / hz / n, dc / 1e6 / n }'
 }
 
-"$pgs" pool "$tenant" --size 8 >/dev/null
+# Transaction mode first (new tenants pool in auto mode); auto and session follow beside it.
+"$pgs" pool "$tenant" --mode transaction --size 8 >/dev/null
 sleep 0.5
 echo "pgbench -S -C -c 8 (a new TLS connection per transaction), ${secs}s each"
 read -r d_tps d_cpu d_proxy d_pg < <(run direct "$gw_pid" "$direct" -C -c 8)
@@ -130,6 +132,9 @@ printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   pooled/pgbouncer TPS %s, CP
 read -r a_tps a_cpu a_proxy a_pg < <("$pgs" pool "$tenant" --mode auto >/dev/null; sleep 0.7; run pooled "$gw_pid" "$pooled" -C -c 8)
 "$pgs" pool "$tenant" --mode transaction >/dev/null; sleep 0.7
 printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   auto/transaction TPS %s, CPU %s\n' "gateway, pooled endpoint, auto mode" "$a_tps" "$a_cpu" "$a_proxy" "$a_pg" "$(ratio "$a_tps" "$p_tps")" "$(ratio "$a_cpu" "$p_cpu")"
+read -r s_tps s_cpu s_proxy s_pg < <("$pgs" pool "$tenant" --mode session >/dev/null; sleep 0.7; run pooled "$gw_pid" "$pooled" -C -c 8)
+"$pgs" pool "$tenant" --mode transaction >/dev/null; sleep 0.7
+printf '  %-34s %8.0f TPS   %6.3f ms (%.3f + %.3f)   session/transaction TPS %s, CPU %s\n' "gateway, pooled endpoint, session" "$s_tps" "$s_cpu" "$s_proxy" "$s_pg" "$(ratio "$s_tps" "$p_tps")" "$(ratio "$s_cpu" "$p_cpu")"
 
 [ "${PGS_BENCH_ONLY:-}" = connect ] && exit 0
 echo "pgbench -S -c 64 on a pool of 8, ${secs}s each"

@@ -229,6 +229,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--max-clients', '--max-clients', [CompletionResultType]::ParameterName, 'Pooled clients at once for the tenant')
             [CompletionResult]::new('--queue-timeout', '--queue-timeout', [CompletionResultType]::ParameterName, 'Seconds a client waits for a server connection before it is refused (53300)')
             [CompletionResult]::new('--server-idle-timeout', '--server-idle-timeout', [CompletionResultType]::ParameterName, 'Seconds an unused server connection is kept')
+            [CompletionResult]::new('--reserve', '--reserve', [CompletionResultType]::ParameterName, 'In auto mode, server connections per role and database that clients holding session state (LISTEN, SET ROLE, ...) may keep for themselves [default: half of --size]')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Back to the settings derived from the tenant''s memory')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')

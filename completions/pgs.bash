@@ -2914,7 +2914,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__pool)
-            opts="-h -V --mode --size --max-clients --queue-timeout --server-idle-timeout --reset --json --home --help --version"
+            opts="-h -V --mode --size --max-clients --queue-timeout --server-idle-timeout --reserve --reset --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2937,6 +2937,10 @@ _pgs() {
                     return 0
                     ;;
                 --server-idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reserve)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -210,6 +210,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --max-clients 'Pooled clients at once for the tenant'
             cand --queue-timeout 'Seconds a client waits for a server connection before it is refused (53300)'
             cand --server-idle-timeout 'Seconds an unused server connection is kept'
+            cand --reserve 'In auto mode, server connections per role and database that clients holding session state (LISTEN, SET ROLE, ...) may keep for themselves [default: half of --size]'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand --reset 'Back to the settings derived from the tenant''s memory'
             cand --json 'Print JSON'

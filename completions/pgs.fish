@@ -153,6 +153,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand pool" -l size -d 'Server connect
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l max-clients -d 'Pooled clients at once for the tenant' -r
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l queue-timeout -d 'Seconds a client waits for a server connection before it is refused (53300)' -r
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l server-idle-timeout -d 'Seconds an unused server connection is kept' -r
+complete -c pgs -n "__fish_pgs_using_subcommand pool" -l reserve -d 'In auto mode, server connections per role and database that clients holding session state (LISTEN, SET ROLE, ...) may keep for themselves [default: half of --size]' -r
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l reset -d 'Back to the settings derived from the tenant\'s memory'
 complete -c pgs -n "__fish_pgs_using_subcommand pool" -l json -d 'Print JSON'

@@ -52,16 +52,17 @@ fn python(script: &str, args: &[&str], name: &str) -> Line {
     run(Command::new("python3").arg(script).args(args), name)
 }
 
-fn jdbc(home: &Home, gw: &GatewayProc, id: &str, password: &str) -> Line {
+/// `endpoint` is the tenant's host label: `ID` (direct) or `ID-pooler`.
+fn jdbc(home: &Home, gw: &GatewayProc, id: &str, endpoint: &str, password: &str) -> Line {
     let classes = tempfile::tempdir().map_err(|e| e.to_string())?;
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/JdbcCheck.java");
     run(Command::new("javac").arg("-d").arg(classes.path()).arg(&source), "javac")?;
     // No DNS for the test domain: a hosts file for the JVM only, so the URL keeps the tenant's
     // host name (SNI and verify-full work as in production).
     let hosts = classes.path().join("hosts");
-    std::fs::write(&hosts, format!("127.0.0.1 {id}.pgs.test\n")).map_err(|e| e.to_string())?;
+    std::fs::write(&hosts, format!("127.0.0.1 {endpoint}.pgs.test\n")).map_err(|e| e.to_string())?;
     let url = format!(
-        "jdbc:postgresql://{id}.pgs.test:{}/{id}?ssl=true&sslmode=verify-full&sslrootcert={}",
+        "jdbc:postgresql://{endpoint}.pgs.test:{}/{id}?ssl=true&sslmode=verify-full&sslrootcert={}",
         gw.port,
         home.ca_file().display()
     );
@@ -79,7 +80,7 @@ fn jdbc(home: &Home, gw: &GatewayProc, id: &str, password: &str) -> Line {
     )
 }
 
-async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, password: &str) -> Line {
+async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, endpoint: &str, password: &str) -> Line {
     let mut roots = rustls::RootCertStore::empty();
     let pem = std::fs::read(home.ca_file()).map_err(|e| e.to_string())?;
     for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
@@ -93,7 +94,7 @@ async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, password: &str)
         .with_no_client_auth();
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(config);
     let mut cfg = tokio_postgres::Config::new();
-    cfg.host(format!("{id}.pgs.test"))
+    cfg.host(format!("{endpoint}.pgs.test"))
         .hostaddr("127.0.0.1".parse().unwrap())
         .port(gw.port)
         .user(id)
@@ -125,12 +126,12 @@ async fn tokio_postgres(home: &Home, gw: &GatewayProc, id: &str, password: &str)
 /// sqlx: connects by IP (no SNI, no hostaddr), so the tenant goes in the user name. Its
 /// rustls verify-ca still checks the name against the IP, so this uses `require` (encrypted,
 /// unverified), as a user without DNS for the domain would. sqlx has no cancel API.
-async fn sqlx(gw: &GatewayProc, id: &str, password: &str) -> Line {
+async fn sqlx(gw: &GatewayProc, id: &str, endpoint: &str, password: &str) -> Line {
     use sqlx::Connection;
     let opts = sqlx::postgres::PgConnectOptions::new()
         .host("127.0.0.1")
         .port(gw.port)
-        .username(&format!("{id}.{id}"))
+        .username(&format!("{id}.{endpoint}"))
         .password(password)
         .database(id)
         .ssl_mode(sqlx::postgres::PgSslMode::Require);
@@ -140,7 +141,50 @@ async fn sqlx(gw: &GatewayProc, id: &str, password: &str) -> Line {
     if one != 1 {
         return Err("sqlx: wrong result".into());
     }
-    Ok(format!("sqlx 0.8 (rustls, require): query ok, cancel n/a (sqlx has no cancel) [user {id}.{id}]"))
+    Ok(format!("sqlx 0.8 (rustls, require): query ok, cancel n/a (sqlx has no cancel) [user {id}.{endpoint}]"))
+}
+
+/// Every client of the matrix against one endpoint of tenant `id`: `endpoint` is `ID` (direct)
+/// or `ID-pooler`; `gateway_pid`: the pooled endpoint in a mode that shares connections, where
+/// the backend pid a client is told is the gateway's, not its server's.
+/// `url` is the endpoint's connection URL as pgs prints it.
+async fn matrix(
+    home: &Home,
+    gw: &GatewayProc,
+    id: &str,
+    endpoint: &str,
+    url: &str,
+    password: &str,
+    gateway_pid: bool,
+) -> Vec<(&'static str, Line)> {
+    let port = gw.port.to_string();
+    let ca = home.ca_file().to_string_lossy().into_owned();
+    let require = format!(
+        "host={endpoint}.pgs.test hostaddr=127.0.0.1 port={port} user={id} password={password} dbname={id} sslmode=require"
+    );
+    let mut lines: Vec<(&str, Line)> = vec![
+        ("psql require", psql("sslmode=require", &require)),
+        ("psql verify-full", psql("sslmode=verify-full", url)),
+    ];
+    for mode in ["classic", "direct", "proto32"] {
+        let mut args = vec![url, mode];
+        if gateway_pid {
+            args.push("gateway-pid");
+        }
+        lines.push(("psycopg", python("psycopg_check.py", &args, "psycopg").map(|l| format!("psycopg 3 ({l})"))));
+    }
+    for mode in ["classic", "direct"] {
+        let line =
+            python("python_clients.py", &["asyncpg", mode, "127.0.0.1", &port, id, password, &ca, endpoint], "asyncpg");
+        lines.push(("asyncpg", line.map(|l| format!("{l} [{mode}, user {id}.{endpoint}]"))));
+    }
+    let line =
+        python("python_clients.py", &["pg8000", "classic", "127.0.0.1", &port, id, password, &ca, endpoint], "pg8000");
+    lines.push(("pg8000", line.map(|l| format!("{l} [user {id}.{endpoint}]"))));
+    lines.push(("tokio-postgres", tokio_postgres(home, gw, id, endpoint, password).await));
+    lines.push(("sqlx", sqlx(gw, id, endpoint, password).await));
+    lines.push(("pgJDBC", jdbc(home, gw, id, endpoint, password)));
+    lines
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -148,42 +192,36 @@ async fn client_matrix() {
     let home = Home::new();
     let gw = GatewayProc::start(&home, &[]);
     let id = unique("matrix");
-    let doc = home.create(&id);
-    let url = doc["url"].as_str().unwrap().to_string();
-    let password = doc["password"].as_str().unwrap().to_string();
-    let port = gw.port.to_string();
-    let ca = home.ca_file().to_string_lossy().into_owned();
-    let require = format!(
-        "host={id}.pgs.test hostaddr=127.0.0.1 port={port} user={id} password={password} dbname={id} sslmode=require"
-    );
+    home.create(&id);
+    let info = home.json(&["info", &id, "--json", "--show-password"]);
+    let password = info["password"].as_str().unwrap().to_string();
+    let (url, pooled_url) = (info["url"].as_str().unwrap(), info["pooled_url"].as_str().unwrap());
+    let pooler = format!("{id}-pooler");
 
-    let mut lines: Vec<(&str, Line)> = vec![
-        ("psql require", psql("sslmode=require", &require)),
-        ("psql verify-full", psql("sslmode=verify-full", &url)),
+    // The direct endpoint, then the pooled one in session mode (indistinguishable from direct)
+    // and in auto mode, the default of new tenants (the pid a client is told is the gateway's).
+    let mut failed = Vec::new();
+    let endpoints = [
+        ("direct", id.as_str(), url, None),
+        ("pooled session", &pooler, pooled_url, Some("session")),
+        ("pooled auto", &pooler, pooled_url, Some("auto")),
     ];
-    for mode in ["classic", "direct", "proto32"] {
-        lines.push((
-            "psycopg",
-            python("psycopg_check.py", &[&url, mode], "psycopg").map(|l| format!("psycopg 3 ({l})")),
-        ));
-    }
-    for mode in ["classic", "direct"] {
-        let line = python("python_clients.py", &["asyncpg", mode, "127.0.0.1", &port, &id, &password, &ca], "asyncpg");
-        lines.push(("asyncpg", line.map(|l| format!("{l} [{mode}, user {id}.{id}]"))));
-    }
-    let line = python("python_clients.py", &["pg8000", "classic", "127.0.0.1", &port, &id, &password, &ca], "pg8000");
-    lines.push(("pg8000", line.map(|l| format!("{l} [user {id}.{id}]"))));
-    lines.push(("tokio-postgres", tokio_postgres(&home, &gw, &id, &password).await));
-    lines.push(("sqlx", sqlx(&gw, &id, &password).await));
-    lines.push(("pgJDBC", jdbc(&home, &gw, &id, &password)));
-
-    eprintln!("client matrix through the gateway:");
-    for (name, line) in &lines {
-        match line {
-            Ok(l) => eprintln!("  ok    {name:16} {l}"),
-            Err(e) => eprintln!("  FAIL  {name:16} {e}"),
+    for (label, endpoint, url, mode) in endpoints {
+        if let Some(mode) = mode {
+            home.ok(&["pool", &id, "--mode", mode]);
+            std::thread::sleep(Duration::from_millis(600));
+        }
+        let lines = matrix(&home, &gw, &id, endpoint, url, &password, mode == Some("auto")).await;
+        eprintln!("client matrix through the gateway, {label} endpoint:");
+        for (name, line) in lines {
+            match &line {
+                Ok(l) => eprintln!("  ok    {name:16} {l}"),
+                Err(e) => eprintln!("  FAIL  {name:16} {e}"),
+            }
+            if let Err(e) = line {
+                failed.push(format!("{label}: {e}"));
+            }
         }
     }
-    let failed: Vec<_> = lines.iter().filter(|(_, l)| l.is_err()).collect();
     assert!(failed.is_empty(), "{} client(s) failed:\n{failed:#?}\ngateway log:\n{}", failed.len(), home.gateway_log());
 }

@@ -247,6 +247,9 @@ fn an_installation_of_the_previous_release_is_upgraded() {
     home.ok(&["recreate", &id]);
     let info = home.json(&["info", &id, "--json"]);
     assert!(info.get("local_port").is_none() && info["pool"]["size"] == 3, "{info}");
+    // Tenants made before auto mode existed keep pooling in transaction mode; new ones get auto.
+    assert_eq!(info["pool"]["mode"], "transaction", "{info}");
+    assert_eq!(home.json(&["pool", &off, "--json"])["mode"], "transaction");
     let (ok, out, err) = psql(&url, "SELECT v FROM kept");
     assert!(ok && out == "made by the previous release", "{err}");
     let url_off = home.json(&["info", &off, "--json", "--show-password"])["url"].as_str().unwrap().to_string();

@@ -1,5 +1,6 @@
 //! The pooled endpoint `TENANT-pooler`: real clients (psql, psycopg, asyncpg, pgJDBC, sqlx) with
-//! named prepared statements on a small pool in transaction mode, what transaction pooling
+//! named prepared statements on a small pool in auto mode (new tenants' default) and in
+//! transaction mode, what transaction pooling
 //! refuses, cancels that reach only their own client, many clients on few connections, access
 //! flips, other roles and password changes, session mode, auto mode, and a tenant restart.
 
@@ -47,8 +48,10 @@ fn real_clients_with_named_statements_share_a_small_pool() {
     let (id, url, info) = tenant(&home);
     assert_eq!(info["pooled_host"], format!("{id}-pooler.pgs.test"));
     assert!(url.contains(&format!("@{id}-pooler.pgs.test:{}/", gw.port)), "{url}");
+    // New tenants pool in auto mode; up to half the pool may be reserved (at least one).
     let shown = home.json(&["pool", &id, "--size", "3", "--json"]);
-    assert_eq!((shown["mode"].as_str(), shown["size"].as_u64()), (Some("transaction"), Some(3)));
+    assert_eq!((shown["mode"].as_str(), shown["size"].as_u64()), (Some("auto"), Some(3)));
+    assert_eq!(shown["reserve_limit"], 1, "{shown}");
 
     // psql, with SCRAM channel binding required: the gateway authenticates the client itself.
     let (ok, out, err) = psql(&format!("{url}&channel_binding=require"), "SELECT current_user, 40 + 2");
@@ -131,7 +134,7 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
 
     // In a pool of one: refusals, session SETs carried without leaking to the other client, and
     // a cancel from another (idle) client touches nothing.
-    home.ok(&["pool", &id, "--size", "1", "--queue-timeout", "20"]);
+    home.ok(&["pool", &id, "--mode", "transaction", "--size", "1", "--queue-timeout", "20"]);
     std::thread::sleep(Duration::from_millis(600));
     python("refusals", &url, &[]);
     python("cancel", &url, &[]);
@@ -148,6 +151,10 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     // Another role the tenant made logs in with its own password; a changed password works at
     // the next login, and the old one no longer does.
     home.ok(&["pool", &id, "--size", "4", "--queue-timeout", "20"]);
+    std::thread::sleep(Duration::from_millis(600));
+    // Drivers with named prepared statements in transaction mode, as in auto mode above.
+    python("psycopg", &url, &["8", "10"]);
+    python("asyncpg", &url, &["8", "10"]);
     let secrets: serde_json::Value =
         serde_json::from_slice(&std::fs::read(home.path().join(format!("secrets/{id}.json"))).unwrap()).unwrap();
     let admin = format!(
@@ -200,6 +207,9 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     // the pool), shown in the metrics by reason; other clients still share and never see it.
     home.ok(&["pool", &id, "--mode", "auto", "--size", "2"]);
     std::thread::sleep(Duration::from_millis(600));
+    // The limit on reservations is a setting (at most the pool's size).
+    let err = home.fails(&["pool", &id, "--reserve", "3"]);
+    assert!(err.contains("at most --size"), "{err}");
     let holder = common::psql_bg(&url, "LISTEN jobs; SELECT pg_sleep(3)");
     let deadline = std::time::Instant::now() + Duration::from_secs(3);
     let metrics = loop {

@@ -4,7 +4,8 @@
 # gssencmode, HAProxy as the TLS front of the S3 test server, systemd-socket-activate, etcd for the HA store), the offline-built PostgreSQL test image,
 # the Python clients of the client matrix (psycopg, asyncpg, pg8000), pg8000's own test suite
 # (from its source distribution, for tests/driver_suite.rs), cargo-nextest, and the previous
-# release of pgs (tests/previous-release.sh, for the upgrade test).
+# release of pgs (tests/previous-release.sh, for the upgrade test), and libclang to build
+# PostgreSQL's parser into pgs.
 # Usage: tests/run.sh [nextest filters/options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,8 @@ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
 command -v etcd >/dev/null || need+=(etcd-server)
+# bindgen, for PostgreSQL's parser (the pg_query crate) in the pooled endpoint.
+compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}"
   $sudo apt-get update -qq

@@ -134,8 +134,12 @@ pub struct PoolArgs {
     /// Seconds an unused server connection is kept
     #[arg(long, value_name = "SECS")]
     pub server_idle_timeout: Option<u64>,
+    /// In auto mode, server connections per role and database that clients holding session
+    /// state (LISTEN, SET ROLE, ...) may keep for themselves [default: half of --size]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub reserve: Option<u32>,
     /// Back to the settings derived from the tenant's memory
-    #[arg(long, conflicts_with_all = ["mode", "size", "max_clients", "queue_timeout", "server_idle_timeout"])]
+    #[arg(long, conflicts_with_all = ["mode", "size", "max_clients", "queue_timeout", "server_idle_timeout", "reserve"])]
     pub reset: bool,
     /// Print JSON
     #[arg(long)]

@@ -217,6 +217,7 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
         max_clients: a.max_clients,
         queue_timeout_secs: a.queue_timeout,
         server_idle_timeout_secs: a.server_idle_timeout,
+        reserve: a.reserve,
         reset: a.reset,
     };
     let settings = platform.set_pool(&a.tenant, &change)?;
@@ -225,6 +226,7 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
     let reserved = platform.pool_reserved(&a.tenant).await?;
     if a.json {
         let mut shown = serde_json::to_value(settings)?;
+        shown["reserve_limit"] = settings.reserve_limit().into();
         if let Some(reserved) = &reserved {
             shown["reserved"] = serde_json::to_value(reserved)?;
         }
@@ -240,6 +242,12 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
             settings.queue_timeout_secs,
             settings.server_idle_timeout_secs
         );
+        if settings.mode == crate::state::PoolMode::Auto {
+            println!(
+                "  clients holding session state (LISTEN, SET ROLE, ...) may keep up to {} of them for themselves",
+                settings.reserve_limit()
+            );
+        }
         if let Some(reserved) = reserved.filter(|r| !r.is_empty() || settings.mode == crate::state::PoolMode::Auto) {
             let total: u64 = reserved.values().sum();
             let why: Vec<String> = reserved.iter().map(|(reason, n)| format!("{reason} {n}")).collect();

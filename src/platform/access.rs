@@ -21,6 +21,15 @@ impl Platform {
             s.max_clients = change.max_clients.unwrap_or(s.max_clients);
             s.queue_timeout_secs = change.queue_timeout_secs.unwrap_or(s.queue_timeout_secs);
             s.server_idle_timeout_secs = change.server_idle_timeout_secs.unwrap_or(s.server_idle_timeout_secs);
+            if let Some(n) = change.reserve {
+                if n > s.size {
+                    return Err(Error::Invalid(format!(
+                        "--reserve {n} is more than the pool's {} server connections: give at most --size",
+                        s.size
+                    )));
+                }
+                s.reserve = Some(n);
+            }
             if s != derived || t.pool.is_some() {
                 t.pool = Some(s);
             }

@@ -157,6 +157,7 @@ impl Platform {
                 subnet: None,
                 egress: req.egress,
                 pool: None,
+                pool_mode: crate::state::PoolMode::NEW,
                 data_mount: image_info.data_mount().to_string(),
                 access: !req.no_access,
                 allow: Vec::new(),

@@ -155,6 +155,8 @@ pub struct PoolChange {
     pub queue_timeout_secs: Option<u64>,
     /// Seconds an unused server connection is kept.
     pub server_idle_timeout_secs: Option<u64>,
+    /// Connections `auto` mode may reserve per role and database.
+    pub reserve: Option<u32>,
     /// Back to the derived settings.
     pub reset: bool,
 }

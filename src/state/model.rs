@@ -243,6 +243,10 @@ pub struct Tenant {
     /// (`pgs pool`); `None`: derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolSettings>,
+    /// The pooled endpoint's mode unless the operator chose one: `auto` for tenants made since
+    /// that mode exists, `transaction` for earlier ones (whose state lacks the field).
+    #[serde(default = "PoolMode::earlier_default")]
+    pub pool_mode: PoolMode,
     /// Path in the container where the data volume is mounted (depends on the major version).
     pub data_mount: String,
     /// Whether the gateway lets clients in.
@@ -400,7 +404,7 @@ impl Tenant {
 
     /// The pool settings its memory limit and PostgreSQL settings give.
     pub fn derived_pool(&self) -> PoolSettings {
-        super::settings::pool(self.memory, &self.settings)
+        PoolSettings { mode: self.pool_mode, ..super::settings::pool(self.memory, &self.settings) }
     }
 }
 
@@ -564,6 +568,14 @@ pub enum PoolMode {
 }
 
 impl PoolMode {
+    /// The mode new tenants get.
+    pub const NEW: PoolMode = PoolMode::Auto;
+
+    /// The mode of tenants made by releases before `auto` existed.
+    pub fn earlier_default() -> PoolMode {
+        PoolMode::Transaction
+    }
+
     /// Its name, as `pgs pool --mode` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -587,6 +599,17 @@ pub struct PoolSettings {
     pub queue_timeout_secs: u64,
     /// How long an unused server connection is kept.
     pub server_idle_timeout_secs: u64,
+    /// In `auto` mode, server connections per role and database that may be reserved for
+    /// clients holding session state; `None`: half of `size`, at least one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reserve: Option<u32>,
+}
+
+impl PoolSettings {
+    /// Server connections per role and database that `auto` mode may reserve at once.
+    pub fn reserve_limit(&self) -> u32 {
+        self.reserve.unwrap_or(self.size / 2).clamp(1, self.size.max(1))
+    }
 }
 
 impl Default for PoolSettings {
@@ -597,6 +620,7 @@ impl Default for PoolSettings {
             max_clients: 1000,
             queue_timeout_secs: 30,
             server_idle_timeout_secs: 600,
+            reserve: None,
         }
     }
 }

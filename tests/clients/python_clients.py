@@ -1,14 +1,16 @@
 """asyncpg and pg8000 through the pgs gateway. Neither sends SNI when connecting by IP, so they
 use the documented fallback: the tenant in the user name (USER.TENANT). The certificate chain is
 verified against the local CA (the host name cannot be, for an IP).
-Usage: python_clients.py CLIENT MODE HOST PORT TENANT PASSWORD CA_FILE
-  CLIENT asyncpg (MODE classic | direct) or pg8000 (MODE classic)."""
+Usage: python_clients.py CLIENT MODE HOST PORT TENANT PASSWORD CA_FILE [ENDPOINT]
+  CLIENT asyncpg (MODE classic | direct) or pg8000 (MODE classic); ENDPOINT the host label
+  (TENANT, the default, or TENANT-pooler)."""
 import asyncio
 import ssl
 import sys
 import time
 
 client, mode, host, port, tenant, password, ca = sys.argv[1:8]
+endpoint = sys.argv[8] if len(sys.argv) > 8 else tenant
 context = ssl.create_default_context(cafile=ca)
 context.check_hostname = False
 if mode == "direct":
@@ -21,7 +23,7 @@ async def with_asyncpg():
     import asyncpg
 
     conn = await asyncpg.connect(
-        host=host, port=int(port), user=f"{tenant}.{tenant}", password=password, database=tenant,
+        host=host, port=int(port), user=f"{tenant}.{endpoint}", password=password, database=tenant,
         ssl=context, direct_tls=(mode == "direct"), timeout=10,
     )
     assert await conn.fetchval("SELECT 1") == 1
@@ -44,7 +46,7 @@ def with_pg8000():
     import pg8000.native
 
     conn = pg8000.native.Connection(
-        user=f"{tenant}.{tenant}", password=password, host=host, port=int(port), database=tenant,
+        user=f"{tenant}.{endpoint}", password=password, host=host, port=int(port), database=tenant,
         ssl_context=context, timeout=10,
     )
     assert conn.run("SELECT 1")[0][0] == 1

@@ -45,14 +45,20 @@ struct Fatal {
     sqlstate: &'static str,
     message: String,
     hint: Option<String>,
+    /// The client has its server's own FATAL error already (a backend terminated while the
+    /// client was idle): the session ends without another, as on the direct endpoint.
+    told: bool,
 }
 
 impl Fatal {
     fn new(sqlstate: &'static str, message: impl Into<String>) -> Self {
-        Self { sqlstate, message: message.into(), hint: None }
+        Self { sqlstate, message: message.into(), hint: None, told: false }
     }
 
     fn encode(&self) -> Vec<u8> {
+        if self.told {
+            return Vec::new();
+        }
         error_response("FATAL", self.sqlstate, &self.message, self.hint.as_deref())
     }
 }
@@ -213,20 +219,23 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     let direct: Arc<str> = format!("{tenant}.{}", gw.routes.load().domain).into();
     // In auto mode, at most half the pool's connections are reserved for one client each.
     let reserving = (settings.mode == PoolMode::Auto)
-        .then(|| super::track::Reserving { pool: pool.clone(), limit: reserve_limit(&settings) });
-    let mut session = Session {
-        user: user.clone(),
-        tracker: Tracker::new(settings.mode != PoolMode::Session, reserving, direct, wanted),
-        statements: ClientStatements::default(),
-        current,
-    };
+        .then(|| super::track::Reserving { pool: pool.clone(), limit: settings.reserve_limit() as usize });
+    let mut tracker = Tracker::new(settings.mode != PoolMode::Session, reserving, direct, wanted);
+    if pid.is_none() {
+        tracker.set_told_pid(key.pid);
+    }
+    let mut session =
+        Session { user: user.clone(), tracker, statements: ClientStatements::default(), current, server_fatal: false };
     let ending = crate::gateway::end::until_ended(gw, tenant, peer);
     tokio::pin!(ending);
     let result = session.run(client, &mut reader, &pool, backend, &settings, &mut held, &mut ending, ended).await;
     // A connection in a transaction, or owed replies, is closed rather than shared.
     if let Some(mut lease) = held.take() {
         *session.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        let clean = session.tracker.settled() && session.tracker.status() == b'I' && result.is_ok();
+        let clean = session.tracker.settled()
+            && session.tracker.status() == b'I'
+            && result.is_ok()
+            && !session.tracker.take_tainted();
         let shared = settings.mode != PoolMode::Session && session.tracker.reserved().is_none();
         let clean = clean && (shared || lease.conn().discard().await.is_ok());
         lease.release(clean);
@@ -236,12 +245,6 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     }
     drop(key);
     result
-}
-
-/// How many of an `auto` pool's connections may be reserved for one client each: half the
-/// pool, at least one.
-pub fn reserve_limit(settings: &PoolSettings) -> usize {
-    (settings.size as usize / 2).max(1)
 }
 
 /// A server connection for the client, with its settings applied.
@@ -338,6 +341,8 @@ struct Session {
     tracker: Tracker,
     statements: ClientStatements,
     current: crate::gateway::cancel::Current,
+    /// The held server sent an error while its client was idle (see [`Fatal::told`]).
+    server_fatal: bool,
 }
 
 /// What ended the inner loop of a lease.
@@ -372,9 +377,10 @@ impl Session {
                     None => return Ok(()),
                 },
                 more = from_own_server(held) => {
-                    self.forward_idle(more, held, &mut to_client)?;
+                    let outcome = self.forward_idle(more, held, &mut to_client);
                     write(client, &to_client, ended).await?;
                     to_client.clear();
+                    outcome?;
                     continue;
                 }
                 refusal = ending.as_mut() => return Err(goodbye(refusal, ended)),
@@ -400,10 +406,12 @@ impl Session {
             match step {
                 Step::Terminate => return Ok(()),
                 Step::Settled => {
-                    if self.tracker.may_release() {
-                        // Auto mode: the reserved client may have ended its state; the server
-                        // tells (and what it sends meanwhile is the client's).
-                        let held_state = lease.conn().holds_state(&self.user, &mut to_client).await;
+                    if self.tracker.needs_check() {
+                        // The reserved client may have ended its state, or a DO or CALL may
+                        // have left some: the server tells (and what it sends meanwhile is the
+                        // client's).
+                        let held_state =
+                            lease.conn().holds_state(&self.user, self.tracker.told_pid(), &mut to_client).await;
                         write(client, &to_client, ended).await?;
                         to_client.clear();
                         let held_state = held_state
@@ -415,7 +423,13 @@ impl Session {
                     if settings.mode != PoolMode::Session && self.tracker.reserved().is_none() {
                         *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
                         if let Some(lease) = held.take() {
-                            lease.release(true);
+                            let clean = !self.tracker.take_tainted();
+                            if !clean {
+                                tracing::warn!(
+                                    "a DO block or procedure left session state on a server connection in transaction mode: the connection is closed rather than shared"
+                                );
+                            }
+                            lease.release(clean);
                         }
                     }
                 }
@@ -432,14 +446,22 @@ impl Session {
         held: &mut Option<Lease>,
         to_client: &mut Vec<u8>,
     ) -> Result<(), Fatal> {
-        let lost = || Fatal::new("08006", "the tenant's database closed the connection");
+        let told = self.server_fatal;
+        let lost = || Fatal { told, ..Fatal::new("08006", "the tenant's database closed the connection") };
         let conn = held.as_mut().ok_or_else(lost)?.conn();
         if !matches!(more, Ok(true)) {
             self.tracker.reset();
             return Err(lost());
         }
         while let Some(m) = conn.reader.buffered().map_err(|_| lost())? {
+            // An error while the client is idle is the server ending the session (FATAL): the
+            // client gets it, and then the end of the connection, as from its own server.
+            self.server_fatal |= m.tag == b'E';
             self.tracker.server_message(m, &mut conn.session, to_client);
+        }
+        if self.server_fatal {
+            self.tracker.reset();
+            return Err(Fatal { told: true, ..lost() });
         }
         Ok(())
     }

@@ -1,18 +1,20 @@
 //! What transaction pooling cannot do. A pooled client's statements run on whichever server
 //! connection is free, so whatever outlives a transaction on the server would reach other
 //! clients or be lost: LISTEN, session-level advisory locks, `WITH HOLD` cursors, temporary
-//! objects that outlive the transaction, SQL-level PREPARE, SET ROLE. In transaction mode such
-//! statements get a clear error instead of silent misbehaviour; in `auto` mode they reserve the
-//! server connection for the client ([`Reason`] says why).
+//! objects that outlive the transaction, SQL-level PREPARE, SET ROLE, a setting changed by a
+//! function. In transaction mode such statements get a clear error instead of silent
+//! misbehaviour; in `auto` mode they reserve the server connection for the client ([`Reason`]
+//! says why).
 //!
 //! A session `SET name = value` (or `RESET`) on its own, outside a transaction block, is not
 //! refused but carried: [`session_command`] reads it, and the pooler applies it to every server
 //! connection that serves the client afterwards, as it does the startup parameters (drivers
 //! send such SETs when they connect: pgJDBC's `SET extra_float_digits = 3`).
 //!
-//! The check reads the first words of each statement in the text (outside quotes and
-//! comments); it is a syntax check, not a parser, and errs on the side of refusing (or
-//! reserving).
+//! Two steps: a scan of the words of each statement (outside quotes and comments) picks the
+//! texts that may make such state ([`may_hold_state`]: most statements stop there), and
+//! PostgreSQL's own parser reads those ([`super::parsed`]). A text the parser cannot read falls
+//! back to a check of the first words, which errs on the side of refusing (or reserving).
 
 /// Why a statement makes a backend's state the client's own (it would outlive the transaction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +38,16 @@ pub enum Reason {
     TempTable,
     /// SQL `PREPARE` (protocol-level prepared statements are renamed and shared instead).
     Prepare,
+    /// `LOAD`, `set_config(..., false)`, a named dblink connection, a replication origin
+    /// session: the backend changed for the rest of the session.
+    Backend,
+    /// A `DO` block or `CALL` after which the server said session state was left behind.
+    Routine,
 }
 
 impl Reason {
     /// Every reason, in the order of [`Reason::index`].
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 11] = [
         Reason::Listen,
         Reason::AdvisoryLock,
         Reason::SetRole,
@@ -50,6 +57,8 @@ impl Reason {
         Reason::HoldCursor,
         Reason::TempTable,
         Reason::Prepare,
+        Reason::Backend,
+        Reason::Routine,
     ];
 
     /// Its place in [`Reason::ALL`].
@@ -69,6 +78,7 @@ impl Reason {
                 | Reason::HoldCursor
                 | Reason::TempTable
                 | Reason::Prepare
+                | Reason::Routine
         )
     }
 
@@ -84,6 +94,8 @@ impl Reason {
             Reason::HoldCursor => "hold_cursor",
             Reason::TempTable => "temp_table",
             Reason::Prepare => "prepare",
+            Reason::Backend => "backend",
+            Reason::Routine => "routine",
         }
     }
 
@@ -101,18 +113,66 @@ impl Reason {
             Reason::HoldCursor => "a WITH HOLD cursor",
             Reason::TempTable => "a temporary table that outlives its transaction (use ON COMMIT DROP)",
             Reason::Prepare => "SQL PREPARE (protocol-level prepared statements work)",
+            Reason::Backend => {
+                "LOAD, set_config(..., false) or a named dblink connection (they change the backend for the rest of the session)"
+            }
+            Reason::Routine => "a DO block or procedure that left session state behind",
         }
     }
 }
 
-/// What in `text` (a simple Query's or a Parse's) would outlive its transaction on the server,
-/// `None` if all of it can be pooled.
-pub fn refused(text: &[u8]) -> Option<Reason> {
+/// What a statement text does to its session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Assessment {
+    /// What in it would outlive its transaction on the server; `None` if all of it can be
+    /// pooled.
+    pub reason: Option<Reason>,
+    /// It runs code the parser cannot see into (`DO`, `CALL`): the server is asked after the
+    /// transaction whether it left state behind ([`STATE_CHECK`]).
+    pub opaque: bool,
+}
+
+/// What `text` (a simple Query's or a Parse's) does to its session: the word scan, then the
+/// parser for the texts the scan picks.
+pub fn assess(text: &[u8]) -> Assessment {
     let lower = text.to_ascii_lowercase();
-    if contains(&lower, b"pg_advisory_lock") || contains(&lower, b"pg_try_advisory_lock") {
+    if !may_hold_state(&lower) {
+        return Assessment::default();
+    }
+    let parsed = std::str::from_utf8(text).ok().filter(|t| !t.contains('\0')).and_then(super::parsed::effects);
+    let Some(effects) = parsed else {
+        return Assessment { reason: by_words(&lower, text), opaque: false };
+    };
+    // A session SET sent on its own is carried, not reserved for.
+    let carried = effects.statements == 1 && session_command(text).is_some();
+    Assessment { reason: effects.reason.filter(|r| !(carried && *r == Reason::Set)), opaque: effects.opaque }
+}
+
+/// What in `text` would outlive its transaction on the server ([`assess`]).
+pub fn refused(text: &[u8]) -> Option<Reason> {
+    assess(text).reason
+}
+
+/// Whether a text (lowercase) may make state that outlives its transaction: a statement that
+/// starts with a word that can, or a word anywhere that names such a thing. A superset: the
+/// parser decides.
+pub fn may_hold_state(lower: &[u8]) -> bool {
+    const ANYWHERE: [&[u8]; 6] = [b"advisory", b"set_config", b"temp", b"hold", b"dblink", b"origin_session"];
+    ANYWHERE.iter().any(|w| contains(lower, w))
+        || statements(lower).any(|s| {
+            matches!(
+                words(s).next(),
+                Some(b"listen" | b"set" | b"reset" | b"prepare" | b"do" | b"call" | b"load" | b"explain")
+            )
+        })
+}
+
+/// The first-words check, for texts the parser cannot read (`lower` is `text` in lowercase).
+fn by_words(lower: &[u8], text: &[u8]) -> Option<Reason> {
+    if contains(lower, b"pg_advisory_lock") || contains(lower, b"pg_try_advisory_lock") {
         return Some(Reason::AdvisoryLock);
     }
-    let parts: Vec<&[u8]> = statements(&lower).filter(|s| words(s).next().is_some()).collect();
+    let parts: Vec<&[u8]> = statements(lower).filter(|s| words(s).next().is_some()).collect();
     let carried = parts.len() == 1 && session_command(text).is_some();
     for statement in parts {
         let words: Vec<&[u8]> = words(statement).take(4).collect();
@@ -132,6 +192,7 @@ pub fn refused(text: &[u8]) -> Option<Reason> {
             }
             [b"prepare", b"transaction", ..] => None,
             [b"prepare", ..] => Some(Reason::Prepare),
+            [b"load", ..] => Some(Reason::Backend),
             _ => None,
         };
         if refusal.is_some() {

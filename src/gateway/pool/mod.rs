@@ -16,6 +16,7 @@ pub mod auth;
 pub mod client;
 pub mod guard;
 pub mod msg;
+pub mod parsed;
 pub mod server;
 pub mod track;
 

@@ -169,7 +169,7 @@ async fn login(
         stream,
         reader,
         target,
-        session: ServerSession::default(),
+        session: ServerSession::new(pid),
         idle_since: Instant::now(),
         home: std::thread::current().id(),
     };
@@ -277,13 +277,22 @@ impl ServerConn {
     /// meanwhile that the client must get (a notification, a notice, a changed parameter) is
     /// appended to `for_client`. An error or an answer that is not `t` or `f` counts as state
     /// held.
-    pub async fn holds_state(&mut self, user: &str, for_client: &mut Vec<u8>) -> Result<bool, ServerError> {
+    pub async fn holds_state(
+        &mut self,
+        user: &str,
+        told_pid: u32,
+        for_client: &mut Vec<u8>,
+    ) -> Result<bool, ServerError> {
         let sql = super::guard::STATE_CHECK.replace("$1", &literal(user));
         let mut held = true;
-        let ask = self.exchange(&sql, |m| match m.tag {
+        let real = self.session.pid;
+        let ask = self.exchange(&sql, |mut m| match m.tag {
             // One row, one column: count 1, length 1, the value.
             b'D' => held = m.body.get(..7) != Some(&[0, 1, 0, 0, 0, 1, b'f'][..]),
-            b'A' | b'N' | b'S' => m.encode_into(for_client),
+            b'A' | b'N' | b'S' => {
+                super::track::as_told(&mut m, real, told_pid);
+                m.encode_into(for_client)
+            }
             _ => {}
         });
         match tokio::time::timeout(LOGIN_TIMEOUT, ask).await.map_err(|_| ServerError::Timeout)? {

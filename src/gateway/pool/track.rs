@@ -49,12 +49,19 @@ pub struct ClientStatements {
 /// server-side name) and settings applied to it (name to SQL value).
 #[derive(Debug, Default)]
 pub struct ServerSession {
+    /// The backend's process id (0: unknown).
+    pub pid: u32,
     names: HashSet<Arc<str>>,
     /// Settings SET on the connection (by the pooler for a client, or by a client).
     pub applied: BTreeMap<String, String>,
 }
 
 impl ServerSession {
+    /// The session of a new connection to backend `pid`.
+    pub fn new(pid: u32) -> Self {
+        Self { pid, ..Self::default() }
+    }
+
     /// Too many to keep the connection: close it rather than return it to the pool.
     pub fn full(&self) -> bool {
         self.names.len() > MAX_SERVER_STATEMENTS
@@ -150,6 +157,12 @@ pub struct Tracker {
     startup: BTreeMap<String, String>,
     /// A SET or RESET sent to the server, recorded once the server confirms it.
     pending: Option<guard::SessionCommand>,
+    /// The process id the client was told at login (0: its server's own, session mode).
+    told_pid: u32,
+    /// The transaction ran a `DO` block or `CALL`: ask the server after it.
+    opaque: bool,
+    /// See [`Tracker::take_tainted`].
+    tainted: bool,
 }
 
 /// Where an `auto` pool counts its reservations, and how many it allows.
@@ -189,7 +202,21 @@ impl Tracker {
             settings: startup.clone(),
             startup,
             pending: None,
+            told_pid: 0,
+            opaque: false,
+            tainted: false,
         }
+    }
+
+    /// The process id the client was told at login, when it is not its server's: the
+    /// client's own notifications then carry it ([`as_told`]).
+    pub fn set_told_pid(&mut self, pid: u32) {
+        self.told_pid = pid;
+    }
+
+    /// The process id the client was told, when it is not its server's (else 0).
+    pub fn told_pid(&self) -> u32 {
+        self.told_pid
     }
 
     /// The settings a server connection must have for this client.
@@ -212,22 +239,48 @@ impl Tracker {
         self.reservation.as_ref().map(|r| r.reason)
     }
 
-    /// Whether to ask the server ([`guard::STATE_CHECK`]) if the reserved client's state is
-    /// gone: it may have ended it, and the server can tell for every reason it had.
-    pub fn may_release(&self) -> bool {
-        self.reservation.is_some()
-            && self.maybe_released
-            && Reason::ALL.iter().all(|r| self.reasons & (1 << r.index()) == 0 || r.checkable())
+    /// Whether to ask the server ([`guard::STATE_CHECK`]) after this transaction whether the
+    /// client holds state of its own: a reserved client may have ended it (and the server can
+    /// tell for every reason it had), or a client on a shared connection ran code the parser
+    /// cannot see into (`DO`, `CALL`).
+    pub fn needs_check(&self) -> bool {
+        let releasable = Reason::ALL.iter().all(|r| self.reasons & (1 << r.index()) == 0 || r.checkable());
+        match self.reservation {
+            Some(_) => self.maybe_released && releasable,
+            None => self.opaque,
+        }
     }
 
-    /// The server said the client holds no state of its own (`held`) or does: the connection is
-    /// shared again, or stays its own until the client next may end its state.
+    /// The server said the client holds state of its own (`held`) or does not. A reserved
+    /// connection is shared again when it does not; one that a `DO` or `CALL` left state on
+    /// becomes the client's own in `auto` mode (over the limit if need be: the state is there
+    /// already), and is closed rather than shared in transaction mode ([`Tracker::take_tainted`]).
     pub fn checked(&mut self, held: bool) {
+        let opaque = std::mem::take(&mut self.opaque);
         self.maybe_released = false;
-        if !held {
-            self.reservation = None;
-            self.reasons = 0;
+        if self.reservation.is_some() {
+            if !held {
+                self.reservation = None;
+                self.reasons = 0;
+            }
+            return;
         }
+        if held && opaque {
+            match &self.reserving {
+                Some(reserving) => {
+                    self.reservation = reserving.pool.reserve(Reason::Routine, usize::MAX);
+                    self.reasons = 1 << Reason::Routine.index();
+                }
+                None => self.tainted = true,
+            }
+        }
+    }
+
+    /// Whether the server connection holds state of this client's that must not reach another
+    /// client (transaction mode, after a `DO` or `CALL`): close it instead of returning it.
+    /// Asking clears it (the next connection starts clean).
+    pub fn take_tainted(&mut self) -> bool {
+        std::mem::take(&mut self.tainted)
     }
 
     /// Notes a statement text of a reserved client that may end its state.
@@ -246,15 +299,29 @@ impl Tracker {
 
     fn refusal(&self, query_body: &[u8]) -> Option<Reason> {
         let text = query_body.split(|&b| b == 0).next().unwrap_or_default();
-        self.refusal_of(text)
+        self.assess(text).reason
     }
 
-    /// What would outlive its transaction of `text`: [`guard::refused`], and a session SET
-    /// inside a transaction block (it would outlive the transaction on a shared connection).
-    fn refusal_of(&self, text: &[u8]) -> Option<Reason> {
-        guard::refused(text).or_else(|| {
-            (self.status != b'I' && guard::session_command(text).is_some()).then_some(Reason::SetInTransaction)
-        })
+    /// What `text` does to the session: [`guard::assess`], and a session SET inside a
+    /// transaction block (it would outlive the transaction on a shared connection).
+    fn assess(&self, text: &[u8]) -> guard::Assessment {
+        let mut a = guard::assess(text);
+        if a.reason.is_none() && self.status != b'I' && guard::session_command(text).is_some() {
+            a.reason = Some(Reason::SetInTransaction);
+        }
+        a
+    }
+
+    /// In transaction and `auto` mode: the error that answers a statement text that would
+    /// outlive its transaction and may not ([`Tracker::admit`]); notes code the parser cannot
+    /// see into.
+    fn screen(&mut self, text: &[u8]) -> Option<Vec<u8>> {
+        if !self.guarded {
+            return None;
+        }
+        let a = self.assess(text);
+        self.opaque |= a.opaque;
+        self.admit(a.reason?)
     }
 
     /// A statement that outlives its transaction (`reason`): `None` when it may go to the
@@ -353,10 +420,8 @@ impl Tracker {
         match m.tag {
             b'X' => return Ok(ClientEvent::Terminate),
             b'Q' => {
-                if self.guarded
-                    && let Some(reason) = self.refusal(&m.body)
-                    && let Some(mut reply) = self.admit(reason)
-                {
+                let text = m.body.split(|&b| b == 0).next().unwrap_or_default();
+                if let Some(mut reply) = self.screen(text) {
                     msg::ready_for_query(if self.status == b'I' { b'I' } else { b'E' }, &mut reply);
                     self.push_own(reply, to_client);
                     return Ok(ClientEvent::Continue);
@@ -365,7 +430,6 @@ impl Tracker {
                     // DEALLOCATE ALL or DISCARD ALL: the server forgets every statement.
                     server.clear();
                 }
-                let text = m.body.split(|&b| b == 0).next().unwrap_or_default();
                 self.note_release(text);
                 self.watch(text);
                 m.encode_into(to_server);
@@ -380,10 +444,7 @@ impl Tracker {
                 let name = f.cstr().ok_or(TrackError::Protocol("Parse without a name"))?;
                 let rest = &m.body[name.len() + 1..];
                 let query = Fields::new(rest).cstr().ok_or(TrackError::Protocol("Parse without a query"))?;
-                if self.guarded
-                    && let Some(reason) = self.refusal_of(query)
-                    && let Some(reply) = self.admit(reason)
-                {
+                if let Some(reply) = self.screen(query) {
                     self.push_own(reply, to_client);
                     self.skipping = true;
                     return Ok(ClientEvent::Continue);
@@ -480,7 +541,13 @@ impl Tracker {
 
     /// Handles one server message, appending what the client gets to `to_client`. Returns the
     /// transaction status of a ReadyForQuery.
-    pub fn server_message(&mut self, m: Message, server: &mut ServerSession, to_client: &mut Vec<u8>) -> Option<u8> {
+    pub fn server_message(
+        &mut self,
+        mut m: Message,
+        server: &mut ServerSession,
+        to_client: &mut Vec<u8>,
+    ) -> Option<u8> {
+        as_told(&mut m, server.pid, self.told_pid);
         let mut forward = true;
         let mut ready = None;
         let completes = |kind: Kind| match m.tag {
@@ -592,6 +659,17 @@ impl ClientStatements {
         if let Some(old) = self.by_name.remove(name) {
             self.bytes -= name.len() + old.rest.len();
         }
+    }
+}
+
+/// A notification that the client's own server sent (process id `real`) carries the process id
+/// the client was told (`told`, when not 0), so that a listener recognises its own notifications
+/// as it would on the direct endpoint.
+pub fn as_told(m: &mut Message, real: u32, told: u32) {
+    if m.tag == b'A' && told != 0 && real != 0 && m.body.get(..4) == Some(&real.to_be_bytes()[..]) {
+        let mut body = m.body.to_vec();
+        body[..4].copy_from_slice(&told.to_be_bytes());
+        m.body = body.into();
     }
 }
 
@@ -818,11 +896,11 @@ mod tests {
         assert_eq!(tags(&up), "Q");
         assert_eq!(b.t.reserved(), Some(Reason::Listen));
         // What may end the state makes the pooler ask the server; its answer decides.
-        assert!(!b.t.may_release());
+        assert!(!b.t.needs_check());
         b.send(&mut server, vec![m(b'Q', b"UNLISTEN *\0")]);
-        assert!(b.t.may_release());
+        assert!(b.t.needs_check());
         b.t.checked(true);
-        assert!(!b.t.may_release() && b.t.reserved().is_some(), "the server said state is left");
+        assert!(!b.t.needs_check() && b.t.reserved().is_some(), "the server said state is left");
         b.send(&mut server, vec![m(b'Q', b"RESET ROLE\0")]);
         b.t.checked(false);
         assert_eq!((b.t.reserved(), pool.reserved.load(std::sync::atomic::Ordering::Relaxed)), (None, 0));
@@ -831,7 +909,34 @@ mod tests {
         c.send(&mut server, vec![m(b'Q', b"BEGIN; SET work_mem = '8MB'\0")]);
         assert_eq!(c.t.reserved(), Some(Reason::Set));
         c.send(&mut server, vec![m(b'Q', b"RESET work_mem\0")]);
-        assert!(!c.t.may_release());
+        assert!(!c.t.needs_check());
+        // A DO block is code the parser cannot see into: the server is asked after it, and
+        // state left behind reserves the connection, over the limit (it is there already).
+        let mut d = auto();
+        d.send(&mut server, vec![m(b'Q', b"DO $$BEGIN EXECUTE 'LISTEN x'; END$$\0")]);
+        assert!(d.t.needs_check() && d.t.reserved().is_none());
+        d.t.checked(true);
+        assert_eq!(d.t.reserved(), Some(Reason::Routine));
+        assert_eq!(pool.reserved.load(std::sync::atomic::Ordering::Relaxed), 2);
+        // In transaction mode the connection is closed instead of shared.
+        let mut e = Client::new();
+        e.send(&mut server, vec![parse("", "CALL make_temp_table()")]);
+        assert!(e.t.needs_check());
+        e.t.checked(true);
+        assert!(e.t.take_tainted() && !e.t.take_tainted());
+        e.send(&mut server, vec![m(b'Q', b"CALL p()\0")]);
+        e.t.checked(false);
+        assert!(!e.t.take_tainted() && !e.t.needs_check());
+    }
+
+    #[test]
+    fn a_clients_own_notifications_carry_the_pid_it_was_told() {
+        let mut note = m(b'A', b"\0\0\x30\x39jobs\0hi\0");
+        as_told(&mut note, 12345, 7);
+        assert_eq!(&note.body[..4], &7u32.to_be_bytes());
+        let mut other = m(b'A', b"\0\0\x30\x3ajobs\0hi\0");
+        as_told(&mut other, 12345, 7);
+        assert_eq!(&other.body[..4], &12346u32.to_be_bytes(), "another backend's notification is left alone");
     }
 
     #[test]
