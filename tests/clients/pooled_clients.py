@@ -19,8 +19,9 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
                       a client's own cancel cancels its query
   interleaved SEED STEPS
                       in auto mode on a small pool: STEPS random statements that make (or end)
-                      session state (LISTEN, advisory locks, temporary tables, SQL PREPARE, WITH
-                      HOLD cursors, SET ROLE) interleaved across four clients; after every step
+                      session state (LISTEN, advisory locks, temporary tables, also made and
+                      dropped by DO blocks, SQL PREPARE, WITH HOLD cursors, set_config(...,
+                      false), SET ROLE) interleaved across four clients; after every step
                       one client looks at what its backend holds, which must be exactly its own
                       state (never another client's), and a refusal (53300) changes nothing
   auto                in auto mode on a pool of two (one reservation): LISTEN reserves the
@@ -283,7 +284,9 @@ def interleaved(seed, steps):
     clients = [connect() for _ in range(4)]
     login = clients[0].execute("SELECT session_user").fetchone()[0]
     # What each client holds: kind -> set of names.
-    kinds = ("listen", "lock", "temp", "prepare", "cursor", "role")
+    # "dotemp" is a temporary table made and dropped by DO blocks (which the pooler cannot read:
+    # the server is asked after them); "config" a setting changed by set_config(..., false).
+    kinds = ("listen", "lock", "temp", "dotemp", "prepare", "cursor", "config", "role")
     state = [{k: set() for k in kinds} for _ in clients]
     look = (
         "SELECT (SELECT coalesce(array_agg(c ORDER BY c), '{}') FROM pg_listening_channels() c),"
@@ -293,7 +296,11 @@ def interleaved(seed, steps):
         "   WHERE relnamespace = pg_my_temp_schema() AND relkind = 'r'),"
         " (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM pg_prepared_statements WHERE from_sql),"
         " (SELECT coalesce(array_agg(name ORDER BY name), '{}') FROM pg_cursors WHERE is_holdable),"
-        " current_user <> session_user"
+        " current_user <> session_user,"
+        # Custom settings are not in pg_settings: ask for every name the test may set.
+        " (SELECT coalesce(array_agg(n ORDER BY n), '{}') FROM unnest(ARRAY["
+        + ", ".join(f"'pgs.c{i}_{n}'" for i in range(len(clients)) for n in range(3))
+        + "]) n WHERE coalesce(current_setting(n, true), '') <> '')"
     )
     counts = {"ok": 0, "refused": 0, "looks": 0, "reconnects": 0}
     history = [[] for _ in clients]
@@ -313,8 +320,14 @@ def interleaved(seed, steps):
             make, end = f"CREATE TEMP TABLE {name} (x int)", f"DROP TABLE {name}"
         elif kind == "prepare":
             make, end = f"PREPARE {name} AS SELECT {n}", f"DEALLOCATE {name}"
+        elif kind == "dotemp":
+            make = f"DO $$BEGIN EXECUTE 'CREATE TEMP TABLE {name} (x int)'; END$$"
+            end = f"DO $$BEGIN EXECUTE 'DROP TABLE {name}'; END$$"
         elif kind == "cursor":
             make, end = f"DECLARE {name} CURSOR WITH HOLD FOR SELECT {n}", f"CLOSE {name}"
+        elif kind == "config":
+            name = f"pgs.c{i}_{n}"
+            make, end = f"SELECT set_config('{name}', 'v', false)", f"SELECT set_config('{name}', '', false)"
         else:
             name = "role"
             make, end = f"SET ROLE \"{login}\"", "RESET ROLE"
@@ -334,14 +347,16 @@ def interleaved(seed, steps):
 
     def check(i):
         row = clients[i].execute(look + ", pg_backend_pid()").fetchone()
-        history[i].append(f"look @{row[6]}")
+        history[i].append(f"look @{row[7]}")
         counts["looks"] += 1
+        temp = set(row[2])
         seen = {
-            "listen": set(row[0]), "lock": set(row[1]), "temp": set(row[2]),
-            "prepare": set(row[3]), "cursor": set(row[4]), "role": {"role"} if row[5] else set(),
+            "listen": set(row[0]), "lock": set(row[1]),
+            "temp": {t for t in temp if "_temp" in t}, "dotemp": {t for t in temp if "_dotemp" in t},
+            "prepare": set(row[3]), "cursor": set(row[4]), "config": set(row[6]),
         }
         # SET ROLE to the login role itself changes nothing visible: compare the rest.
-        for k in kinds[:-1]:
+        for k in seen:
             assert seen[k] == state[i][k], f"client {i} sees {k} {seen[k]}, holds {state[i][k]} (seed {seed}); its statements: {history[i][-12:]}"
 
     for _ in range(steps):
