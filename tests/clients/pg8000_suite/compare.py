@@ -40,6 +40,11 @@ RENAMED = ("protocol-level prepared statements are renamed and shared between cl
            " forgets the statement for that client only: pg_prepared_statements still lists it")
 NOT_BOUND = ("a client that holds no session state is bound to no backend: after another client"
              " terminates the backend its last transaction ran on, its next one runs on another")
+OWN_PID = ("compares a notification's sender pid with pg_backend_pid() read before LISTEN, on a shared"
+           " connection: in auto mode a client's own notifications carry the pid it was told at login"
+           " (BackendKeyData: what libpq's PQbackendPID, psycopg, pgJDBC and asyncpg report), and"
+           " the backend it reserves for LISTEN need not be the one that answered pg_backend_pid()")
+
 ALLOWED_POOLED = {
     "pooled-session": {},
     "pooled-auto": {
@@ -50,6 +55,12 @@ ALLOWED_POOLED = {
         "test.native.test_query::test_close_prepared_statement": RENAMED,
         "test.native.test_connection::test_broken_pipe_flush": NOT_BOUND,
         "test.native.test_connection::test_broken_pipe_read": NOT_BOUND,
+        "test.dbapi.test_connection::test_notify": OWN_PID,
+        "test.dbapi.test_connection::test_notify_with_payload": OWN_PID,
+        "test.legacy.test_connection::test_notify": OWN_PID,
+        "test.legacy.test_connection::test_notify_with_payload": OWN_PID,
+        "test.native.test_connection::test_notify": OWN_PID,
+        "test.native.test_connection::test_notify_with_payload": OWN_PID,
     },
 }
 
