@@ -217,18 +217,19 @@ async fn run<C: AsyncRead + AsyncWrite + Unpin>(
     }
 
     let direct: Arc<str> = format!("{tenant}.{}", gw.routes.load().domain).into();
-    // In auto mode, at most half the pool's connections are reserved for one client each.
+    // In auto mode, at most `reserve_limit` of the pool's connections are reserved, one per client.
     let reserving = (settings.mode == PoolMode::Auto)
         .then(|| super::track::Reserving { pool: pool.clone(), limit: settings.reserve_limit() as usize });
     let mut tracker = Tracker::new(settings.mode != PoolMode::Session, reserving, direct, wanted);
     if pid.is_none() {
         tracker.set_told_pid(key.pid);
     }
-    let mut session =
-        Session { user: user.clone(), tracker, statements: ClientStatements::default(), current, server_fatal: false };
+    let mut session = Session { user: user.clone(), tracker, statements: ClientStatements::default(), current };
     let ending = crate::gateway::end::until_ended(gw, tenant, peer);
     tokio::pin!(ending);
     let result = session.run(client, &mut reader, &pool, backend, &settings, &mut held, &mut ending, ended).await;
+    // A server that ended the session with a FATAL error the client has is not reported twice.
+    let result = result.map_err(|f| Fatal { told: f.told || session.tracker.server_ended(), ..f });
     // A connection in a transaction, or owed replies, is closed rather than shared.
     if let Some(mut lease) = held.take() {
         *session.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -341,8 +342,6 @@ struct Session {
     tracker: Tracker,
     statements: ClientStatements,
     current: crate::gateway::cancel::Current,
-    /// The held server sent an error while its client was idle (see [`Fatal::told`]).
-    server_fatal: bool,
 }
 
 /// What ended the inner loop of a lease.
@@ -446,22 +445,20 @@ impl Session {
         held: &mut Option<Lease>,
         to_client: &mut Vec<u8>,
     ) -> Result<(), Fatal> {
-        let told = self.server_fatal;
-        let lost = || Fatal { told, ..Fatal::new("08006", "the tenant's database closed the connection") };
+        let lost = || Fatal::new("08006", "the tenant's database closed the connection");
         let conn = held.as_mut().ok_or_else(lost)?.conn();
         if !matches!(more, Ok(true)) {
             self.tracker.reset();
             return Err(lost());
         }
         while let Some(m) = conn.reader.buffered().map_err(|_| lost())? {
-            // An error while the client is idle is the server ending the session (FATAL): the
-            // client gets it, and then the end of the connection, as from its own server.
-            self.server_fatal |= m.tag == b'E';
             self.tracker.server_message(m, &mut conn.session, to_client);
         }
-        if self.server_fatal {
+        // The server ends the session (FATAL while the client is idle: a terminated backend):
+        // the client gets the error, and then the end of the connection, as from its own server.
+        if self.tracker.server_ended() {
             self.tracker.reset();
-            return Err(Fatal { told: true, ..lost() });
+            return Err(lost());
         }
         Ok(())
     }

@@ -139,7 +139,9 @@ pub fn assess(text: &[u8]) -> Assessment {
     if !may_hold_state(&lower) {
         return Assessment::default();
     }
-    let parsed = std::str::from_utf8(text).ok().filter(|t| !t.contains('\0')).and_then(super::parsed::effects);
+    let calls = CALLS.iter().any(|w| contains(&lower, w));
+    let parsed =
+        std::str::from_utf8(text).ok().filter(|t| !t.contains('\0')).and_then(|t| super::parsed::effects(t, calls));
     let Some(effects) = parsed else {
         return Assessment { reason: by_words(&lower, text), opaque: false };
     };
@@ -153,12 +155,15 @@ pub fn refused(text: &[u8]) -> Option<Reason> {
     assess(text).reason
 }
 
+/// Words in the names of the functions whose calls make session state
+/// ([`super::parsed::SESSION_FUNCTIONS`]).
+const CALLS: [&[u8]; 4] = [b"advisory", b"set_config", b"dblink", b"origin_session"];
+
 /// Whether a text (lowercase) may make state that outlives its transaction: a statement that
 /// starts with a word that can, or a word anywhere that names such a thing. A superset: the
 /// parser decides.
 pub fn may_hold_state(lower: &[u8]) -> bool {
-    const ANYWHERE: [&[u8]; 6] = [b"advisory", b"set_config", b"temp", b"hold", b"dblink", b"origin_session"];
-    ANYWHERE.iter().any(|w| contains(lower, w))
+    CALLS.iter().chain(&[&b"temp"[..], b"hold"]).any(|w| contains(lower, w))
         || statements(lower).any(|s| {
             matches!(
                 words(s).next(),
@@ -333,7 +338,7 @@ pub fn drops_statements(query_body: &[u8]) -> bool {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(haystack, needle).is_some()
 }
 
 /// The statements of a text, split at semicolons outside quotes, dollar quotes and comments;

@@ -17,7 +17,7 @@ const CURSOR_OPT_HOLD: i32 = 0x0020;
 /// Functions whose call makes state that outlives the transaction, by name (lowercase, without
 /// schema): the session advisory locks, and what changes the backend for the rest of the
 /// session (a setting that is not local, a named dblink connection, a replication origin).
-const SESSION_FUNCTIONS: [(&str, Reason); 8] = [
+pub const SESSION_FUNCTIONS: [(&str, Reason); 8] = [
     ("pg_advisory_lock", Reason::AdvisoryLock),
     ("pg_advisory_lock_shared", Reason::AdvisoryLock),
     ("pg_try_advisory_lock", Reason::AdvisoryLock),
@@ -41,8 +41,9 @@ pub struct Effects {
 }
 
 /// Parses `text`; `None` when the parser cannot (a syntax error, which the server will report,
-/// or a text too long to parse here).
-pub fn effects(text: &str) -> Option<Effects> {
+/// or a text too long to parse here). Function calls are looked for only with `calls` (the text
+/// names one of [`SESSION_FUNCTIONS`]: finding them walks the whole tree).
+pub fn effects(text: &str, calls: bool) -> Option<Effects> {
     if text.len() > MAX_PARSED {
         return None;
     }
@@ -50,7 +51,7 @@ pub fn effects(text: &str) -> Option<Effects> {
     let mut effects = Effects { reason: None, opaque: false, statements: parsed.protobuf.stmts.len() };
     for raw in &parsed.protobuf.stmts {
         let Some(node) = raw.stmt.as_ref().and_then(|s| s.node.as_ref()) else { continue };
-        let reason = statement(node, &mut effects.opaque).or_else(|| functions(node));
+        let reason = statement(node, &mut effects.opaque).or_else(|| calls.then(|| functions(node)).flatten());
         if effects.reason.is_none() {
             effects.reason = reason;
         }
@@ -161,7 +162,7 @@ mod tests {
     use super::*;
 
     fn reason(text: &str) -> Option<Reason> {
-        effects(text).unwrap_or_else(|| panic!("{text} does not parse")).reason
+        effects(text, true).unwrap_or_else(|| panic!("{text} does not parse")).reason
     }
 
     #[test]
@@ -217,19 +218,19 @@ mod tests {
 
     #[test]
     fn code_the_parser_cannot_see_into_is_marked_for_the_server_check() {
-        let e = effects("DO $$BEGIN PERFORM pg_advisory_lock(1); END$$").unwrap();
+        let e = effects("DO $$BEGIN PERFORM pg_advisory_lock(1); END$$", true).unwrap();
         assert!(e.opaque && e.reason.is_none());
-        assert!(effects("CALL p(1)").unwrap().opaque);
-        assert!(!effects("SELECT f(1)").unwrap().opaque);
-        assert_eq!(effects("SELECT 1; SELECT 2").unwrap().statements, 2);
+        assert!(effects("CALL p(1)", false).unwrap().opaque);
+        assert!(!effects("SELECT f(1)", true).unwrap().opaque);
+        assert_eq!(effects("SELECT 1; SELECT 2", false).unwrap().statements, 2);
     }
 
     #[test]
     fn what_does_not_parse_is_left_to_the_caller() {
-        assert_eq!(effects("SELEC 1"), None);
-        assert_eq!(effects(&"x".repeat(MAX_PARSED + 1)), None);
+        assert_eq!(effects("SELEC 1", true), None);
+        assert_eq!(effects(&"x".repeat(MAX_PARSED + 1), true), None);
         // Deep nesting is an error, not a crash.
         let deep = format!("SELECT {}1{}", "(".repeat(10_000), ")".repeat(10_000));
-        let _ = effects(&deep);
+        let _ = effects(&deep, true);
     }
 }

@@ -178,26 +178,30 @@ async fn login(
 
 /// The SQLSTATE of an ErrorResponse body.
 pub fn sqlstate(body: &[u8]) -> Option<String> {
-    let mut f = Fields::new(body);
-    while let Some(code) = f.byte().filter(|&c| c != 0) {
-        let value = f.cstr()?;
-        if code == b'C' {
-            return Some(String::from_utf8_lossy(value).into_owned());
-        }
-    }
-    None
+    field(body, b'C').map(|v| String::from_utf8_lossy(v).into_owned())
 }
 
 /// The message of an ErrorResponse body.
 pub fn message_text(body: &[u8]) -> String {
+    field(body, b'M').map_or_else(|| "the server refused".to_string(), |v| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Whether an ErrorResponse body is FATAL or PANIC: the server ends the session after it.
+pub fn ends_session(body: &[u8]) -> bool {
+    let severity = field(body, b'V').or_else(|| field(body, b'S'));
+    matches!(severity, Some(b"FATAL" | b"PANIC"))
+}
+
+/// Field `code` of an ErrorResponse or NoticeResponse body.
+fn field(body: &[u8], code: u8) -> Option<&[u8]> {
     let mut f = Fields::new(body);
-    while let Some(code) = f.byte().filter(|&c| c != 0) {
-        let Some(value) = f.cstr() else { break };
-        if code == b'M' {
-            return String::from_utf8_lossy(value).into_owned();
+    while let Some(c) = f.byte().filter(|&c| c != 0) {
+        let value = f.cstr()?;
+        if c == code {
+            return Some(value);
         }
     }
-    "the server refused".to_string()
+    None
 }
 
 /// Quotes `s` as an SQL string literal.

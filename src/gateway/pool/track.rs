@@ -163,6 +163,8 @@ pub struct Tracker {
     opaque: bool,
     /// See [`Tracker::take_tainted`].
     tainted: bool,
+    /// See [`Tracker::server_ended`].
+    server_ended: bool,
 }
 
 /// Where an `auto` pool counts its reservations, and how many it allows.
@@ -205,6 +207,7 @@ impl Tracker {
             told_pid: 0,
             opaque: false,
             tainted: false,
+            server_ended: false,
         }
     }
 
@@ -212,6 +215,13 @@ impl Tracker {
     /// client's own notifications then carry it ([`as_told`]).
     pub fn set_told_pid(&mut self, pid: u32) {
         self.told_pid = pid;
+    }
+
+    /// Whether the client was passed its server's FATAL error (the server ends the session after
+    /// it): a lost server connection then needs no error of the pooler's own, as on the direct
+    /// endpoint.
+    pub fn server_ended(&self) -> bool {
+        self.server_ended
     }
 
     /// The process id the client was told, when it is not its server's (else 0).
@@ -588,6 +598,7 @@ impl Tracker {
             }
             b'E' => {
                 self.pending = None;
+                self.server_ended |= super::server::ends_session(&m.body);
                 // An error rolls back what the transaction did (a LISTEN, a temporary table).
                 self.maybe_released |= self.reservation.is_some();
             }
