@@ -224,6 +224,10 @@ fn transaction_mode_refuses_what_it_cannot_do_and_cancels_only_the_right_client(
     assert_eq!(shown["reserved"]["listen"], 1, "{shown}");
     assert!(common::finished(holder).0);
     python("auto", &url, &[]);
+    // Every reason, on a pool of one: the other client waits, then never sees the state.
+    home.ok(&["pool", &id, "--size", "1", "--queue-timeout", "20"]);
+    std::thread::sleep(Duration::from_millis(600));
+    python("reasons", &url, &[]);
     // Random statements that make and end session state, across four clients on a pool of four
     // (two reservations): no client ever sees another's state. A new seed each run (printed).
     home.ok(&["pool", &id, "--size", "4"]);

@@ -29,6 +29,10 @@ Usage: pooled_clients.py CHECK URL [ARGS...]; URL is the pooled URL of `pgs info
                       shares the other connection and never sees the listener's state, a third
                       client's advisory lock is refused (53300) until the listener's UNLISTEN,
                       and is released with the third's connection when it leaves
+  reasons             in auto mode on a pool of one, for every reason to reserve: a client makes
+                      the state, a second client's statement waits for the one connection, and
+                      runs once the first ends its state (or leaves, for the state the server
+                      cannot tell apart), without seeing any of it
 """
 import asyncio
 import ssl
@@ -272,6 +276,67 @@ def auto():
     return f"auto: LISTEN reserved until UNLISTEN, notification delivered, no state leaked, limit: {refusal}"
 
 
+# reason -> (statements that make the state, statements that end it (None: the client leaves),
+# a query that shows the state: its answer must be "0" on a clean connection).
+REASONS = {
+    "listen": (["LISTEN jobs"], ["UNLISTEN jobs"], "SELECT count(*) FROM pg_listening_channels()"),
+    "advisory_lock": (["SELECT pg_advisory_lock(7)"], ["SELECT pg_advisory_unlock(7)"],
+                      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"),
+    # The owner of the database is a member of pg_database_owner.
+    "set_role": (["SET ROLE pg_database_owner"], ["RESET ROLE"], "SELECT (current_user <> session_user)::int"),
+    "session_characteristics": (["SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"], None,
+                                "SELECT (current_setting('default_transaction_read_only') = 'on')::int"),
+    "set": (["SET work_mem = '7MB'; SELECT 1"], None, "SELECT (current_setting('work_mem') = '7MB')::int"),
+    "set_in_transaction": (["BEGIN", "SET work_mem = '9MB'", "COMMIT"], None,
+                           "SELECT (current_setting('work_mem') = '9MB')::int"),
+    "hold_cursor": (["DECLARE c CURSOR WITH HOLD FOR SELECT 1"], ["CLOSE c"],
+                    "SELECT count(*) FROM pg_cursors WHERE is_holdable"),
+    "temp_table": (["CREATE TEMP TABLE t (x int)"], ["DROP TABLE t"],
+                   "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()"),
+    "prepare": (["PREPARE p AS SELECT 1"], ["DEALLOCATE p"],
+                "SELECT count(*) FROM pg_prepared_statements WHERE from_sql"),
+    "backend": (["SELECT set_config('pgs.x', 'v', false)"], None,
+                "SELECT (coalesce(current_setting('pgs.x', true), '') = 'v')::int"),
+    "routine": (["DO $$BEGIN EXECUTE 'CREATE TEMP TABLE d (x int)'; END$$"], ["DROP TABLE d"],
+                "SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()"),
+}
+
+
+def reasons():
+    def connect():
+        return psycopg.connect(url, autocommit=True, connect_timeout=30, prepare_threshold=None)
+
+    done = []
+    for reason, (make, end, probe) in REASONS.items():
+        holder, waiter = connect(), connect()
+        for sql in make:
+            holder.execute(sql)
+        assert holder.execute(probe).fetchone()[0] != 0, f"{reason}: the state was not made"
+        result = {}
+
+        def wait():
+            started = time.monotonic()
+            result["seen"] = waiter.execute(probe).fetchone()[0]
+            result["waited"] = time.monotonic() - started
+
+        t = threading.Thread(target=wait)
+        t.start()
+        time.sleep(0.8)
+        assert t.is_alive(), f"{reason}: the second client ran while the first held the pool's one connection"
+        if end is None:
+            holder.close()
+        else:
+            for sql in end:
+                holder.execute(sql)
+        t.join(10)
+        assert not t.is_alive(), f"{reason}: the second client still waits after the first ended its state"
+        assert result["seen"] == 0, f"{reason}: the second client sees the first's state"
+        done.append(f"{reason} {result['waited']:.1f}s")
+        for conn in (holder, waiter):
+            conn.close()
+    return "reasons: each waited for the holder, then saw none of its state: " + ", ".join(done)
+
+
 def interleaved(seed, steps):
     import random
 
@@ -330,6 +395,8 @@ def interleaved(seed, steps):
             make, end = f"SELECT set_config('{name}', 'v', false)", f"SELECT set_config('{name}', '', false)"
         else:
             name = "role"
+            # To the login role itself: another role could not drop the tables this client made
+            # (the "reasons" check sets a visible role).
             make, end = f"SET ROLE \"{login}\"", "RESET ROLE"
         ending = name in mine[kind]
         try:
@@ -391,6 +458,8 @@ elif check == "session":
     print(session())
 elif check == "auto":
     print(auto())
+elif check == "reasons":
+    print(reasons())
 elif check == "interleaved":
     print(interleaved(int(args[0]), int(args[1])))
 else:
