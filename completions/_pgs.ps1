@@ -54,6 +54,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('ha', 'ha', [CompletionResultType]::ParameterValue, 'High availability: the store, a synchronous standby per tenant, its status')
             [CompletionResult]::new('switchover', 'switchover', [CompletionResultType]::ParameterValue, 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'The HTTP API: a second front end over the same verbs (`pgs api run`)')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Bearer tokens of the HTTP API: make one, list them, revoke one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -844,6 +846,95 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         'pgs;agent;help;help' {
             break
         }
+        'pgs;api' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;api;run' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (loopback only, for now)')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format')
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;api;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;api;help;run' {
+            break
+        }
+        'pgs;api;help;help' {
+            break
+        }
+        'pgs;token' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a token (printed once; only its hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tokens (names and access, never the tokens)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a token: it stops working at once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;token;create' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'It may read but not change anything')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;token;list' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;token;revoke' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pgs;token;help' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a token (printed once; only its hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tokens (names and access, never the tokens)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a token: it stops working at once')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pgs;token;help;create' {
+            break
+        }
+        'pgs;token;help;list' {
+            break
+        }
+        'pgs;token;help;revoke' {
+            break
+        }
+        'pgs;token;help;help' {
+            break
+        }
         'pgs;completions' {
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -881,6 +972,8 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('ha', 'ha', [CompletionResultType]::ParameterValue, 'High availability: the store, a synchronous standby per tenant, its status')
             [CompletionResult]::new('switchover', 'switchover', [CompletionResultType]::ParameterValue, 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)')
+            [CompletionResult]::new('api', 'api', [CompletionResultType]::ParameterValue, 'The HTTP API: a second front end over the same verbs (`pgs api run`)')
+            [CompletionResult]::new('token', 'token', [CompletionResultType]::ParameterValue, 'Bearer tokens of the HTTP API: make one, list them, revoke one')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1075,6 +1168,28 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;agent;run' {
+            break
+        }
+        'pgs;help;api' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            break
+        }
+        'pgs;help;api;run' {
+            break
+        }
+        'pgs;help;token' {
+            [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Make a token (printed once; only its hash is kept)')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the tokens (names and access, never the tokens)')
+            [CompletionResult]::new('revoke', 'revoke', [CompletionResultType]::ParameterValue, 'Revoke a token: it stops working at once')
+            break
+        }
+        'pgs;help;token;create' {
+            break
+        }
+        'pgs;help;token;list' {
+            break
+        }
+        'pgs;help;token;revoke' {
             break
         }
         'pgs;help;completions' {

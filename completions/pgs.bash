@@ -22,6 +22,9 @@ _pgs() {
             pgs,allow)
                 cmd="pgs__subcmd__allow"
                 ;;
+            pgs,api)
+                cmd="pgs__subcmd__api"
+                ;;
             pgs,backup)
                 cmd="pgs__subcmd__backup"
                 ;;
@@ -106,6 +109,9 @@ _pgs() {
             pgs,switchover)
                 cmd="pgs__subcmd__switchover"
                 ;;
+            pgs,token)
+                cmd="pgs__subcmd__token"
+                ;;
             pgs__subcmd__agent,help)
                 cmd="pgs__subcmd__agent__subcmd__help"
                 ;;
@@ -117,6 +123,18 @@ _pgs() {
                 ;;
             pgs__subcmd__agent__subcmd__help,run)
                 cmd="pgs__subcmd__agent__subcmd__help__subcmd__run"
+                ;;
+            pgs__subcmd__api,help)
+                cmd="pgs__subcmd__api__subcmd__help"
+                ;;
+            pgs__subcmd__api,run)
+                cmd="pgs__subcmd__api__subcmd__run"
+                ;;
+            pgs__subcmd__api__subcmd__help,help)
+                cmd="pgs__subcmd__api__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__api__subcmd__help,run)
+                cmd="pgs__subcmd__api__subcmd__help__subcmd__run"
                 ;;
             pgs__subcmd__backup,enable)
                 cmd="pgs__subcmd__backup__subcmd__enable"
@@ -274,6 +292,9 @@ _pgs() {
             pgs__subcmd__help,allow)
                 cmd="pgs__subcmd__help__subcmd__allow"
                 ;;
+            pgs__subcmd__help,api)
+                cmd="pgs__subcmd__help__subcmd__api"
+                ;;
             pgs__subcmd__help,backup)
                 cmd="pgs__subcmd__help__subcmd__backup"
                 ;;
@@ -358,8 +379,14 @@ _pgs() {
             pgs__subcmd__help,switchover)
                 cmd="pgs__subcmd__help__subcmd__switchover"
                 ;;
+            pgs__subcmd__help,token)
+                cmd="pgs__subcmd__help__subcmd__token"
+                ;;
             pgs__subcmd__help__subcmd__agent,run)
                 cmd="pgs__subcmd__help__subcmd__agent__subcmd__run"
+                ;;
+            pgs__subcmd__help__subcmd__api,run)
+                cmd="pgs__subcmd__help__subcmd__api__subcmd__run"
                 ;;
             pgs__subcmd__help__subcmd__backup,enable)
                 cmd="pgs__subcmd__help__subcmd__backup__subcmd__enable"
@@ -439,6 +466,15 @@ _pgs() {
             pgs__subcmd__help__subcmd__swarm,init)
                 cmd="pgs__subcmd__help__subcmd__swarm__subcmd__init"
                 ;;
+            pgs__subcmd__help__subcmd__token,create)
+                cmd="pgs__subcmd__help__subcmd__token__subcmd__create"
+                ;;
+            pgs__subcmd__help__subcmd__token,list)
+                cmd="pgs__subcmd__help__subcmd__token__subcmd__list"
+                ;;
+            pgs__subcmd__help__subcmd__token,revoke)
+                cmd="pgs__subcmd__help__subcmd__token__subcmd__revoke"
+                ;;
             pgs__subcmd__node,add)
                 cmd="pgs__subcmd__node__subcmd__add"
                 ;;
@@ -487,6 +523,30 @@ _pgs() {
             pgs__subcmd__swarm__subcmd__help,init)
                 cmd="pgs__subcmd__swarm__subcmd__help__subcmd__init"
                 ;;
+            pgs__subcmd__token,create)
+                cmd="pgs__subcmd__token__subcmd__create"
+                ;;
+            pgs__subcmd__token,help)
+                cmd="pgs__subcmd__token__subcmd__help"
+                ;;
+            pgs__subcmd__token,list)
+                cmd="pgs__subcmd__token__subcmd__list"
+                ;;
+            pgs__subcmd__token,revoke)
+                cmd="pgs__subcmd__token__subcmd__revoke"
+                ;;
+            pgs__subcmd__token__subcmd__help,create)
+                cmd="pgs__subcmd__token__subcmd__help__subcmd__create"
+                ;;
+            pgs__subcmd__token__subcmd__help,help)
+                cmd="pgs__subcmd__token__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__token__subcmd__help,list)
+                cmd="pgs__subcmd__token__subcmd__help__subcmd__list"
+                ;;
+            pgs__subcmd__token__subcmd__help,revoke)
+                cmd="pgs__subcmd__token__subcmd__help__subcmd__revoke"
+                ;;
             *)
                 ;;
         esac
@@ -494,7 +554,7 @@ _pgs() {
 
     case "${cmd}" in
         pgs)
-            opts="-h -V --home --help --version setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent completions help"
+            opts="-h -V --home --help --version setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent api token completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +664,92 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api)
+            opts="-h -V --home --help --version run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api__subcmd__help)
+            opts="run help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api__subcmd__run)
+            opts="-h -V --listen --log-format --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1822,7 +1968,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help)
-            opts="setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent completions help"
+            opts="setup create list info start stop recreate remove prune-volumes enable-access disable-access allow deny suspend-policy suspend pool controller gateway certs backup restore clone swarm node move ha switchover agent api token completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1866,6 +2012,34 @@ _pgs() {
         pgs__subcmd__help__subcmd__allow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__api)
+            opts="run"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__api__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2633,6 +2807,62 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__help__subcmd__token)
+            opts="create list revoke"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__token__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__token__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__token__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__info)
             opts="-h -V --show-password --json --home --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3270,6 +3500,148 @@ _pgs() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token)
+            opts="-h -V --home --help --version create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__create)
+            opts="-h -V --read-only --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__help)
+            opts="create list revoke help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__help__subcmd__revoke)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__list)
+            opts="-h -V --json --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__token__subcmd__revoke)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

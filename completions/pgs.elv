@@ -51,6 +51,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand ha 'High availability: the store, a synchronous standby per tenant, its status'
             cand switchover 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby'
             cand agent 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)'
+            cand api 'The HTTP API: a second front end over the same verbs (`pgs api run`)'
+            cand token 'Bearer tokens of the HTTP API: make one, list them, revoke one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -742,6 +744,81 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;agent;help;help'= {
         }
+        &'pgs;api'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;api;run'= {
+            cand --listen 'Address to listen on (loopback only, for now)'
+            cand --log-format 'Log format'
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;api;help'= {
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;api;help;run'= {
+        }
+        &'pgs;api;help;help'= {
+        }
+        &'pgs;token'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Make a token (printed once; only its hash is kept)'
+            cand list 'List the tokens (names and access, never the tokens)'
+            cand revoke 'Revoke a token: it stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;token;create'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --read-only 'It may read but not change anything'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;token;list'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand --json 'Print one JSON document on stdout'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;token;revoke'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pgs;token;help'= {
+            cand create 'Make a token (printed once; only its hash is kept)'
+            cand list 'List the tokens (names and access, never the tokens)'
+            cand revoke 'Revoke a token: it stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pgs;token;help;create'= {
+        }
+        &'pgs;token;help;list'= {
+        }
+        &'pgs;token;help;revoke'= {
+        }
+        &'pgs;token;help;help'= {
+        }
         &'pgs;completions'= {
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help'
@@ -778,6 +855,8 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand ha 'High availability: the store, a synchronous standby per tenant, its status'
             cand switchover 'Make an HA tenant''s standby its primary, planned (maintenance); the old primary rejoins as standby'
             cand agent 'The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)'
+            cand api 'The HTTP API: a second front end over the same verbs (`pgs api run`)'
+            cand token 'Bearer tokens of the HTTP API: make one, list them, revoke one'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -917,6 +996,22 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand run 'Run the agent of one node in the foreground'
         }
         &'pgs;help;agent;run'= {
+        }
+        &'pgs;help;api'= {
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+        }
+        &'pgs;help;api;run'= {
+        }
+        &'pgs;help;token'= {
+            cand create 'Make a token (printed once; only its hash is kept)'
+            cand list 'List the tokens (names and access, never the tokens)'
+            cand revoke 'Revoke a token: it stops working at once'
+        }
+        &'pgs;help;token;create'= {
+        }
+        &'pgs;help;token;list'= {
+        }
+        &'pgs;help;token;revoke'= {
         }
         &'pgs;help;completions'= {
         }

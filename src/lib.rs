@@ -15,6 +15,7 @@
 //! | [`gateway`] | the front door: wire protocol, TLS, routing, admission, relay, pooling | `state`, `certs`, `controller::protocol` |
 //! | [`controller`] | scale to zero: wakes and suspends tenants for the gateways, retries stale nodes, through [`controller::Tenants`] | `state`, `progress` |
 //! | [`platform`] | the verbs (create, start, backup, restore, move, …) composing the layers below | all of the above |
+//! | [`api`] | the HTTP API: routes, bearer tokens, problem documents (a second front end beside `cli`) | `platform` and below |
 //! | [`cli`] | the `pgs` command: parsing, prompts, human and `--json` output | all of the above |
 //!
 //! `gateway` and `controller` sit beside each other: they speak only through the control
@@ -22,6 +23,7 @@
 //! is composed in [`platform`], not inside the gateway. `docs/architecture.md` walks one
 //! client connection and one `pgs create` through these layers.
 
+pub mod api;
 pub mod backup;
 pub mod certs;
 pub mod cli;

@@ -17,7 +17,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("controller", &["state", "progress"]),
     ("gateway", &["state", "certs", "progress", "controller::protocol"]),
     ("platform", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "progress"]),
-    ("cli", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "platform", "progress"]),
+    ("api", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "platform", "progress"]),
+    ("cli", &["state", "docker", "certs", "backup", "ha", "gateway", "controller", "platform", "api", "progress"]),
 ];
 
 /// The crate paths a file names outside its tests, as `module` or `module::item` (two

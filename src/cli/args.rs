@@ -86,8 +86,63 @@ pub enum Command {
     /// The per-node agent of high availability (run by `pgs ha init` in the container pgs-agent)
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// The HTTP API: a second front end over the same verbs (`pgs api run`)
+    #[command(subcommand)]
+    Api(ApiCommand),
+    /// Bearer tokens of the HTTP API: make one, list them, revoke one
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `pgs api`.
+#[derive(Debug, Subcommand)]
+pub enum ApiCommand {
+    /// Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)
+    Run(ApiRunArgs),
+}
+
+/// `pgs api run`.
+#[derive(Debug, Args)]
+pub struct ApiRunArgs {
+    /// Address to listen on (loopback only, for now)
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8433")]
+    pub listen: std::net::SocketAddr,
+    /// Log format
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `pgs token`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token (printed once; only its hash is kept)
+    Create(TokenCreateArgs),
+    /// List the tokens (names and access, never the tokens)
+    List(JsonArg),
+    /// Revoke a token: it stops working at once
+    Revoke(TokenNameArg),
+}
+
+/// `pgs token create`.
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// Name of the token (lowercase letters, digits, '-', '_')
+    pub name: String,
+    /// It may read but not change anything
+    #[arg(long)]
+    pub read_only: bool,
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A token's name.
+#[derive(Debug, Args)]
+pub struct TokenNameArg {
+    /// Name of the token
+    pub name: String,
 }
 
 /// `pgs recreate`.

@@ -3,6 +3,7 @@
 //! and renders the result (`output`: human lines or one `--json` document); prompts here,
 //! progress in [`progress`]. Nothing below this layer prints.
 
+mod api;
 pub mod args;
 mod backup;
 mod certs;
@@ -145,6 +146,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Gateway(args::GatewayCommand::Run(_))
             | Command::Controller(args::ControllerCommand::Run(_))
             | Command::Agent(_)
+            | Command::Api(_)
     );
     if !serves && std::env::var_os("PGS_LOG").is_some() {
         init_logging(args::LogFormat::Text);
@@ -202,6 +204,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Backup(c) => backup::run(&platform, c).await?,
         Command::Restore(a) => backup::restore(&platform, a).await?,
         Command::Clone(a) => backup::clone(&platform, a).await?,
+        Command::Api(c) => api::run(platform, c).await?,
+        Command::Token(c) => api::token(&platform, c)?,
         Command::Completions(a) => {
             clap_complete::generate(a.shell, &mut Cli::command(), "pgs", &mut std::io::stdout());
         }

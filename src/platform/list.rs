@@ -33,16 +33,17 @@ impl Platform {
         let containers = docker.tenant_containers(&config.instance, None).await?;
         let nodes: BTreeSet<&str> = tenants.tenants.values().filter_map(|t| t.node.as_deref()).collect();
         let remote = self.node_containers(docker, &config, &nodes).await?;
-        let statuses: Vec<Status> = futures_util::stream::iter(tenants.tenants.iter())
-            .map(|(id, t)| async {
-                match t.node.as_deref() {
-                    Some(node) => remote_status(id, t, remote.get(node).and_then(|c| c.as_ref())),
-                    None => self.status_of(id, t, containers.get(id.as_str())).await,
-                }
+        // Futures of a named async fn, collected first: a closure returning an async block here
+        // makes the whole future's Send-ness unprovable (the API's handlers need it Send).
+        let probes: Vec<_> = tenants
+            .tenants
+            .iter()
+            .map(|(id, t)| {
+                let remote = t.node.as_deref().map(|node| remote.get(node).and_then(|c| c.as_ref()));
+                self.status_anywhere(id, t, remote, containers.get(id.as_str()))
             })
-            .buffered(PROBES_AT_ONCE)
-            .collect()
-            .await;
+            .collect();
+        let statuses: Vec<Status> = futures_util::stream::iter(probes).buffered(PROBES_AT_ONCE).collect().await;
         let mut roles = self.ha_roles(&config, &tenants).await;
         Ok(tenants
             .tenants
@@ -84,6 +85,21 @@ impl Platform {
             }
         }
         if show_password { self.with_secret(&config, &id, info) } else { Ok(info) }
+    }
+
+    /// The status of a tenant on another node (`remote`: that node's containers, `None` inside
+    /// when the node is down) or on this host (`container`).
+    async fn status_anywhere(
+        &self,
+        id: &TenantId,
+        tenant: &Tenant,
+        remote: Option<Option<&NodeTenants>>,
+        container: Option<&ContainerState>,
+    ) -> Status {
+        match remote {
+            Some(node) => remote_status(id, tenant, node),
+            None => self.status_of(id, tenant, container).await,
+        }
     }
 
     /// What pgs reports for a tenant whose container is in `container`'s state.

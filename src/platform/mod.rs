@@ -22,6 +22,7 @@ pub mod nodes;
 pub mod ready;
 pub mod setup;
 pub mod suspend;
+pub mod tokens;
 pub mod url;
 pub mod volumes;
 

@@ -254,6 +254,18 @@ impl StateDir {
         self.write(lock, &self.backup_secrets_path(), secrets, 0o600)
     }
 
+    /// The HTTP API's tokens (none before the first `pgs token create`).
+    pub fn api_tokens(&self) -> Result<ApiTokens> {
+        Ok(self
+            .read(&self.api_tokens_path())?
+            .unwrap_or(ApiTokens { schema_version: SCHEMA_VERSION, ..Default::default() }))
+    }
+
+    /// Stores the HTTP API's tokens (mode 0600).
+    pub fn save_api_tokens(&self, lock: &StateLock, tokens: &ApiTokens) -> Result<()> {
+        self.write(lock, &self.api_tokens_path(), tokens, 0o600)
+    }
+
     /// One tenant's secrets, if stored.
     pub fn secrets(&self, id: &TenantId) -> Result<Option<Secrets>> {
         self.read(&self.secrets_path(id))

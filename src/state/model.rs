@@ -437,6 +437,27 @@ pub fn generate_password() -> String {
     rand::rng().sample_iter(&rand::distr::Alphanumeric).take(32).map(char::from).collect()
 }
 
+/// `api-tokens.json` (mode 0600): the HTTP API's tokens, by name. Only a hash of each is kept.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApiTokens {
+    /// File format version.
+    pub schema_version: u32,
+    /// Tokens by name.
+    #[serde(default)]
+    pub tokens: BTreeMap<String, ApiToken>,
+}
+
+/// One API token (`pgs token create`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiToken {
+    /// SHA-256 of the token, hex.
+    pub sha256: String,
+    /// It may read but not change anything.
+    pub read_only: bool,
+    /// When it was made (seconds since the epoch).
+    pub created_at: u64,
+}
+
 /// `secrets/TENANT.json` (mode 0600): the passwords of one tenant's instance.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Secrets {

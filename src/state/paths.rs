@@ -18,6 +18,8 @@ pub const SUSPENSIONS: &str = "suspended.json";
 pub const ROUTES: &str = "routes.json";
 /// `backup-secrets.json`: an S3 repository's keys and passphrase (0600).
 pub const BACKUP_SECRETS: &str = "backup-secrets.json";
+/// The HTTP API's tokens, hashed (mode 0600).
+pub const API_TOKENS: &str = "api-tokens.json";
 /// `secrets/`: one file per tenant (0600).
 pub const SECRETS_DIR: &str = "secrets";
 /// `lock`: taken by every writer.
@@ -131,6 +133,11 @@ impl StateDir {
     /// Host path of a tenant's init dir ([`init_dir`]).
     pub fn init_dir_path(&self, id: &TenantId) -> PathBuf {
         self.root().join(init_dir(id))
+    }
+
+    /// Path of `api-tokens.json` ([`API_TOKENS`]).
+    pub fn api_tokens_path(&self) -> PathBuf {
+        self.root().join(API_TOKENS)
     }
 
     /// Path of the peer key ([`StateDir::peer_key`]).

@@ -1,0 +1,167 @@
+//! The HTTP API (`pgs api run`) against a real tenant: tokens (none → 401, read-only → 403 on a
+//! change, revoked → 401 at once), the CLI's JSON shapes, problem documents, ids in paths
+//! validated, malformed bodies refused without touching the state, no password or token in any
+//! response, loopback only.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Home, free_port, unique};
+
+/// The API server of a state dir, stopped when dropped.
+struct ApiProc {
+    child: Child,
+    port: u16,
+}
+
+impl ApiProc {
+    fn start(home: &Home) -> Self {
+        let port = free_port();
+        let child = home
+            .cmd(&["api", "run", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let api = ApiProc { child, port };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while api.call("GET", "/v1/health", None, None).0 != 200 {
+            assert!(Instant::now() < deadline, "the API did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        api
+    }
+
+    /// `METHOD PATH` with an optional bearer token and JSON body: (status, content type, body).
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String, String) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "-X", method, "-o", "-", "-w", "\n%{http_code} %{content_type}"]);
+        if let Some(token) = token {
+            cmd.args(["-H", &format!("Authorization: Bearer {token}")]);
+        }
+        if let Some(body) = body {
+            cmd.args(["-H", "Content-Type: application/json", "--data-binary", body]);
+        }
+        cmd.arg(format!("http://127.0.0.1:{}{path}", self.port));
+        let out = String::from_utf8_lossy(&cmd.output().unwrap().stdout).into_owned();
+        let (body, tail) = out.rsplit_once('\n').unwrap_or(("", &out));
+        let (status, content_type) = tail.split_once(' ').unwrap_or((tail, ""));
+        (status.parse().unwrap_or(0), content_type.to_string(), body.to_string())
+    }
+}
+
+impl Drop for ApiProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_api_serves_tenants_to_tokens_and_refuses_everyone_else() {
+    let home = Home::new();
+    let id = unique("api");
+    home.create(&id);
+    let secrets = std::fs::read_to_string(home.path().join(format!("secrets/{id}.json"))).unwrap();
+    let password =
+        serde_json::from_str::<serde_json::Value>(&secrets).unwrap()["password"].as_str().unwrap().to_string();
+    let ops = home.json(&["token", "create", "ops", "--json"])["token"].as_str().unwrap().to_string();
+    let viewer =
+        home.json(&["token", "create", "viewer", "--read-only", "--json"])["token"].as_str().unwrap().to_string();
+    // Only hashes are kept, in a file only the owner reads.
+    let stored = std::fs::read_to_string(home.path().join("api-tokens.json")).unwrap();
+    assert!(!stored.contains(&ops) && !stored.contains(&viewer), "{stored}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(home.path().join("api-tokens.json")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(home.fails(&["token", "create", "ops"]).contains("exists"));
+    let listed = home.json(&["token", "list", "--json"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    assert!(!listed.to_string().contains("pgs_"), "{listed}");
+
+    // Loopback only while the API has no TLS.
+    let err = home.fails(&["api", "run", "--listen", &format!("0.0.0.0:{}", free_port())]);
+    assert!(err.contains("loopback"), "{err}");
+
+    let api = ApiProc::start(&home);
+    // No token, a wrong one: 401 problem documents.
+    let (status, kind, body) = api.call("GET", "/v1/tenants", None, None);
+    assert_eq!((status, kind.as_str()), (401, "application/problem+json"), "{body}");
+    let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["status"], 401);
+    assert!(problem["detail"].as_str().unwrap().contains("pgs token create"), "{problem}");
+    let started = Instant::now();
+    assert_eq!(api.call("GET", "/v1/tenants", Some("pgs_wrong"), None).0, 401);
+    assert!(started.elapsed() >= Duration::from_millis(200), "a failed token is slowed down");
+
+    // A read-only token reads, in the CLI's shapes, and never sees a password.
+    let (status, _, body) = api.call("GET", "/v1/tenants", Some(&viewer), None);
+    assert_eq!(status, 200, "{body}");
+    let listed: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let cli: serde_json::Value = home.json(&["list", "--json"]);
+    assert_eq!(listed.as_array().unwrap().len(), cli.as_array().unwrap().len());
+    assert_eq!(listed[0]["id"], id);
+    assert_eq!(listed[0]["host"], cli[0]["host"]);
+    let (status, _, body) = api.call("GET", &format!("/v1/tenants/{id}"), Some(&viewer), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(!body.contains(&password) && !body.contains("pgs_"), "{body}");
+    // ...and cannot change anything.
+    let (status, _, body) =
+        api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&viewer), Some(r#"{"access":false}"#));
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("read-only"), "{body}");
+
+    // Ids in paths are validated; unknown ones are 404.
+    for (path, want) in [
+        ("/v1/tenants/..%2F..%2Fetc", 400),
+        ("/v1/tenants/a%3Bb", 400),
+        ("/v1/tenants/Bad_Id", 400),
+        ("/v1/tenants/nosuchtenant", 404),
+        ("/v1/nothing", 404),
+    ] {
+        let (status, kind, body) = api.call("GET", path, Some(&viewer), None);
+        assert_eq!((status, kind.as_str()), (want, "application/problem+json"), "{path}: {body}");
+    }
+
+    let (status, kind, _) = api.call("DELETE", "/v1/tenants", Some(&viewer), None);
+    assert_eq!((status, kind.as_str()), (405, "application/problem+json"));
+
+    // Malformed bodies are refused (4xx) and leave the state as it was.
+    let before = std::fs::read(home.path().join("tenants.json")).unwrap();
+    let bad = [
+        "",
+        "{",
+        "null",
+        "[]",
+        r#"{"access":"no"}"#,
+        r#"{"access":1}"#,
+        r#"{"acces":false}"#,
+        r#"{"access":false,"extra":1}"#,
+        "\u{1}\u{2}",
+        &"{\"access\":".repeat(2000),
+    ];
+    for i in 0..1000 {
+        let body = bad[i % bad.len()];
+        let (status, _, text) = api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&ops), Some(body));
+        assert!((400..500).contains(&status), "{body:?}: {status} {text}");
+    }
+    assert_eq!(
+        std::fs::read(home.path().join("tenants.json")).unwrap(),
+        before,
+        "a malformed request changed the state"
+    );
+
+    // A read-write token changes access, as `pgs disable-access` would.
+    let (status, _, body) =
+        api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&ops), Some(r#"{"access":false}"#));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.json(&["info", &id, "--json"])["access"], false);
+
+    // A revoked token stops at once.
+    home.ok(&["token", "revoke", "ops"]);
+    let (status, _, _) = api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&ops), Some(r#"{"access":true}"#));
+    assert_eq!(status, 401);
+    assert_eq!(home.json(&["info", &id, "--json"])["access"], false);
+}
