@@ -1,7 +1,8 @@
 //! The HTTP API (`pgs api run`) against a real tenant: tokens (none → 401, read-only → 403 on a
-//! change, revoked → 401 at once), the CLI's JSON shapes, problem documents, ids in paths
-//! validated, malformed bodies refused without touching the state, no password or token in any
-//! response, loopback only.
+//! change, revoked → 401 at once), the CLI's JSON shapes, access, pool settings and the
+//! allowlist as the CLI changes them, problem documents, ids in paths validated, malformed
+//! bodies refused without touching the state, no password or token in any response, loopback
+//! only.
 
 mod common;
 
@@ -158,6 +159,35 @@ fn the_api_serves_tenants_to_tokens_and_refuses_everyone_else() {
         api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&ops), Some(r#"{"access":false}"#));
     assert_eq!(status, 200, "{body}");
     assert_eq!(home.json(&["info", &id, "--json"])["access"], false);
+
+    // Pool settings and the allowlist, verb for verb with `pgs pool`, `allow` and `deny`.
+    let (status, _, body) = api.call("GET", &format!("/v1/tenants/{id}/pool"), Some(&viewer), None);
+    assert_eq!(status, 200, "{body}");
+    let shown: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(shown["mode"], "auto", "{shown}");
+    let pool = format!("/v1/tenants/{id}/pool");
+    let (status, _, body) = api.call("PATCH", &pool, Some(&ops), Some(r#"{"mode":"transaction","size":4}"#));
+    assert_eq!(status, 200, "{body}");
+    let cli = home.json(&["pool", &id, "--json"]);
+    assert_eq!((cli["mode"].as_str(), cli["size"].as_u64()), (Some("transaction"), Some(4)), "{cli}");
+    for bad in [r#"{"size":0}"#, r#"{"mode":"sometimes"}"#, r#"{"reset":true,"size":3}"#, r#"{"reserve":9}"#] {
+        let (status, kind, body) = api.call("PATCH", &pool, Some(&ops), Some(bad));
+        assert_eq!((status, kind.as_str()), (400, "application/problem+json"), "{bad}: {body}");
+    }
+    let (status, _, body) =
+        api.call("POST", &format!("/v1/tenants/{id}/allow"), Some(&ops), Some(r#"{"networks":["203.0.113.0/24"]}"#));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.json(&["info", &id, "--json"])["allow"], serde_json::json!(["203.0.113.0/24"]));
+    let (status, _, body) =
+        api.call("POST", &format!("/v1/tenants/{id}/allow"), Some(&ops), Some(r#"{"networks":["not-a-net"]}"#));
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not-a-net"), "{body}");
+    let (status, _, body) =
+        api.call("POST", &format!("/v1/tenants/{id}/deny"), Some(&ops), Some(r#"{"networks":["203.0.113.0/24"]}"#));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.json(&["info", &id, "--json"])["allow"], serde_json::json!([]));
+    let (status, _, _) = api.call("PATCH", &pool, Some(&viewer), Some(r#"{"size":5}"#));
+    assert_eq!(status, 403);
 
     // A revoked token stops at once.
     home.ok(&["token", "revoke", "ops"]);

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 
 use crate::docker::Docker;
@@ -61,6 +61,9 @@ pub fn router(api: Arc<Api>) -> Router {
         .route("/v1/tenants", get(list))
         .route("/v1/tenants/{id}", get(info))
         .route("/v1/tenants/{id}/access", put(set_access))
+        .route("/v1/tenants/{id}/pool", get(pool).patch(set_pool))
+        .route("/v1/tenants/{id}/allow", post(allow))
+        .route("/v1/tenants/{id}/deny", post(deny))
         .fallback(|| async { Problem::not_found("no such API path: /v1/tenants and /v1/tenants/{id} are served") })
         .method_not_allowed_fallback(|| async {
             Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")
@@ -107,7 +110,104 @@ async fn set_access(
     let id = path_id(id)?;
     let Json(body) = body.map_err(Problem::from_rejection)?;
     api.platform.set_access(&id, body.access)?;
+    api.platform.tell_nodes().await?;
     Ok(Json(serde_json::json!({"id": id, "access": body.access})))
+}
+
+/// A body the route takes as JSON, or the problem it is.
+type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
+
+/// The pool settings in force, as `pgs pool ID --json` shows them.
+fn pool_document(settings: crate::state::PoolSettings) -> Result<Json<serde_json::Value>, Problem> {
+    let mut shown = serde_json::to_value(settings).map_err(crate::platform::Error::from)?;
+    shown["reserve_limit"] = settings.reserve_limit().into();
+    Ok(Json(shown))
+}
+
+/// `GET /v1/tenants/{id}/pool`: the pooled endpoint's settings.
+async fn pool(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Result<Json<serde_json::Value>, Problem> {
+    pool_document(api.platform.pool_settings(&path_id(id)?)?)
+}
+
+/// The body of `PATCH /v1/tenants/{id}/pool`: what `pgs pool` changes (absent: kept).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolBody {
+    mode: Option<crate::state::PoolMode>,
+    size: Option<u32>,
+    max_clients: Option<u32>,
+    queue_timeout_secs: Option<u64>,
+    server_idle_timeout_secs: Option<u64>,
+    reserve: Option<u32>,
+    #[serde(default)]
+    reset: bool,
+}
+
+/// `PATCH /v1/tenants/{id}/pool`: as `pgs pool ID --mode ... --size ...` (or `--reset`).
+async fn set_pool(
+    State(api): State<Arc<Api>>,
+    _: Writer,
+    id: PathId,
+    body: Body<PoolBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let id = path_id(id)?;
+    let Json(b) = body.map_err(Problem::from_rejection)?;
+    let change = crate::platform::PoolChange {
+        mode: b.mode,
+        size: b.size,
+        max_clients: b.max_clients,
+        queue_timeout_secs: b.queue_timeout_secs,
+        server_idle_timeout_secs: b.server_idle_timeout_secs,
+        reserve: b.reserve,
+        reset: b.reset,
+    };
+    let settings = api.platform.set_pool(&id, &change)?;
+    api.platform.tell_nodes().await?;
+    pool_document(settings)
+}
+
+/// The body of `POST /v1/tenants/{id}/allow` and `/deny`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworksBody {
+    /// Client networks (CIDR, or single addresses).
+    networks: Vec<String>,
+}
+
+/// `POST /v1/tenants/{id}/allow` with `{"networks": [...]}`: as `pgs allow`.
+async fn allow(
+    State(api): State<Arc<Api>>,
+    _: Writer,
+    id: PathId,
+    body: Body<NetworksBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    change_allowlist(&api, id, body, true).await
+}
+
+/// `POST /v1/tenants/{id}/deny` with `{"networks": [...]}`: as `pgs deny`.
+async fn deny(
+    State(api): State<Arc<Api>>,
+    _: Writer,
+    id: PathId,
+    body: Body<NetworksBody>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    change_allowlist(&api, id, body, false).await
+}
+
+async fn change_allowlist(
+    api: &Api,
+    id: PathId,
+    body: Body<NetworksBody>,
+    add: bool,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let id = path_id(id)?;
+    let Json(b) = body.map_err(Problem::from_rejection)?;
+    if b.networks.is_empty() || b.networks.len() > 1000 {
+        return Err(Problem::new(axum::http::StatusCode::BAD_REQUEST, "networks: 1 to 1000 CIDRs"));
+    }
+    let list = api.platform.set_allow(&id, &b.networks, add)?;
+    api.platform.tell_nodes().await?;
+    Ok(Json(serde_json::json!({"id": id, "allow": list})))
 }
 
 impl Api {

@@ -8,6 +8,19 @@ impl Platform {
     /// settings in force. The gateway applies them at its next route reload.
     pub fn set_pool(&self, id: &str, change: &PoolChange) -> Result<crate::state::PoolSettings> {
         let id = crate::state::TenantId::parse(id)?;
+        let out_of = |n: Option<u32>, max: u32| n.is_some_and(|n| !(1..=max).contains(&n));
+        if out_of(change.size, 10_000) || out_of(change.reserve, 10_000) || out_of(change.max_clients, 1_000_000) {
+            return Err(Error::Invalid("pool size and reserve are 1 to 10000, max clients 1 to 1000000".to_string()));
+        }
+        let changes = change.mode.is_some()
+            || change.size.is_some()
+            || change.max_clients.is_some()
+            || change.queue_timeout_secs.is_some()
+            || change.server_idle_timeout_secs.is_some()
+            || change.reserve.is_some();
+        if change.reset && changes {
+            return Err(Error::Invalid("--reset takes no other pool setting".to_string()));
+        }
         self.state.update(|_, tenants, _| -> Result<crate::state::PoolSettings> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             let derived = t.derived_pool();
@@ -35,6 +48,11 @@ impl Platform {
             }
             Ok(s)
         })
+    }
+
+    /// A tenant's pooled endpoint settings in force (nothing written).
+    pub fn pool_settings(&self, id: &str) -> Result<crate::state::PoolSettings> {
+        Ok(self.tenant(id)?.2.pool_settings())
     }
 
     /// Adds networks to (`add`) or removes them from a tenant's allowlist; returns the new list.
