@@ -32,6 +32,10 @@ use crate::state::{Tenant, TenantId, backup_volume_name, container_name};
 
 /// How long one backup or restore may take.
 const LONG_OPERATION: Duration = Duration::from_secs(6 * 3600);
+/// pgBackRest's exit code when another of its processes holds the lock it needs.
+const LOCK_BUSY: i64 = 50;
+/// How many times an engine command is tried while the lock is busy (a second apart).
+const LOCK_ATTEMPTS: u32 = 10;
 /// How long a quick engine command (info, check, stanza-create) may take.
 const SHORT_OPERATION: Duration = Duration::from_secs(300);
 
@@ -183,7 +187,18 @@ impl Platform {
             })?;
             env.push(format!("PGPASSWORD={}", secrets.superuser_password));
         }
-        let out = docker.exec(&container_name(id), "postgres", &argv, &env, timeout).await?;
+        // pgBackRest exits 50 when another of its processes holds the lock, e.g. the
+        // archive_command pushing a segment while the stanza is made: wait and retry a few times.
+        let mut attempts = 0;
+        let out = loop {
+            let out = docker.exec(&container_name(id), "postgres", &argv, &env, timeout).await?;
+            attempts += 1;
+            if out.code == LOCK_BUSY && attempts < LOCK_ATTEMPTS {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            break out;
+        };
         if !out.success() {
             let what = argv[..2].join(" ");
             return Err(Error::Failing(format!("{what} failed for {id} (exit {}):\n{}", out.code, out.tail(15))));
