@@ -3,9 +3,10 @@
 //!
 //! The CLI installs a [`Sink`] that draws spinners and bars (`cli::progress`); any other caller
 //! (a timer, the gateway, a test) installs its own or keeps the default, which logs through
-//! `tracing`. Lower layers only call [`note`], [`step`] and [`transfer`].
+//! `tracing`. A server running many operations at once (the API's jobs) gives each its own sink
+//! with [`scoped`]. Lower layers only call [`note`], [`step`] and [`transfer`].
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// A running step; it ends when dropped.
 pub trait Step: Send {
@@ -28,7 +29,8 @@ pub trait Sink: Send + Sync {
 /// The default sink: progress as `tracing` events.
 struct Log;
 
-struct Quiet;
+/// A step that shows nothing of its own (its start was reported; its end is not).
+pub struct Quiet;
 
 impl Step for Quiet {}
 
@@ -47,26 +49,41 @@ impl Sink for Log {
 
 static SINK: OnceLock<Box<dyn Sink>> = OnceLock::new();
 
+tokio::task_local! {
+    /// The sink of the operation this task runs, over the process's ([`scoped`]).
+    static SCOPED: Arc<dyn Sink>;
+}
+
 /// Installs the process's sink (once; later calls are ignored).
 pub fn install(sink: Box<dyn Sink>) {
     let _ = SINK.set(sink);
 }
 
-fn sink() -> &'static dyn Sink {
-    SINK.get().map_or(&Log, |s| s.as_ref())
+/// Runs `f` with its progress going to `sink` instead of the process's (tasks that `f` spawns
+/// report to the process's).
+pub async fn scoped<F: std::future::Future>(sink: Arc<dyn Sink>, f: F) -> F::Output {
+    SCOPED.scope(sink, f).await
+}
+
+/// Calls `f` with the sink in force for this task.
+fn with_sink<R>(f: impl FnOnce(&dyn Sink) -> R) -> R {
+    match SCOPED.try_with(Arc::clone) {
+        Ok(sink) => f(sink.as_ref()),
+        Err(_) => f(SINK.get().map_or(&Log, |s| s.as_ref())),
+    }
 }
 
 /// Reports a one-line note.
 pub fn note(msg: &str) {
-    sink().note(msg);
+    with_sink(|s| s.note(msg));
 }
 
 /// Starts a step; it ends when the returned handle is dropped.
 pub fn step(msg: &str) -> Box<dyn Step> {
-    sink().step(msg)
+    with_sink(|s| s.step(msg))
 }
 
 /// Starts a byte transfer; it ends when the returned handle is dropped.
 pub fn transfer(msg: &str) -> Box<dyn Step> {
-    sink().transfer(msg)
+    with_sink(|s| s.transfer(msg))
 }

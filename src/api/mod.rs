@@ -1,39 +1,63 @@
 //! The HTTP API (`pgs api run`): a second front end over the same [`Platform`] as the CLI.
-//! Versioned JSON under `/v1`, bodies in the shape of the CLI's `--json`, bearer tokens
-//! (`pgs token`), and errors as RFC 9457 problem documents (`application/problem+json`) carrying
-//! the CLI's message.
+//! Versioned JSON under `/v1`, verb for verb with the CLI, bodies in the shape of the CLI's
+//! `--json`, bearer tokens (`pgs token`), and errors as RFC 9457 problem documents
+//! (`application/problem+json`) carrying the CLI's message.
 //!
+//! - [`tenants`]: the tenant verbs (create, list, info, start, stop, remove, recreate, access,
+//!   allowlist, pool, suspend policy, suspend).
+//! - [`backups`]: backups (list, run, verify), restore and clone.
+//! - [`nodes`]: nodes, moves, the gateway and HA.
+//! - [`jobs`]: long operations as `202` jobs with their progress as server-sent events.
 //! - [`problem`]: errors, mapped from the platform's error kinds in one place.
 //! - [`auth`]: who is calling, from the `Authorization: Bearer` header.
+//!
+//! The OpenAPI document ([`openapi`]) is generated from the handlers' annotations, served at
+//! `/v1/openapi.json` and committed as `docs/openapi.json` (a test keeps the two the same).
 //!
 //! It can drive Docker, so whoever holds a read-write token is root on the host; it listens on
 //! loopback only (plain HTTP) until TLS with the platform certificate is done.
 
 pub mod auth;
+pub mod backups;
+pub mod jobs;
+pub mod nodes;
 pub mod problem;
+pub mod tenants;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
+use axum::extract::Path;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::docker::Docker;
-use crate::platform::{Platform, TenantInfo};
-use auth::{Caller, Writer};
+use crate::platform::Platform;
 use problem::Problem;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024;
+/// How long a stopping server waits for its running jobs.
+const JOBS_GRACE: Duration = Duration::from_secs(600);
 
 /// What every handler shares.
 pub struct Api {
     platform: Platform,
     docker: Docker,
+    jobs: jobs::Jobs,
 }
 
-/// Serves the API on `listen` until `shutdown` completes.
+impl Api {
+    /// The platform the API drives.
+    pub fn platform(&self) -> &Platform {
+        &self.platform
+    }
+}
+
+/// Serves the API on `listen` until `shutdown` completes, then lets running jobs finish (up to
+/// ten minutes).
 pub async fn serve(
     platform: Platform,
     listen: SocketAddr,
@@ -45,26 +69,66 @@ pub async fn serve(
         );
     }
     let docker = Docker::connect().await?;
-    let api = Arc::new(Api { platform, docker });
+    let api = Arc::new(Api { platform, docker, jobs: jobs::Jobs::default() });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}: is another API server running there?"))?;
     tracing::info!(%listen, "API listening");
-    axum::serve(listener, router(api)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, router(api.clone())).with_graceful_shutdown(shutdown).await?;
+    if !api.jobs.wait(JOBS_GRACE).await {
+        tracing::warn!("API stopped with jobs still running: their tenants may need `pgs info` and a retry");
+    }
     Ok(())
 }
 
-/// The routes.
-pub fn router(api: Arc<Api>) -> Router {
-    Router::new()
-        .route("/v1/health", get(|| async { Json(serde_json::json!({"ok": true})) }))
-        .route("/v1/tenants", get(list))
-        .route("/v1/tenants/{id}", get(info))
-        .route("/v1/tenants/{id}/access", put(set_access))
-        .route("/v1/tenants/{id}/pool", get(pool).patch(set_pool))
-        .route("/v1/tenants/{id}/allow", post(allow))
-        .route("/v1/tenants/{id}/deny", post(deny))
-        .fallback(|| async { Problem::not_found("no such API path: /v1/tenants and /v1/tenants/{id} are served") })
+/// The OpenAPI description of `/v1`'s verbs and types.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "pgs API", description = "Tenants, backups, nodes and jobs of a pgs installation; the CLI's verbs over HTTP."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "tenants", description = "The tenant verbs"),
+        (name = "backups", description = "Backups, restores and clones"),
+        (name = "nodes", description = "Nodes, moves, the gateway and HA"),
+        (name = "jobs", description = "Long operations and their progress"),
+    )
+)]
+struct Doc;
+
+/// Declares the bearer token scheme.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("`pgs token create NAME`"));
+        openapi.components.get_or_insert_default().add_security_scheme("bearer", SecurityScheme::Http(scheme.build()));
+    }
+}
+
+/// The routes with their OpenAPI description.
+fn routes() -> OpenApiRouter<Arc<Api>> {
+    OpenApiRouter::with_openapi(Doc::openapi())
+        .merge(tenants::routes())
+        .merge(backups::routes())
+        .merge(nodes::routes())
+        .merge(jobs::routes())
+}
+
+/// The OpenAPI document of the API (`pgs api openapi` prints it; `docs/openapi.json` is it).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// The router.
+pub fn router(api: Arc<Api>) -> axum::Router {
+    let (router, doc) = routes().split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .route("/v1/health", axum::routing::get(|| async { Json(serde_json::json!({"ok": true})) }))
+        .route("/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))
+        .fallback(|| async { Problem::not_found("no such API path: /v1/openapi.json lists them") })
         .method_not_allowed_fallback(|| async {
             Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")
         })
@@ -72,147 +136,52 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
 }
 
-/// `GET /v1/tenants`: as `pgs list --json`.
-async fn list(State(api): State<Arc<Api>>, _: Caller) -> Result<Json<Vec<TenantInfo>>, Problem> {
-    Ok(Json(api.platform.list(&api.docker).await?))
-}
-
-/// `GET /v1/tenants/{id}`: as `pgs info ID --json` (never the password).
-async fn info(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Result<Json<TenantInfo>, Problem> {
-    Ok(Json(api.platform.info(&api.docker, &path_id(id)?, false).await?))
-}
-
-/// The `{id}` of a path; one that does not decode is a 400 problem document.
+/// The `{id}` (or `{name}`) of a path; one that does not decode is a 400 problem document.
 type PathId = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
-/// The tenant id of a path, or the problem it is.
+/// The id of a path, or the problem it is.
 fn path_id(id: PathId) -> Result<String, Problem> {
     id.map(|Path(id)| id)
         .map_err(|e| Problem::new(axum::http::StatusCode::BAD_REQUEST, format!("invalid path: {}", e.body_text())))
 }
 
-/// The body of `PUT /v1/tenants/{id}/access`.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AccessBody {
-    /// Whether the gateway admits the tenant's clients.
-    access: bool,
-}
-
-/// `PUT /v1/tenants/{id}/access` with `{"access": true|false}`: as `pgs enable-access` /
-/// `disable-access`.
-async fn set_access(
-    State(api): State<Arc<Api>>,
-    _: Writer,
-    id: PathId,
-    body: Result<Json<AccessBody>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    let id = path_id(id)?;
-    let Json(body) = body.map_err(Problem::from_rejection)?;
-    api.platform.set_access(&id, body.access)?;
-    api.platform.tell_nodes().await?;
-    Ok(Json(serde_json::json!({"id": id, "access": body.access})))
-}
-
 /// A body the route takes as JSON, or the problem it is.
 type Body<T> = Result<Json<T>, axum::extract::rejection::JsonRejection>;
 
-/// The pool settings in force, as `pgs pool ID --json` shows them.
-fn pool_document(settings: crate::state::PoolSettings) -> Result<Json<serde_json::Value>, Problem> {
-    let mut shown = serde_json::to_value(settings).map_err(crate::platform::Error::from)?;
-    shown["reserve_limit"] = settings.reserve_limit().into();
-    Ok(Json(shown))
+/// The body of a request, or the problem it is.
+fn body<T>(b: Body<T>) -> Result<T, Problem> {
+    b.map(|Json(b)| b).map_err(Problem::from_rejection)
 }
 
-/// `GET /v1/tenants/{id}/pool`: the pooled endpoint's settings.
-async fn pool(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Result<Json<serde_json::Value>, Problem> {
-    pool_document(api.platform.pool_settings(&path_id(id)?)?)
+/// A body that may be absent: no body (or no content type) is `T::default()`.
+type OptionalBody<T> = Option<Json<T>>;
+
+/// A query string the route takes, or the problem it is.
+type Query<T> = Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>;
+
+/// The query of a request, or the problem it is.
+fn query<T>(q: Query<T>) -> Result<T, Problem> {
+    q.map(|axum::extract::Query(q)| q)
+        .map_err(|e| Problem::new(axum::http::StatusCode::BAD_REQUEST, format!("invalid query: {}", e.body_text())))
 }
 
-/// The body of `PATCH /v1/tenants/{id}/pool`: what `pgs pool` changes (absent: kept).
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PoolBody {
-    mode: Option<crate::state::PoolMode>,
-    size: Option<u32>,
-    max_clients: Option<u32>,
-    queue_timeout_secs: Option<u64>,
-    server_idle_timeout_secs: Option<u64>,
-    reserve: Option<u32>,
-    #[serde(default)]
-    reset: bool,
+/// Turns a platform result into the JSON a job keeps.
+fn outcome<T: serde::Serialize>(r: crate::platform::Result<T>) -> Result<serde_json::Value, Problem> {
+    let value = r?;
+    serde_json::to_value(value).map_err(|e| Problem::from(crate::platform::Error::from(e)))
 }
 
-/// `PATCH /v1/tenants/{id}/pool`: as `pgs pool ID --mode ... --size ...` (or `--reset`).
-async fn set_pool(
-    State(api): State<Arc<Api>>,
-    _: Writer,
-    id: PathId,
-    body: Body<PoolBody>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    let id = path_id(id)?;
-    let Json(b) = body.map_err(Problem::from_rejection)?;
-    let change = crate::platform::PoolChange {
-        mode: b.mode,
-        size: b.size,
-        max_clients: b.max_clients,
-        queue_timeout_secs: b.queue_timeout_secs,
-        server_idle_timeout_secs: b.server_idle_timeout_secs,
-        reserve: b.reserve,
-        reset: b.reset,
-    };
-    let settings = api.platform.set_pool(&id, &change)?;
-    api.platform.tell_nodes().await?;
-    pool_document(settings)
-}
-
-/// The body of `POST /v1/tenants/{id}/allow` and `/deny`.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NetworksBody {
-    /// Client networks (CIDR, or single addresses).
-    networks: Vec<String>,
-}
-
-/// `POST /v1/tenants/{id}/allow` with `{"networks": [...]}`: as `pgs allow`.
-async fn allow(
-    State(api): State<Arc<Api>>,
-    _: Writer,
-    id: PathId,
-    body: Body<NetworksBody>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    change_allowlist(&api, id, body, true).await
-}
-
-/// `POST /v1/tenants/{id}/deny` with `{"networks": [...]}`: as `pgs deny`.
-async fn deny(
-    State(api): State<Arc<Api>>,
-    _: Writer,
-    id: PathId,
-    body: Body<NetworksBody>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    change_allowlist(&api, id, body, false).await
-}
-
-async fn change_allowlist(
-    api: &Api,
-    id: PathId,
-    body: Body<NetworksBody>,
-    add: bool,
-) -> Result<Json<serde_json::Value>, Problem> {
-    let id = path_id(id)?;
-    let Json(b) = body.map_err(Problem::from_rejection)?;
-    if b.networks.is_empty() || b.networks.len() > 1000 {
-        return Err(Problem::new(axum::http::StatusCode::BAD_REQUEST, "networks: 1 to 1000 CIDRs"));
-    }
-    let list = api.platform.set_allow(&id, &b.networks, add)?;
-    api.platform.tell_nodes().await?;
-    Ok(Json(serde_json::json!({"id": id, "allow": list})))
-}
-
-impl Api {
-    /// The platform the API drives.
-    pub fn platform(&self) -> &Platform {
-        &self.platform
+#[cfg(test)]
+mod tests {
+    /// `docs/openapi.json` is what the code generates: `pgs api openapi > docs/openapi.json`
+    /// after changing a route or a type.
+    #[test]
+    fn the_committed_openapi_document_is_current() {
+        let generated = serde_json::to_string_pretty(&super::openapi()).unwrap() + "\n";
+        let committed = include_str!("../../docs/openapi.json");
+        assert!(
+            generated == committed,
+            "docs/openapi.json is out of date: run `cargo run -- api openapi > docs/openapi.json` and commit it"
+        );
     }
 }

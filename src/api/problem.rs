@@ -40,31 +40,61 @@ impl Problem {
 
 impl From<Error> for Problem {
     fn from(e: Error) -> Self {
-        let status = match &e {
-            Error::NoTenant(_) => StatusCode::NOT_FOUND,
-            Error::Invalid(_) => StatusCode::BAD_REQUEST,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            Error::Unreachable(_) | Error::Docker(_) => StatusCode::SERVICE_UNAVAILABLE,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        if status == StatusCode::INTERNAL_SERVER_ERROR {
-            tracing::error!(error = %e, "API request failed");
-            return Self::new(status, "the request failed on the server: its log says why");
-        }
-        Self::new(status, e.to_string())
+        let (status, detail) = explain(&e);
+        Self::new(status, detail)
     }
+}
+
+/// The status of a platform error, and the detail a client may read: the CLI's message, except
+/// for failures whose words are internal (paths in the state dir and the like), which stay in
+/// the server's log.
+fn explain(e: &Error) -> (StatusCode, String) {
+    let status = match e {
+        // A failed step: the status of why it failed, the detail both.
+        Error::Step { what, source } => {
+            let (status, why) = explain(source);
+            return (status, format!("{what}: {why}"));
+        }
+        Error::NoTenant(_) => StatusCode::NOT_FOUND,
+        Error::Invalid(_) => StatusCode::BAD_REQUEST,
+        Error::Conflict(_) => StatusCode::CONFLICT,
+        Error::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        Error::Unreachable(_) | Error::Docker(_) => StatusCode::SERVICE_UNAVAILABLE,
+        // Something that should work and does not (archiving, a backup, a drill): the
+        // operator's message is worth showing.
+        Error::Failing(_) | Error::Backup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => {
+            tracing::error!(error = %e, "API request failed");
+            return (StatusCode::INTERNAL_SERVER_ERROR, "the request failed on the server: its log says why".into());
+        }
+    };
+    (status, e.to_string())
+}
+
+/// An RFC 9457 problem document, as every failed request returns it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProblemDocument {
+    /// Always `about:blank`: the status says what kind of failure it is.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The status's reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What failed and what to do: the CLI's message.
+    pub detail: String,
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": self.status.canonical_reason().unwrap_or("Error"),
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
-        let mut response = (self.status, body.to_string()).into_response();
+        let body = ProblemDocument {
+            kind: "about:blank".to_string(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+        };
+        let text = serde_json::to_string(&body).unwrap_or_default();
+        let mut response = (self.status, text).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

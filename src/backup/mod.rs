@@ -14,7 +14,7 @@ pub use error::BackupError;
 use serde::Serialize;
 
 /// What a backup copies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Everything.
@@ -52,8 +52,19 @@ pub enum Target {
     Backup(String),
 }
 
+impl Target {
+    /// The target `--at TIME` or `--backup LABEL` names; the latest state without either.
+    pub fn named(at: Option<&str>, backup: Option<&str>) -> Result<Self, BackupError> {
+        Ok(match (at, backup) {
+            (Some(at), _) => parse_time(at)?,
+            (None, Some(label)) => Target::Backup(label.to_string()),
+            (None, None) => Target::Latest,
+        })
+    }
+}
+
 /// One backup in a tenant's repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Backup {
     /// The engine's label (`20261126-101010F`).
     pub label: String,
@@ -72,11 +83,12 @@ pub struct Backup {
     /// The first and last WAL segment the backup needs to be consistent.
     pub wal: Option<(String, String)>,
     /// The WAL position where it is consistent.
+    #[schema(value_type = Option<String>)]
     pub lsn_stop: Option<plan::Lsn>,
 }
 
 /// A tenant's repository as the engine reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Repository {
     /// The engine's status ("ok" or what is wrong).
     pub status: String,
@@ -96,7 +108,7 @@ pub struct Repository {
 }
 
 /// How WAL archiving is doing, from PostgreSQL's own `pg_stat_archiver`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Archiving {
     /// False when the last attempt failed (the repository unwritable or full, say).
     pub ok: bool,

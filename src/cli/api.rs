@@ -21,6 +21,10 @@ pub(super) async fn run(platform: Platform, command: ApiCommand) -> Result<()> {
             };
             crate::api::serve(platform, a.listen, shutdown).await
         }
+        ApiCommand::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
+            Ok(())
+        }
     }
 }
 

@@ -120,7 +120,7 @@ pub async fn run(platform: &Platform, command: BackupCommand) -> Result<()> {
 /// `pgs restore`.
 pub async fn restore(platform: &Platform, a: RestoreArgs) -> Result<()> {
     let docker = Docker::connect().await?;
-    let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
+    let target = Target::named(a.at.as_deref(), a.backup.as_deref())?;
     let what = match &target {
         Target::Time { at, .. } => format!("as of {at}"),
         Target::Backup(l) => format!("to backup {l}"),
@@ -149,7 +149,7 @@ pub async fn restore(platform: &Platform, a: RestoreArgs) -> Result<()> {
 /// `pgs clone`.
 pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
     let docker = Docker::connect().await?;
-    let target = restore_target(a.at.as_deref(), a.backup.as_deref())?;
+    let target = Target::named(a.at.as_deref(), a.backup.as_deref())?;
     let req = CreateRequest {
         id: a.new,
         password: a.tenant.password,
@@ -164,6 +164,7 @@ pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
         settings: a.tenant.pg_settings.into_iter().collect(),
         node: None,
         egress: a.tenant.egress,
+        ha: None,
     };
     let info = platform.create(&docker, req).await?;
     if a.json {
@@ -173,13 +174,4 @@ pub async fn clone(platform: &Platform, a: CloneArgs) -> Result<()> {
         println!("{}", info.url.as_deref().unwrap_or_default());
     }
     Ok(())
-}
-
-/// The restore target `--at TIME` or `--backup LABEL` name (the latest state without either).
-fn restore_target(at: Option<&str>, backup: Option<&str>) -> Result<Target> {
-    Ok(match (at, backup) {
-        (Some(at), _) => crate::backup::parse_time(at)?,
-        (None, Some(label)) => Target::Backup(label.to_string()),
-        (None, None) => Target::Latest,
-    })
 }

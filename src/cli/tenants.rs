@@ -15,20 +15,6 @@ use crate::platform::{CreateRequest, Platform};
 /// `pgs create`: create a tenant: container, volume, network and credentials.
 pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<()> {
     let docker = Docker::connect().await?;
-    let mut settings: std::collections::BTreeMap<String, String> = a.options.pg_settings.into_iter().collect();
-    if a.ha {
-        // Before anything is made: the store, a repository for its backups that outlives a
-        // node, and a standby node other than the primary's.
-        platform.ha_requirements(true)?;
-        if a.options.suspend_after.is_some() {
-            anyhow::bail!("--ha and --suspend-after do not go together: a suspended primary would fail over");
-        }
-        if a.ha_options.standby_node.is_some() && a.ha_options.standby_node.as_deref() == a.node.as_deref() {
-            anyhow::bail!("the standby must be on another node than the primary: choose another --standby-node");
-        }
-        crate::state::settings::add_ha(&mut settings);
-    }
-    let tenant = a.tenant.clone();
     let req = CreateRequest {
         id: a.tenant,
         password: a.options.password,
@@ -40,16 +26,15 @@ pub(super) async fn create(platform: &Platform, a: args::CreateArgs) -> Result<(
         timeout: Duration::from_secs(a.timeout),
         clone_of: None,
         suspend_after: a.options.suspend_after,
-        settings,
+        settings: a.options.pg_settings.into_iter().collect(),
         node: a.node,
         egress: a.options.egress,
+        ha: a.ha.then_some(crate::platform::create::HaRequest {
+            standby_node: a.ha_options.standby_node,
+            durability: a.ha_options.durability,
+        }),
     };
-    let mut info = platform.create(&docker, req).await?;
-    if a.ha {
-        let status =
-            platform.ha_enable(&docker, &tenant, a.ha_options.standby_node.as_deref(), a.ha_options.durability).await?;
-        info.ha = Some(status.roles());
-    }
+    let info = platform.create(&docker, req).await?;
     if a.json {
         print_json(&info)?;
     } else {
@@ -164,32 +149,28 @@ pub(super) async fn prune_volumes(platform: &Platform, a: args::PruneVolumesArgs
 
 /// `pgs enable-access`: let the gateway admit a tenant's clients.
 pub(super) async fn enable_access(platform: &Platform, a: args::TenantArg) -> Result<()> {
-    platform.set_access(&a.tenant, true)?;
-    platform.tell_nodes().await?;
+    platform.set_access(&a.tenant, true).await?;
     eprintln!("pgs: access to {} enabled", a.tenant);
     Ok(())
 }
 
 /// `pgs disable-access`: refuse a tenant's clients at the gateway.
 pub(super) async fn disable_access(platform: &Platform, a: args::TenantArg) -> Result<()> {
-    platform.set_access(&a.tenant, false)?;
-    platform.tell_nodes().await?;
+    platform.set_access(&a.tenant, false).await?;
     eprintln!("pgs: access to {} disabled", a.tenant);
     Ok(())
 }
 
 /// `pgs allow`: add client networks (CIDR) to a tenant's allowlist (an empty list admits everyone).
 pub(super) async fn allow(platform: &Platform, a: args::CidrArgs) -> Result<()> {
-    let list = platform.set_allow(&a.tenant, &a.cidrs, true)?;
-    platform.tell_nodes().await?;
+    let list = platform.set_allow(&a.tenant, &a.cidrs, true).await?;
     eprintln!("pgs: {} admits clients from {}", a.tenant, list.join(", "));
     Ok(())
 }
 
 /// `pgs deny`: remove client networks (CIDR) from a tenant's allowlist.
 pub(super) async fn deny(platform: &Platform, a: args::CidrArgs) -> Result<()> {
-    let list = platform.set_allow(&a.tenant, &a.cidrs, false)?;
-    platform.tell_nodes().await?;
+    let list = platform.set_allow(&a.tenant, &a.cidrs, false).await?;
     if list.is_empty() {
         eprintln!(
             "pgs: the allowlist of {} is empty: every address may connect (disable-access refuses all)",
@@ -220,17 +201,12 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
         reserve: a.reserve,
         reset: a.reset,
     };
-    let settings = platform.set_pool(&a.tenant, &change)?;
-    platform.tell_nodes().await?;
+    let mut view = platform.set_pool(&a.tenant, &change).await?;
     // Who holds a reserved connection now (auto mode), if the gateway on this host answers.
-    let reserved = platform.pool_reserved(&a.tenant).await?;
+    view.reserved = platform.pool_reserved(&a.tenant).await?;
+    let (settings, reserved) = (view.settings, view.reserved.clone());
     if a.json {
-        let mut shown = serde_json::to_value(settings)?;
-        shown["reserve_limit"] = settings.reserve_limit().into();
-        if let Some(reserved) = &reserved {
-            shown["reserved"] = serde_json::to_value(reserved)?;
-        }
-        print_json(&shown)?;
+        print_json(&view)?;
     } else {
         println!(
             "{}-pooler: {} mode, {} server connections per role and database, at most {} clients, \
@@ -263,9 +239,7 @@ pub(super) async fn pool(platform: &Platform, a: args::PoolArgs) -> Result<()> {
 /// `pgs suspend-policy`: scale to zero: suspend a tenant after a time without clients (--after), or never (--never).
 pub(super) async fn suspend_policy(platform: &Platform, a: args::SuspendPolicyArgs) -> Result<()> {
     let after = if a.never { None } else { a.after };
-    platform.set_suspend_policy(&a.tenant, after)?;
-    // A tenant on another node is suspended by that node's controller, which reads its policy there.
-    platform.tell_nodes().await?;
+    platform.set_suspend_policy(&a.tenant, after).await?;
     match after {
         Some(secs) => eprintln!("pgs: {} is suspended after {secs}s without clients", a.tenant),
         None => eprintln!("pgs: {} is never suspended", a.tenant),

@@ -61,7 +61,7 @@ pub struct TenantState {
 }
 
 /// A change of primary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Failover {
     /// Unix time in milliseconds when writes stopped: the old primary's clean stop (a
     /// switchover), or the standby's last message from it (a failover: an estimate, late by up

@@ -5,8 +5,9 @@ use super::{Error, Platform, PoolChange, Result};
 
 impl Platform {
     /// Changes a tenant's pooled endpoint (what `change` sets; nothing: shows it); returns the
-    /// settings in force. The gateway applies them at its next route reload.
-    pub fn set_pool(&self, id: &str, change: &PoolChange) -> Result<crate::state::PoolSettings> {
+    /// settings in force. The gateway applies them at its next route reload; the other nodes'
+    /// gateways are told at once.
+    pub async fn set_pool(&self, id: &str, change: &PoolChange) -> Result<PoolView> {
         let id = crate::state::TenantId::parse(id)?;
         let out_of = |n: Option<u32>, max: u32| n.is_some_and(|n| !(1..=max).contains(&n));
         if out_of(change.size, 10_000) || out_of(change.reserve, 10_000) || out_of(change.max_clients, 1_000_000) {
@@ -21,7 +22,7 @@ impl Platform {
         if change.reset && changes {
             return Err(Error::Invalid("--reset takes no other pool setting".to_string()));
         }
-        self.state.update(|_, tenants, _| -> Result<crate::state::PoolSettings> {
+        let settings = self.state.update(|_, tenants, _| -> Result<crate::state::PoolSettings> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             let derived = t.derived_pool();
             if change.reset {
@@ -47,19 +48,22 @@ impl Platform {
                 t.pool = Some(s);
             }
             Ok(s)
-        })
+        })?;
+        self.tell_nodes().await?;
+        Ok(settings.into())
     }
 
     /// A tenant's pooled endpoint settings in force (nothing written).
-    pub fn pool_settings(&self, id: &str) -> Result<crate::state::PoolSettings> {
-        Ok(self.tenant(id)?.2.pool_settings())
+    pub fn pool_settings(&self, id: &str) -> Result<PoolView> {
+        Ok(self.tenant(id)?.2.pool_settings().into())
     }
 
-    /// Adds networks to (`add`) or removes them from a tenant's allowlist; returns the new list.
-    pub fn set_allow(&self, id: &str, networks: &[String], add: bool) -> Result<Vec<String>> {
+    /// Adds networks to (`add`) or removes them from a tenant's allowlist and tells the other
+    /// nodes' gateways; returns the new list.
+    pub async fn set_allow(&self, id: &str, networks: &[String], add: bool) -> Result<Vec<String>> {
         let (_, id, _) = self.tenant(id)?;
         let networks = networks.iter().map(|n| parse_network(n)).collect::<Result<Vec<_>>>()?;
-        self.state.update(|_, tenants, _| -> Result<Vec<String>> {
+        let list = self.state.update(|_, tenants, _| -> Result<Vec<String>> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
             for n in networks {
                 if add && !t.allow.contains(&n) {
@@ -69,16 +73,39 @@ impl Platform {
                 }
             }
             Ok(t.allow.clone())
-        })
+        })?;
+        self.tell_nodes().await?;
+        Ok(list)
     }
 
-    /// Turns the gateway's admission of a tenant's clients on or off.
-    pub fn set_access(&self, id: &str, access: bool) -> Result<()> {
+    /// Turns the gateway's admission of a tenant's clients on or off, here and on the other
+    /// nodes' gateways.
+    pub async fn set_access(&self, id: &str, access: bool) -> Result<()> {
         let (_, id, _) = self.tenant(id)?;
         self.state.update(|_, tenants, _| -> Result<()> {
             tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?.access = access;
             Ok(())
-        })
+        })?;
+        self.tell_nodes().await
+    }
+}
+
+/// A tenant's pooled endpoint as `pgs pool --json` and the API show it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PoolView {
+    /// The settings in force.
+    #[serde(flatten)]
+    pub settings: crate::state::PoolSettings,
+    /// How many server connections `auto` mode may reserve (`reserve`, or its default).
+    pub reserve_limit: u32,
+    /// Who holds a reserved connection now, by reason (when the gateway on this host answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved: Option<std::collections::BTreeMap<String, u64>>,
+}
+
+impl From<crate::state::PoolSettings> for PoolView {
+    fn from(settings: crate::state::PoolSettings) -> Self {
+        Self { settings, reserve_limit: settings.reserve_limit(), reserved: None }
     }
 }
 

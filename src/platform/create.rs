@@ -42,11 +42,42 @@ pub struct CreateRequest {
     pub settings: std::collections::BTreeMap<String, String>,
     /// The node to make it on (with a swarm; default: placed by free memory).
     pub node: Option<String>,
+    /// High availability from the start (`create --ha`): a synchronous standby on another node.
+    pub ha: Option<HaRequest>,
+}
+
+/// The standby `create --ha` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct HaRequest {
+    /// The standby's node (default: placed by free memory, never the primary's).
+    pub standby_node: Option<String>,
+    /// What a commit waits for.
+    pub durability: crate::state::Durability,
 }
 
 impl Platform {
-    /// Creates a tenant and waits until its database accepts connections.
-    pub async fn create(&self, docker: &Docker, req: CreateRequest) -> Result<TenantInfo> {
+    /// Creates a tenant and waits until its database accepts connections; with `req.ha`, then
+    /// gives it a standby (the store, a repository that outlives a node and a second node are
+    /// checked before anything is made).
+    pub async fn create(&self, docker: &Docker, mut req: CreateRequest) -> Result<TenantInfo> {
+        let Some(ha) = req.ha.take() else { return self.create_one(docker, req).await };
+        self.ha_requirements(true)?;
+        if req.suspend_after.is_some() {
+            fail!(Invalid, "--ha and --suspend-after do not go together: a suspended primary would fail over");
+        }
+        if ha.standby_node.is_some() && ha.standby_node == req.node {
+            fail!(Invalid, "the standby must be on another node than the primary: choose another --standby-node");
+        }
+        crate::state::settings::add_ha(&mut req.settings);
+        let id = req.id.clone();
+        let mut info = self.create_one(docker, req).await?;
+        let status = self.ha_enable(docker, &id, ha.standby_node.as_deref(), ha.durability).await?;
+        info.ha = Some(status.roles());
+        Ok(info)
+    }
+
+    /// [`Platform::create`] without the standby.
+    async fn create_one(&self, docker: &Docker, req: CreateRequest) -> Result<TenantInfo> {
         let mut steps = super::Steps::new();
         let id = TenantId::parse(&req.id)?;
         if id.as_str().ends_with(crate::gateway::route::POOLER_SUFFIX) {

@@ -12,7 +12,7 @@ use crate::docker::gateway::{CONTAINER, CONTROLLER, GatewaySpec, RETIRED_PREFIX}
 use crate::docker::tenant::Status;
 
 /// What `pgs gateway status` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GatewayStatus {
     /// Container status.
     pub status: String,

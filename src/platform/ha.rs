@@ -35,7 +35,7 @@ pub struct StoreReport {
 }
 
 /// One HA tenant as `pgs ha status` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HaStatus {
     /// Tenant id.
     pub tenant: String,
@@ -57,7 +57,7 @@ pub struct HaStatus {
 }
 
 /// One copy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Role {
     /// Its node.
     pub node: String,
@@ -93,7 +93,7 @@ impl HaStatus {
 }
 
 /// What `pgs switchover` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SwitchoverReport {
     /// Tenant id.
     pub tenant: String,

@@ -30,6 +30,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+pub use access::PoolView;
 pub use backup::human_bytes;
 pub use create::CreateRequest;
 pub(crate) use error::fail;
@@ -74,7 +75,7 @@ fn now() -> u64 {
 }
 
 /// A tenant as shown by `create`, `list` and `info`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TenantInfo {
     /// Tenant id.
     pub id: String,
@@ -228,6 +229,11 @@ impl Platform {
         info.pooled_url = Some(self.pooled_url(config, id, &secrets.password));
         info.password = Some(secrets.password);
         Ok(info)
+    }
+
+    /// Checks that tenant `id` exists (nothing else is read but the state dir).
+    pub fn known_tenant(&self, id: &str) -> Result<TenantId> {
+        Ok(self.tenant(id)?.1)
     }
 
     /// The config and the tenant named `id` (validated), or [`Error::NoTenant`].

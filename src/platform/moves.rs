@@ -24,7 +24,7 @@ const COPY_RATE: u64 = 50_000_000;
 const FIXED_DOWNTIME: Duration = Duration::from_secs(2);
 
 /// What `pgs move` will do, stated before it starts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MovePlan {
     /// The tenant.
     pub tenant: String,
@@ -40,7 +40,7 @@ pub struct MovePlan {
 }
 
 /// What a finished `pgs move` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MoveReport {
     /// The plan it followed.
     #[serde(flatten)]

@@ -61,7 +61,7 @@ impl Platform {
 }
 
 /// A node as `pgs node list` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NodeInfo {
     /// The name pgs knows it by ([`MANAGER_NODE`] for the manager).
     pub name: String,

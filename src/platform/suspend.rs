@@ -22,8 +22,9 @@ use super::lifecycle::STOP_GRACE_SECS;
 const WAKE_POLL: Duration = Duration::from_millis(20);
 
 impl Platform {
-    /// Sets (or with `None` clears) a tenant's suspend-after policy.
-    pub fn set_suspend_policy(&self, id: &str, after: Option<u64>) -> Result<()> {
+    /// Sets (or with `None` clears) a tenant's suspend-after policy, and tells the other nodes
+    /// (a tenant there is suspended by its node's controller, which reads the policy there).
+    pub async fn set_suspend_policy(&self, id: &str, after: Option<u64>) -> Result<()> {
         let id = TenantId::parse(id)?;
         self.state.update(|_, tenants, _| -> Result<()> {
             let t = tenants.tenants.get_mut(&id).ok_or_else(|| Error::NoTenant(id.clone()))?;
@@ -35,7 +36,8 @@ impl Platform {
             }
             t.suspend_after = after;
             Ok(())
-        })
+        })?;
+        self.tell_nodes().await
     }
 
     /// Suspends a tenant: marks it suspended (so that gateways hold new clients), checks that no

@@ -10,7 +10,7 @@ use crate::docker::Docker;
 use crate::state::{Tenant, TenantId, volume_name};
 
 /// What a data volume is to its tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum VolumeRole {
     /// The tenant runs on it.
@@ -36,7 +36,7 @@ impl std::fmt::Display for VolumeRole {
 }
 
 /// One data volume of a tenant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DataVolume {
     /// Volume name (`pgs-TENANT-data`, `pgs-TENANT-data-UNIXTIME-XXXX`).
     pub name: String,

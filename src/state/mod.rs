@@ -27,6 +27,7 @@ pub mod model;
 pub mod paths;
 pub mod settings;
 mod tenant_id;
+pub mod units;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;

@@ -311,7 +311,7 @@ pub struct Tenant {
 }
 
 /// What a commit of an HA tenant waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Durability {
     /// A commit returns only once the standby has it; without the standby, commits wait.
@@ -347,7 +347,7 @@ pub struct HaSettings {
 }
 
 /// One backup attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BackupRecord {
     /// Unix time it ended.
     pub at: u64,
@@ -363,7 +363,7 @@ pub struct BackupRecord {
 
 /// The outcome of a restore drill: the latest backup and WAL restored into a throwaway container,
 /// recovered and checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Drill {
     /// Unix time it ran.
     pub at: u64,
@@ -575,7 +575,7 @@ pub struct HaRoles {
 }
 
 /// How the pooled endpoint `TENANT-pooler` shares server connections among clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PoolMode {
     /// A server connection per transaction: many clients share few connections.
@@ -608,7 +608,7 @@ impl PoolMode {
 }
 
 /// A tenant's pool settings (`pgs pool TENANT ...`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PoolSettings {
     /// Transaction or session pooling.
     pub mode: PoolMode,

@@ -90,6 +90,16 @@ pub fn pool(memory: Option<i64>, overrides: &BTreeMap<String, String>) -> crate:
     crate::state::PoolSettings { size: (slots / 4).clamp(2, 20), ..Default::default() }
 }
 
+/// Parses `NAME=VALUE` for a PostgreSQL setting (a name of letters, digits, `_` and `.`).
+pub fn parse_setting(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))?;
+    let name = name.trim().to_ascii_lowercase();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        return Err(format!("{name:?} is not a PostgreSQL setting name"));
+    }
+    Ok((name, value.trim().to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

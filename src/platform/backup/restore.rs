@@ -15,7 +15,7 @@ use crate::platform::{Error, Platform, Result, now};
 use crate::state::{Tenant, container_name, volume_name};
 
 /// What `pgs restore` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RestoreReport {
     /// Tenant id.
     pub id: String,
