@@ -853,6 +853,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -866,12 +867,24 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pgs;api;openapi' {
+            [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'pgs;api;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'pgs;api;help;run' {
+            break
+        }
+        'pgs;api;help;openapi' {
             break
         }
         'pgs;api;help;help' {
@@ -1172,9 +1185,13 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
         }
         'pgs;help;api' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             break
         }
         'pgs;help;api;run' {
+            break
+        }
+        'pgs;help;api;openapi' {
             break
         }
         'pgs;help;token' {

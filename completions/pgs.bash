@@ -127,11 +127,17 @@ _pgs() {
             pgs__subcmd__api,help)
                 cmd="pgs__subcmd__api__subcmd__help"
                 ;;
+            pgs__subcmd__api,openapi)
+                cmd="pgs__subcmd__api__subcmd__openapi"
+                ;;
             pgs__subcmd__api,run)
                 cmd="pgs__subcmd__api__subcmd__run"
                 ;;
             pgs__subcmd__api__subcmd__help,help)
                 cmd="pgs__subcmd__api__subcmd__help__subcmd__help"
+                ;;
+            pgs__subcmd__api__subcmd__help,openapi)
+                cmd="pgs__subcmd__api__subcmd__help__subcmd__openapi"
                 ;;
             pgs__subcmd__api__subcmd__help,run)
                 cmd="pgs__subcmd__api__subcmd__help__subcmd__run"
@@ -384,6 +390,9 @@ _pgs() {
                 ;;
             pgs__subcmd__help__subcmd__agent,run)
                 cmd="pgs__subcmd__help__subcmd__agent__subcmd__run"
+                ;;
+            pgs__subcmd__help__subcmd__api,openapi)
+                cmd="pgs__subcmd__help__subcmd__api__subcmd__openapi"
                 ;;
             pgs__subcmd__help__subcmd__api,run)
                 cmd="pgs__subcmd__help__subcmd__api__subcmd__run"
@@ -676,7 +685,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__api)
-            opts="-h -V --home --help --version run help"
+            opts="-h -V --home --help --version run openapi help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -694,7 +703,7 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__api__subcmd__help)
-            opts="run help"
+            opts="run openapi help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,6 +730,20 @@ _pgs() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pgs__subcmd__api__subcmd__help__subcmd__openapi)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pgs__subcmd__api__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -728,6 +751,24 @@ _pgs() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__api__subcmd__openapi)
+            opts="-h -V --home --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2024,8 +2065,22 @@ _pgs() {
             return 0
             ;;
         pgs__subcmd__help__subcmd__api)
-            opts="run"
+            opts="run openapi"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pgs__subcmd__help__subcmd__api__subcmd__openapi)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

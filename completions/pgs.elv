@@ -751,6 +751,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;api;run'= {
@@ -762,11 +763,21 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pgs;api;openapi'= {
+            cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pgs;api;help'= {
             cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;api;help;run'= {
+        }
+        &'pgs;api;help;openapi'= {
         }
         &'pgs;api;help;help'= {
         }
@@ -999,8 +1010,11 @@ set edit:completion:arg-completer[pgs] = {|@words|
         }
         &'pgs;help;api'= {
             cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
         }
         &'pgs;help;api;run'= {
+        }
+        &'pgs;help;api;openapi'= {
         }
         &'pgs;help;token'= {
             cand create 'Make a token (printed once; only its hash is kept)'

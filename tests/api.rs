@@ -53,6 +53,51 @@ impl ApiProc {
     }
 }
 
+impl ApiProc {
+    /// A job's server-sent events until the stream ends: (event name, data) pairs.
+    fn events(&self, job: &str, token: &str) -> Vec<(String, serde_json::Value)> {
+        let out = Command::new("curl")
+            .args(["-sN", "-m", "600", "-H", &format!("Authorization: Bearer {token}")])
+            .arg(format!("http://127.0.0.1:{}/v1/jobs/{job}/events", self.port))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut events = Vec::new();
+        for block in text.split("\n\n") {
+            let name = block.lines().find_map(|l| l.strip_prefix("event: ")).unwrap_or("");
+            let data = block.lines().find_map(|l| l.strip_prefix("data: ")).unwrap_or("null");
+            if !name.is_empty() {
+                events.push((name.to_string(), serde_json::from_str(data).unwrap()));
+            }
+        }
+        events
+    }
+
+    /// Waits for job `id` to end; returns it.
+    fn wait_job(&self, id: &str, token: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        loop {
+            let (status, _, body) = self.call("GET", &format!("/v1/jobs/{id}"), Some(token), None);
+            assert_eq!(status, 200, "{body}");
+            let job: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if job["status"] != "running" {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job {id} did not end: {job}");
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Starts a job with `METHOD PATH BODY`: asserts the 202 and returns the job's id.
+    fn start_job(&self, method: &str, path: &str, token: &str, body: Option<&str>) -> String {
+        let (status, _, text) = self.call(method, path, Some(token), body);
+        assert_eq!(status, 202, "{method} {path}: {text}");
+        let job: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(job["status"], "running", "{job}");
+        job["id"].as_str().unwrap().to_string()
+    }
+}
+
 impl Drop for ApiProc {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -194,4 +239,112 @@ fn the_api_serves_tenants_to_tokens_and_refuses_everyone_else() {
     let (status, _, _) = api.call("PUT", &format!("/v1/tenants/{id}/access"), Some(&ops), Some(r#"{"access":true}"#));
     assert_eq!(status, 401);
     assert_eq!(home.json(&["info", &id, "--json"])["access"], false);
+}
+
+#[test]
+fn long_operations_are_jobs_with_progress_and_the_cli_sees_what_the_api_did() {
+    let home = Home::with_setup(&["--yes", "--no-gateway", "--domain", "pgs.test", "--backups", "local"]);
+    let ops = home.json(&["token", "create", "ops", "--json"])["token"].as_str().unwrap().to_string();
+    let viewer =
+        home.json(&["token", "create", "viewer", "--read-only", "--json"])["token"].as_str().unwrap().to_string();
+    let api = ApiProc::start(&home);
+
+    // The OpenAPI document served is the one committed.
+    let (status, _, served) = api.call("GET", "/v1/openapi.json", None, None);
+    assert_eq!(status, 200);
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("docs/openapi.json").unwrap()).unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&served).unwrap(), committed);
+
+    // Refused at once, before any job: a bad id, a read-only token, an unknown field.
+    for (token, body, want) in [
+        (&ops, r#"{"id":"Bad_Id"}"#, 400),
+        (&ops, r#"{"id":"ok-id","memory":"lots"}"#, 400),
+        (&ops, r#"{"id":"ok-id","flavour":"x"}"#, 400),
+        (&viewer, r#"{"id":"ok-id"}"#, 403),
+    ] {
+        let (status, kind, text) = api.call("POST", "/v1/tenants", Some(token), Some(body));
+        assert_eq!((status, kind.as_str()), (want, "application/problem+json"), "{body}: {text}");
+    }
+
+    // A create through the API while the CLI creates another on the same state dir.
+    let id = unique("apij");
+    let by_cli = unique("apic");
+    let job = api.start_job("POST", "/v1/tenants", &ops, Some(&format!(r#"{{"id":"{id}","memory":"256m"}}"#)));
+    let cli = home.cmd(&["create", &by_cli]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    // Progress as server-sent events, from the same sink the CLI draws its spinners from.
+    let events = api.events(&job, &viewer);
+    let (last, end) = events.last().unwrap();
+    assert_eq!(last, "end", "{events:?}");
+    assert_eq!(end["status"], "succeeded", "{end}");
+    let progress: Vec<&str> =
+        events.iter().filter(|(n, _)| n == "progress").filter_map(|(_, e)| e["message"].as_str()).collect();
+    assert!(progress.len() >= 2, "{events:?}");
+    // The result is `pgs create --json`, with the password this once.
+    let result = &end["result"];
+    assert_eq!(result["id"], id.as_str());
+    assert!(result["url"].as_str().unwrap().contains(result["password"].as_str().unwrap()), "{result}");
+    assert!(common::finished(cli).0, "the CLI's create failed beside the API's");
+    let listed = home.json(&["list", "--json"]);
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|t| t["id"].as_str()).collect();
+    assert!(ids.contains(&id.as_str()) && ids.contains(&by_cli.as_str()), "{ids:?}");
+    // A job's outcome stays; the same id again fails as the CLI would (409).
+    let again = api.start_job("POST", "/v1/tenants", &ops, Some(&format!(r#"{{"id":"{id}"}}"#)));
+    let failed = api.wait_job(&again, &viewer);
+    assert_eq!(
+        (failed["status"].as_str(), failed["error"]["status"].as_u64()),
+        (Some("failed"), Some(409)),
+        "{failed}"
+    );
+    let (_, _, jobs) = api.call("GET", "/v1/jobs", Some(&viewer), None);
+    assert!(jobs.contains(&job) && jobs.contains(&again), "{jobs}");
+
+    // A backup as a job whose client goes away at once: it finishes all the same.
+    let backup = api.start_job("POST", &format!("/v1/tenants/{id}/backups"), &ops, Some(r#"{"kind":"full"}"#));
+    let _ = Command::new("curl")
+        .args(["-sN", "-m", "1", "-H", &format!("Authorization: Bearer {viewer}")])
+        .arg(format!("http://127.0.0.1:{}/v1/jobs/{backup}/events", api.port))
+        .output();
+    let done = api.wait_job(&backup, &viewer);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["kind"], "full");
+    let (status, _, body) = api.call("GET", &format!("/v1/tenants/{id}/backups"), Some(&viewer), None);
+    assert_eq!(status, 200, "{body}");
+    let label = done["result"]["label"].as_str().unwrap();
+    assert!(body.contains(label), "{body}");
+    assert!(home.ok(&["backup", "list", &id, "--json"]).contains(label));
+
+    // A restore as a job: the tenant runs on a new volume, its previous data kept.
+    let restore = api.start_job("POST", &format!("/v1/tenants/{id}/restore"), &ops, Some(r#"{}"#));
+    let done = api.wait_job(&restore, &viewer);
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["result"]["previous_volume"], format!("pgs-{id}-data"));
+    assert_eq!(home.json(&["info", &id, "--json"])["volume"], done["result"]["volume"]);
+
+    // Stop and start, and the suspend policy, as the CLI sees them.
+    let (status, _, body) = api.call("POST", &format!("/v1/tenants/{by_cli}/stop"), Some(&ops), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.status(&by_cli), "stopped");
+    let (status, _, body) = api.call("POST", &format!("/v1/tenants/{by_cli}/start"), Some(&ops), None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.status(&by_cli), "running");
+    let policy = format!("/v1/tenants/{by_cli}/suspend-policy");
+    let (status, _, body) = api.call("PUT", &policy, Some(&ops), Some(r#"{"after":"15m"}"#));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(home.state_file("tenants.json")["tenants"][&by_cli]["suspend_after"], 900);
+    let (status, _, _) = api.call("PUT", &policy, Some(&ops), Some(r#"{"after":"15m","never":true}"#));
+    assert_eq!(status, 400);
+
+    // The password only on an explicit ask, and only to a read-write token.
+    let info = format!("/v1/tenants/{id}?show_password=true");
+    assert_eq!(api.call("GET", &info, Some(&viewer), None).0, 403);
+    let (status, _, body) = api.call("GET", &info, Some(&ops), None);
+    assert_eq!(status, 200);
+    assert!(body.contains(result["password"].as_str().unwrap()));
+
+    // Remove (with its data), as `pgs remove --purge --yes`.
+    let (status, _, body) = api.call("DELETE", &format!("/v1/tenants/{by_cli}?purge=true"), Some(&ops), None);
+    assert_eq!(status, 200, "{body}");
+    assert!(!home.ok(&["list", "--json"]).contains(&by_cli));
+    assert_eq!(api.call("DELETE", &format!("/v1/tenants/{by_cli}"), Some(&ops), None).0, 404);
 }

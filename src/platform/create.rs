@@ -225,9 +225,14 @@ impl Platform {
                     self.fill_from_backup(docker, &config, &id, &tenant, &secrets, source, target).await?;
                     self.provision(docker, &config, &id, tenant, None, &mut steps).await?
                 }
-                None => self.provision(docker, &config, &id, tenant, Some(&secrets), &mut steps).await?,
+                None => {
+                    let _step = crate::progress::step(&format!("making {id}'s volume and container"));
+                    self.provision(docker, &config, &id, tenant, Some(&secrets), &mut steps).await?
+                }
             };
+            let waiting = crate::progress::step(&format!("waiting for {id} to accept connections"));
             self.wait_until_ready(docker, &id, &tenant, req.timeout).await?;
+            drop(waiting);
             steps.mark("ready");
             self.state.clear_init_file(&id, INIT_SCRIPT)?;
             if tenant.backups {
