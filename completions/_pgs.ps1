@@ -852,13 +852,13 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)')
             [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'pgs;api;run' {
-            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on (loopback only, for now)')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address to listen on: plain HTTP on loopback, TLS with the platform certificate on any other')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format')
             [CompletionResult]::new('--home', '--home', [CompletionResultType]::ParameterName, 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -876,7 +876,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;api;help' {
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)')
             [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -1184,7 +1184,7 @@ Register-ArgumentCompleter -Native -CommandName 'pgs' -ScriptBlock {
             break
         }
         'pgs;help;api' {
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)')
             [CompletionResult]::new('openapi', 'openapi', [CompletionResultType]::ParameterValue, 'Print the API''s OpenAPI document (also served at /v1/openapi.json)')
             break
         }

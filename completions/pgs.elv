@@ -750,12 +750,12 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
             cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pgs;api;run'= {
-            cand --listen 'Address to listen on (loopback only, for now)'
+            cand --listen 'Address to listen on: plain HTTP on loopback, TLS with the platform certificate on any other'
             cand --log-format 'Log format'
             cand --home 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)'
             cand -h 'Print help (see more with ''--help'')'
@@ -771,7 +771,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
             cand --version 'Print version'
         }
         &'pgs;api;help'= {
-            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
             cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -1009,7 +1009,7 @@ set edit:completion:arg-completer[pgs] = {|@words|
         &'pgs;help;agent;run'= {
         }
         &'pgs;help;api'= {
-            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+            cand run 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
             cand openapi 'Print the API''s OpenAPI document (also served at /v1/openapi.json)'
         }
         &'pgs;help;api;run'= {

@@ -454,10 +454,10 @@ complete -c pgs -n "__fish_pgs_using_subcommand agent; and __fish_seen_subcomman
 complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -f -a "openapi" -d 'Print the API\'s OpenAPI document (also served at /v1/openapi.json)'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and not __fish_seen_subcommand_from run openapi help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from run" -l listen -d 'Address to listen on (loopback only, for now)' -r
+complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from run" -l listen -d 'Address to listen on: plain HTTP on loopback, TLS with the platform certificate on any other' -r
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from run" -l log-format -d 'Log format' -r -f -a "text\t'Human-readable lines'
 json\t'One JSON object per line'"
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from run" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
@@ -466,7 +466,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from openapi" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from openapi" -s h -l help -d 'Print help'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from openapi" -s V -l version -d 'Print version'
-complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from help" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from help" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from help" -f -a "openapi" -d 'Print the API\'s OpenAPI document (also served at /v1/openapi.json)'
 complete -c pgs -n "__fish_pgs_using_subcommand api; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pgs -n "__fish_pgs_using_subcommand token; and not __fish_seen_subcommand_from create list revoke help" -l home -d 'State dir (default: the per-user data dir, e.g. ~/.local/share/pgs)' -r -F
@@ -554,7 +554,7 @@ complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "disable" -d 'Remove a tenant\'s standby; the primary stays where it runs (its node becomes the tenant\'s)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from ha" -f -a "status" -d 'Primary, standby, replication, sync state, lag, epoch and last failover of each HA tenant'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from agent" -f -a "run" -d 'Run the agent of one node in the foreground'
-complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from api" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)'
+complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from api" -f -a "run" -d 'Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from api" -f -a "openapi" -d 'Print the API\'s OpenAPI document (also served at /v1/openapi.json)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "create" -d 'Make a token (printed once; only its hash is kept)'
 complete -c pgs -n "__fish_pgs_using_subcommand help; and __fish_seen_subcommand_from token" -f -a "list" -d 'List the tokens (names and access, never the tokens)'

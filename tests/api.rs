@@ -1,8 +1,8 @@
 //! The HTTP API (`pgs api run`) against a real tenant: tokens (none → 401, read-only → 403 on a
 //! change, revoked → 401 at once), the CLI's JSON shapes, access, pool settings and the
 //! allowlist as the CLI changes them, problem documents, ids in paths validated, malformed
-//! bodies refused without touching the state, no password or token in any response, loopback
-//! only.
+//! bodies refused without touching the state, no password or token in any response;
+//! off loopback only TLS with the platform certificate, renewed without a restart.
 
 mod common;
 
@@ -127,9 +127,52 @@ fn the_api_serves_tenants_to_tokens_and_refuses_everyone_else() {
     assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
     assert!(!listed.to_string().contains("pgs_"), "{listed}");
 
-    // Loopback only while the API has no TLS.
-    let err = home.fails(&["api", "run", "--listen", &format!("0.0.0.0:{}", free_port())]);
-    assert!(err.contains("loopback"), "{err}");
+    // Off loopback, only TLS with the platform certificate (`*.pgs.test` covers the console's
+    // name), read again when it changes.
+    let tls_port = free_port();
+    let mut tls = home
+        .cmd(&["api", "run", "--listen", &format!("0.0.0.0:{tls_port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let https = |path: &str| -> (bool, String) {
+        let out = Command::new("curl")
+            .args(["-s", "-m", "5", "--cacert"])
+            .arg(home.path().join("certs/ca.pem"))
+            .args(["--resolve", &format!("console.pgs.test:{tls_port}:127.0.0.1")])
+            .arg(format!("https://console.pgs.test:{tls_port}{path}"))
+            .output()
+            .unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !https("/v1/health").0 {
+        assert!(Instant::now() < deadline, "the API did not serve TLS");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let plain = Command::new("curl")
+        .args(["-s", "-m", "5", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("http://127.0.0.1:{tls_port}/v1/health"))
+        .output()
+        .unwrap();
+    assert_ne!(String::from_utf8_lossy(&plain.stdout), "200", "plain HTTP off loopback");
+    let serial = || {
+        let script = format!(
+            "openssl s_client -connect 127.0.0.1:{tls_port} -servername console.pgs.test </dev/null 2>/dev/null | openssl x509 -noout -serial"
+        );
+        String::from_utf8_lossy(&Command::new("sh").args(["-c", &script]).output().unwrap().stdout).trim().to_string()
+    };
+    let before = serial();
+    assert!(before.starts_with("serial="), "{before}");
+    home.ok(&["certs", "self-signed"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while serial() == before {
+        assert!(Instant::now() < deadline, "the API kept serving the replaced certificate");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = tls.kill();
+    let _ = tls.wait();
 
     let api = ApiProc::start(&home);
     // No token, a wrong one: 401 problem documents.

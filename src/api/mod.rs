@@ -14,8 +14,8 @@
 //! The OpenAPI document ([`openapi`]) is generated from the handlers' annotations, served at
 //! `/v1/openapi.json` and committed as `docs/openapi.json` (a test keeps the two the same).
 //!
-//! It can drive Docker, so whoever holds a read-write token is root on the host; it listens on
-//! loopback only (plain HTTP) until TLS with the platform certificate is done.
+//! It can drive Docker, so whoever holds a read-write token is root on the host. On loopback it
+//! speaks plain HTTP; on any other address only TLS, with the platform certificate ([`tls`]).
 
 pub mod auth;
 pub mod backups;
@@ -23,6 +23,7 @@ pub mod jobs;
 pub mod nodes;
 pub mod problem;
 pub mod tenants;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -56,25 +57,27 @@ impl Api {
     }
 }
 
-/// Serves the API on `listen` until `shutdown` completes, then lets running jobs finish (up to
-/// ten minutes).
+/// Serves the API on `listen` (plain HTTP on loopback, TLS with the platform certificate on any
+/// other address) until `shutdown` completes, then lets running jobs finish (up to ten minutes).
 pub async fn serve(
     platform: Platform,
     listen: SocketAddr,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    if !listen.ip().is_loopback() {
-        anyhow::bail!(
-            "the API serves plain HTTP, so only on loopback for now: listen on 127.0.0.1 or [::1] (TLS on other addresses is not done yet)"
-        );
-    }
+    let files = platform.state().cert_files();
     let docker = Docker::connect().await?;
     let api = Arc::new(Api { platform, docker, jobs: jobs::Jobs::default() });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}: is another API server running there?"))?;
-    tracing::info!(%listen, "API listening");
-    axum::serve(listener, router(api.clone())).with_graceful_shutdown(shutdown).await?;
+    if listen.ip().is_loopback() {
+        tracing::info!(%listen, "API listening (HTTP, loopback)");
+        axum::serve(listener, router(api.clone())).with_graceful_shutdown(shutdown).await?;
+    } else {
+        let listener = tls::TlsListener::new(listener, files)?;
+        tracing::info!(%listen, "API listening (HTTPS, platform certificate)");
+        axum::serve(listener, router(api.clone())).with_graceful_shutdown(shutdown).await?;
+    }
     if !api.jobs.wait(JOBS_GRACE).await {
         tracing::warn!("API stopped with jobs still running: their tenants may need `pgs info` and a retry");
     }

@@ -99,7 +99,7 @@ pub enum Command {
 /// `pgs api`.
 #[derive(Debug, Subcommand)]
 pub enum ApiCommand {
-    /// Serve the HTTP API in the foreground until SIGINT/SIGTERM (plain HTTP, loopback only)
+    /// Serve the HTTP API in the foreground until SIGINT/SIGTERM (HTTP on loopback, HTTPS elsewhere)
     Run(ApiRunArgs),
     /// Print the API's OpenAPI document (also served at /v1/openapi.json)
     Openapi,
@@ -108,7 +108,7 @@ pub enum ApiCommand {
 /// `pgs api run`.
 #[derive(Debug, Args)]
 pub struct ApiRunArgs {
-    /// Address to listen on (loopback only, for now)
+    /// Address to listen on: plain HTTP on loopback, TLS with the platform certificate on any other
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8433")]
     pub listen: std::net::SocketAddr,
     /// Log format
