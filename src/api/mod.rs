@@ -70,6 +70,8 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}: is another API server running there?"))?;
+    // Under systemd (templates/pgs-api.service): ready once listening.
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]);
     if listen.ip().is_loopback() {
         tracing::info!(%listen, "API listening (HTTP, loopback)");
         axum::serve(listener, router(api.clone())).with_graceful_shutdown(shutdown).await?;
