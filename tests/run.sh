@@ -30,6 +30,8 @@ command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v systemd-socket-activate >/dev/null || need+=(systemd)
 command -v etcd >/dev/null || need+=(etcd-server)
+# Prometheus and promtool, for the metrics test and the alert rules.
+command -v promtool >/dev/null || need+=(prometheus)
 # bindgen, for PostgreSQL's parser (the pg_query crate) in the pooled endpoint.
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then

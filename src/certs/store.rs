@@ -116,6 +116,15 @@ pub fn status(files: &CertFiles, domain: &str, local_ca: bool) -> Result<CertSta
     })
 }
 
+/// The end of the validity (Unix time) of the first certificate in the PEM file `cert`, if it
+/// reads (the gateway's `/metrics` reports it for an expiry alert).
+pub fn not_after(cert: &Path) -> Option<i64> {
+    let pem = std::fs::read(cert).ok()?;
+    let der = rustls_pemfile::certs(&mut &pem[..]).next()?.ok()?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(der.as_ref()).ok()?;
+    Some(parsed.validity().not_after.timestamp())
+}
+
 /// Reads the installed certificate chain and key and builds a rustls server config for
 /// `versions` (the gateway adds its ALPN); returns it with the certificate's
 /// `tls-server-end-point` hash ([`super::pinned::end_point_hash`]). Errors name the file.

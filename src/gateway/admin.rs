@@ -36,7 +36,7 @@ pub async fn serve(listener: TcpListener, gw: Arc<Gateway>) {
             }
             let line = String::from_utf8_lossy(&buf[..n]);
             let path = line.split_whitespace().nth(1).unwrap_or("/");
-            let (status, ctype, body) = respond(&gw, path);
+            let (status, ctype, body) = respond(&gw, path).await;
             let resp = format!(
                 "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
@@ -46,7 +46,7 @@ pub async fn serve(listener: TcpListener, gw: Arc<Gateway>) {
     }
 }
 
-fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
+async fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
     match path {
         "/health" => ("200 OK", "text/plain", "ok\n".into()),
         "/ready" if gw.ready() => ("200 OK", "text/plain", "ready\n".into()),
@@ -69,18 +69,44 @@ fn respond(gw: &Gateway, path: &str) -> (&'static str, &'static str, String) {
                 let n: usize = by_tenant.values().filter_map(|r| r.get(reason.label())).sum();
                 body.push_str(&format!("pgs_gateway_pool_reserved{{reason=\"{}\"}} {n}\n", reason.label()));
             }
+            body.push_str(
+                "# HELP pgs_gateway_pool_in_use Server connections of a tenant's pooled endpoint in use now.\n\
+                 # TYPE pgs_gateway_pool_in_use gauge\n",
+            );
+            let usage = gw.pools.usage_by_tenant();
+            for (tenant, (in_use, _)) in &usage {
+                body.push_str(&format!("pgs_gateway_pool_in_use{{tenant=\"{tenant}\"}} {in_use}\n"));
+            }
+            body.push_str(
+                "# HELP pgs_gateway_pool_size Server connections a tenant's pooled endpoint may open (over its roles and databases).\n\
+                 # TYPE pgs_gateway_pool_size gauge\n",
+            );
+            for (tenant, (_, size)) in &usage {
+                body.push_str(&format!("pgs_gateway_pool_size{{tenant=\"{tenant}\"}} {size}\n"));
+            }
+            if let Some(expiry) = crate::certs::store::not_after(&gw.state.cert_files().cert()) {
+                body.push_str(&format!(
+                    "# HELP pgs_certificate_expiry_timestamp_seconds When the gateway's certificate expires (Unix time).\n\
+                     # TYPE pgs_certificate_expiry_timestamp_seconds gauge\n\
+                     pgs_certificate_expiry_timestamp_seconds {expiry}\n"
+                ));
+            }
             let mut body = super::metrics::with_generation(&body, gw.generation);
             if let Ok(tenants) = gw.state.tenants() {
                 // A node's copy of its own tenants: the manager's gateway reports every tenant.
                 if tenants.node.is_none() {
                     body.push_str(&super::metrics::render_tenant_states(&tenants));
                     body.push_str(&super::metrics::render_backups(&tenants));
+                    if let Ok(config) = gw.state.config() {
+                        body.push_str(&super::metrics::render_nodes(&config));
+                    }
                 }
                 let now_ms = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| d.as_millis() as u64);
                 body.push_str(&super::metrics::render_ha(&gw.state.ha_view(), now_ms));
             }
+            body.push_str(&gw.stats.render(gw).await);
             ("200 OK", "text/plain; version=0.0.4", body)
         }
         "/status" => {

@@ -279,6 +279,21 @@ pub fn render_tenant_states(tenants: &crate::state::Tenants) -> String {
     out
 }
 
+/// The swarm's nodes as the manager records them: 1 for a node whose gateway has missed
+/// changes (`pgs node sync` catches it up), from `config.json` when scraped. A node that is down
+/// shows as its own gateway's scrape failing (`up == 0`).
+pub fn render_nodes(config: &crate::state::Config) -> String {
+    let Some(swarm) = &config.swarm else { return String::new() };
+    let mut out = String::from(
+        "# HELP pgs_node_stale 1 if the node's gateway has missed changes (it serves older routes until `pgs node sync`).\n\
+         # TYPE pgs_node_stale gauge\n",
+    );
+    for (name, node) in &swarm.nodes {
+        let _ = writeln!(out, "pgs_node_stale{{node=\"{name}\"}} {}", u8::from(node.stale_since.is_some()));
+    }
+    out
+}
+
 /// Backup metrics for every tenant with backups, from `tenants.json` (read when scraped, so a
 /// monitoring system can alert on an old last success or a failed drill).
 pub fn render_backups(tenants: &crate::state::Tenants) -> String {

@@ -23,6 +23,7 @@ pub mod reload;
 pub mod route;
 pub mod scram;
 pub mod session;
+pub mod stats;
 pub mod tls;
 pub mod wake;
 pub mod workers;
@@ -111,6 +112,8 @@ pub struct Gateway {
     pub wakes: wake::Wakes,
     /// The pooled endpoints' server connections.
     pub pools: Arc<pool::Pools>,
+    /// The tenants' PostgreSQL statistics for `/metrics`.
+    pub stats: stats::Stats,
     /// When the gateway started.
     pub started: Instant,
     /// This gateway's generation in the state dir (see [`handover`]).
@@ -314,6 +317,7 @@ pub async fn run(state: StateDir, opts: Options) -> Result<(), StartError> {
         route_changes: tokio::sync::watch::channel(0).0,
         wakes: wake::Wakes::default(),
         pools: Arc::default(),
+        stats: stats::Stats::default(),
         started: Instant::now(),
         generation,
         shutdown: tokio_util::sync::CancellationToken::new(),

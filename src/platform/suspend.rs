@@ -168,7 +168,7 @@ impl Platform {
                 id,
                 "SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
                  AND pid <> pg_backend_pid() \
-                 AND NOT (application_name = 'pgs-pooler' AND state = 'idle'))::text, pg_current_wal_lsn()::text",
+                 AND NOT (application_name IN ('pgs-pooler', 'pgs-metrics') AND state = 'idle'))::text, pg_current_wal_lsn()::text",
             )
             .await?;
         let sessions = row.first().and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -102,6 +102,18 @@ impl Pools {
         by
     }
 
+    /// Server connections in use and the pools' sizes, by tenant (over its roles and databases).
+    pub fn usage_by_tenant(&self) -> std::collections::BTreeMap<String, (u32, u32)> {
+        let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let mut by = std::collections::BTreeMap::<String, (u32, u32)>::new();
+        for (key, pool) in pools.iter() {
+            let entry = by.entry(key.tenant.clone()).or_default();
+            entry.0 += pool.in_use.load(Ordering::Relaxed);
+            entry.1 += pool.size.load(Ordering::Relaxed);
+        }
+        by
+    }
+
     /// Server connections open, in use and idle, over all pools.
     pub fn server_connections(&self) -> (usize, usize) {
         let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());

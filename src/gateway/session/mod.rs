@@ -245,6 +245,7 @@ mod proptests {
             route_changes: tokio::sync::watch::channel(0).0,
             wakes: Default::default(),
             pools: Arc::default(),
+            stats: Default::default(),
             started: Instant::now(),
             generation: 1,
             shutdown: tokio_util::sync::CancellationToken::new(),
