@@ -1,7 +1,7 @@
 //! Per-tenant PostgreSQL metrics on the gateway's `/metrics`, scraped by a real Prometheus
 //! (Debian's): one series per tenant, a suspended tenant reported and never woken, one kept
-//! connection per tenant rather than one per scrape; and the alert rules in
-//! `templates/prometheus/`, checked and unit-tested with `promtool`.
+//! connection per tenant rather than one per scrape, the Grafana dashboard's queries accepted;
+//! and the alert rules in `templates/prometheus/`, checked and unit-tested with `promtool`.
 
 mod common;
 
@@ -120,6 +120,17 @@ async fn prometheus_scrapes_one_series_per_tenant_and_no_scrape_wakes_a_suspende
     let rules = Command::new("curl").args(["-s", &format!("http://127.0.0.1:{port}/api/v1/rules")]).output().unwrap();
     let rules: serde_json::Value = serde_json::from_slice(&rules.stdout).unwrap();
     assert_eq!(rules["data"]["groups"][0]["rules"].as_array().map(Vec::len), Some(9), "{rules}");
+    // Every query of the Grafana dashboard is one Prometheus accepts, and the tenants' ones
+    // find series.
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("templates/grafana/pgs-dashboard.json").unwrap()).unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap().replace("$tenant", ".*");
+            let answer = query(&expr);
+            assert_eq!(answer["status"], "success", "{}: {expr}: {answer}", panel["title"]);
+        }
+    }
     let _ = prometheus.kill();
     let _ = prometheus.wait();
 
