@@ -32,6 +32,8 @@ command -v systemd-socket-activate >/dev/null || need+=(systemd)
 command -v etcd >/dev/null || need+=(etcd-server)
 # Prometheus and promtool, for the metrics test and the alert rules.
 command -v promtool >/dev/null || need+=(prometheus)
+# A real browser for the console test.
+command -v chromedriver >/dev/null || need+=(chromium chromium-driver)
 # bindgen, for PostgreSQL's parser (the pg_query crate) in the pooled endpoint.
 compgen -G '/usr/lib/llvm-*/lib/libclang.so*' >/dev/null || need+=(libclang-dev)
 if [ ${#need[@]} -gt 0 ]; then
@@ -42,8 +44,8 @@ fi
 docker info >/dev/null 2>&1 || { echo "cannot reach Docker: is the daemon running?" >&2; exit 1; }
 
 tests/image/build.sh
-python3 -c 'import psycopg, asyncpg, pg8000' 2>/dev/null \
-  || python3 -m pip install --quiet --disable-pip-version-check 'psycopg[binary]' asyncpg pg8000
+python3 -c 'import psycopg, asyncpg, pg8000, selenium' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check 'psycopg[binary]' asyncpg pg8000 selenium
 # An S3-compatible server for the backup tests.
 command -v moto_server >/dev/null || python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
 

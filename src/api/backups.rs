@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::{Caller, Writer};
-use super::jobs::{JobView, accepted};
+use super::jobs::{Job, JobView, accepted};
 use super::problem::{Problem, ProblemDocument};
 use super::tenants::{parsed, pg_settings, tenant_id};
 use super::{Api, Body, OptionalBody, PathId, body, outcome};
@@ -67,11 +67,16 @@ pub async fn run(
 ) -> Result<Response, Problem> {
     let id = existing(&api, id)?;
     let kind = b.and_then(|Json(b)| b.kind).unwrap_or(Kind::Full);
-    let worker = api.clone();
-    let job = api.jobs.start("backup", &id.to_string(), async move {
+    Ok(accepted(start_backup(&api, &id, kind)?.as_ref()))
+}
+
+/// Starts a backup of `id` as a job (the API's and the console's).
+pub(super) fn start_backup(api: &Arc<Api>, id: &TenantId, kind: Kind) -> Result<Arc<Job>, Problem> {
+    api.platform.known_tenant(id.as_str())?;
+    let (worker, id) = (api.clone(), id.clone());
+    Ok(api.jobs.start("backup", &id.to_string(), async move {
         outcome(worker.platform.backup_run(&worker.docker, id.as_str(), kind).await)
-    });
-    Ok(accepted(&job))
+    }))
 }
 
 /// The body of `POST /v1/tenants/{id}/backups/verify`.
@@ -95,8 +100,14 @@ pub async fn verify(
 ) -> Result<Response, Problem> {
     let id = existing(&api, id)?;
     let at = b.and_then(|Json(b)| b.at).map(|at| target(Some(&at), None)).transpose()?;
-    let worker = api.clone();
-    let job = api.jobs.start("verify", &id.to_string(), async move {
+    Ok(accepted(start_verify(&api, &id, at)?.as_ref()))
+}
+
+/// Starts a restore drill of `id` as a job; a drill that fails fails the job.
+pub(super) fn start_verify(api: &Arc<Api>, id: &TenantId, at: Option<Target>) -> Result<Arc<Job>, Problem> {
+    api.platform.known_tenant(id.as_str())?;
+    let (worker, id) = (api.clone(), id.clone());
+    Ok(api.jobs.start("verify", &id.to_string(), async move {
         let drill = worker.platform.backup_verify(&worker.docker, id.as_str(), at).await?;
         if let Some(e) = &drill.error {
             return Err(Problem::new(
@@ -105,8 +116,7 @@ pub async fn verify(
             ));
         }
         outcome(Ok(drill))
-    });
-    Ok(accepted(&job))
+    }))
 }
 
 /// The body of `POST /v1/tenants/{id}/restore` and the target part of a clone: `at` or
@@ -133,12 +143,22 @@ pub async fn restore(
 ) -> Result<Response, Problem> {
     let id = existing(&api, id)?;
     let b = b.map(|Json(b)| b).unwrap_or_default();
-    let target = target(b.at.as_deref(), b.backup.as_deref())?;
-    let worker = api.clone();
-    let job = api.jobs.start("restore", &id.to_string(), async move {
+    Ok(accepted(start_restore(&api, &id, b.at.as_deref(), b.backup.as_deref())?.as_ref()))
+}
+
+/// Starts a restore of `id` as a job.
+pub(super) fn start_restore(
+    api: &Arc<Api>,
+    id: &TenantId,
+    at: Option<&str>,
+    backup: Option<&str>,
+) -> Result<Arc<Job>, Problem> {
+    api.platform.known_tenant(id.as_str())?;
+    let target = target(at, backup)?;
+    let (worker, id) = (api.clone(), id.clone());
+    Ok(api.jobs.start("restore", &id.to_string(), async move {
         outcome(worker.platform.restore(&worker.docker, id.as_str(), &target, RESTORE_TIMEOUT).await)
-    });
-    Ok(accepted(&job))
+    }))
 }
 
 /// The body of `POST /v1/tenants/{id}/clone`: `pgs clone ID NEW` and its flags.
@@ -175,31 +195,31 @@ pub async fn clone(
     b: Body<CloneBody>,
 ) -> Result<Response, Problem> {
     let source = existing(&api, id)?;
-    let b = body(b)?;
+    Ok(accepted(start_clone(&api, &source, body(b)?)?.as_ref()))
+}
+
+/// Starts a clone of `source` as a job.
+pub(super) fn start_clone(api: &Arc<Api>, source: &TenantId, b: CloneBody) -> Result<Arc<Job>, Problem> {
+    api.platform.known_tenant(source.as_str())?;
     let new = TenantId::parse(&b.new).map_err(|e| Problem::from(crate::platform::Error::from(e)))?;
-    let settings = pg_settings(&b.settings)?;
-    let memory = parsed("memory", b.memory.as_deref(), crate::state::units::parse_size)?;
     let req = CreateRequest {
         id: new.to_string(),
         password: None,
         image: None,
-        memory,
+        memory: parsed("memory", b.memory.as_deref(), crate::state::units::parse_size)?,
         cpus: b.cpus,
         no_access: b.no_access,
         adopt: false,
         timeout: RESTORE_TIMEOUT,
         clone_of: Some((source.to_string(), target(b.at.as_deref(), b.backup.as_deref())?)),
         suspend_after: None,
-        settings,
+        settings: pg_settings(&b.settings)?,
         node: None,
         egress: false,
         ha: None,
     };
     let worker = api.clone();
-    let job = api
-        .jobs
-        .start("clone", new.as_str(), async move { outcome(worker.platform.create(&worker.docker, req).await) });
-    Ok(accepted(&job))
+    Ok(api.jobs.start("clone", new.as_str(), async move { outcome(worker.platform.create(&worker.docker, req).await) }))
 }
 
 /// The tenant of a path, which must exist (a job for no tenant is a 404 now, not a failed job).

@@ -362,7 +362,11 @@ pub async fn show(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Result<
     responses((status = 200, content_type = "text/event-stream", description = "events `progress` (a JobEvent), then `end` (the JobView)"),
         (status = 404, body = super::problem::ProblemDocument)))]
 pub async fn events(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Result<Response, Problem> {
-    let job = api.jobs.get(&path_id(id)?)?;
+    Ok(stream(api.jobs.get(&path_id(id)?)?))
+}
+
+/// A job's progress as server-sent events: its log so far, then what follows, then `end`.
+pub fn stream(job: Arc<Job>) -> Response {
     let (past, live) = job.follow();
     let stream = futures_util::stream::unfold(Some((past.into_iter(), live, job)), |state| async move {
         let (mut past, mut live, job) = state?;
@@ -383,7 +387,7 @@ pub async fn events(State(api): State<Arc<Api>>, _: Caller, id: PathId) -> Resul
         let progress = Event::default().event("progress").id(event.seq.to_string()).json_data(&event);
         Some((progress, Some((past, live, job))))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response()
 }
 
 #[cfg(test)]

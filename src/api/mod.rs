@@ -19,6 +19,7 @@
 
 pub mod auth;
 pub mod backups;
+pub mod console;
 pub mod jobs;
 pub mod nodes;
 pub mod problem;
@@ -48,6 +49,10 @@ pub struct Api {
     platform: Platform,
     docker: Docker,
     jobs: jobs::Jobs,
+    /// The console's logged-in sessions.
+    sessions: console::session::Sessions,
+    /// Whether it is served over TLS (the console's cookie is then `Secure`).
+    tls: bool,
 }
 
 impl Api {
@@ -66,7 +71,8 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let files = platform.state().cert_files();
     let docker = Docker::connect().await?;
-    let api = Arc::new(Api { platform, docker, jobs: jobs::Jobs::default() });
+    let tls = !listen.ip().is_loopback();
+    let api = Arc::new(Api { platform, docker, jobs: jobs::Jobs::default(), sessions: Default::default(), tls });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}: is another API server running there?"))?;
@@ -133,6 +139,7 @@ pub fn router(api: Arc<Api>) -> axum::Router {
     router
         .route("/v1/health", axum::routing::get(|| async { Json(serde_json::json!({"ok": true})) }))
         .route("/v1/openapi.json", axum::routing::get(move || async move { Json(doc.as_ref().clone()) }))
+        .merge(console::routes())
         .fallback(|| async { Problem::not_found("no such API path: /v1/openapi.json lists them") })
         .method_not_allowed_fallback(|| async {
             Problem::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "this path does not take that method")

@@ -114,7 +114,11 @@ pub(super) fn pg_settings(given: &BTreeMap<String, String>) -> Result<BTreeMap<S
     responses((status = 202, body = JobView, description = "the job; its result is the TenantInfo with the password"),
         (status = 400, body = ProblemDocument), (status = 409, body = ProblemDocument)))]
 pub async fn create(State(api): State<Arc<Api>>, _: Writer, b: Body<CreateBody>) -> Result<Response, Problem> {
-    let b = body(b)?;
+    Ok(accepted(start_create(&api, body(b)?)?.as_ref()))
+}
+
+/// Checks a create request and starts it as a job (the API's and the console's).
+pub(super) fn start_create(api: &Arc<Api>, b: CreateBody) -> Result<Arc<super::jobs::Job>, Problem> {
     let id = TenantId::parse(&b.id).map_err(|e| Problem::from(crate::platform::Error::from(e)))?;
     let settings = pg_settings(&b.settings)?;
     if !b.ha && (b.standby_node.is_some() || b.durability.is_some()) {
@@ -140,10 +144,7 @@ pub async fn create(State(api): State<Arc<Api>>, _: Writer, b: Body<CreateBody>)
         }),
     };
     let worker = api.clone();
-    let job = api
-        .jobs
-        .start("create", id.as_str(), async move { outcome(worker.platform.create(&worker.docker, req).await) });
-    Ok(accepted(&job))
+    Ok(api.jobs.start("create", id.as_str(), async move { outcome(worker.platform.create(&worker.docker, req).await) }))
 }
 
 /// The query of `GET /v1/tenants/{id}`.
