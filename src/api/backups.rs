@@ -65,7 +65,7 @@ pub async fn run(
     id: PathId,
     b: OptionalBody<RunBody>,
 ) -> Result<Response, Problem> {
-    let id = existing(&api, id)?;
+    let id = tenant_id(id)?;
     let kind = b.and_then(|Json(b)| b.kind).unwrap_or(Kind::Full);
     Ok(accepted(start_backup(&api, &id, kind)?.as_ref()))
 }
@@ -98,7 +98,7 @@ pub async fn verify(
     id: PathId,
     b: OptionalBody<VerifyBody>,
 ) -> Result<Response, Problem> {
-    let id = existing(&api, id)?;
+    let id = tenant_id(id)?;
     let at = b.and_then(|Json(b)| b.at).map(|at| target(Some(&at), None)).transpose()?;
     Ok(accepted(start_verify(&api, &id, at)?.as_ref()))
 }
@@ -141,7 +141,7 @@ pub async fn restore(
     id: PathId,
     b: OptionalBody<RestoreBody>,
 ) -> Result<Response, Problem> {
-    let id = existing(&api, id)?;
+    let id = tenant_id(id)?;
     let b = b.map(|Json(b)| b).unwrap_or_default();
     Ok(accepted(start_restore(&api, &id, b.at.as_deref(), b.backup.as_deref())?.as_ref()))
 }
@@ -194,7 +194,7 @@ pub async fn clone(
     id: PathId,
     b: Body<CloneBody>,
 ) -> Result<Response, Problem> {
-    let source = existing(&api, id)?;
+    let source = tenant_id(id)?;
     Ok(accepted(start_clone(&api, &source, body(b)?)?.as_ref()))
 }
 
@@ -220,11 +220,4 @@ pub(super) fn start_clone(api: &Arc<Api>, source: &TenantId, b: CloneBody) -> Re
     };
     let worker = api.clone();
     Ok(api.jobs.start("clone", new.as_str(), async move { outcome(worker.platform.create(&worker.docker, req).await) }))
-}
-
-/// The tenant of a path, which must exist (a job for no tenant is a 404 now, not a failed job).
-fn existing(api: &Api, id: PathId) -> Result<TenantId, Problem> {
-    let id = tenant_id(id)?;
-    api.platform.known_tenant(id.as_str())?;
-    Ok(id)
 }

@@ -15,6 +15,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 base, token, tenant, outdir = sys.argv[1:5]
@@ -33,6 +34,12 @@ def shot(name):
 
 
 def text():
+    # A page being replaced (a form just submitted) has no body to read yet: read the next one.
+    for _ in range(40):
+        try:
+            return driver.find_element(By.TAG_NAME, "body").text
+        except (StaleElementReferenceException, NoSuchElementException):
+            time.sleep(0.25)
     return driver.find_element(By.TAG_NAME, "body").text
 
 
@@ -69,11 +76,11 @@ try:
     shot("login")
     started = time.time()
     submit("/console/login", token="pgs_wrong")
-    assert "Unknown or revoked token" in text(), text()
+    wait_for(lambda: "Unknown or revoked token" in text(), "the wrong token refused")
     assert time.time() - started >= 0.9, "a failed login is slowed"
     driver.get(base + "/console/login")
     submit("/console/login", token=token)
-    assert driver.current_url.endswith("/console"), driver.current_url
+    wait_for(lambda: driver.current_url.endswith("/console"), "the tenants page after login")
     cookie = driver.get_cookie("pgs_console")
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict", cookie
 
@@ -83,7 +90,7 @@ try:
     assert any("waiting for" in e for e in events), events
     shot("job")
     driver.get(base + "/console?q=" + tenant)
-    assert tenant in text()
+    wait_for(lambda: tenant in text(), "the new tenant in the list")
     shot("tenants")
 
     # The tenant page: no password until revealed; then refuse its clients.
@@ -114,7 +121,7 @@ try:
     # A restore needs the tenant's name typed: a wrong one changes nothing.
     driver.get(base + f"/console/tenants/{tenant}")
     submit(f"/console/tenants/{tenant}/restore", confirm="not-" + tenant)
-    assert "type the tenant's name" in text(), text()
+    wait_for(lambda: "type the tenant's name" in text(), "the wrong name refused")
     driver.get(base + f"/console/tenants/{tenant}")
     submit(f"/console/tenants/{tenant}/restore", confirm=tenant)
     events = wait_job("restore")

@@ -81,15 +81,14 @@ struct LoginForm {
 }
 
 /// `POST /console/login`: opens a session for a valid token; a wrong one waits a second.
-async fn login(State(api): State<Arc<Api>>, headers: axum::http::HeaderMap, Form(f): Form<LoginForm>) -> Response {
+async fn login(State(api): State<Arc<Api>>, Form(f): Form<LoginForm>) -> Response {
     let token = f.token.trim();
     match api.platform.authenticate(token) {
         Ok(Some(_)) => {
             let id = api.sessions.open(token);
-            // Secure when the request came over TLS (the API serves TLS off loopback only).
-            let secure = headers.get(header::HOST).is_some() && api.tls;
+            // Secure when served over TLS (off loopback, it serves nothing else).
             let mut response = Redirect::to("/console").into_response();
-            if let Ok(v) = session::cookie(&id, secure).parse() {
+            if let Ok(v) = session::cookie(&id, api.tls).parse() {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             response
