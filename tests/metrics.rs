@@ -42,12 +42,22 @@ async fn prometheus_scrapes_one_series_per_tenant_and_no_scrape_wakes_a_suspende
     home.ok(&["suspend", &asleep]);
     assert_eq!(home.status(&asleep), "suspended");
 
-    let (status, first) = gw.http("/metrics");
-    assert_eq!(status, 200);
+    // The gateway picks the suspension up at its next route reload (scrapes within 5 s share
+    // one collection).
     let t = |id: &str| format!("tenant=\"{id}\"");
+    let suspended_state = format!("{},state=\"suspended\"", t(&asleep));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let first = loop {
+        let (status, text) = gw.http("/metrics");
+        assert_eq!(status, 200);
+        if value(&text, "pgs_tenant_state", &suspended_state) == Some(1.0) {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "the gateway never reported {asleep} suspended: {text}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
     assert_eq!(value(&first, "pgs_tenant_up", &t(&running)), Some(1.0), "{first}");
     assert_eq!(value(&first, "pgs_tenant_up", &t(&asleep)), Some(0.0), "{first}");
-    assert_eq!(value(&first, "pgs_tenant_state", &format!("{},state=\"suspended\"", t(&asleep))), Some(1.0));
     assert!(value(&first, "pgs_tenant_database_size_bytes", &t(&running)).unwrap() > 1e6, "{first}");
     assert!(value(&first, "pgs_tenant_xact_commit_total", &t(&running)).is_some(), "{first}");
     assert!(value(&first, "pgs_tenant_cache_hit_ratio", &t(&running)).is_some(), "{first}");

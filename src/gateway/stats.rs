@@ -29,6 +29,9 @@ const MIN_INTERVAL: Duration = Duration::from_secs(5);
 const SIZE_EVERY: Duration = Duration::from_secs(300);
 /// How long one tenant has to answer (it is reported down after that).
 const QUERY_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a whole collection may take (under Prometheus's default scrape timeout of 10 s):
+/// tenants not asked by then are reported down, however many do not answer.
+const COLLECTION_TIMEOUT: Duration = Duration::from_secs(8);
 /// Tenants queried at once.
 const PARALLEL: usize = 16;
 
@@ -158,9 +161,11 @@ impl Stats {
                 todo.push((id.clone(), r.route.backend.clone(), conns.remove(id)));
             }
         }
+        let deadline = tokio::time::Instant::now() + COLLECTION_TIMEOUT;
         let results: Vec<_> = futures_util::stream::iter(todo)
             .map(|(id, backend, conn)| async move {
-                let outcome = tokio::time::timeout(QUERY_TIMEOUT, ask(gw, &id, &backend, conn)).await;
+                let until = (tokio::time::Instant::now() + QUERY_TIMEOUT).min(deadline);
+                let outcome = tokio::time::timeout_at(until, ask(gw, &id, &backend, conn)).await;
                 (id, outcome.ok().and_then(Result::ok))
             })
             .buffer_unordered(PARALLEL)
